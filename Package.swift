@@ -1,0 +1,97 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Strict settings for every Swift target: Swift 6 language mode (complete concurrency checking),
+/// explicit `any`, and imports that must be visible where members are used.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let log = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let signals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "cqrs-swift",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "order-service", targets: ["OrderServiceMain"]),
+        .executable(name: "dev-broker", targets: ["DevBroker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+    ],
+    targets: [
+        // C libraries, wrapped once each.
+        .systemLibrary(
+            name: "CLibrdkafka", path: "Shared/CLibrdkafka", pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CHTTPSystem", path: "Shared/CHTTPSystem"),
+        .systemLibrary(
+            name: "CLibpq", path: "Shared/CLibpq", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+
+        // Shared libraries.
+        .target(name: "Kafka", dependencies: ["CLibrdkafka", log], path: "Shared/Kafka", swiftSettings: strict),
+        .target(name: "Postgres", dependencies: ["CLibpq", log], path: "Shared/Postgres", swiftSettings: strict),
+        .target(
+            name: "HTTPServer", dependencies: ["CHTTPSystem", log, metrics, lifecycle], path: "Shared/HTTPServer",
+            swiftSettings: strict),
+        .target(
+            name: "Messaging",
+            dependencies: ["Kafka", "Postgres", log, metrics, lifecycle, .product(name: "Crypto", package: "swift-crypto")],
+            path: "Shared/Messaging", swiftSettings: strict),
+        .target(name: "Contracts", dependencies: ["Messaging"], path: "Shared/Contracts", swiftSettings: strict),
+        .target(
+            name: "ServiceRuntime",
+            dependencies: [
+                "HTTPServer", "Messaging", "Kafka", "Postgres", log, metrics, lifecycle, signals,
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Shared/ServiceRuntime", swiftSettings: strict),
+
+        // Order service: pure domain, service library (routes, projection, processor), executable.
+        .target(name: "OrderDomain", dependencies: ["Contracts"], path: "Services/Order/Domain", swiftSettings: strict),
+        .target(
+            name: "OrderService", dependencies: ["OrderDomain", "Contracts", "ServiceRuntime"],
+            path: "Services/Order/OrderService", swiftSettings: strict),
+        .executableTarget(
+            name: "OrderServiceMain", dependencies: ["OrderService", "ServiceRuntime"], path: "Services/Order/Main",
+            swiftSettings: strict),
+
+        // Tools.
+        .executableTarget(
+            name: "DevBroker", dependencies: ["Kafka", "HTTPServer", argumentParser, log, lifecycle, signals],
+            path: "Tools/DevBroker", swiftSettings: strict),
+
+        // Tests.
+        .target(
+            name: "TestSupport", dependencies: ["Postgres", "Kafka", log], path: "Tests/TestSupport",
+            swiftSettings: strict),
+        .testTarget(
+            name: "HTTPServerTests",
+            dependencies: [
+                "HTTPServer", log, metrics, lifecycle, .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            path: "Tests/HTTPServerTests", swiftSettings: strict),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"], path: "Tests/PostgresTests", swiftSettings: strict),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka"], path: "Tests/KafkaTests", swiftSettings: strict),
+        .testTarget(
+            name: "MessagingTests", dependencies: ["Messaging", "Contracts", "TestSupport"], path: "Tests/MessagingTests",
+            swiftSettings: strict),
+        .testTarget(name: "OrderDomainTests", dependencies: ["OrderDomain"], path: "Tests/OrderDomainTests", swiftSettings: strict),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["TestSupport", "HTTPServer"], path: "Tests/EndToEndTests",
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,193 @@
+import Contracts
+import Foundation
+import HTTPServer
+import Messaging
+import OrderDomain
+import Postgres
+import ServiceRuntime
+
+/// The order service's HTTP API (api-contract.md, "Order service").
+public struct OrderAPI: Sendable {
+    let context: ServiceContext
+    let serviceName: String
+
+    /// Ids derived from an `Idempotency-Key` live in this namespace.
+    static let idempotencyNamespace = UUID(uuidString: "3f1c7c52-7c1e-4a8e-9d4b-2f0a6d1e5b90")!
+    static let defaultPageSize = 50
+    static let maxPageSize = 500
+
+    public init(context: ServiceContext, serviceName: String = "order-service") {
+        self.context = context
+        self.serviceName = serviceName
+    }
+
+    public func register(into router: inout Router) {
+        router.post("/orders") { request in try placeOrder(request) }
+        router.get("/orders") { request in try listOrders(request) }
+        router.get("/orders/{orderId}") { request in try getOrder(request) }
+    }
+
+    /// The body of `POST /orders`.
+    struct PlaceOrderRequest: Codable {
+        var customerId: String
+        var items: [OrderLine]
+        var currency: String?
+    }
+
+    struct Accepted: Encodable {
+        var orderId: String
+        var status: String
+    }
+
+    func placeOrder(_ request: HTTPRequest) throws -> HTTPResponse {
+        var body = try request.decodeJSON(PlaceOrderRequest.self)
+        let currency = body.currency ?? "EUR"
+        body.currency = currency
+        let violations = OrderRules.violations(customerId: body.customerId, items: body.items, currency: currency)
+        if !violations.isEmpty {
+            throw Problem.unprocessable(
+                "the order is not valid", errors: violations.map { Problem.FieldError(field: $0.field, message: $0.message) })
+        }
+
+        let key = request.headers["Idempotency-Key"]
+        let orderId: String
+        let messageId: UUID
+        if let key {
+            orderId = UUID.nameBased(namespace: Self.idempotencyNamespace, name: "orders:\(key)").uuidString.lowercased()
+            messageId = UUID.nameBased(namespace: Self.idempotencyNamespace, name: "PlaceOrder:\(orderId)")
+            let fingerprint = IdempotencyStore.fingerprint(body)
+            switch try context.idempotency.reserve(scope: "POST /orders", key: key, fingerprint: fingerprint, resourceId: orderId) {
+            case .reserved, .replay:
+                // A replay sends the same command again (same messageId): harmless if the first
+                // one was taken, and it completes the request if its outcome was unknown.
+                break
+            }
+        } else {
+            orderId = UUID().uuidString.lowercased()
+            messageId = UUID()
+        }
+
+        let command = Envelope<OrderCommand>(
+            messageId: messageId, type: PlaceOrder.messageType, schemaVersion: PlaceOrder.schemaVersion, key: orderId,
+            correlationId: orderId, causationId: nil, occurredAt: Timestamp.now(), producer: serviceName,
+            data: .placeOrder(
+                PlaceOrder(orderId: orderId, customerId: body.customerId, items: body.items, currency: currency)))
+        do {
+            try context.commands.send([try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)])
+        } catch {
+            if let key { context.idempotency.release(scope: "POST /orders", key: key) }
+            throw error
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Location", value: "/orders/\(orderId)")
+        return .json(Accepted(orderId: orderId, status: OrderStatus.pending.rawValue), status: .accepted, headers: headers)
+    }
+
+    func getOrder(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = request.pathParameters["orderId"] ?? ""
+        guard let order = try context.pool.withConnection({ try OrderStore.find(id, db: $0) }) else {
+            throw Problem.notFound("no order '\(id)' (a new order appears once it is projected; poll)")
+        }
+        return .json(OrderView(order))
+    }
+
+    struct Page: Encodable {
+        var items: [OrderView]
+        var next: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(next, forKey: .next)
+        }
+
+        enum CodingKeys: String, CodingKey { case items, next }
+    }
+
+    func listOrders(_ request: HTTPRequest) throws -> HTTPResponse {
+        var errors: [Problem.FieldError] = []
+        let customerId = request.query("customerId")
+        if let customerId, customerId.isEmpty {
+            errors.append(Problem.FieldError(field: "customerId", message: "must not be empty"))
+        }
+        var status: OrderStatus?
+        if let text = request.query("status") {
+            status = OrderStatus(rawValue: text)
+            if status == nil {
+                errors.append(
+                    Problem.FieldError(
+                        field: "status",
+                        message: "must be one of \(OrderStatus.allCases.map(\.rawValue).joined(separator: ", "))"))
+            }
+        }
+        var limit = Self.defaultPageSize
+        if let text = request.query("limit") {
+            if let value = Int(text), (1...Self.maxPageSize).contains(value) {
+                limit = value
+            } else {
+                errors.append(Problem.FieldError(field: "limit", message: "must be an integer from 1 to \(Self.maxPageSize)"))
+            }
+        }
+        var cursor: OrderCursor?
+        if let token = request.query("after") {
+            cursor = OrderCursor(token: token)
+            if cursor == nil {
+                errors.append(Problem.FieldError(field: "after", message: "is not a cursor returned by this API"))
+            }
+        }
+        if !errors.isEmpty {
+            throw Problem(status: .badRequest, detail: "invalid query parameters", errors: errors)
+        }
+        let orders = try context.pool.withConnection {
+            try OrderStore.list(customerId: customerId, status: status, after: cursor, limit: limit + 1, db: $0)
+        }
+        let page = Array(orders.prefix(limit))
+        let next = orders.count > limit ? page.last.map { OrderCursor(createdAt: $0.createdAt, orderId: $0.orderId).token } : nil
+        return .json(Page(items: page.map(OrderView.init), next: next))
+    }
+}
+
+/// An order as `GET /orders/{orderId}` shows it; `reason` is always present (null when none).
+struct OrderView: Encodable {
+    var orderId: String
+    var customerId: String
+    var items: [OrderLine]
+    var totalCents: Int
+    var currency: String
+    var status: String
+    var reason: String?
+    var createdAt: String
+    var updatedAt: String
+    var version: Int
+
+    init(_ order: Order) {
+        orderId = order.orderId
+        customerId = order.customerId
+        items = order.items
+        totalCents = order.totalCents
+        currency = order.currency
+        status = order.status.rawValue
+        reason = order.reason?.rawValue
+        createdAt = Timestamp.format(order.createdAt)
+        updatedAt = Timestamp.format(order.updatedAt)
+        version = order.version
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case orderId, customerId, items, totalCents, currency, status, reason, createdAt, updatedAt, version
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(orderId, forKey: .orderId)
+        try container.encode(customerId, forKey: .customerId)
+        try container.encode(items, forKey: .items)
+        try container.encode(totalCents, forKey: .totalCents)
+        try container.encode(currency, forKey: .currency)
+        try container.encode(status, forKey: .status)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(version, forKey: .version)
+    }
+}

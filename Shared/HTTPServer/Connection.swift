@@ -1,0 +1,62 @@
+/// Per-connection state. Owned and touched exclusively by the event loop thread the connection belongs to.
+final class Connection {
+    enum Phase {
+        /// Reading requests / writing responses.
+        case active
+        /// Response sent, write side shut down; discarding input until the peer closes (lingering close), so
+        /// the peer's unread data does not turn our FIN into an RST that could destroy the response.
+        case draining
+    }
+
+    let fd: Int32
+    let generation: UInt32
+    let remoteAddress: String
+    var phase = Phase.active
+
+    /// Read buffer; valid unconsumed bytes are `buffer[start..<end]`. Reused for the connection's lifetime.
+    var buffer: [UInt8]
+    var start = 0
+    var end = 0
+    /// How far the head search already looked (relative to `start`).
+    var headScanOffset = 0
+    /// The parsed head of the request whose body is being received.
+    var head: RequestHead?
+    var chunkedDecoder: ChunkedDecoder?
+    var continueSent = false
+
+    /// Pending output; `output[outputOffset...]` is not yet sent.
+    var output: [UInt8] = []
+    var outputOffset = 0
+
+    /// No further requests are read; close (lingering) once the output is flushed.
+    var closeAfterFlush = false
+    /// The peer shut down its write side (EOF).
+    var peerClosed = false
+    /// Request parsing paused until the output backlog drains.
+    var backpressured = false
+    /// epoll events currently registered.
+    var interest: UInt32 = 0
+
+    /// Monotonic timestamps (ns); 0 = not applicable.
+    var lastActivity: UInt64
+    var requestStartedAt: UInt64 = 0
+    var lastWriteProgress: UInt64 = 0
+    var lingerDeadline: UInt64 = 0
+    var drainedBytes = 0
+
+    init(fd: Int32, generation: UInt32, remoteAddress: String, now: UInt64, initialBufferSize: Int) {
+        self.fd = fd
+        self.generation = generation
+        self.remoteAddress = remoteAddress
+        self.lastActivity = now
+        self.buffer = [UInt8](repeating: 0, count: initialBufferSize)
+    }
+
+    var hasPendingOutput: Bool { outputOffset < output.count }
+    var pendingOutputCount: Int { output.count - outputOffset }
+
+    /// Nothing received for a next request, nothing to send.
+    var isIdle: Bool { phase == .active && head == nil && start == end && !hasPendingOutput }
+
+    var token: UInt64 { UInt64(generation) << 32 | UInt64(UInt32(bitPattern: fd)) }
+}

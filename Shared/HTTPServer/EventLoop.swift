@@ -1,0 +1,650 @@
+import CHTTPSystem
+import Glibc
+import Logging
+import Synchronization
+
+/// One epoll-driven I/O thread: accepts from the shared listening socket (EPOLLEXCLUSIVE), owns the connections
+/// it accepted, parses requests, runs the handler inline and writes responses.
+///
+/// `@unchecked Sendable`: all mutable state is only touched from the loop's own thread inside `run()`. Other
+/// threads only call `wake()` (a write(2) to the eventfd) and read immutable `let`s.
+final class EventLoop: @unchecked Sendable {
+    private static let wakeToken: UInt64 = 0xFFFF_FFFF_FFFF_FFFE
+    private static let listenToken: UInt64 = 0xFFFF_FFFF_FFFF_FFFD
+    private static let maxEvents = 256
+    private static let initialBufferSize = 4096
+    private static let outputHighWater = 512 * 1024
+    private static let lingerNanos: UInt64 = 2_000_000_000
+    private static let maxDrainBytes = 1024 * 1024
+
+    let index: Int
+    private let context: ServerContext
+    private let epollFd: Int32
+    private let wakeFd: Int32
+    private var logger: Logger
+
+    private var connections: [Connection?] = []
+    private var openConnections = 0
+    private var nextGeneration: UInt32 = 0
+    private var dateCache = HTTPDateCache()
+    private var listenerRegistered = false
+    private var acceptPausedUntil: UInt64 = 0
+    private var shutdownObserved = false
+    private var scratch = [UInt8](repeating: 0, count: 16 * 1024)
+    private let readBufferLimit: Int
+
+    init(index: Int, context: ServerContext) throws(HTTPServerError) {
+        self.index = index
+        self.context = context
+        var logger = context.logger
+        logger[metadataKey: "http.loop"] = "\(index)"
+        self.logger = logger
+        let configuration = context.configuration
+        let address = "\(configuration.host):\(configuration.port)"
+        readBufferLimit = configuration.maxHeaderBytes + configuration.maxBodyBytes + 64 * 1024
+
+        let epollFd = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epollFd >= 0 else {
+            throw HTTPServerError(kind: .eventLoop, errno: errno, address: address, message: "epoll_create1 failed")
+        }
+        let wakeFd = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
+        guard wakeFd >= 0 else {
+            let code = errno
+            close(epollFd)
+            throw HTTPServerError(kind: .eventLoop, errno: code, address: address, message: "eventfd failed")
+        }
+        self.epollFd = epollFd
+        self.wakeFd = wakeFd
+
+        var wakeEvent = epoll_event()
+        wakeEvent.events = EPOLLIN.rawValue
+        wakeEvent.data.u64 = Self.wakeToken
+        var listenEvent = epoll_event()
+        listenEvent.events = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
+        listenEvent.data.u64 = Self.listenToken
+        guard epoll_ctl(epollFd, EPOLL_CTL_ADD, wakeFd, &wakeEvent) == 0,
+              epoll_ctl(epollFd, EPOLL_CTL_ADD, context.listenFd, &listenEvent) == 0
+        else {
+            let code = errno
+            close(wakeFd)
+            close(epollFd)
+            throw HTTPServerError(kind: .eventLoop, errno: code, address: address, message: "epoll_ctl failed")
+        }
+        listenerRegistered = true
+    }
+
+    /// Wakes the loop from `epoll_wait` (thread-safe).
+    func wake() {
+        var one: UInt64 = 1
+        _ = write(wakeFd, &one, MemoryLayout<UInt64>.size)
+    }
+
+    /// Releases the loop's fds when it never ran (start failed before its thread existed).
+    func discard() {
+        close(wakeFd)
+        close(epollFd)
+    }
+
+    // MARK: - Loop
+
+    func run() {
+        var events = [epoll_event](repeating: epoll_event(), count: Self.maxEvents)
+        var lastSweep = MonotonicClock.nanoseconds()
+        let tickNanos = UInt64(context.tickMilliseconds) * 1_000_000
+        while true {
+            let count = events.withUnsafeMutableBufferPointer {
+                epoll_wait(epollFd, $0.baseAddress, Int32(Self.maxEvents), context.tickMilliseconds)
+            }
+            if count < 0 && errno != EINTR {
+                logger.critical("epoll_wait failed; event loop stops", metadata: ["errno": "\(errno)"])
+                break
+            }
+            var index = 0
+            while index < Int(count) {
+                let event = events[index]
+                index += 1
+                let token = event.data.u64
+                if token == Self.wakeToken {
+                    var value: UInt64 = 0
+                    _ = read(wakeFd, &value, MemoryLayout<UInt64>.size)
+                } else if token == Self.listenToken {
+                    acceptConnections()
+                } else {
+                    let fd = Int(Int32(bitPattern: UInt32(truncatingIfNeeded: token)))
+                    guard fd >= 0, fd < connections.count, let connection = connections[fd],
+                          connection.generation == UInt32(truncatingIfNeeded: token >> 32)
+                    else { continue }
+                    handle(connection, events: event.events)
+                }
+            }
+            if !shutdownObserved && context.shuttingDown.load(ordering: .acquiring) {
+                beginShutdown()
+            }
+            let now = MonotonicClock.nanoseconds()
+            if now &- lastSweep >= tickNanos || shutdownObserved {
+                lastSweep = now
+                sweep(now: now)
+            }
+            if shutdownObserved && (openConnections == 0 || now >= context.graceDeadline.load(ordering: .acquiring)) {
+                break
+            }
+        }
+        for case let connection? in connections {
+            closeConnection(connection)
+        }
+        if listenerRegistered {
+            epoll_ctl(epollFd, EPOLL_CTL_DEL, context.listenFd, nil)
+        }
+        close(wakeFd)
+        close(epollFd)
+    }
+
+    private func beginShutdown() {
+        shutdownObserved = true
+        unregisterListener()
+        for case let connection? in connections where connection.isIdle {
+            closeConnection(connection)
+        }
+    }
+
+    // MARK: - Accept
+
+    private func acceptConnections() {
+        let configuration = context.configuration
+        for _ in 0..<64 {
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(context.listenFd, $0, &length) }
+            }
+            if fd < 0 {
+                let code = errno
+                switch code {
+                case EAGAIN, EWOULDBLOCK:
+                    return
+                case EINTR, ECONNABORTED, EPROTO:
+                    continue
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    logger.warning("accept failed, pausing accepts for 100 ms", metadata: ["errno": "\(code)"])
+                    acceptPausedUntil = MonotonicClock.nanoseconds() + 100_000_000
+                    unregisterListener()
+                    return
+                default:
+                    // EINVAL after the listener was shut down, or something unexpected: stop accepting here.
+                    if !context.shuttingDown.load(ordering: .relaxed) {
+                        logger.error("accept failed", metadata: ["errno": "\(code)"])
+                        acceptPausedUntil = MonotonicClock.nanoseconds() + 100_000_000
+                    }
+                    unregisterListener()
+                    return
+                }
+            }
+            let total = context.connectionCount.wrappingAdd(1, ordering: .relaxed).newValue
+            if total > configuration.maxConnections || context.shuttingDown.load(ordering: .relaxed) {
+                context.connectionCount.wrappingSubtract(1, ordering: .relaxed)
+                reject(fd)
+                continue
+            }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            var one: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            register(fd: fd, remoteAddress: SocketAddress.describe(storage))
+        }
+    }
+
+    /// Over the connection limit: best-effort 503, then close.
+    private func reject(_ fd: Int32) {
+        context.rejectionResponse.withUnsafeBytes { bytes in
+            _ = send(fd, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
+        }
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        close(fd)
+        logger.debug("connection rejected: connection limit reached")
+    }
+
+    private func register(fd: Int32, remoteAddress: String) {
+        nextGeneration = nextGeneration == UInt32.max ? 1 : nextGeneration + 1
+        let connection = Connection(
+            fd: fd,
+            generation: nextGeneration,
+            remoteAddress: remoteAddress,
+            now: MonotonicClock.nanoseconds(),
+            initialBufferSize: Self.initialBufferSize
+        )
+        let slot = Int(fd)
+        if slot >= connections.count {
+            connections.append(contentsOf: repeatElement(nil, count: max(slot + 1 - connections.count, connections.count)))
+        }
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+        event.data.u64 = connection.token
+        guard epoll_ctl(epollFd, EPOLL_CTL_ADD, fd, &event) == 0 else {
+            logger.error("epoll_ctl ADD failed", metadata: ["errno": "\(errno)"])
+            close(fd)
+            context.connectionCount.wrappingSubtract(1, ordering: .relaxed)
+            return
+        }
+        connection.interest = event.events
+        connections[slot] = connection
+        openConnections += 1
+    }
+
+    private func unregisterListener() {
+        guard listenerRegistered else { return }
+        epoll_ctl(epollFd, EPOLL_CTL_DEL, context.listenFd, nil)
+        listenerRegistered = false
+    }
+
+    // MARK: - Connection events
+
+    private func handle(_ connection: Connection, events: UInt32) {
+        if connection.phase == .draining {
+            drain(connection)
+            return
+        }
+        let readable = events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0
+        if readable && !connection.peerClosed && !connection.closeAfterFlush && !connection.backpressured {
+            guard receive(connection) else { return }
+        } else if events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+            closeConnection(connection)
+            return
+        }
+        service(connection)
+    }
+
+    /// Reads once into the connection buffer. Returns false when the connection was closed.
+    private func receive(_ connection: Connection) -> Bool {
+        guard ensureReadSpace(connection) else { return true }  // rejected; `service` sends the problem
+        let fd = connection.fd
+        let start = connection.end
+        let received = connection.buffer.withUnsafeMutableBytes { raw in
+            recv(fd, raw.baseAddress! + start, raw.count - start, 0)
+        }
+        if received > 0 {
+            connection.end += received
+            return true
+        }
+        if received == 0 {
+            connection.peerClosed = true
+            return true
+        }
+        switch errno {
+        case EAGAIN, EWOULDBLOCK, EINTR:
+            return true
+        default:
+            closeConnection(connection)
+            return false
+        }
+    }
+
+    /// Makes room after `end`: compacts consumed bytes away or grows (bounded). False when the request cannot fit;
+    /// then a 413 is queued and the connection will close after flushing.
+    private func ensureReadSpace(_ connection: Connection, needed: Int = 1) -> Bool {
+        if connection.buffer.count - connection.end >= needed { return true }
+        if connection.start > 0 {
+            let live = connection.end - connection.start
+            connection.buffer.withUnsafeMutableBytes { raw in
+                let base = raw.baseAddress!
+                memmove(base, base + connection.start, live)
+            }
+            connection.start = 0
+            connection.end = live
+            if connection.buffer.count - connection.end >= needed { return true }
+        }
+        let required = connection.end + needed
+        guard required <= readBufferLimit else {
+            fail(connection, RequestRejection(status: .payloadTooLarge, detail: "The request is too large."))
+            return false
+        }
+        var newSize = max(connection.buffer.count * 2, Self.initialBufferSize)
+        while newSize < required { newSize *= 2 }
+        newSize = min(newSize, readBufferLimit)
+        connection.buffer.append(contentsOf: repeatElement(0, count: newSize - connection.buffer.count))
+        return true
+    }
+
+    /// Parses and answers what has arrived, writes, and decides what to wait for next.
+    private func service(_ connection: Connection) {
+        while true {
+            process(connection)
+            guard flush(connection) else { return }
+            if connection.closeAfterFlush {
+                lingeringClose(connection)
+                return
+            }
+            if connection.peerClosed {
+                closeConnection(connection)
+                return
+            }
+            if connection.backpressured {
+                connection.backpressured = false
+                continue
+            }
+            updateInterest(connection)
+            return
+        }
+    }
+
+    private func process(_ connection: Connection) {
+        let configuration = context.configuration
+        while !connection.closeAfterFlush && connection.phase == .active {
+            if connection.pendingOutputCount > Self.outputHighWater {
+                connection.backpressured = true
+                return
+            }
+            if connection.head == nil {
+                while connection.start < connection.end {
+                    let byte = connection.buffer[connection.start]
+                    guard byte == 0x0D || byte == 0x0A else { break }
+                    connection.start += 1
+                }
+                if connection.start == connection.end {
+                    connection.start = 0
+                    connection.end = 0
+                    connection.headScanOffset = 0
+                    connection.requestStartedAt = 0
+                    shrinkBufferIfLarge(connection)
+                    return
+                }
+                if connection.requestStartedAt == 0 {
+                    connection.requestStartedAt = MonotonicClock.nanoseconds()
+                }
+                let available = connection.end - connection.start
+                let (start, end, scanFrom) = (connection.start, connection.end, connection.headScanOffset)
+                let headEnd = connection.buffer.withUnsafeBufferPointer { all in
+                    RequestHeadParser.findHeadEnd(UnsafeBufferPointer(rebasing: all[start..<end]), from: scanFrom)
+                }
+                guard let headEnd else {
+                    if available > configuration.maxHeaderBytes {
+                        fail(connection, RequestRejection(
+                            status: .requestHeaderFieldsTooLarge,
+                            detail: "The request head exceeds \(configuration.maxHeaderBytes) bytes."
+                        ))
+                    } else {
+                        connection.headScanOffset = max(0, available - 3)
+                    }
+                    return
+                }
+                connection.headScanOffset = 0
+                guard headEnd <= configuration.maxHeaderBytes else {
+                    fail(connection, RequestRejection(
+                        status: .requestHeaderFieldsTooLarge,
+                        detail: "The request head exceeds \(configuration.maxHeaderBytes) bytes."
+                    ))
+                    return
+                }
+                let parsed = connection.buffer.withUnsafeBufferPointer { all in
+                    RequestHeadParser.parse(
+                        UnsafeBufferPointer(rebasing: all[start..<(start + headEnd)]),
+                        maxBodyBytes: configuration.maxBodyBytes
+                    )
+                }
+                switch parsed {
+                case .failure(let rejection):
+                    fail(connection, rejection)
+                    return
+                case .success(let head):
+                    connection.start += headEnd
+                    connection.head = head
+                    connection.continueSent = false
+                    if head.framing == .chunked {
+                        connection.chunkedDecoder = ChunkedDecoder(
+                            maxBodyBytes: configuration.maxBodyBytes,
+                            maxTrailerBytes: configuration.maxHeaderBytes
+                        )
+                    }
+                }
+            }
+            guard let head = connection.head else { return }
+            let body: [UInt8]
+            switch head.framing {
+            case .none:
+                body = []
+            case .contentLength(let length):
+                guard connection.end - connection.start >= length else {
+                    sendContinueIfExpected(connection, head)
+                    if connection.buffer.count - connection.start < length {
+                        _ = ensureReadSpace(connection, needed: length - (connection.end - connection.start))
+                    }
+                    return
+                }
+                body = Array(connection.buffer[connection.start..<(connection.start + length)])
+                connection.start += length
+            case .chunked:
+                guard var decoder = connection.chunkedDecoder else { return }
+                let (start, end) = (connection.start, connection.end)
+                let (consumed, outcome) = connection.buffer.withUnsafeBufferPointer { all in
+                    decoder.decode(UnsafeBufferPointer(rebasing: all[start..<end]))
+                }
+                connection.start += consumed
+                switch outcome {
+                case .needMore:
+                    connection.chunkedDecoder = decoder
+                    sendContinueIfExpected(connection, head)
+                    return
+                case .failed(let rejection):
+                    connection.chunkedDecoder = nil
+                    fail(connection, rejection)
+                    return
+                case .done:
+                    body = decoder.takeBody()
+                    connection.chunkedDecoder = nil
+                }
+            }
+            connection.head = nil
+            connection.requestStartedAt = 0
+            dispatch(connection, head: head, body: body)
+        }
+    }
+
+    private func dispatch(_ connection: Connection, head: RequestHead, body: [UInt8]) {
+        let request = HTTPRequest(
+            method: head.method,
+            target: head.target,
+            version: head.version,
+            headers: head.headers,
+            body: body,
+            remoteAddress: connection.remoteAddress
+        )
+        let response = context.handler(request)
+        let keepAlive = head.keepAlive
+            && !connection.peerClosed
+            && !context.shuttingDown.load(ordering: .relaxed)
+            && !ResponseSerializer.requestsClose(response)
+        ResponseSerializer.write(
+            response,
+            into: &connection.output,
+            isHead: head.method == .HEAD,
+            keepAlive: keepAlive,
+            http10: head.version == .http1_0,
+            date: dateCache.current(),
+            serverName: context.serverNameBytes
+        )
+        if !keepAlive {
+            connection.closeAfterFlush = true
+        }
+        connection.lastActivity = MonotonicClock.nanoseconds()
+    }
+
+    /// Queues a problem response for a rejected request and stops reading from the connection.
+    private func fail(_ connection: Connection, _ rejection: RequestRejection) {
+        logger.debug(
+            "request rejected",
+            metadata: [
+                "http.status": "\(rejection.status.code)",
+                "reason": "\(rejection.detail)",
+                "peer": "\(connection.remoteAddress)",
+            ]
+        )
+        ResponseSerializer.write(
+            .problem(Problem(status: rejection.status, detail: rejection.detail)),
+            into: &connection.output,
+            isHead: connection.head?.method == .HEAD,
+            keepAlive: false,
+            http10: false,
+            date: dateCache.current(),
+            serverName: context.serverNameBytes
+        )
+        connection.head = nil
+        connection.chunkedDecoder = nil
+        connection.closeAfterFlush = true
+    }
+
+    private func sendContinueIfExpected(_ connection: Connection, _ head: RequestHead) {
+        guard head.expectContinue, !connection.continueSent else { return }
+        connection.continueSent = true
+        connection.output.append(contentsOf: ResponseSerializer.continueResponse)
+    }
+
+    /// Writes pending output. True when everything was written; false when blocked (EPOLLOUT armed) or closed.
+    @discardableResult
+    private func flush(_ connection: Connection) -> Bool {
+        let fd = connection.fd
+        while connection.hasPendingOutput {
+            let offset = connection.outputOffset
+            let sent = connection.output.withUnsafeBytes { raw in
+                send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if sent > 0 {
+                connection.outputOffset += sent
+                connection.lastWriteProgress = MonotonicClock.nanoseconds()
+                continue
+            }
+            let code = errno
+            if sent < 0 && code == EINTR { continue }
+            if sent < 0 && (code == EAGAIN || code == EWOULDBLOCK) {
+                if connection.lastWriteProgress == 0 {
+                    connection.lastWriteProgress = MonotonicClock.nanoseconds()
+                }
+                updateInterest(connection)
+                return false
+            }
+            closeConnection(connection)
+            return false
+        }
+        if connection.output.capacity > 1024 * 1024 {
+            connection.output = []
+        } else {
+            connection.output.removeAll(keepingCapacity: true)
+        }
+        connection.outputOffset = 0
+        connection.lastWriteProgress = 0
+        connection.lastActivity = MonotonicClock.nanoseconds()
+        return true
+    }
+
+    private func updateInterest(_ connection: Connection) {
+        var desired: UInt32 = 0
+        if connection.phase == .draining {
+            desired = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+        } else {
+            if !connection.peerClosed && !connection.closeAfterFlush && !connection.backpressured {
+                desired |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+            }
+            if connection.hasPendingOutput {
+                desired |= EPOLLOUT.rawValue
+            }
+        }
+        guard desired != connection.interest else { return }
+        var event = epoll_event()
+        event.events = desired
+        event.data.u64 = connection.token
+        if epoll_ctl(epollFd, EPOLL_CTL_MOD, connection.fd, &event) == 0 {
+            connection.interest = desired
+        } else {
+            closeConnection(connection)
+        }
+    }
+
+    private func lingeringClose(_ connection: Connection) {
+        if connection.peerClosed {
+            closeConnection(connection)
+            return
+        }
+        _ = Glibc.shutdown(connection.fd, Int32(SHUT_WR))
+        connection.phase = .draining
+        connection.lingerDeadline = MonotonicClock.nanoseconds() + Self.lingerNanos
+        connection.start = 0
+        connection.end = 0
+        connection.buffer = []
+        updateInterest(connection)
+    }
+
+    /// Discards input of a lingering connection until EOF, error, a byte cap or the deadline.
+    private func drain(_ connection: Connection) {
+        let fd = connection.fd
+        while true {
+            let received = scratch.withUnsafeMutableBytes { raw in
+                recv(fd, raw.baseAddress!, raw.count, 0)
+            }
+            if received > 0 {
+                connection.drainedBytes += received
+                if connection.drainedBytes > Self.maxDrainBytes {
+                    closeConnection(connection)
+                    return
+                }
+                continue
+            }
+            if received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
+            if received < 0 && errno == EINTR { continue }
+            closeConnection(connection)
+            return
+        }
+    }
+
+    private func shrinkBufferIfLarge(_ connection: Connection) {
+        if connection.buffer.count > 64 * 1024 {
+            connection.buffer = [UInt8](repeating: 0, count: Self.initialBufferSize)
+        }
+    }
+
+    private func closeConnection(_ connection: Connection) {
+        let slot = Int(connection.fd)
+        guard slot < connections.count, connections[slot] === connection else { return }
+        connections[slot] = nil
+        openConnections -= 1
+        close(connection.fd)
+        context.connectionCount.wrappingSubtract(1, ordering: .relaxed)
+    }
+
+    // MARK: - Timeouts
+
+    private func sweep(now: UInt64) {
+        if !listenerRegistered && !shutdownObserved && acceptPausedUntil != 0 && now >= acceptPausedUntil {
+            acceptPausedUntil = 0
+            var event = epoll_event()
+            event.events = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
+            event.data.u64 = Self.listenToken
+            if epoll_ctl(epollFd, EPOLL_CTL_ADD, context.listenFd, &event) == 0 {
+                listenerRegistered = true
+            }
+        }
+        for case let connection? in connections {
+            switch connection.phase {
+            case .draining:
+                if shutdownObserved {
+                    // The response is already with the kernel; read what arrived so close() sends FIN, not RST.
+                    drain(connection)
+                    closeConnection(connection)
+                } else if now >= connection.lingerDeadline {
+                    closeConnection(connection)
+                }
+            case .active:
+                if connection.hasPendingOutput {
+                    if connection.lastWriteProgress != 0 && now &- connection.lastWriteProgress >= context.writeTimeoutNanos {
+                        logger.debug("write timeout", metadata: ["peer": "\(connection.remoteAddress)"])
+                        closeConnection(connection)
+                    }
+                } else if connection.requestStartedAt != 0 {
+                    if now &- connection.requestStartedAt >= context.readTimeoutNanos {
+                        logger.debug("read timeout", metadata: ["peer": "\(connection.remoteAddress)"])
+                        closeConnection(connection)
+                    }
+                } else if shutdownObserved || now &- connection.lastActivity >= context.idleTimeoutNanos {
+                    closeConnection(connection)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+internal import CLibrdkafka
+import Foundation
+import Logging
+
+/// Reads partition ranges without a consumer group (for tools and tests): assigns one partition at
+/// an explicit offset and consumes up to the high watermark taken at the start of the read.
+///
+/// Uses `auto.offset.reset=error`, and refuses a start below the low watermark (a truncated log)
+/// or above the high watermark, naming the partition. It sets a unique, never-joined `group.id`
+/// (librdkafka 2.0.2 requires one for `rd_kafka_assign`). Calls are serialized by a lock, so one reader
+/// may be shared, but each call blocks its caller's thread.
+public final class KafkaReader: @unchecked Sendable {
+    // `@unchecked Sendable`: every use of the handle happens under `lock`.
+    /// The reader defaults, in the order they are applied.
+    public static let defaultProperties: [(String, String)] = [
+        ("enable.auto.commit", "false"),
+        ("enable.auto.offset.store", "false"),
+        ("auto.offset.reset", "error"),
+        ("enable.partition.eof", "false"),
+    ]
+
+    private let client: RDKafkaClient
+    private let lock = NSLock()
+    private var closed = false
+
+    public init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
+        // librdkafka 2.0.2 refuses rd_kafka_assign without a group.id; this group never joins
+        // (the reader never subscribes) and never commits.
+        let group = ("group.id", "\(configuration.clientId).reader.\(UUID().uuidString.lowercased())")
+        let properties = configuration.renderedProperties(clientDefaults: [group] + Self.defaultProperties)
+        client = try RDKafkaClient(kind: .consumer, properties: properties, context: RDKafkaCallbackContext(logger: logger))
+        rd_kafka_poll_set_consumer(client.handle)
+    }
+
+    deinit {
+        close()
+    }
+
+    /// The partition's low and high watermark, asked from its leader.
+    public func watermarks(_ tp: TopicPartition, timeout: Duration = .seconds(5)) throws(KafkaError) -> (low: Int64, high: Int64) {
+        try locked { () throws(KafkaError) in try client.queryWatermarks(tp, timeout: timeout) }
+    }
+
+    /// Partition counts of all topics (a metadata request that creates nothing).
+    public func partitionCounts(timeout: Duration = .seconds(5)) throws(KafkaError) -> [String: Int] {
+        try locked { () throws(KafkaError) in try client.partitionCounts(timeout: timeout) }
+    }
+
+    /// Reads up to `maxMessages` messages of `tp` starting at offset `from`, stopping at the high
+    /// watermark queried when the call starts. Throws `timedOut` if they do not all arrive within
+    /// `timeout`, and `offsetOutOfRange` if `from` is outside `low...high`.
+    public func read(
+        _ tp: TopicPartition, from: Int64, maxMessages: Int = .max, timeout: Duration = .seconds(30)
+    ) throws(KafkaError) -> [ConsumedMessage] {
+        try locked { () throws(KafkaError) in
+            let deadline = ContinuousClock.now + timeout
+            let (low, high) = try client.queryWatermarks(tp, timeout: timeout)
+            if from < low {
+                throw KafkaError(
+                    code: .offsetOutOfRange,
+                    message: "read \(tp) from \(from): below the log start \(low) (the log was truncated)")
+            }
+            if from > high {
+                throw KafkaError(code: .offsetOutOfRange, message: "read \(tp) from \(from): beyond the high watermark \(high)")
+            }
+            let end = from + Int64(min(Int64(maxMessages), high - from))
+            if end <= from { return [] }
+            try assign([(tp, from)])
+            defer { _ = try? assign([]) }
+            var messages: [ConsumedMessage] = []
+            messages.reserveCapacity(Int(end - from))
+            var next = from
+            while next < end {
+                let remaining = deadline - ContinuousClock.now
+                if remaining <= .zero {
+                    throw KafkaError(
+                        code: .timedOut,
+                        message: "read \(tp): got offsets \(from)..<\(next) of \(from)..<\(end) before the timeout")
+                }
+                guard let raw = rd_kafka_consumer_poll(client.handle, min(remaining.milliseconds, 100)) else { continue }
+                switch RDKafkaMessage.consume(raw, operation: "read") {
+                case .message(let message):
+                    guard message.topicPartition == tp, message.offset >= next else { continue }
+                    next = message.offset + 1
+                    if message.offset < end { messages.append(message) }
+                case .partitionEOF: continue
+                case .error(let error): throw error
+                }
+            }
+            return messages
+        }
+    }
+
+    /// Every message of every partition of `topic`, from each low watermark to the high watermark
+    /// at the time of the call; ordered by partition, then offset.
+    public func readAll(topic: String, timeout: Duration = .seconds(60)) throws(KafkaError) -> [ConsumedMessage] {
+        let deadline = ContinuousClock.now + timeout
+        guard let count = try partitionCounts(timeout: timeout)[topic] else {
+            throw KafkaError(code: .unknownTopicOrPartition, message: "read all of \(topic): no such topic")
+        }
+        var messages: [ConsumedMessage] = []
+        for partition in 0..<Int32(count) {
+            let tp = TopicPartition(topic: topic, partition: partition)
+            let (low, _) = try watermarks(tp, timeout: deadline - ContinuousClock.now)
+            messages += try read(tp, from: low, timeout: deadline - ContinuousClock.now)
+        }
+        return messages
+    }
+
+    /// Destroys the handle. Idempotent.
+    public func close() {
+        lock.withLock {
+            guard !closed else { return }
+            closed = true
+            client.destroy()
+        }
+    }
+
+    private func assign(_ entries: [(TopicPartition, Int64)]) throws(KafkaError) {
+        let err = PartitionList.with(entries) { list in
+            rd_kafka_assign(client.handle, entries.isEmpty ? nil : list)
+        }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(err, "assign \(entries.map { "\($0.0)@\($0.1)" })")
+        }
+    }
+
+    private func locked<T>(_ body: () throws(KafkaError) -> T) throws(KafkaError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { throw KafkaError(code: .state, message: "the reader is closed") }
+        return try body()
+    }
+}

@@ -1,0 +1,61 @@
+import Kafka
+import Metrics
+
+/// The processing loop's metrics, created once per topic (labels stay bounded: topics and partitions).
+final class LoopMetrics {
+    private let group: String
+    private var consumed: [String: Counter] = [:]
+    private var produced: [String: Counter] = [:]
+    private var deadLettered: [String: Counter] = [:]
+    private var errors: [String: Counter] = [:]
+    private var lagGauges: [TopicPartition: Gauge] = [:]
+    private let duplicates: Counter
+    private let batchDuration: Timer
+
+    init(group: String) {
+        self.group = group
+        duplicates = Counter(label: "messages_duplicate_total", dimensions: [("group", group)])
+        batchDuration = Timer(label: "batch_duration_seconds", dimensions: [("group", group)], preferredDisplayUnit: .seconds)
+    }
+
+    func batchDone(
+        consumed batch: [ConsumedMessage], produced outgoing: [OutgoingMessage], deadLettered: Int, duplicates count: Int,
+        duration: Duration
+    ) {
+        for message in batch { counter(&consumed, "messages_consumed_total", message.topic).increment() }
+        for message in outgoing {
+            counter(&produced, "messages_produced_total", message.topic).increment()
+            if message.topic.hasSuffix(".dlq") {
+                counter(&self.deadLettered, "messages_dead_lettered_total", message.topic).increment()
+            }
+        }
+        if count > 0 { duplicates.increment(by: count) }
+        batchDuration.record(duration: duration)
+    }
+
+    func error(kind: String) {
+        if errors[kind] == nil {
+            errors[kind] = Counter(label: "processing_errors_total", dimensions: [("group", group), ("kind", kind)])
+        }
+        errors[kind]?.increment()
+    }
+
+    func lag(_ lag: [TopicPartition: Int64]) {
+        for (partition, value) in lag {
+            let gauge =
+                lagGauges[partition]
+                ?? Gauge(
+                    label: "kafka_consumer_lag",
+                    dimensions: [("group", group), ("topic", partition.topic), ("partition", String(partition.partition))])
+            lagGauges[partition] = gauge
+            gauge.record(Double(value))
+        }
+    }
+
+    private func counter(_ cache: inout [String: Counter], _ label: String, _ topic: String) -> Counter {
+        if let counter = cache[topic] { return counter }
+        let counter = Counter(label: label, dimensions: [("group", group), ("topic", topic)])
+        cache[topic] = counter
+        return counter
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+
+/// Why a message could not be decoded; the reason's raw value goes into the dead-letter header.
+public struct MessageDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Reason: String, Sendable {
+        case malformedJSON = "MALFORMED_JSON"
+        case invalidEnvelope = "INVALID_ENVELOPE"
+        case unknownType = "UNKNOWN_TYPE"
+        case unsupportedSchemaVersion = "UNSUPPORTED_SCHEMA_VERSION"
+        case invalidPayload = "INVALID_PAYLOAD"
+        case headerMismatch = "HEADER_MISMATCH"
+    }
+
+    public var reason: Reason
+    public var detail: String
+
+    public init(reason: Reason, detail: String) {
+        self.reason = reason
+        self.detail = detail
+    }
+
+    public var description: String { "\(reason.rawValue): \(detail)" }
+}
+
+/// Decodes the envelopes of one ``MessageFamily`` strictly and encodes them back.
+///
+/// Strict means: the envelope's every field present with its type, the type known, the schema
+/// version this code's (or upcast from an older one), the payload's fields present with their
+/// types, and ``MessagePayload/validate()`` passing. Anything else is a ``MessageDecodingError``
+/// that sends the message to the dead-letter topic.
+public struct MessageCodec<Family: Sendable>: Sendable {
+    private var decoders: [String: @Sendable (EnvelopeHead, Data) throws -> Family] = [:]
+
+    public init() {}
+
+    /// Adds a member of the family: how its payload decodes and which case wraps it.
+    public func registering<P: MessagePayload>(_ type: P.Type, _ wrap: @escaping @Sendable (P) -> Family) -> Self {
+        var copy = self
+        copy.decoders[P.messageType] = { head, bytes in
+            let payload: P
+            if head.schemaVersion == P.schemaVersion {
+                payload = try MessageJSON.decoder().decode(EnvelopeData<P>.self, from: bytes).data
+            } else if head.schemaVersion < P.schemaVersion, head.schemaVersion >= 1 {
+                payload = try P.upcast(from: head.schemaVersion, data: try EnvelopeRawData.extract(from: bytes))
+            } else {
+                throw MessageDecodingError(
+                    reason: .unsupportedSchemaVersion,
+                    detail: "\(P.messageType) schemaVersion \(head.schemaVersion) is newer than \(P.schemaVersion)")
+            }
+            do { try payload.validate() } catch {
+                throw MessageDecodingError(reason: .invalidPayload, detail: "data.\(error)")
+            }
+            return wrap(payload)
+        }
+        return copy
+    }
+
+    /// The message types this codec knows.
+    public var knownTypes: Set<String> { Set(decoders.keys) }
+
+    /// Decodes one message; `typeHeader` is the Kafka `type` header, which must agree with the body.
+    public func decode(_ bytes: [UInt8], typeHeader: String? = nil) throws(MessageDecodingError) -> Envelope<Family> {
+        let data = Data(bytes)
+        let head: EnvelopeHead
+        do {
+            head = try MessageJSON.decoder().decode(EnvelopeHead.self, from: data)
+        } catch let error as DecodingError {
+            throw Self.describe(error, reason: .invalidEnvelope)
+        } catch {
+            throw MessageDecodingError(reason: .malformedJSON, detail: "\(error)")
+        }
+        if let typeHeader, typeHeader != head.type {
+            throw MessageDecodingError(
+                reason: .headerMismatch, detail: "type header '\(typeHeader)' differs from envelope type '\(head.type)'")
+        }
+        guard let decode = decoders[head.type] else {
+            throw MessageDecodingError(reason: .unknownType, detail: "unknown message type '\(head.type)'")
+        }
+        do {
+            let family = try decode(head, data)
+            return head.envelope(with: family)
+        } catch let error as MessageDecodingError {
+            throw error
+        } catch let error as DecodingError {
+            throw Self.describe(error, reason: .invalidPayload)
+        } catch {
+            throw MessageDecodingError(reason: .invalidPayload, detail: "\(error)")
+        }
+    }
+
+    private static func describe(_ error: DecodingError, reason: MessageDecodingError.Reason) -> MessageDecodingError {
+        let (path, message) = DecodingErrorDescription.describe(error)
+        if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+            return MessageDecodingError(reason: .malformedJSON, detail: message)
+        }
+        return MessageDecodingError(reason: reason, detail: path.isEmpty ? message : "\(path): \(message)")
+    }
+}
+
+extension MessageCodec where Family: MessageFamily {
+    /// The JSON bytes of an envelope of this family.
+    public func encode(_ envelope: Envelope<Family>) throws -> [UInt8] {
+        try MessageJSON.encode(envelope, payload: envelope.data.payload)
+    }
+}
+
+/// The envelope without its data: what is read first to pick the payload's decoder.
+struct EnvelopeHead: Decodable, Sendable {
+    var messageId: UUID
+    var type: String
+    var schemaVersion: Int
+    var key: String
+    var correlationId: String
+    var causationId: UUID?
+    var occurredAt: Date
+    var producer: String
+
+    func envelope<T: Sendable>(with data: T) -> Envelope<T> {
+        Envelope(
+            messageId: messageId, type: type, schemaVersion: schemaVersion, key: key, correlationId: correlationId,
+            causationId: causationId, occurredAt: occurredAt, producer: producer, data: data)
+    }
+}
+
+/// Only the `data` member of an envelope, typed.
+struct EnvelopeData<P: Decodable>: Decodable {
+    var data: P
+}
+
+/// Only the `data` member of an envelope, as raw JSON bytes (for upcasters).
+enum EnvelopeRawData {
+    static func extract(from bytes: Data) throws -> Data {
+        guard let object = try JSONSerialization.jsonObject(with: bytes) as? [String: Any], let data = object["data"]
+        else {
+            throw MessageDecodingError(reason: .invalidEnvelope, detail: "data: missing")
+        }
+        return try JSONSerialization.data(withJSONObject: data, options: [.fragmentsAllowed])
+    }
+}

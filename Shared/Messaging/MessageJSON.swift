@@ -1,0 +1,79 @@
+import Foundation
+
+/// The one JSON dialect of the message log: RFC 3339 UTC timestamps with milliseconds, keys in a
+/// stable order (so that a re-produced duplicate is byte-identical to the original).
+public enum MessageJSON {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.format(date))
+        }
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "'\(text)' is not an RFC 3339 timestamp")
+            }
+            return date
+        }
+        return decoder
+    }
+
+    /// Encodes an envelope whose payload is only known as an existential.
+    static func encode<Family: Sendable>(_ envelope: Envelope<Family>, payload: any MessagePayload) throws -> [UInt8] {
+        try encodeOpened(envelope, payload)
+    }
+
+    private static func encodeOpened<Family: Sendable, P: MessagePayload>(
+        _ envelope: Envelope<Family>, _ payload: P
+    ) throws -> [UInt8] {
+        let wire = EnvelopeWire(
+            messageId: envelope.messageId, type: envelope.type, schemaVersion: envelope.schemaVersion,
+            key: envelope.key, correlationId: envelope.correlationId, causationId: envelope.causationId,
+            occurredAt: envelope.occurredAt, producer: envelope.producer, data: payload)
+        return Array(try encoder().encode(wire))
+    }
+
+    /// Encodes an envelope of a single payload type.
+    public static func encode<P: MessagePayload>(_ envelope: Envelope<P>) throws -> [UInt8] {
+        try encodeOpened(envelope, envelope.data)
+    }
+}
+
+/// The wire form of an envelope. `causationId` is always written (null when absent).
+private struct EnvelopeWire<P: Encodable>: Encodable {
+    var messageId: UUID
+    var type: String
+    var schemaVersion: Int
+    var key: String
+    var correlationId: String
+    var causationId: UUID?
+    var occurredAt: Date
+    var producer: String
+    var data: P
+
+    enum CodingKeys: String, CodingKey {
+        case messageId, type, schemaVersion, key, correlationId, causationId, occurredAt, producer, data
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(messageId.uuidString.lowercased(), forKey: .messageId)
+        try container.encode(type, forKey: .type)
+        try container.encode(schemaVersion, forKey: .schemaVersion)
+        try container.encode(key, forKey: .key)
+        try container.encode(correlationId, forKey: .correlationId)
+        try container.encode(causationId?.uuidString.lowercased(), forKey: .causationId)
+        try container.encode(occurredAt, forKey: .occurredAt)
+        try container.encode(producer, forKey: .producer)
+        try container.encode(data, forKey: .data)
+    }
+}

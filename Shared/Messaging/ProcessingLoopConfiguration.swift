@@ -1,0 +1,32 @@
+import Foundation
+import Postgres
+
+/// How a ``ProcessingLoop`` polls, retries and gives up.
+public struct ProcessingLoopConfiguration: Sendable {
+    /// The consumer group; every instance of a service shares it. Default: the service name.
+    public var groupId: String
+    /// This instance's name, recorded as the owner of the partitions it holds. Default: host-pid.
+    public var instanceId: String
+    /// Most messages taken in one poll and committed in one transaction. Default: 500.
+    public var batchSize: Int = 500
+    /// How long one poll waits for the first message. Default: 100 ms.
+    public var pollTimeout: Duration = .milliseconds(100)
+    /// Attempts before a message that keeps failing for a non-transient reason is dead-lettered. Default: 5.
+    public var maxAttempts: Int = 5
+    /// Waits between retries of transient failures (broker or database down). Default: 100 ms doubling to 10 s, with jitter.
+    public var backoff: Backoff = Backoff(initial: .milliseconds(100), max: .seconds(10))
+    /// How often consumer lag is published as a metric. Default: 1 s.
+    public var lagInterval: Duration = .seconds(1)
+    /// Test hook: called after a batch's outputs were produced and before its transaction; a
+    /// thrown error ends the loop there, as a crash would. Default: nil.
+    public var afterProduce: (@Sendable (_ batchNumber: Int) throws -> Void)?
+
+    public init(groupId: String, instanceId: String = ProcessingLoopConfiguration.defaultInstanceId()) {
+        self.groupId = groupId
+        self.instanceId = instanceId
+    }
+
+    public static func defaultInstanceId() -> String {
+        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+}

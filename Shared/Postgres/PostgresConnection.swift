@@ -1,0 +1,423 @@
+import CLibpq
+import Foundation
+import Logging
+
+/// A synchronous connection to PostgreSQL built on libpq.
+///
+/// Every call blocks the calling thread until the server answers, so use a connection
+/// from a dedicated thread, never from the Swift concurrency cooperative pool.
+///
+/// Thread safety: the class is `@unchecked Sendable` only so that it can be handed to
+/// a dedicated thread. It must be used by **one thread at a time**; there is no internal
+/// locking. ``PostgresPool`` guarantees this for pooled connections.
+///
+/// Parameters are always sent separately from the SQL text (`$1`, `$2`, ...) in text
+/// format, and results are read in text format.
+public final class PostgresConnection: @unchecked Sendable {
+    /// The libpq handle (`PGconn *`); `nil` once closed.
+    private var handle: OpaquePointer?
+    private let configuration: PostgresConfiguration
+    private let noticeSink: PostgresNoticeSink
+    private var savepointCounter = 0
+    /// SQL text -> server-side prepared statement name (only with `preparedStatementCacheSize > 0`).
+    private var preparedStatements: [String: String] = [:]
+    private var preparedStatementCounter = 0
+    /// The logger used for connection events, notices and (at trace level) statements.
+    public let logger: Logger
+
+    /// Connects to the server described by `configuration`.
+    /// - Throws: ``PostgresError/Code/connectionFailed`` when the server cannot be reached,
+    ///   authentication fails or the session cannot be set up.
+    public init(configuration: PostgresConfiguration, logger: Logger) throws(PostgresError) {
+        self.configuration = configuration
+        self.logger = logger
+        self.noticeSink = PostgresNoticeSink(logger: logger)
+        try connect()
+    }
+
+    deinit {
+        close()
+    }
+
+    // MARK: Connection state
+
+    /// Whether the connection is open and libpq considers it healthy. A connection whose server
+    /// went away is only noticed by the next statement (or by ``PostgresPool``'s check).
+    public var isConnected: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// Whether a transaction block is open (including a failed one waiting for `ROLLBACK`).
+    public var isInTransaction: Bool {
+        guard let handle else { return false }
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    /// The server's backend process id (useful for `pg_cancel_backend` / diagnostics); 0 when closed.
+    public var backendPID: Int32 {
+        guard let handle else { return 0 }
+        return PQbackendPID(handle)
+    }
+
+    /// Re-establishes the connection (`PQreset`, or a fresh connect after ``close()``) and
+    /// re-applies the session settings. Any open transaction and session state are lost.
+    public func reconnect() throws(PostgresError) {
+        guard let handle else {
+            try connect()
+            return
+        }
+        PQreset(handle)
+        guard PQstatus(handle) == CONNECTION_OK else {
+            throw PostgresError(code: .connectionFailed, message: Self.connectionMessage(handle))
+        }
+        try setUpSession(handle)
+        logger.debug("reconnected to PostgreSQL", metadata: ["backend_pid": "\(PQbackendPID(handle))"])
+    }
+
+    /// Closes the connection. Further statements throw ``PostgresError/Code/connectionClosed``
+    /// until ``reconnect()`` is called. Called automatically on deinit.
+    public func close() {
+        guard let handle else { return }
+        PQfinish(handle)
+        self.handle = nil
+    }
+
+    // MARK: Statements
+
+    /// Runs one statement with text-format `parameters` bound to `$1`, `$2`, ... (`PQexecParams`, or
+    /// `PQprepare` + `PQexecPrepared` when ``PostgresConfiguration/preparedStatementCacheSize`` is positive).
+    ///
+    /// Values are never interpolated into `sql`. A `nil` parameter is SQL `NULL`.
+    /// - Returns: The buffered rows (empty for statements that return none) and the affected row count.
+    /// - Throws: ``PostgresError`` (`queryFailed` with ``PostgresError/sqlState`` for server errors,
+    ///   `connectionLost` when the connection broke, `tooManyParameters` above 65535 parameters).
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError) -> PostgresRows {
+        let handle = try openHandle(for: sql)
+        guard parameters.count <= 65535 else {
+            throw PostgresError(
+                code: .tooManyParameters,
+                message: "\(parameters.count) parameters exceed the protocol limit of 65535",
+                query: sql
+            )
+        }
+        var texts: [UnsafeMutablePointer<CChar>?] = []
+        texts.reserveCapacity(parameters.count)
+        defer { texts.forEach { free($0) } }
+        for (position, parameter) in parameters.enumerated() {
+            guard let text = parameter?.postgresText else {
+                texts.append(nil)
+                continue
+            }
+            guard !text.utf8.contains(0) else {
+                throw PostgresError(
+                    code: .queryFailed,
+                    message: "parameter $\(position + 1) contains a NUL character, which PostgreSQL text cannot store",
+                    query: sql
+                )
+            }
+            texts.append(strdup(text))
+        }
+        logger.trace("query", metadata: ["sql": "\(sql)", "parameters": "\(parameters.count)"])
+        let values = texts.map { UnsafePointer($0) }
+        guard configuration.preparedStatementCacheSize > 0 else {
+            let result = values.withUnsafeBufferPointer { buffer in
+                PQexecParams(handle, sql, Int32(buffer.count), nil, buffer.baseAddress, nil, nil, 0)
+            }
+            return try consume(result, handle: handle, sql: sql)
+        }
+        let wasInTransaction = isInTransaction
+        do {
+            return try executePrepared(handle, sql: sql, values: values)
+        } catch where error.sqlState == "0A000" && !wasInTransaction && isConnected {
+            // "cached plan must not change result type": the schema changed under a cached
+            // statement. Outside a transaction nothing ran, so re-prepare and try once more.
+            forgetPreparedStatement(handle, sql: sql)
+            return try executePrepared(handle, sql: sql, values: values)
+        }
+    }
+
+    /// Runs `sql` through the per-connection prepared statement cache (`PQprepare` once, then `PQexecPrepared`).
+    private func executePrepared(_ handle: OpaquePointer, sql: String, values: [UnsafePointer<CChar>?]) throws(PostgresError) -> PostgresRows {
+        let name: String
+        if let cached = preparedStatements[sql] {
+            name = cached
+        } else {
+            if preparedStatements.count >= configuration.preparedStatementCacheSize {
+                _ = try consume(PQexec(handle, "DEALLOCATE ALL"), handle: handle, sql: "DEALLOCATE ALL")
+                preparedStatements.removeAll()
+            }
+            preparedStatementCounter += 1
+            let candidate = "pgstmt_\(preparedStatementCounter)"
+            _ = try consume(PQprepare(handle, candidate, sql, Int32(values.count), nil), handle: handle, sql: sql)
+            preparedStatements[sql] = candidate
+            name = candidate
+        }
+        let result = values.withUnsafeBufferPointer { buffer in
+            PQexecPrepared(handle, name, Int32(buffer.count), buffer.baseAddress, nil, nil, 0)
+        }
+        return try consume(result, handle: handle, sql: sql)
+    }
+
+    private func forgetPreparedStatement(_ handle: OpaquePointer, sql: String) {
+        guard let name = preparedStatements.removeValue(forKey: sql) else { return }
+        if let result = PQexec(handle, "DEALLOCATE \(name)") { PQclear(result) }
+    }
+
+    /// Runs one statement and returns the number of affected rows (`PQcmdTuples`).
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError) -> Int {
+        try query(sql, parameters).affectedRows
+    }
+
+    /// Runs a script of one or more `;`-separated statements with the simple query protocol (`PQexec`).
+    ///
+    /// Meant for static SQL such as migrations: it takes **no values**, so never build `sql`
+    /// from data — use ``query(_:_:)`` with parameters for that. Outside an explicit
+    /// transaction the statements run in one implicit transaction; execution stops at the
+    /// first error.
+    public func executeScript(_ sql: String) throws(PostgresError) {
+        let handle = try openHandle(for: sql)
+        logger.trace("script", metadata: ["sql": "\(sql)"])
+        _ = try consume(PQexec(handle, sql), handle: handle, sql: sql)
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a transaction: `BEGIN ISOLATION LEVEL ...`, then `COMMIT` when `body` returns.
+    ///
+    /// When `body` throws, the transaction is rolled back and the original error is rethrown.
+    /// If `body` swallowed a statement error (the transaction is aborted), the transaction is
+    /// rolled back and ``PostgresError/Code/transactionAborted`` is thrown instead of a silent
+    /// no-op commit. Called while a transaction is already open, it uses a savepoint instead
+    /// (and `isolation` is ignored): an error then rolls back only the work of `body`.
+    /// Serialization failures (40001) are transient: retry the whole call with ``withRetry(backoff:maxAttempts:shouldStop:isTransient:logger:operation:_:)``.
+    @discardableResult
+    public func transaction<T>(
+        isolation: IsolationLevel = .readCommitted,
+        _ body: (PostgresConnection) throws -> T
+    ) throws -> T {
+        if isInTransaction {
+            return try savepoint(body)
+        }
+        try query("BEGIN ISOLATION LEVEL \(isolation.sql)")
+        let value: T
+        do {
+            value = try body(self)
+        } catch {
+            rollbackQuietly()
+            throw error
+        }
+        if let handle, PQtransactionStatus(handle) == PQTRANS_INERROR {
+            rollbackQuietly()
+            throw PostgresError(
+                code: .transactionAborted,
+                message: "a statement failed inside the transaction; it was rolled back",
+                query: "COMMIT"
+            )
+        }
+        let commit: PostgresRows
+        do {
+            commit = try query("COMMIT")
+        } catch {
+            rollbackQuietly()
+            throw error
+        }
+        if commit.commandTag == "ROLLBACK" {
+            throw PostgresError(code: .transactionAborted, message: "the transaction was rolled back by the server", query: "COMMIT")
+        }
+        return value
+    }
+
+    private func savepoint<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        savepointCounter += 1
+        let name = "pg_savepoint_\(savepointCounter)"
+        try query("SAVEPOINT \(name)")
+        do {
+            let value = try body(self)
+            try query("RELEASE SAVEPOINT \(name)")
+            return value
+        } catch {
+            if isConnected {
+                _ = try? query("ROLLBACK TO SAVEPOINT \(name)")
+                _ = try? query("RELEASE SAVEPOINT \(name)")
+            }
+            throw error
+        }
+    }
+
+    /// Rolls back an open transaction, ignoring (but logging) failures.
+    func rollbackQuietly() {
+        guard isConnected, isInTransaction else { return }
+        do {
+            try query("ROLLBACK")
+        } catch {
+            logger.warning("rollback failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Reads whatever the server sent while the connection was idle (without blocking), so that
+    /// a backend that was terminated or a server that went away is noticed. Returns ``isConnected``.
+    func pollConnectionState() -> Bool {
+        guard let handle, PQstatus(handle) == CONNECTION_OK else { return false }
+        // Two reads: the first may return the server's final error message, the second the EOF.
+        for _ in 0..<3 where PQconsumeInput(handle) != 0 && PQstatus(handle) == CONNECTION_OK {}
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    // MARK: libpq plumbing
+
+    private func connect() throws(PostgresError) {
+        var keywords = ["dbname", "connect_timeout", "client_encoding"]
+        var values = [configuration.url, String(max(configuration.connectTimeoutSeconds, 1)), "UTF8"]
+        if let applicationName = configuration.applicationName {
+            keywords.append("application_name")
+            values.append(applicationName)
+        }
+        let handle = Self.withCStringArray(keywords) { keywordPointers in
+            Self.withCStringArray(values) { valuePointers in
+                PQconnectdbParams(keywordPointers, valuePointers, 1)
+            }
+        }
+        guard let handle else {
+            throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = Self.connectionMessage(handle)
+            PQfinish(handle)
+            throw PostgresError(code: .connectionFailed, message: message)
+        }
+        noticeSink.install(on: handle)
+        do {
+            try setUpSession(handle)
+        } catch {
+            PQfinish(handle)
+            throw PostgresError(code: .connectionFailed, message: "session setup failed: \(error.message)", sqlState: error.sqlState)
+        }
+        self.handle = handle
+        logger.debug(
+            "connected to PostgreSQL",
+            metadata: ["backend_pid": "\(PQbackendPID(handle))", "server_version": "\(PQserverVersion(handle))"]
+        )
+    }
+
+    /// Session settings the decoders rely on (UTC ISO timestamps, hex bytea) plus the configured timeout.
+    private func setUpSession(_ handle: OpaquePointer) throws(PostgresError) {
+        savepointCounter = 0
+        preparedStatements.removeAll()
+        var script = "SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, MDY'; SET bytea_output TO 'hex'"
+        if let timeout = configuration.statementTimeout {
+            let milliseconds = max(0, Int64((Backoff.seconds(timeout) * 1000).rounded(.up)))
+            script += "; SET statement_timeout TO \(milliseconds)"
+        }
+        _ = try consume(PQexec(handle, script), handle: handle, sql: script)
+    }
+
+    private func openHandle(for sql: String) throws(PostgresError) -> OpaquePointer {
+        guard let handle else {
+            throw PostgresError(code: .connectionClosed, message: "connection is closed", query: sql)
+        }
+        return handle
+    }
+
+    /// Converts a `PGresult` into rows or an error, and frees it.
+    private func consume(_ result: OpaquePointer?, handle: OpaquePointer, sql: String) throws(PostgresError) -> PostgresRows {
+        guard let result else {
+            let lost = PQstatus(handle) != CONNECTION_OK
+            throw PostgresError(
+                code: lost ? .connectionLost : .queryFailed,
+                message: Self.connectionMessage(handle),
+                query: sql
+            )
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        switch status {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_SINGLE_TUPLE:
+            return Self.rows(from: result)
+        case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+            abandonCopy(handle)
+            throw PostgresError(code: .queryFailed, message: "COPY is not supported by this client", query: sql)
+        default:
+            var message = Self.errorField(result, "M")
+            if message == nil, let raw = PQresultErrorMessage(result) {
+                message = String(cString: raw).trimmingSpaces
+            }
+            let lost = PQstatus(handle) != CONNECTION_OK
+            throw PostgresError(
+                code: lost ? .connectionLost : .queryFailed,
+                message: (message?.isEmpty ?? true) ? "statement failed (\(String(cString: PQresStatus(status))))" : message!,
+                sqlState: Self.errorField(result, "C"),
+                detail: Self.errorField(result, "D"),
+                hint: Self.errorField(result, "H"),
+                constraint: Self.errorField(result, "n"),
+                table: Self.errorField(result, "t"),
+                query: sql
+            )
+        }
+    }
+
+    /// Leaves COPY mode so the connection stays usable.
+    private func abandonCopy(_ handle: OpaquePointer) {
+        _ = PQputCopyEnd(handle, "COPY is not supported by this client")
+        var buffer: UnsafeMutablePointer<CChar>?
+        while PQgetCopyData(handle, &buffer, 0) > 0 {
+            PQfreemem(buffer)
+            buffer = nil
+        }
+        while let pending = PQgetResult(handle) {
+            PQclear(pending)
+        }
+    }
+
+    private static func rows(from result: OpaquePointer) -> PostgresRows {
+        let fieldCount = Int(PQnfields(result))
+        let rowCount = Int(PQntuples(result))
+        var columns: [PostgresColumn] = []
+        columns.reserveCapacity(fieldCount)
+        for field in 0..<fieldCount {
+            let name = PQfname(result, Int32(field)).map { String(cString: $0) } ?? "?column?"
+            columns.append(PostgresColumn(name: name, dataTypeOID: UInt32(PQftype(result, Int32(field)))))
+        }
+        var values: [String?] = []
+        values.reserveCapacity(fieldCount * rowCount)
+        for row in 0..<Int32(rowCount) {
+            for field in 0..<Int32(fieldCount) {
+                if PQgetisnull(result, row, field) != 0 {
+                    values.append(nil)
+                } else {
+                    let length = Int(PQgetlength(result, row, field))
+                    let bytes = UnsafeRawBufferPointer(start: PQgetvalue(result, row, field), count: length)
+                    values.append(String(decoding: bytes, as: UTF8.self))
+                }
+            }
+        }
+        let affected = PQcmdTuples(result).map { Int(String(cString: $0)) ?? 0 } ?? 0
+        let tag = PQcmdStatus(result).map { String(cString: $0) } ?? ""
+        return PostgresRows(
+            storage: PostgresRows.Storage(columns: columns, values: values, rowCount: rowCount),
+            affectedRows: affected,
+            commandTag: tag
+        )
+    }
+
+    /// A field of an error or notice result, e.g. `"C"` (SQLSTATE), `"M"` (message), `"D"` (detail).
+    static func errorField(_ result: OpaquePointer, _ field: Unicode.Scalar) -> String? {
+        guard let value = PQresultErrorField(result, Int32(field.value)) else { return nil }
+        return String(cString: value)
+    }
+
+    private static func connectionMessage(_ handle: OpaquePointer) -> String {
+        guard let raw = PQerrorMessage(handle) else { return "unknown libpq error" }
+        let message = String(cString: raw).trimmingSpaces
+        return message.isEmpty ? "unknown libpq error" : message
+    }
+
+    private static func withCStringArray<R>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+        let copies = strings.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        return body(copies.map { UnsafePointer($0) } + [nil])
+    }
+}

@@ -1,0 +1,66 @@
+import Crypto
+import Foundation
+import HTTPServer
+import Postgres
+
+/// `Idempotency-Key` at the HTTP edge: the same key with the same request returns the same
+/// resource id; the same key with a different request is refused (422).
+///
+/// A key is reserved before the command is sent and released if the broker refuses it, so two
+/// concurrent requests with one key and different bodies cannot both be accepted. This table is
+/// the edge's own request log, not part of any read model.
+public struct IdempotencyStore: Sendable {
+    private let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    public enum Reservation: Sendable, Equatable {
+        /// The key is new and now reserved for `resourceId`.
+        case reserved
+        /// The key was used before with the same request, for this resource.
+        case replay(resourceId: String)
+    }
+
+    /// The SHA-256 of a request's canonical form (its decoded value re-encoded with sorted keys).
+    public static func fingerprint<T: Encodable>(_ request: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(request)) ?? Data()
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public func reserve(scope: String, key: String, fingerprint: String, resourceId: String) throws -> Reservation {
+        if key.isEmpty || key.utf8.count > 200 {
+            throw Problem.badRequest("Idempotency-Key must be 1 to 200 characters")
+        }
+        return try pool.withConnection { db in
+            let inserted = try db.query(
+                """
+                INSERT INTO idempotency_keys (scope, key, request_hash, resource_id) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (scope, key) DO NOTHING RETURNING resource_id
+                """, [scope, key, fingerprint, resourceId])
+            if inserted.count == 1 { return .reserved }
+            let rows = try db.query(
+                "SELECT request_hash, resource_id FROM idempotency_keys WHERE scope = $1 AND key = $2", [scope, key])
+            guard let row = rows.first else {
+                // Released between the two statements: the other request failed; let the client retry.
+                throw Problem.conflict("a request with this Idempotency-Key is being retried; retry later")
+            }
+            let (hash, existing) = try row.decode(String.self, String.self)
+            guard hash == fingerprint else {
+                throw Problem.unprocessable(
+                    "this Idempotency-Key was used with a different request body", errors: nil)
+            }
+            return .replay(resourceId: existing)
+        }
+    }
+
+    /// Forgets a reservation whose command the broker did not accept.
+    public func release(scope: String, key: String) {
+        _ = try? pool.withConnection { db in
+            try db.execute("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2", [scope, key])
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import HTTPServer
+import Kafka
+import Messaging
+import Postgres
+
+/// `/readyz`: ready when the database answers, the broker answers, and the consumer group has
+/// assigned this instance. Broker and database checks are cached for a second so that a
+/// readiness probe storm does not become a load on either.
+final class ReadinessCheck: @unchecked Sendable {
+    // `lock` guards `cached` and `cachedAt`.
+    private let lock = NSLock()
+    private var cached: [String: String] = [:]
+    private var cachedAt = Date.distantPast
+    private let pool: PostgresPool
+    private let producer: KafkaProducer
+    private let loopStatus: @Sendable () -> LoopStatus
+
+    init(pool: PostgresPool, producer: KafkaProducer, loopStatus: @escaping @Sendable () -> LoopStatus) {
+        self.pool = pool
+        self.producer = producer
+        self.loopStatus = loopStatus
+    }
+
+    struct Report: Encodable {
+        var status: String
+        var checks: [String: String]
+    }
+
+    func respond(_ request: HTTPRequest) -> HTTPResponse {
+        let checks = currentChecks()
+        let ready = checks.values.allSatisfy { $0 == "ok" }
+        return .json(
+            Report(status: ready ? "ready" : "unavailable", checks: checks),
+            status: ready ? .ok : .serviceUnavailable)
+    }
+
+    private func currentChecks() -> [String: String] {
+        var checks: [String: String]
+        let stale: Bool = lock.withLock { Date().timeIntervalSince(cachedAt) > 1 }
+        if stale {
+            checks = [:]
+            do {
+                try pool.withConnection { db in _ = try db.query("SELECT 1") }
+                checks["database"] = "ok"
+            } catch {
+                checks["database"] = "unreachable: \(error)"
+            }
+            do {
+                _ = try producer.partitionCounts(timeout: .seconds(1))
+                checks["broker"] = "ok"
+            } catch {
+                checks["broker"] = "unreachable: \(error)"
+            }
+            lock.withLock {
+                cached = checks
+                cachedAt = Date()
+            }
+        } else {
+            checks = lock.withLock { cached }
+        }
+        checks["consumer"] = loopStatus().notReadyReason ?? "ok"
+        return checks
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import HTTPServer
+import Kafka
+import Logging
+import Messaging
+import Metrics
+import Postgres
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// Starts one service process: logging and metrics, migrations, the topic check, the processing
+/// loop, the HTTP API with `/healthz`, `/readyz` and `/metrics`; then runs until SIGTERM or SIGINT
+/// and shuts down in reverse order (HTTP stops accepting and finishes in-flight requests, the
+/// loop finishes its batch, producers flush).
+public enum ServiceHost {
+    public static func run<Processor: MessageProcessor>(
+        configuration: ServiceConfiguration,
+        migrations: [Migration],
+        processor: Processor,
+        routes: @escaping @Sendable (ServiceContext, inout Router) -> Void
+    ) async throws {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var baseLogger = Logger(label: configuration.serviceName)
+        baseLogger[metadataKey: "instance"] = "\(configuration.loop.instanceId)"
+        let logger = baseLogger
+
+        let (producer, edgeProducer) = try await Blocking.run {
+            try prepare(configuration: configuration, migrations: migrations, logger: logger)
+        }
+        let pool = PostgresPool(configuration: configuration.database, size: configuration.databasePoolSize, logger: logger)
+        let context = ServiceContext(
+            configuration: configuration, logger: logger, pool: pool,
+            commands: CommandGateway(producer: edgeProducer, logger: logger), idempotency: IdempotencyStore(pool: pool))
+
+        var loopConfiguration = configuration.loop
+        if let crashBatch = configuration.crashAfterProduceBatch {
+            loopConfiguration.afterProduce = { [logger] batch in
+                if batch >= crashBatch {
+                    logger.critical("FAULT_CRASH_AFTER_PRODUCE_BATCH reached: exiting before the transaction")
+                    exit(86)
+                }
+            }
+        }
+        let loop = ProcessingLoop(
+            processor: processor, configuration: loopConfiguration, kafka: configuration.kafka, producer: producer,
+            database: configuration.database, logger: logger)
+
+        let readiness = ReadinessCheck(pool: pool, producer: producer, loopStatus: { loop.status })
+        var router = Router()
+        router.get("/healthz") { _ in .json(["status": "ok"]) }
+        router.get("/readyz") { request in readiness.respond(request) }
+        router.get("/metrics") { _ in
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(16 * 1024)
+            registry.emit(into: &buffer)
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
+            return HTTPResponse(status: .ok, headers: headers, body: buffer)
+        }
+        routes(context, &router)
+        let server = HTTPServer(configuration: configuration.http, logger: logger, router: router)
+
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: ProducerService(producers: [producer, edgeProducer])),
+                    .init(service: ClosingService { pool.close() }),
+                    .init(service: loop),
+                    .init(service: server),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        logger.info(
+            "service starting",
+            metadata: ["http": "\(configuration.http.host):\(configuration.http.port)", "topics": "\(processor.inputTopics)"])
+        try await group.run()
+        logger.info("service stopped")
+    }
+
+    /// Blocking start-up work: migrations (waiting for the database), producers, and the check
+    /// that every topic of the topic list exists with its partition count (waiting for the broker).
+    static func prepare(
+        configuration: ServiceConfiguration, migrations: [Migration], logger: Logger
+    ) throws -> (loop: KafkaProducer, edge: KafkaProducer) {
+        let deadline = ContinuousClock.now + configuration.startupTimeout
+        let backoff = Backoff(initial: .milliseconds(200), max: .seconds(3))
+        let topicList: [TopicSpec]
+        do {
+            let text = try String(contentsOfFile: configuration.topicsFile, encoding: .utf8)
+            topicList = try TopicSpec.parseList(text)
+        } catch {
+            throw StartupError(step: "reading the topic list \(configuration.topicsFile) (TOPICS_FILE)", underlying: "\(error)")
+        }
+
+        try retrying("migrating the database", until: deadline, backoff: backoff, logger: logger) {
+            let connection = try PostgresConnection(configuration: configuration.database, logger: logger)
+            defer { connection.close() }
+            let applied = try Migrator(migrations: MessagingSchema.migrations + migrations, logger: logger)
+                .migrate(connection)
+            if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+        }
+
+        let producer = try KafkaProducer(configuration: configuration.kafka, logger: logger)
+        var edgeKafka = configuration.kafka
+        let timeoutMs = configuration.commandTimeout.components.seconds * 1000
+            + configuration.commandTimeout.components.attoseconds / 1_000_000_000_000_000
+        edgeKafka.properties["message.timeout.ms"] = String(timeoutMs)
+        let edgeProducer = try KafkaProducer(configuration: edgeKafka, logger: logger)
+
+        try retrying("checking topics on the broker", until: deadline, backoff: backoff, logger: logger) {
+            let actual = try producer.partitionCounts(timeout: .seconds(5))
+            try verifyTopics(topicList, actual: actual)
+        }
+        return (producer, edgeProducer)
+    }
+
+    private static func retrying(
+        _ step: String, until deadline: ContinuousClock.Instant, backoff: Backoff, logger: Logger,
+        _ body: () throws -> Void
+    ) throws {
+        var attempt = 0
+        while true {
+            do {
+                try body()
+                return
+            } catch {
+                attempt += 1
+                if ContinuousClock.now >= deadline {
+                    throw StartupError(step: step, underlying: "\(error)")
+                }
+                logger.warning("start-up step failed, retrying", metadata: ["step": "\(step)", "error": "\(error)"])
+                Thread.sleep(forTimeInterval: backoff.delay(attempt: attempt).seconds)
+            }
+        }
+    }
+}
+
+/// A start-up step that did not succeed within STARTUP_TIMEOUT_MS.
+public struct StartupError: Error, CustomStringConvertible {
+    public var step: String
+    public var underlying: String
+    public var description: String { "start-up failed while \(step): \(underlying)" }
+}
+
+/// Runs `close` when the service group shuts down.
+struct ClosingService: Service {
+    let close: @Sendable () -> Void
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await Blocking.run(close)
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Kafka
+import Synchronization
+import Testing
+
+@Suite("Producer and reader", .timeLimit(.minutes(1)))
+struct ProducerTests {
+    @Test func batchWithKeysAndHeadersReadsBack() async throws {
+        try await onThread {
+            let fixture = try MockFixture(topics: ["orders.events": 4], label: "batch")
+            defer { fixture.cluster.close() }
+            let producer = try KafkaProducer(configuration: fixture.configuration, logger: testLogger("batch"))
+            defer { producer.close() }
+
+            let keys = (0..<10).map { "order-\($0)" }
+            let messages = (0..<200).map { index in
+                OutgoingMessage(
+                    topic: "orders.events",
+                    key: keys[index % keys.count],
+                    value: Array("event \(index)".utf8),
+                    headers: [
+                        KafkaHeader(key: "type", value: "OrderPlaced"),
+                        KafkaHeader(key: "index", value: "\(index)"),
+                        KafkaHeader(key: "empty", value: nil),
+                    ])
+            }
+            let reports = try producer.send(messages)
+            #expect(reports.count == messages.count)
+
+            // Same key -> same partition, the one Java's murmur2 partitioner picks.
+            for (message, report) in zip(messages, reports) {
+                #expect(report.topicPartition.partition == javaPartition(message.key!, partitions: 4))
+            }
+            // Offsets increase in input order within each partition.
+            var last: [TopicPartition: Int64] = [:]
+            for report in reports {
+                if let previous = last[report.topicPartition] { #expect(report.offset > previous) }
+                last[report.topicPartition] = report.offset
+            }
+
+            let reader = try KafkaReader(configuration: fixture.configuration, logger: testLogger("batch.reader"))
+            defer { reader.close() }
+            let read = try reader.readAll(topic: "orders.events", timeout: .seconds(20))
+            #expect(read.count == messages.count)
+            let byPosition = Dictionary(uniqueKeysWithValues: read.map { ("\($0.topicPartition)@\($0.offset)", $0) })
+            for (message, report) in zip(messages, reports) {
+                let consumed = try #require(byPosition["\(report.topicPartition)@\(report.offset)"])
+                #expect(consumed.key == message.key)
+                #expect(consumed.value == message.value)
+                #expect(consumed.headers == message.headers)
+                #expect(consumed.timestamp != nil)
+            }
+            // Per partition, the read order is the produce order.
+            for partition in Int32(0)..<4 {
+                let produced = zip(messages, reports).filter { $0.1.topicPartition.partition == partition }.map(\.0.value)
+                let consumed = read.filter { $0.partition == partition }.map(\.value)
+                #expect(produced == consumed)
+            }
+            let watermarks = try reader.watermarks(TopicPartition(topic: "orders.events", partition: 0))
+            #expect(watermarks.low == 0)
+            #expect(watermarks.high == Int64(read.filter { $0.partition == 0 }.count))
+        }
+    }
+
+    @Test func explicitPartitionAndPartitionCounts() async throws {
+        try await onThread {
+            let fixture = try MockFixture(topics: ["a": 4, "b": 2], label: "counts")
+            defer { fixture.cluster.close() }
+            let producer = try KafkaProducer(configuration: fixture.configuration, logger: testLogger("counts"))
+            defer { producer.close() }
+            let counts = try producer.partitionCounts()
+            #expect(counts["a"] == 4)
+            #expect(counts["b"] == 2)
+            #expect(counts["never.used"] == nil)
+            try verifyTopics([TopicSpec(name: "a", partitions: 4), TopicSpec(name: "b", partitions: 2)], actual: counts)
+
+            let report = try producer.send([OutgoingMessage(topic: "b", key: nil, value: [1, 2, 3], partition: 1)])
+            #expect(report == [DeliveryReport(topicPartition: TopicPartition(topic: "b", partition: 1), offset: 0)])
+            #expect(try producer.send([]) == [])
+            #expect {
+                try producer.send([OutgoingMessage(topic: "b", key: nil, value: [1], partition: 9)])
+            } throws: { error in
+                (error as? KafkaError)?.code == .unknownPartition && "\(error)".contains("b[9]")
+            }
+            try producer.flush(timeout: .seconds(5))
+            #expect { try fixture.cluster.createTopic("a", partitions: 4) } throws: { error in
+                (error as? KafkaError)?.code == .topicAlreadyExists
+            }
+
+            // all_topics metadata requests must not have created anything.
+            #expect(try producer.partitionCounts()["never.used"] == nil)
+            producer.close()
+            producer.close()
+            #expect(throws: KafkaError.self) { try producer.send([OutgoingMessage(topic: "a", key: "k", value: [])]) }
+        }
+    }
+
+    @Test func concurrentSendsFromEightThreads() async throws {
+        try await onThread {
+            let fixture = try MockFixture(topics: ["load": 4], label: "concurrent")
+            defer { fixture.cluster.close() }
+            let producer = try KafkaProducer(configuration: fixture.configuration, logger: testLogger("concurrent"))
+            defer { producer.close() }
+            let reports = Mutex<[DeliveryReport]>([])
+            let failures = Mutex<[String]>([])
+            runConcurrently(8) { thread in
+                for index in 0..<500 {
+                    do {
+                        let report = try producer.send([
+                            OutgoingMessage(topic: "load", key: "t\(thread)-\(index % 16)", value: Array("\(thread)/\(index)".utf8))
+                        ])
+                        reports.withLock { $0 += report }
+                    } catch {
+                        failures.withLock { $0.append("\(error)") }
+                    }
+                }
+            }
+            #expect(failures.withLock { $0 } == [])
+            let all = reports.withLock { $0 }
+            #expect(all.count == 4000)
+            #expect(Set(all).count == 4000)
+        }
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import Kafka
+import Logging
+import Messaging
+import Postgres
+import Testing
+import TestSupport
+
+/// The processing loop against an in-process mock cluster and a real PostgreSQL database.
+final class LoopHarness: @unchecked Sendable {
+    let cluster: MockCluster
+    let database: ScratchDatabase
+    let producer: KafkaProducer
+    let kafka: KafkaConfiguration
+    let processor: CounterProcessor
+    let logger = Logger(label: "loop-test")
+
+    init() throws {
+        cluster = try MockCluster(brokers: 3, logger: logger)
+        processor = CounterProcessor(prefix: "counter")
+        for topic in ["counter.commands", "counter.events"] { try cluster.createTopic(topic, partitions: 4) }
+        try cluster.createTopic("counter.commands.dlq", partitions: 1)
+        kafka = KafkaConfiguration.development(
+            bootstrapServers: cluster.bootstrapServers, clientId: "loop-test", extra: ["reconnect.backoff.max.ms": "500"])
+        producer = try KafkaProducer(configuration: kafka, logger: logger)
+        database = try ScratchDatabase(prefix: "loop")
+        let connection = try database.connect()
+        defer { connection.close() }
+        _ = try Migrator(migrations: MessagingSchema.migrations + CounterProcessor.migrations, logger: logger).migrate(connection)
+    }
+
+    deinit {
+        producer.close()
+        cluster.close()
+        database.drop()
+    }
+
+    func command(_ counter: String, _ amount: Int, id: UUID = UUID()) throws -> OutgoingMessage {
+        let envelope = Envelope<CounterCommand>(
+            messageId: id, type: Increment.messageType, schemaVersion: 1, key: counter, correlationId: counter,
+            causationId: nil, occurredAt: Timestamp.now(), producer: "test",
+            data: .increment(Increment(counterId: counter, amount: amount)))
+        return try CounterCommand.codec.outgoing(envelope, topic: "counter.commands")
+    }
+
+    /// Starts a loop; the returned task ends when the loop does.
+    func startLoop(
+        maxAttempts: Int = 5, afterProduce: (@Sendable (Int) throws -> Void)? = nil
+    ) -> (ProcessingLoop<CounterProcessor>, Task<Void, any Error>) {
+        var configuration = ProcessingLoopConfiguration(groupId: "counter-service", instanceId: "i-\(UUID().uuidString.prefix(4))")
+        configuration.maxAttempts = maxAttempts
+        configuration.backoff = Backoff(initial: .milliseconds(20), max: .milliseconds(200))
+        configuration.afterProduce = afterProduce
+        let loop = ProcessingLoop(
+            processor: processor, configuration: configuration, kafka: kafka, producer: producer,
+            database: database.configuration, logger: logger)
+        let task = Task { try await loop.run() }
+        return (loop, task)
+    }
+
+    func counter(_ id: String) throws -> (total: Int, events: Int)? {
+        let connection = try database.connect()
+        defer { connection.close() }
+        guard let row = try connection.query("SELECT total, events FROM counters WHERE counter_id = $1", [id]).first else {
+            return nil
+        }
+        let (total, events) = try row.decode(Int.self, Int.self)
+        return (total, events)
+    }
+
+    func count(_ sql: String) throws -> Int {
+        let connection = try database.connect()
+        defer { connection.close() }
+        return try connection.query(sql).first?.decode(0, as: Int.self) ?? 0
+    }
+
+    func read(_ topic: String) throws -> [ConsumedMessage] {
+        let reader = try KafkaReader(configuration: kafka, logger: logger)
+        defer { reader.close() }
+        return try reader.readAll(topic: topic)
+    }
+}
+
+func header(_ name: String, _ message: ConsumedMessage) -> String? {
+    MessageHeaders.value(name, in: message.headers)
+}
+
+@Suite("Processing loop", .serialized)
+struct ProcessingLoopTests {
+    @Test func crashBetweenProduceAndCommitIsReplayedWithoutDuplicateEffects() async throws {
+        let harness = try LoopHarness()
+        try harness.producer.send(try (0..<20).map { _ in try harness.command("a", 1) })
+
+        let (_, crashed) = harness.startLoop(afterProduce: { _ in throw CancellationError() })
+        await #expect(throws: LoopAborted.self) { try await crashed.value }
+        #expect(try harness.counter("a") == nil, "the crashed batch must not be committed")
+        let producedByCrash = try harness.read("counter.events").count
+        #expect(producedByCrash > 0, "the crashed run produced its events before dying")
+
+        let (loop, task) = harness.startLoop()
+        let done = eventually(timeout: .seconds(60)) { (try? harness.counter("a"))??.events == 20 ? true : nil }
+        loop.requestStop()
+        try await task.value
+        #expect(done == true)
+        #expect(try harness.counter("a")?.total == 20)
+        #expect(try harness.count("SELECT count(*) FROM processed_messages") == 20)
+        let events = try harness.read("counter.events")
+        #expect(events.count == 20 + producedByCrash, "the replay re-produced the crashed batch")
+        #expect(Set(events.compactMap { header(MessageHeaders.messageId, $0) }).count == 20, "with the same ids")
+    }
+
+    @Test func undecodableMessagesGoToTheDeadLetterTopicAndTheLoopGoesOn() async throws {
+        let harness = try LoopHarness()
+        var unknown = try harness.command("b", 1)
+        unknown.value = Array(String(decoding: unknown.value, as: UTF8.self).replacingOccurrences(of: "\"Increment\"", with: "\"Decrement\"").utf8)
+        unknown.headers = []
+        try harness.producer.send([
+            OutgoingMessage(topic: "counter.commands", key: "b", value: Array("{not json".utf8)),
+            try harness.command("b", 2), unknown, try harness.command("b", 3),
+        ])
+        let (loop, task) = harness.startLoop()
+        let done = eventually(timeout: .seconds(60)) { (try? harness.counter("b"))??.total == 5 ? true : nil }
+        let dead = eventually(timeout: .seconds(30)) { () -> [ConsumedMessage]? in
+            let messages = (try? harness.read("counter.commands.dlq")) ?? []
+            return messages.count >= 2 ? messages : nil
+        }
+        loop.requestStop()
+        try await task.value
+        #expect(done == true)
+        let messages = try #require(dead)
+        #expect(messages.count == 2)
+        #expect(Set(messages.compactMap { header(DeadLetter.reason, $0) }) == ["MALFORMED_JSON", "UNKNOWN_TYPE"])
+        for message in messages {
+            #expect(header(DeadLetter.sourceTopic, message) == "counter.commands")
+            #expect(header(DeadLetter.sourcePartition, message).flatMap(Int.init) != nil)
+            #expect(header(DeadLetter.sourceOffset, message).flatMap(Int.init) != nil)
+            #expect(header(DeadLetter.attempts, message) == "1")
+            #expect(header(DeadLetter.detail, message)?.isEmpty == false)
+            #expect(String(decoding: message.key ?? [], as: UTF8.self) == "b", "keyed as the source")
+        }
+        #expect(messages.contains { $0.value == Array("{not json".utf8) }, "the payload is kept as it was")
+    }
+
+    @Test func aMessageThatKeepsFailingIsDeadLetteredAfterMaxAttempts() async throws {
+        let harness = try LoopHarness()
+        try harness.producer.send([try harness.command("c", 1), try harness.command("c", 666), try harness.command("c", 2)])
+        let (loop, task) = harness.startLoop(maxAttempts: 3)
+        let done = eventually(timeout: .seconds(60)) { (try? harness.counter("c"))??.total == 3 ? true : nil }
+        let dead = eventually(timeout: .seconds(30)) { (try? harness.read("counter.commands.dlq"))?.first }
+        loop.requestStop()
+        try await task.value
+        #expect(done == true)
+        let message = try #require(dead)
+        #expect(header(DeadLetter.reason, message) == DeadLetter.Reason.processingFailed)
+        #expect(header(DeadLetter.attempts, message) == "3")
+        #expect(header(DeadLetter.firstFailureAt, message) != nil)
+        #expect(try harness.counter("c")?.events == 2)
+    }
+
+    @Test func brokerOutageLosesNothingAndDuplicatesNothing() async throws {
+        let harness = try LoopHarness()
+        let (loop, task) = harness.startLoop()
+        try harness.producer.send(try (0..<50).map { i in try harness.command("d\(i % 5)", 1) })
+        _ = eventually(timeout: .seconds(30)) { (try? harness.count("SELECT coalesce(sum(events),0)::int FROM counters")) == 50 ? true : nil }
+
+        try harness.cluster.allBrokersDown()
+        let sender = Thread {
+            _ = try? harness.producer.send(try! (0..<50).map { i in try harness.command("d\(i % 5)", 1) })
+        }
+        sender.start()
+        try await Task.sleep(for: .seconds(3))
+        try harness.cluster.allBrokersUp()
+
+        let done = eventually(timeout: .seconds(90)) {
+            (try? harness.count("SELECT coalesce(sum(events),0)::int FROM counters")) == 100 ? true : nil
+        }
+        try await Task.sleep(for: .seconds(1))
+        loop.requestStop()
+        try await task.value
+        #expect(done == true)
+        #expect(try harness.count("SELECT coalesce(sum(total),0)::int FROM counters") == 100)
+        #expect(try harness.count("SELECT count(*)::int FROM processed_messages") == 100)
+    }
+
+    @Test func aFencedInstanceDoesNotCommit() async throws {
+        let harness = try LoopHarness()
+        let (loop, task) = harness.startLoop()
+        try harness.producer.send([try harness.command("e", 1)])
+        _ = eventually(timeout: .seconds(30)) { (try? harness.counter("e"))??.total == 1 ? true : nil }
+        let offsetsBefore = try harness.count("SELECT coalesce(sum(next_offset),0)::int FROM consumer_offsets")
+
+        // Another instance claims every partition (what an assignment elsewhere does).
+        let connection = try harness.database.connect()
+        try connection.execute("UPDATE consumer_offsets SET generation = generation + 1, owner = 'other'")
+        connection.close()
+        try harness.producer.send([try harness.command("e", 1)])
+        try await Task.sleep(for: .seconds(3))
+        loop.requestStop()
+        try await task.value
+
+        #expect(try harness.counter("e")?.total == 1, "the stale instance must not apply")
+        #expect(try harness.count("SELECT coalesce(sum(next_offset),0)::int FROM consumer_offsets") == offsetsBefore)
+        #expect(try harness.count("SELECT count(*)::int FROM processed_messages") == 1)
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A development broker, a scratch database per service, and service processes: the real path,
+/// started by a test for itself so that fault injection in one test cannot disturb another.
+public final class ServiceStack: @unchecked Sendable {
+    public let directory: URL
+    public let broker: DevBrokerProcess
+    private var databases: [String: ScratchDatabase] = [:]
+    private var services: [String: ChildProcess] = [:]
+    private var ports: [String: Int] = [:]
+
+    public init(name: String) throws {
+        directory = try TestEnvironment.scratchDirectory(name)
+        broker = try DevBrokerProcess(directory: directory)
+    }
+
+    /// Starts (or restarts, keeping its database) a service and waits until `/readyz` answers 200.
+    @discardableResult
+    public func start(
+        _ executable: String, instance: String? = nil, environment extra: [String: String] = [:], waitReady: Bool = true
+    ) throws -> HTTPTestClient {
+        let name = instance ?? executable
+        let database: ScratchDatabase
+        if let existing = databases[executable] {
+            database = existing
+        } else {
+            database = try ScratchDatabase(prefix: executable.replacingOccurrences(of: "-", with: "_"))
+            databases[executable] = database
+        }
+        let port = ports[name] ?? Self.freePort()
+        ports[name] = port
+        var environment = [
+            "HTTP_HOST": "127.0.0.1", "HTTP_PORT": String(port), "DATABASE_URL": database.url,
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrapServers, "TOPICS_FILE": TestEnvironment.topicsFile,
+            "RDKAFKA_SESSION_TIMEOUT_MS": "6000", "RDKAFKA_FETCH_WAIT_MAX_MS": "10", "INSTANCE_ID": name,
+            "LOG_LEVEL": "info", "STARTUP_TIMEOUT_MS": "30000",
+        ]
+        for (key, value) in extra { environment[key] = value }
+        let process = try ChildProcess(
+            executable: executable, environment: environment, logDirectory: directory,
+            name: "\(name)-\(UUID().uuidString.prefix(4))")
+        services[name] = process
+        let client = HTTPTestClient(port: port)
+        if waitReady {
+            let ready = eventually(timeout: .seconds(60), every: .milliseconds(200)) { () -> Bool? in
+                guard process.isRunning else { return false }
+                return (try? client.get("/readyz"))?.status == 200 ? true : nil
+            }
+            guard ready == true else { throw StartFailure(name: name, log: process.log()) }
+        }
+        return client
+    }
+
+    public func process(_ name: String) -> ChildProcess? { services[name] }
+
+    public func database(_ executable: String) -> ScratchDatabase? { databases[executable] }
+
+    public func shutdown() {
+        for process in services.values { process.terminate(timeout: .seconds(15)) }
+        broker.process.terminate(timeout: .seconds(5))
+        for database in databases.values { database.drop() }
+    }
+
+    /// A port that was free a moment ago (bind to 0, read it, close).
+    public static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The local stack: PostgreSQL, the development broker and every service, in the background.
+#
+#   deploy/local/stack.sh up     build, start everything, wait until every service is ready
+#   deploy/local/stack.sh down   stop everything it started
+#   deploy/local/stack.sh status
+#
+# Settings (environment): STACK_DIR (.stack), PG_PORT (55432), INSTANCES (1: instances of each
+# service; instance i>1 listens on the base port + 100*(i-1)), CONFIG (debug or release).
+# The stack is ephemeral: the development broker keeps its data in memory, so every `up`
+# starts from empty PostgreSQL databases too.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+STACK_DIR=${STACK_DIR:-$ROOT/.stack}
+PG_PORT=${PG_PORT:-55432}
+INSTANCES=${INSTANCES:-1}
+CONFIG=${CONFIG:-debug}
+
+# name            port  product         database  role
+SERVICES=(
+    "order          8081  order-service   orders    order_service"
+)
+
+running() {
+    local pidfile
+    for pidfile in "$STACK_DIR"/pids/*.pid; do
+        [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && return 0
+    done
+    return 1
+}
+
+print_urls() {
+    echo "local stack is up (state in $STACK_DIR, logs in $STACK_DIR/logs):"
+    local entry name port product database role i
+    for entry in "${SERVICES[@]}"; do
+        read -r name port product database role <<<"$entry"
+        for ((i = 1; i <= INSTANCES; i++)); do
+            echo "  $name-$i   http://127.0.0.1:$((port + 100 * (i - 1)))   log: $STACK_DIR/logs/$name-$i.log"
+        done
+    done
+    echo "  kafka      $(cat "$STACK_DIR/broker/bootstrap")   (development broker; control: $(cat "$STACK_DIR/broker/control"))"
+    echo "  postgres   127.0.0.1:$PG_PORT   (admin: psql -h 127.0.0.1 -p $PG_PORT -U postgres)"
+}
+
+up() {
+    if running; then
+        echo "local stack already running; 'make down' first to restart it"
+        print_urls
+        return 0
+    fi
+    "$ROOT/deploy/local/deps.sh"
+    echo "building ($CONFIG)..."
+    (cd "$ROOT" && swift build -c "$CONFIG" 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | tail -n 5)
+    local bin
+    bin=$(cd "$ROOT" && swift build -c "$CONFIG" --show-bin-path)
+    mkdir -p "$STACK_DIR"/{logs,pids,secrets,broker}
+    chmod 700 "$STACK_DIR/secrets"
+
+    echo "starting PostgreSQL on 127.0.0.1:$PG_PORT..."
+    pg_start "$STACK_DIR/pg" "$PG_PORT" "max_connections=200"
+    local entry name port product database role upper i
+    for entry in "${SERVICES[@]}"; do
+        read -r name port product database role <<<"$entry"
+        [ -s "$STACK_DIR/secrets/$role" ] || tr -dc 'a-z0-9' </dev/urandom | head -c 24 >"$STACK_DIR/secrets/$role"
+        upper=$(echo "$role" | tr '[:lower:]' '[:upper:]')
+        export "${upper}_PASSWORD_FILE=$STACK_DIR/secrets/$role"
+    done
+    for role in payment_service inventory_service notification_service saga_orchestrator; do
+        upper=$(echo "$role" | tr '[:lower:]' '[:upper:]')
+        [ -s "$STACK_DIR/secrets/$role" ] || tr -dc 'a-z0-9' </dev/urandom | head -c 24 >"$STACK_DIR/secrets/$role"
+        export "${upper}_PASSWORD_FILE=$STACK_DIR/secrets/$role"
+    done
+    PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=postgres "$ROOT/deploy/postgres/init-databases.sh" >"$STACK_DIR/logs/init-databases.log"
+
+    echo "starting the development broker..."
+    rm -f "$STACK_DIR/broker/bootstrap" "$STACK_DIR/broker/control"
+    nohup "$bin/dev-broker" --topics "$ROOT/deploy/topics.txt" --bootstrap-file "$STACK_DIR/broker/bootstrap" \
+        --control-file "$STACK_DIR/broker/control" >"$STACK_DIR/logs/broker.log" 2>&1 &
+    echo $! >"$STACK_DIR/pids/broker.pid"
+    wait_file "$STACK_DIR/broker/control" 30 || { tail -n 20 "$STACK_DIR/logs/broker.log" >&2; exit 1; }
+
+    for entry in "${SERVICES[@]}"; do
+        read -r name port product database role <<<"$entry"
+        for ((i = 1; i <= INSTANCES; i++)); do
+            (
+                cd "$ROOT"
+                export HTTP_HOST=127.0.0.1 HTTP_PORT=$((port + 100 * (i - 1)))
+                export DATABASE_URL="postgresql://$role@127.0.0.1:$PG_PORT/$database"
+                export DATABASE_PASSWORD_FILE="$STACK_DIR/secrets/$role"
+                export KAFKA_BOOTSTRAP_FILE="$STACK_DIR/broker/bootstrap"
+                export TOPICS_FILE="$ROOT/deploy/topics.txt" INSTANCE_ID="$name-$i"
+                export RDKAFKA_SESSION_TIMEOUT_MS=${RDKAFKA_SESSION_TIMEOUT_MS:-6000}
+                export RDKAFKA_FETCH_WAIT_MAX_MS=${RDKAFKA_FETCH_WAIT_MAX_MS:-10}
+                nohup "$bin/$product" >"$STACK_DIR/logs/$name-$i.log" 2>&1 &
+                echo $! >"$STACK_DIR/pids/$name-$i.pid"
+            )
+        done
+    done
+
+    echo "waiting for every service to be ready..."
+    for entry in "${SERVICES[@]}"; do
+        read -r name port product database role <<<"$entry"
+        for ((i = 1; i <= INSTANCES; i++)); do
+            if ! wait_ready "http://127.0.0.1:$((port + 100 * (i - 1)))/readyz" 120; then
+                echo "$name-$i did not become ready; last lines of its log:" >&2
+                tail -n 30 "$STACK_DIR/logs/$name-$i.log" >&2
+                exit 1
+            fi
+        done
+    done
+    print_urls
+}
+
+down() {
+    local pidfile
+    # Services first (graceful: they flush), then the broker, then PostgreSQL.
+    for pidfile in "$STACK_DIR"/pids/*.pid; do
+        [ -f "$pidfile" ] && [ "$(basename "$pidfile")" != broker.pid ] && stop_pid "$pidfile"
+    done
+    stop_pid "$STACK_DIR/pids/broker.pid"
+    pg_stop "$STACK_DIR/pg"
+    echo "local stack stopped"
+}
+
+status() {
+    local pidfile
+    for pidfile in "$STACK_DIR"/pids/*.pid; do
+        [ -f "$pidfile" ] || continue
+        if kill -0 "$(cat "$pidfile")" 2>/dev/null; then state=running; else state=stopped; fi
+        echo "$(basename "$pidfile" .pid): $state"
+    done
+}
+
+case "${1:-}" in
+    up) up ;;
+    down) down ;;
+    status) status ;;
+    *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite: builds everything, starts a private PostgreSQL (fresh, loopback, port
+# 55433 by default), runs `swift test`, and stops the server whatever happens. Tests start their
+# own development brokers and service processes.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+TEST_DIR=${TEST_DIR:-$ROOT/.stack-test}
+TEST_PG_PORT=${TEST_PG_PORT:-55433}
+
+"$ROOT/deploy/local/deps.sh"
+cd "$ROOT"
+swift build
+export CQRS_BIN_DIR
+CQRS_BIN_DIR=$(swift build --show-bin-path)
+export CQRS_REPO_ROOT=$ROOT
+
+trap 'pg_stop "$TEST_DIR/pg"' EXIT
+# fsync off: the test server's data is thrown away after the run.
+pg_start "$TEST_DIR/pg" "$TEST_PG_PORT" "max_connections=400" "fsync=off" "synchronous_commit=off"
+export TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$TEST_PG_PORT/postgres"
+
+swift test ${SWIFT_TEST_ARGS:-}
