@@ -12,10 +12,18 @@ final class LoopMetrics {
     private let duplicates: Counter
     private let batchDuration: Timer
 
-    init(group: String) {
+    /// Registers every series that can be known up front, so `/metrics` shows them at zero.
+    init(group: String, inputTopics: [String]) {
         self.group = group
         duplicates = Counter(label: "messages_duplicate_total", dimensions: [("group", group)])
         batchDuration = Timer(label: "batch_duration_seconds", dimensions: [("group", group)], preferredDisplayUnit: .seconds)
+        for topic in inputTopics {
+            _ = counter(&consumed, "messages_consumed_total", topic)
+            _ = counter(&deadLettered, "messages_dead_lettered_total", DeadLetter.topic(for: topic))
+        }
+        for kind in ["transient", "permanent", "fenced", "poll"] {
+            errors[kind] = Counter(label: "processing_errors_total", dimensions: [("group", group), ("kind", kind)])
+        }
     }
 
     func batchDone(

@@ -51,7 +51,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         var logger = logger
         logger[metadataKey: "loop.group"] = "\(configuration.groupId)"
         self.logger = logger
-        self.metrics = LoopMetrics(group: configuration.groupId)
+        self.metrics = LoopMetrics(group: configuration.groupId, inputTopics: processor.inputTopics)
     }
 
     /// What `/readyz` reports about this loop.

@@ -129,10 +129,20 @@ final class OrderServiceEndToEndTests {
     @Test func healthReadinessAndMetrics() throws {
         #expect(try orders.get("/healthz").json()["status"] as? String == "ok")
         #expect(try orders.get("/readyz").status == 200)
-        _ = try placeOrder()
         let metrics = try orders.get("/metrics")
         #expect(metrics.status == 200)
-        #expect(metrics.text.contains("http_requests_total"))
-        #expect(metrics.text.contains("messages_consumed_total") || metrics.text.contains("kafka_consumer_lag"))
+        #expect(metrics.header("Content-Type")?.hasPrefix("text/plain") == true)
+        for series in ["messages_consumed_total", "messages_dead_lettered_total", "processing_errors_total"] {
+            #expect(metrics.text.contains(series), "\(series) is exposed before anything happened")
+        }
+        let id = try #require(try placeOrder().json()["orderId"] as? String)
+        _ = try #require(try waitForOrder(id))
+        let after = try #require(
+            try eventually { () -> String? in
+                let text = try orders.get("/metrics").text
+                return text.contains("kafka_consumer_lag") && text.contains("messages_produced_total") ? text : nil
+            })
+        #expect(after.contains("http_requests_total"))
+        #expect(after.contains(#"messages_consumed_total{group="order-service",topic="orders.commands"}"#))
     }
 }
