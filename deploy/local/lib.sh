@@ -23,6 +23,7 @@ as_pg() {
 pg_start() {
     local dir=$1 port=$2
     shift 2
+    pg_stop "$dir"
     rm -rf "$dir"
     mkdir -p "$dir/run"
     dir=$(cd "$dir" && pwd)

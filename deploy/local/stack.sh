@@ -50,6 +50,8 @@ up() {
         return 0
     fi
     "$ROOT/deploy/local/deps.sh"
+    # Whatever fails from here on, stop what was started: no half-started stack is left behind.
+    trap 'status=$?; if [ $status -ne 0 ]; then echo "make up failed; stopping what it started" >&2; down >&2; fi' EXIT
     echo "building ($CONFIG)..."
     (cd "$ROOT" && swift build -c "$CONFIG" 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | tail -n 5)
     local bin
@@ -60,15 +62,11 @@ up() {
     echo "starting PostgreSQL on 127.0.0.1:$PG_PORT..."
     pg_start "$STACK_DIR/pg" "$PG_PORT" "max_connections=200"
     local entry name port product database role upper i
-    for entry in "${SERVICES[@]}"; do
-        read -r name port product database role <<<"$entry"
-        [ -s "$STACK_DIR/secrets/$role" ] || tr -dc 'a-z0-9' </dev/urandom | head -c 24 >"$STACK_DIR/secrets/$role"
+    # Every service role gets a random password (services not in SERVICES yet too, so that the
+    # init script can create all databases).
+    for role in order_service payment_service inventory_service notification_service saga_orchestrator; do
+        [ -s "$STACK_DIR/secrets/$role" ] || od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$STACK_DIR/secrets/$role"
         upper=$(echo "$role" | tr '[:lower:]' '[:upper:]')
-        export "${upper}_PASSWORD_FILE=$STACK_DIR/secrets/$role"
-    done
-    for role in payment_service inventory_service notification_service saga_orchestrator; do
-        upper=$(echo "$role" | tr '[:lower:]' '[:upper:]')
-        [ -s "$STACK_DIR/secrets/$role" ] || tr -dc 'a-z0-9' </dev/urandom | head -c 24 >"$STACK_DIR/secrets/$role"
         export "${upper}_PASSWORD_FILE=$STACK_DIR/secrets/$role"
     done
     PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=postgres "$ROOT/deploy/postgres/init-databases.sh" >"$STACK_DIR/logs/init-databases.log"
