@@ -41,14 +41,18 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]),
 
         // Shared libraries.
+        .target(name: "JSONDiagnostics", path: "Shared/JSONDiagnostics", swiftSettings: strict),
         .target(name: "Kafka", dependencies: ["CLibrdkafka", log], path: "Shared/Kafka", swiftSettings: strict),
         .target(name: "Postgres", dependencies: ["CLibpq", log], path: "Shared/Postgres", swiftSettings: strict),
         .target(
-            name: "HTTPServer", dependencies: ["CHTTPSystem", log, metrics, lifecycle], path: "Shared/HTTPServer",
+            name: "HTTPServer", dependencies: ["CHTTPSystem", "JSONDiagnostics", log, metrics, lifecycle], path: "Shared/HTTPServer",
             swiftSettings: strict),
         .target(
             name: "Messaging",
-            dependencies: ["Kafka", "Postgres", log, metrics, lifecycle, .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "Kafka", "Postgres", "JSONDiagnostics", log, metrics, lifecycle,
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Shared/Messaging", swiftSettings: strict),
         .target(name: "Contracts", dependencies: ["Messaging"], path: "Shared/Contracts", swiftSettings: strict),
         .target(

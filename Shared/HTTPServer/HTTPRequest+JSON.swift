@@ -1,3 +1,5 @@
+import JSONDiagnostics
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -44,37 +46,18 @@ extension HTTPRequest {
     }
 
     static func problem(for error: DecodingError) -> Problem {
-        switch error {
-        case .dataCorrupted(let context):
-            if context.codingPath.isEmpty {
-                return .badRequest("The request body is not valid JSON: \(describe(context)).")
-            }
-            let field = fieldPath(context.codingPath)
-            return .unprocessable(
-                "The request body has an invalid value.",
-                errors: [.init(field: field, message: context.debugDescription)]
-            )
-        case .keyNotFound(let key, let context):
-            let field = fieldPath(context.codingPath + [key])
-            return .unprocessable(
-                "The request body is missing a required field.",
-                errors: [.init(field: field, message: "Required field is missing.")]
-            )
-        case .typeMismatch(let expected, let context):
-            let field = fieldPath(context.codingPath)
-            return .unprocessable(
-                "The request body has a field of the wrong type.",
-                errors: [.init(field: field, message: "Expected \(jsonTypeName(expected)).")]
-            )
-        case .valueNotFound(let expected, let context):
-            let field = fieldPath(context.codingPath)
-            return .unprocessable(
-                "The request body has a null or missing value.",
-                errors: [.init(field: field, message: "Expected \(jsonTypeName(expected)), found null.")]
-            )
-        @unknown default:
-            return .badRequest("The request body could not be decoded.")
+        if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+            return .badRequest("The request body is not valid JSON: \(describe(context)).")
         }
+        let (path, message) = DecodingErrorDescription.describe(error)
+        let title: String
+        switch error {
+        case .keyNotFound: title = "The request body is missing a required field."
+        case .typeMismatch: title = "The request body has a field of the wrong type."
+        case .valueNotFound: title = "The request body has a null or missing value."
+        default: title = "The request body has an invalid value."
+        }
+        return .unprocessable(title, errors: [.init(field: path.isEmpty ? "$" : path, message: message)])
     }
 
     private static func describe(_ context: DecodingError.Context) -> String {
@@ -86,36 +69,6 @@ extension HTTPRequest {
             text.removeLast()
         }
         return text
-    }
-
-    /// `items[0].quantity` style path from a coding path.
-    static func fieldPath(_ path: [any CodingKey]) -> String {
-        var result = ""
-        for key in path {
-            if let index = key.intValue {
-                result += "[\(index)]"
-            } else {
-                if !result.isEmpty { result += "." }
-                result += key.stringValue
-            }
-        }
-        return result.isEmpty ? "$" : result
-    }
-
-    private static func jsonTypeName(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type, is Substring.Type: return "a string"
-        case is Bool.Type: return "a boolean"
-        case is Int.Type, is Int8.Type, is Int16.Type, is Int32.Type, is Int64.Type,
-             is UInt.Type, is UInt8.Type, is UInt16.Type, is UInt32.Type, is UInt64.Type:
-            return "an integer"
-        case is Double.Type, is Float.Type: return "a number"
-        default:
-            let name = String(describing: type)
-            if name.hasPrefix("Array<") || name.hasPrefix("[") { return "an array" }
-            if name.hasPrefix("Dictionary<") { return "an object" }
-            return "a value of type \(name)"
-        }
     }
 }
 

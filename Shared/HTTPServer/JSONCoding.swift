@@ -4,11 +4,11 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Shared JSON encoding/decoding entry points (Foundation's coders, default formatting, keys not sorted).
+/// Shared JSON encoding/decoding entry points (Foundation's coders; keys sorted so that a response is deterministic).
 enum JSONCoding {
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array(try encoder.encode(value))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDiagnostics
 
 /// Why a message could not be decoded; the reason's raw value goes into the dead-letter header.
 public struct MessageDecodingError: Error, Sendable, Equatable, CustomStringConvertible {

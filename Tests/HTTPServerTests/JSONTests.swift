@@ -56,13 +56,13 @@ struct JSONTests {
         let problem = Self.decodeProblem(#"{"customerId":"c1","items":[{"sku":"A","quantity":"two"}]}"#)
         #expect(problem?.status == 422)
         #expect(problem?.errors?.first?.field == "items[0].quantity")
-        #expect(problem?.errors?.first?.message == "Expected an integer.")
+        #expect(problem?.errors?.first?.message == "has the wrong type (expected an integer)")
     }
 
     @Test func missingKeyIs422WithFieldPath() {
         let problem = Self.decodeProblem(#"{"customerId":"c1","items":[{"sku":"A","quantity":1},{"quantity":1}]}"#)
         #expect(problem?.status == 422)
-        #expect(problem?.errors == [Problem.FieldError(field: "items[1].sku", message: "Required field is missing.")])
+        #expect(problem?.errors == [Problem.FieldError(field: "items[1].sku", message: "is required")])
     }
 
     @Test func nullIs422() {

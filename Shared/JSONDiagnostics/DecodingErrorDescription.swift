@@ -1,7 +1,7 @@
 import Foundation
 
-/// Turns a `DecodingError` into a field path (`items[0].quantity`) and a sentence, for dead-letter
-/// reasons and validation problems.
+/// Turns a `DecodingError` into a field path (`items[0].quantity`) and a sentence: the one
+/// description used by HTTP validation problems (422) and dead-letter reasons.
 public enum DecodingErrorDescription {
     public static func describe(_ error: DecodingError) -> (path: String, message: String) {
         switch error {
@@ -33,13 +33,20 @@ public enum DecodingErrorDescription {
         return result
     }
 
-    private static func name(_ type: Any.Type) -> String {
+    /// The JSON name of a Swift type that a decoder expected.
+    public static func name(_ type: Any.Type) -> String {
         switch type {
-        case is String.Type: "a string"
-        case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
-        case is Bool.Type: "a boolean"
-        case is Double.Type: "a number"
-        default: "\(type)".hasPrefix("Array") ? "an array" : "an object"
+        case is String.Type, is Substring.Type: return "a string"
+        case is Bool.Type: return "a boolean"
+        case is Int.Type, is Int8.Type, is Int16.Type, is Int32.Type, is Int64.Type,
+            is UInt.Type, is UInt8.Type, is UInt16.Type, is UInt32.Type, is UInt64.Type:
+            return "an integer"
+        case is Double.Type, is Float.Type: return "a number"
+        default:
+            let name = String(describing: type)
+            if name.hasPrefix("Array<") || name.hasPrefix("[") { return "an array" }
+            if name.hasPrefix("Dictionary<") { return "an object" }
+            return "a value of type \(name)"
         }
     }
 }
