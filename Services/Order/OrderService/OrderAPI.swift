@@ -11,8 +11,6 @@ public struct OrderAPI: Sendable {
     let context: ServiceContext
     let serviceName: String
 
-    /// Ids derived from an `Idempotency-Key` live in this namespace.
-    static let idempotencyNamespace = UUID(uuidString: "3f1c7c52-7c1e-4a8e-9d4b-2f0a6d1e5b90")!
     static let defaultPageSize = 50
     static let maxPageSize = 500
 
@@ -49,34 +47,17 @@ public struct OrderAPI: Sendable {
                 "the order is not valid", errors: violations.map { Problem.FieldError(field: $0.field, message: $0.message) })
         }
 
-        let key = request.headers["Idempotency-Key"]
-        let orderId: String
-        let messageId: UUID
-        if let key {
-            orderId = UUID.nameBased(namespace: Self.idempotencyNamespace, name: "orders:\(key)").uuidString.lowercased()
-            messageId = UUID.nameBased(namespace: Self.idempotencyNamespace, name: "PlaceOrder:\(orderId)")
-            let fingerprint = IdempotencyStore.fingerprint(body)
-            switch try context.idempotency.reserve(scope: "POST /orders", key: key, fingerprint: fingerprint, resourceId: orderId) {
-            case .reserved, .replay:
-                // A replay sends the same command again (same messageId): harmless if the first
-                // one was taken, and it completes the request if its outcome was unknown.
-                break
-            }
-        } else {
-            orderId = UUID().uuidString.lowercased()
-            messageId = UUID()
-        }
-
-        let command = Envelope<OrderCommand>(
-            messageId: messageId, type: PlaceOrder.messageType, schemaVersion: PlaceOrder.schemaVersion, key: orderId,
-            correlationId: orderId, causationId: nil, occurredAt: Timestamp.now(), producer: serviceName,
-            data: .placeOrder(
-                PlaceOrder(orderId: orderId, customerId: body.customerId, items: body.items, currency: currency)))
-        do {
-            try context.commands.send([try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)])
-        } catch {
-            if let key { context.idempotency.release(scope: "POST /orders", key: key) }
-            throw error
+        let orderId = try context.acceptCommand(
+            request, scope: "POST /orders", fingerprint: IdempotencyStore.fingerprint(body),
+            resourceId: { derived in derived ?? UUID().uuidString.lowercased() }
+        ) { orderId, messageId in
+            let command = Envelope<OrderCommand>(
+                messageId: messageId, type: PlaceOrder.messageType, schemaVersion: PlaceOrder.schemaVersion,
+                key: orderId, correlationId: orderId, causationId: nil, occurredAt: Timestamp.now(),
+                producer: serviceName,
+                data: .placeOrder(
+                    PlaceOrder(orderId: orderId, customerId: body.customerId, items: body.items, currency: currency)))
+            return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
         }
         var headers = HTTPHeaders()
         headers.add(name: "Location", value: "/orders/\(orderId)")
