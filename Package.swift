@@ -95,7 +95,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "OrderDomainTests", dependencies: ["OrderDomain"], path: "Tests/OrderDomainTests", swiftSettings: strict),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["TestSupport", "HTTPServer"], path: "Tests/EndToEndTests",
+            name: "EndToEndTests", dependencies: ["TestSupport", "Contracts", "Messaging", "Kafka", log],
+            path: "Tests/EndToEndTests",
             swiftSettings: strict),
     ]
 )

@@ -1,6 +1,8 @@
+import Contracts
 import Foundation
 import Kafka
 import Logging
+import Messaging
 import Testing
 import TestSupport
 
@@ -124,6 +126,37 @@ final class OrderServiceEndToEndTests {
         let wrongMethod = try orders.send("DELETE", "/orders", headers: [:], body: nil)
         #expect(wrongMethod.status == 405)
         #expect(wrongMethod.header("Allow")?.contains("POST") == true)
+    }
+
+    @Test func cancellationIsAcceptedForOpenOrdersOnly() throws {
+        let id = try #require(try placeOrder().json()["orderId"] as? String)
+        _ = try #require(try waitForOrder(id))
+        let accepted = try orders.post("/orders/\(id)/cancel", body: "")
+        #expect(accepted.status == 202)
+        #expect(accepted.header("Location") == "/orders/\(id)")
+        #expect(try orders.post("/orders/\(id)/cancel", body: "").status == 202, "asking twice is harmless")
+        #expect(try orders.post("/orders/no-such-order/cancel", body: "").status == 404)
+        #expect(try orders.get("/orders/\(id)/cancel").status == 405)
+
+        // The saga's RejectOrder (sent by hand here) makes the order final: cancelling is a conflict.
+        let rejected = try #require(try placeOrder().json()["orderId"] as? String)
+        _ = try #require(try waitForOrder(rejected))
+        let producer = try KafkaProducer(
+            configuration: KafkaConfiguration(bootstrapServers: stack.broker.bootstrapServers), logger: Logger(label: "test"))
+        defer { producer.close() }
+        let reject = Envelope<OrderCommand>(
+            messageId: UUID(), type: RejectOrder.messageType, schemaVersion: 1, key: rejected, correlationId: rejected,
+            causationId: nil, occurredAt: Timestamp.now(), producer: "test",
+            data: .rejectOrder(RejectOrder(orderId: rejected, reason: .outOfStock)))
+        try producer.send([try OrderCommand.codec.outgoing(reject, topic: Topics.ordersCommands)])
+        let final = try eventually { () -> [String: Any]? in
+            let order = try orders.get("/orders/\(rejected)").json()
+            return order["status"] as? String == "REJECTED" ? order : nil
+        }
+        #expect(final?["reason"] as? String == "OUT_OF_STOCK")
+        let conflict = try orders.post("/orders/\(rejected)/cancel", body: "")
+        #expect(conflict.status == 409)
+        #expect(conflict.header("Content-Type")?.hasPrefix("application/problem+json") == true)
     }
 
     @Test func healthReadinessAndMetrics() throws {

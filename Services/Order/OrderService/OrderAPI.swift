@@ -23,6 +23,7 @@ public struct OrderAPI: Sendable {
         router.post("/orders") { request in try placeOrder(request) }
         router.get("/orders") { request in try listOrders(request) }
         router.get("/orders/{orderId}") { request in try getOrder(request) }
+        router.post("/orders/{orderId}/cancel") { request in try cancelOrder(request) }
     }
 
     /// The body of `POST /orders`.
@@ -62,6 +63,32 @@ public struct OrderAPI: Sendable {
         var headers = HTTPHeaders()
         headers.add(name: "Location", value: "/orders/\(orderId)")
         return .json(Accepted(orderId: orderId, status: OrderStatus.pending.rawValue), status: .accepted, headers: headers)
+    }
+
+    /// `POST /orders/{orderId}/cancel`: 202 for a PENDING or APPROVED order (the saga compensates
+    /// and completes the cancellation), 409 for a REJECTED or CANCELLED one, 404 for an unknown one.
+    /// A body is optional; the command is accepted, not completed: poll the order.
+    func cancelOrder(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = request.pathParameters["orderId"] ?? ""
+        guard let order = try context.pool.withConnection({ try OrderStore.find(id, db: $0) }) else {
+            throw Problem.notFound("no order '\(id)' (a new order appears once it is projected; poll)")
+        }
+        if order.isFinal {
+            throw Problem.conflict("order \(id) is \(order.status.rawValue) and can no longer be cancelled")
+        }
+        let orderId = try context.acceptCommand(
+            request, scope: "POST /orders/\(id)/cancel", fingerprint: id, resourceId: { _ in id }
+        ) { orderId, messageId in
+            let command = Envelope<OrderCommand>(
+                messageId: messageId, type: CancelOrder.messageType, schemaVersion: CancelOrder.schemaVersion,
+                key: orderId, correlationId: orderId, causationId: nil, occurredAt: Timestamp.now(),
+                producer: serviceName, data: .cancelOrder(CancelOrder(orderId: orderId)))
+            return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Location", value: "/orders/\(orderId)")
+        return .json(
+            Accepted(orderId: orderId, status: order.status.rawValue), status: .accepted, headers: headers)
     }
 
     func getOrder(_ request: HTTPRequest) throws -> HTTPResponse {
