@@ -28,6 +28,7 @@ public struct HTTPTestClient: Sendable {
 
     public struct ClientError: Error, CustomStringConvertible {
         public var message: String
+        public init(message: String) { self.message = message }
         public var description: String { message }
     }
 

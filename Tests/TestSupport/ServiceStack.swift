@@ -44,15 +44,21 @@ public final class ServiceStack: @unchecked Sendable {
             executable: executable, environment: environment, logDirectory: directory,
             name: "\(name)-\(UUID().uuidString.prefix(4))")
         services[name] = process
-        let client = HTTPTestClient(port: port)
-        if waitReady {
-            let ready = eventually(timeout: .seconds(60), every: .milliseconds(200)) { () -> Bool? in
-                guard process.isRunning else { return false }
-                return (try? client.get("/readyz"))?.status == 200 ? true : nil
-            }
-            guard ready == true else { throw StartFailure(name: name, log: process.log()) }
+        if waitReady { try self.waitReady(name) }
+        return HTTPTestClient(port: port)
+    }
+
+    /// Waits until a started service's `/readyz` answers 200.
+    public func waitReady(_ name: String, timeout: Duration = .seconds(90)) throws {
+        guard let process = services[name], let port = ports[name] else {
+            throw StartFailure(name: name, log: "was never started")
         }
-        return client
+        let client = HTTPTestClient(port: port)
+        let ready = eventually(timeout: timeout, every: .milliseconds(200)) { () -> Bool? in
+            guard process.isRunning else { return false }
+            return (try? client.get("/readyz"))?.status == 200 ? true : nil
+        }
+        guard ready == true else { throw StartFailure(name: name, log: process.log()) }
     }
 
     public func process(_ name: String) -> ChildProcess? { services[name] }

@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The order saga across all five services, through HTTP only, with the design brief's
+/// invariants checked at the end of every test.
+@Suite("Saga end to end", .serialized)
+struct SagaEndToEndTests {
+    @Test func everyBusinessOutcome() throws {
+        let world = try SagaWorld(name: "saga-outcomes")
+        try world.addStock("apple", 10)
+        try world.addStock("pear", 5)
+        try world.openAccount("alice", limit: 100_000)
+        try world.openAccount("bob", limit: 1_000)
+
+        // Happy path: two lines, stock and credit taken, one notification, saga completed.
+        let happy = try world.placeOrder("alice", [("apple", 2, 1_250), ("pear", 1, 500)])
+        let approved = try world.waitFor(happy)
+        #expect(approved["status"] as? String == "APPROVED")
+        #expect(approved["totalCents"] as? Int == 3_000)
+        #expect(try world.stock("apple") == .init(available: 8, reserved: 2))
+        #expect(try world.availableCredit("alice") == 97_000)
+        let saga = try #require(try world.saga(happy))
+        #expect(saga["state"] as? String == "COMPLETED")
+        #expect((saga["steps"] as? [Any])?.isEmpty == false)
+        #expect(!(saga["endedAt"] is NSNull))
+
+        // Out of stock.
+        let tooMany = try world.placeOrder("alice", [("apple", 100, 1)])
+        #expect(try world.waitFor(tooMany)["reason"] as? String == "OUT_OF_STOCK")
+        // Unknown sku.
+        let unknownSku = try world.placeOrder("alice", [("no-such-sku", 1, 1)])
+        #expect(try world.waitFor(unknownSku)["reason"] as? String == "UNKNOWN_SKU")
+        // Insufficient credit: the reserved stock is released.
+        let poor = try world.placeOrder("bob", [("apple", 1, 5_000)])
+        #expect(try world.waitFor(poor)["reason"] as? String == "INSUFFICIENT_CREDIT")
+        // Unknown customer.
+        let stranger = try world.placeOrder("nobody", [("apple", 1, 1)])
+        #expect(try world.waitFor(stranger)["reason"] as? String == "UNKNOWN_CUSTOMER")
+        // One line fails after another was reserved: the reserved one is released.
+        let partial = try world.placeOrder("alice", [("apple", 1, 100), ("pear", 50, 100)])
+        #expect(try world.waitFor(partial)["reason"] as? String == "OUT_OF_STOCK")
+        for id in [tooMany, unknownSku, poor, stranger, partial] {
+            #expect(try world.order(id)?["status"] as? String == "REJECTED")
+            #expect(try world.saga(id)?["state"] as? String == "COMPENSATED")
+        }
+
+        // Cancelling an APPROVED order refunds and releases.
+        let keep = try world.placeOrder("alice", [("pear", 2, 1_000)])
+        #expect(try world.waitFor(keep)["status"] as? String == "APPROVED")
+        #expect(try world.cancel(keep) == 202)
+        #expect(try world.waitFor(keep, status: "CANCELLED")["reason"] as? String == "CANCELLED_BY_CUSTOMER")
+        #expect(try world.cancel(keep) == 409)
+        #expect(try world.cancel(poor) == 409)
+
+        let violations = try world.invariantViolations()
+        #expect(violations.isEmpty, "\(violations)")
+        #expect(try world.stock("apple") == .init(available: 8, reserved: 2))
+        #expect(try world.stock("pear") == .init(available: 4, reserved: 1))
+        #expect(try world.availableCredit("bob") == 1_000)
+    }
+
+    /// A PENDING order is cancelled while its payment step waits (payment service stopped), and a
+    /// step with no reply times out; the late replies that follow are compensated, never applied.
+    @Test func pendingCancellationTimeoutAndLateReplies() throws {
+        let world = try SagaWorld(
+            name: "saga-timeout", environment: ["saga-orchestrator": ["SAGA_STEP_TIMEOUT_MS": "4000"]])
+        try world.addStock("plum", 10)
+        try world.openAccount("carol", limit: 50_000)
+
+        // Payment service down: the saga waits at payment; the customer cancels the PENDING order.
+        try #require(world.stack.process("payment-service")).terminate()
+        let waiting = try world.placeOrder("carol", [("plum", 2, 1_000)])
+        _ = eventually { (try? world.stock("plum"))?.reserved == 2 ? true : nil }
+        #expect(try world.order(waiting)?["status"] as? String == "PENDING")
+        #expect(try world.cancel(waiting) == 202)
+        #expect(try world.waitFor(waiting, status: "CANCELLED")["status"] as? String == "CANCELLED")
+
+        // Inventory down: the reservation step times out and the order is rejected with TIMEOUT.
+        try #require(world.stack.process("inventory-service")).terminate()
+        let late = try world.placeOrder("carol", [("plum", 3, 1_000)])
+        #expect(try world.waitFor(late, timeout: .seconds(30))["reason"] as? String == "TIMEOUT")
+
+        // The services come back: the queued AuthorizePayment and ReserveStock are processed late;
+        // their replies are compensated, so nothing stays charged or held.
+        try world.stack.start("payment-service")
+        try world.stack.start("inventory-service")
+        let settled = eventually(timeout: .seconds(60), every: .milliseconds(500)) { () -> Bool? in
+            (try? world.stock("plum")) == .init(available: 10, reserved: 0)
+                && (try? world.availableCredit("carol")) == 50_000 ? true : nil
+        }
+        #expect(settled == true, "stock \(String(describing: try? world.stock("plum"))), credit \(String(describing: try? world.availableCredit("carol")))")
+        let violations = try world.invariantViolations()
+        #expect(violations.isEmpty, "\(violations)")
+    }
+
+    /// Hundreds of concurrent orders compete for scarce stock and credit while the inventory
+    /// service is killed mid-load (SIGKILL) and restarted; afterwards every invariant holds.
+    @Test func concurrentOrdersWithACrashKeepEveryInvariant() throws {
+        let world = try SagaWorld(name: "saga-load")
+        let skus = ["s1", "s2", "s3"]
+        for sku in skus { try world.addStock(sku, 40) }
+        let customers = (0..<10).map { "load-\($0)" }
+        for customer in customers { try world.openAccount(customer, limit: 20_000) }
+
+        let total = 240
+        let failures = FailureLog()
+        let group = DispatchGroup()
+        for worker in 0..<8 {
+            group.enter()
+            Thread {
+                var generator = SystemRandomNumberGenerator()
+                for index in stride(from: worker, to: total, by: 8) {
+                    let customer = customers[index % customers.count]
+                    let lines = (0..<Int.random(in: 1...2, using: &generator)).map { _ in
+                        (skus.randomElement(using: &generator)!, Int.random(in: 1...3, using: &generator), 1_000)
+                    }
+                    do {
+                        let id = try world.placeOrder(customer, lines)
+                        if index % 25 == 0 { _ = try world.cancel(id) }
+                    } catch {
+                        failures.record("\(error)")
+                    }
+                }
+                group.leave()
+            }.start()
+        }
+        Thread.sleep(forTimeInterval: 1.5)
+        try #require(world.stack.process("inventory-service")).kill9()
+        Thread.sleep(forTimeInterval: 1)
+        try world.stack.start("inventory-service")
+        group.wait()
+        #expect(failures.items.isEmpty, "\(failures.items.prefix(3))")
+        #expect(world.orderIds.count == total)
+
+        let violations = try world.invariantViolations(settle: .seconds(180))
+        #expect(violations.isEmpty, "\(violations.prefix(20))")
+        var statuses: [String: Int] = [:]
+        for id in world.orderIds { statuses[(try world.order(id)?["status"] as? String) ?? "?", default: 0] += 1 }
+        #expect(statuses["APPROVED", default: 0] > 0 && statuses["REJECTED", default: 0] > 0, "\(statuses)")
+    }
+}
+
+/// Errors collected from worker threads.
+final class FailureLog: @unchecked Sendable {
+    // `lock` guards `entries`.
+    private let lock = NSLock()
+    private var entries: [String] = []
+
+    func record(_ entry: String) { lock.withLock { entries.append(entry) } }
+    var items: [String] { lock.withLock { entries } }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The whole system for a test: the development broker and all five services, each with its own
+/// database, driven and checked through HTTP only.
+final class SagaWorld: @unchecked Sendable {
+    static let services = ["order-service", "inventory-service", "payment-service", "notification-service", "saga-orchestrator"]
+
+    let stack: ServiceStack
+    private(set) var clients: [String: HTTPTestClient] = [:]
+    private let lock = NSLock()
+    /// What the test put in, to check the invariants against.
+    private(set) var stockAdded: [String: Int] = [:]
+    private(set) var creditLimits: [String: Int] = [:]
+    private(set) var orderIds: [String] = []
+    /// Orders the test cancelled after seeing them APPROVED.
+    private(set) var cancelledAfterApproval: Set<String> = []
+
+    init(name: String, environment: [String: [String: String]] = [:]) throws {
+        stack = try ServiceStack(name: name)
+        // Start all, then wait for all: their consumer groups join in parallel.
+        for service in Self.services {
+            clients[service] = try stack.start(service, environment: environment[service] ?? [:], waitReady: false)
+        }
+        for service in Self.services { try stack.waitReady(service) }
+    }
+
+    deinit { stack.shutdown() }
+
+    var orders: HTTPTestClient { clients["order-service"]! }
+    var inventory: HTTPTestClient { clients["inventory-service"]! }
+    var payments: HTTPTestClient { clients["payment-service"]! }
+    var notifications: HTTPTestClient { clients["notification-service"]! }
+    var sagas: HTTPTestClient { clients["saga-orchestrator"]! }
+
+    func addStock(_ sku: String, _ quantity: Int) throws {
+        let response = try inventory.post("/stock/\(sku)", body: #"{"quantity":\#(quantity)}"#)
+        #expect(response.status == 202, "POST /stock/\(sku): \(response.text)")
+        lock.withLock { stockAdded[sku, default: 0] += quantity }
+        _ = eventually { (try? self.stock(sku))?.available ?? -1 >= quantity ? true : nil }
+    }
+
+    func openAccount(_ customer: String, limit: Int) throws {
+        let response = try payments.post("/accounts", body: #"{"customerId":"\#(customer)","creditLimitCents":\#(limit)}"#)
+        #expect(response.status == 202, "POST /accounts: \(response.text)")
+        lock.withLock { creditLimits[customer] = limit }
+        _ = eventually { (try? self.payments.get("/accounts/\(customer)"))?.status == 200 ? true : nil }
+    }
+
+    /// Places an order; lines are (sku, quantity, unit price).
+    func placeOrder(_ customer: String, _ lines: [(String, Int, Int)]) throws -> String {
+        let items = lines.map { #"{"sku":"\#($0.0)","quantity":\#($0.1),"unitPriceCents":\#($0.2)}"# }.joined(separator: ",")
+        let response = try orders.post("/orders", body: #"{"customerId":"\#(customer)","items":[\#(items)]}"#)
+        guard response.status == 202, let id = try response.json()["orderId"] as? String else {
+            throw HTTPTestClient.ClientError(message: "POST /orders: \(response.status) \(response.text)")
+        }
+        lock.withLock { orderIds.append(id) }
+        return id
+    }
+
+    /// Asks to cancel; returns the HTTP status.
+    func cancel(_ id: String) throws -> Int {
+        let before = try order(id)?["status"] as? String
+        let status = try orders.post("/orders/\(id)/cancel", body: "").status
+        if status == 202, before == "APPROVED" { lock.withLock { _ = cancelledAfterApproval.insert(id) } }
+        return status
+    }
+
+    func order(_ id: String) throws -> [String: Any]? {
+        let response = try orders.get("/orders/\(id)")
+        return response.status == 200 ? try response.json() : nil
+    }
+
+    /// Waits until the order is APPROVED, REJECTED or CANCELLED (or `status` if given).
+    func waitFor(_ id: String, status: String? = nil, timeout: Duration = .seconds(60)) throws -> [String: Any] {
+        let found = eventually(timeout: timeout, every: .milliseconds(100)) { () -> [String: Any]? in
+            guard let order = try? self.order(id), let current = order["status"] as? String else { return nil }
+            if let status { return current == status ? order : nil }
+            return current == "PENDING" ? nil : order
+        }
+        guard let found else {
+            throw HTTPTestClient.ClientError(
+                message: "order \(id) did not reach \(status ?? "a terminal status"): \((try? self.order(id)) ?? [:])")
+        }
+        return found
+    }
+
+    struct Stock: Equatable {
+        var available: Int
+        var reserved: Int
+    }
+
+    func stock(_ sku: String) throws -> Stock? {
+        let response = try inventory.get("/stock/\(sku)")
+        guard response.status == 200 else { return nil }
+        let json = try response.json()
+        return Stock(available: json["available"] as? Int ?? -1, reserved: json["reserved"] as? Int ?? -1)
+    }
+
+    func availableCredit(_ customer: String) throws -> Int? {
+        let response = try payments.get("/accounts/\(customer)")
+        return response.status == 200 ? try response.json()["availableCents"] as? Int : nil
+    }
+
+    func notificationKinds(_ orderId: String) throws -> [String] {
+        let items = try notifications.get("/notifications?orderId=\(orderId)").json()["items"] as? [[String: Any]] ?? []
+        return items.compactMap { $0["kind"] as? String }.sorted()
+    }
+
+    func saga(_ orderId: String) throws -> [String: Any]? {
+        let response = try sagas.get("/sagas/\(orderId)")
+        return response.status == 200 ? try response.json() : nil
+    }
+
+    /// The design brief's invariants, checked through the read models once the system is quiet.
+    /// Returns every violation found (empty when all hold).
+    func invariantViolations(settle: Duration = .seconds(90)) throws -> [String] {
+        var violations: [String] = []
+        let ids = lock.withLock { orderIds }
+        // 1. Every accepted order reaches APPROVED, REJECTED or CANCELLED.
+        var finals: [String: [String: Any]] = [:]
+        for id in ids {
+            do { finals[id] = try waitFor(id, timeout: settle) } catch { violations.append("\(error)") }
+        }
+        // Let compensations and notifications that follow a terminal status land.
+        let quiet = eventually(timeout: settle, every: .milliseconds(500)) { () -> Bool? in
+            let running = try? self.sagas.get("/sagas?state=RUNNING").json()["items"] as? [Any]
+            return running?.isEmpty == true ? true : nil
+        }
+        if quiet == nil { violations.append("sagas still RUNNING after \(settle)") }
+        Thread.sleep(forTimeInterval: 2)
+
+        // 2. Per sku: added = available + reserved, and reserved = quantity in APPROVED orders.
+        var approvedQuantity: [String: Int] = [:]
+        var approvedTotal: [String: Int] = [:]
+        for (_, order) in finals where order["status"] as? String == "APPROVED" {
+            for line in order["items"] as? [[String: Any]] ?? [] {
+                approvedQuantity[line["sku"] as? String ?? "", default: 0] += line["quantity"] as? Int ?? 0
+            }
+            approvedTotal[order["customerId"] as? String ?? "", default: 0] += order["totalCents"] as? Int ?? 0
+        }
+        for (sku, added) in lock.withLock({ stockAdded }) {
+            guard let stock = try stock(sku) else {
+                violations.append("sku \(sku): not found")
+                continue
+            }
+            if stock.available + stock.reserved != added {
+                violations.append("sku \(sku): added \(added) != available \(stock.available) + reserved \(stock.reserved)")
+            }
+            if stock.reserved != approvedQuantity[sku, default: 0] {
+                violations.append("sku \(sku): reserved \(stock.reserved) != \(approvedQuantity[sku, default: 0]) in APPROVED orders")
+            }
+        }
+        // 3. Per customer: limit - available = total of APPROVED orders.
+        for (customer, limit) in lock.withLock({ creditLimits }) {
+            guard let available = try availableCredit(customer) else {
+                violations.append("customer \(customer): no account")
+                continue
+            }
+            if limit - available != approvedTotal[customer, default: 0] {
+                violations.append(
+                    "customer \(customer): charged \(limit - available) != \(approvedTotal[customer, default: 0]) in APPROVED orders")
+            }
+        }
+        // 4. Exactly one notification per terminal transition.
+        for (id, order) in finals {
+            let expected: [String]
+            switch order["status"] as? String {
+            case "APPROVED": expected = ["ORDER_APPROVED"]
+            case "REJECTED": expected = ["ORDER_REJECTED"]
+            case "CANCELLED":
+                // Cancelled after approval: both transitions are notified. Cancelled while
+                // PENDING: usually only the cancellation, unless the approval won the race.
+                if lock.withLock({ cancelledAfterApproval.contains(id) }) {
+                    expected = ["ORDER_APPROVED", "ORDER_CANCELLED"]
+                } else {
+                    let kinds = eventually(timeout: .seconds(20)) { () -> [String]? in
+                        let kinds = (try? self.notificationKinds(id)) ?? []
+                        return kinds.contains("ORDER_CANCELLED") ? kinds : nil
+                    }
+                    expected = kinds == ["ORDER_APPROVED", "ORDER_CANCELLED"] ? kinds! : ["ORDER_CANCELLED"]
+                }
+            default: expected = []
+            }
+            let kinds = eventually(timeout: .seconds(20)) { () -> [String]? in
+                let kinds = (try? self.notificationKinds(id)) ?? []
+                return kinds == expected ? kinds : nil
+            }
+            if kinds == nil {
+                violations.append("order \(id) \(order["status"] ?? "?"): notifications \((try? notificationKinds(id)) ?? []) != \(expected)")
+            }
+        }
+        return violations
+    }
+}
