@@ -162,6 +162,12 @@ final class InventoryServiceEndToEndTests {
         #expect(different.status == 422)
         #expect(different.header("Content-Type")?.hasPrefix("application/problem+json") == true)
 
+        // A sku with characters that mean something in a URL comes back encoded in Location.
+        let odd = try inventory.post("/stock/odd%23sku", body: #"{"quantity":1}"#)
+        #expect(odd.status == 202)
+        #expect(odd.header("Location") == "/stock/odd%23sku")
+        #expect(try odd.json()["sku"] as? String == "odd#sku")
+
         // Without a key every POST is a new command.
         #expect(try addStock("sku-idem", 1).status == 202)
         #expect(try waitForStock("sku-idem") { $0["available"] as? Int == 8 }?["available"] as? Int == 8)

@@ -22,7 +22,7 @@ public struct InventoryProcessor: MessageProcessor {
         _ batch: [Envelope<InventoryCommand>], reading db: PostgresConnection
     ) throws -> Decision<InventoryEvent> {
         var states = try InventoryStore.load(
-            skus: Array(Set(batch.map(\.data.sku))), orders: Array(Set(batch.compactMap(\.data.orderId))), db: db)
+            skus: Array(Set(batch.map(\.data.sku))), orders: Array(Set(batch.compactMap(\.data.referencedOrderId))), db: db)
         var events: [Envelope<InventoryEvent>] = []
         var replies: [OutgoingMessage] = []
         for command in batch {
@@ -50,7 +50,7 @@ public struct InventoryProcessor: MessageProcessor {
 
 extension InventoryCommand {
     /// The order a command concerns; nil for AddStock.
-    var orderId: String? {
+    var referencedOrderId: String? {
         switch self {
         case .addStock: nil
         case .reserveStock(let reserve): reserve.orderId

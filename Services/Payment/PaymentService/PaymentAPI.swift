@@ -62,7 +62,7 @@ public struct PaymentAPI: Sendable {
             return try PaymentCommand.codec.outgoing(command, topic: Topics.paymentsCommands)
         }
         var headers = HTTPHeaders()
-        headers.add(name: "Location", value: "/accounts/\(customerId)")
+        headers.add(name: "Location", value: "/accounts/\(Self.pathSegment(customerId))")
         return .json(Accepted(customerId: customerId, status: "ACCEPTED"), status: .accepted, headers: headers)
     }
 
@@ -99,5 +99,12 @@ public struct PaymentAPI: Sendable {
             PaymentView(
                 orderId: id, customerId: found.customerId, amountCents: found.payment.amountCents,
                 status: found.payment.status.rawValue))
+    }
+
+    /// An identifier as one URL path segment (identifiers may contain `%`, `#` and the like).
+    static func pathSegment(_ id: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id
     }
 }

@@ -20,7 +20,7 @@ public struct PaymentProcessor: MessageProcessor {
     /// overdrawn.
     public func decide(_ batch: [Envelope<PaymentCommand>], reading db: PostgresConnection) throws -> Decision<PaymentEvent> {
         var states = try PaymentStore.load(
-            customers: Array(Set(batch.map(\.data.customerId))), orders: Array(Set(batch.compactMap(\.data.orderId))), db: db)
+            customers: Array(Set(batch.map(\.data.customerId))), orders: Array(Set(batch.compactMap(\.data.referencedOrderId))), db: db)
         var events: [Envelope<PaymentEvent>] = []
         var replies: [OutgoingMessage] = []
         for command in batch {
@@ -48,7 +48,7 @@ public struct PaymentProcessor: MessageProcessor {
 
 extension PaymentCommand {
     /// The order a command concerns; nil for OpenAccount.
-    var orderId: String? {
+    var referencedOrderId: String? {
         switch self {
         case .openAccount: nil
         case .authorizePayment(let authorize): authorize.orderId
