@@ -21,6 +21,8 @@ let package = Package(
     products: [
         .executable(name: "order-service", targets: ["OrderServiceMain"]),
         .executable(name: "dev-broker", targets: ["DevBroker"]),
+        .executable(name: "inventory-service", targets: ["InventoryServiceMain"]),
+        .executable(name: "payment-service", targets: ["PaymentServiceMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -73,6 +75,24 @@ let package = Package(
             name: "OrderServiceMain", dependencies: ["OrderService", "ServiceRuntime"], path: "Services/Order/Main",
             swiftSettings: strict),
 
+        // MARK: Inventory service
+        .target(name: "InventoryDomain", dependencies: ["Contracts"], path: "Services/Inventory/Domain", swiftSettings: strict),
+        .target(
+            name: "InventoryService", dependencies: ["InventoryDomain", "Contracts", "ServiceRuntime"],
+            path: "Services/Inventory/InventoryService", swiftSettings: strict),
+        .executableTarget(
+            name: "InventoryServiceMain", dependencies: ["InventoryService", "ServiceRuntime"],
+            path: "Services/Inventory/Main", swiftSettings: strict),
+
+        // MARK: Payment service
+        .target(name: "PaymentDomain", dependencies: ["Contracts"], path: "Services/Payment/Domain", swiftSettings: strict),
+        .target(
+            name: "PaymentService", dependencies: ["PaymentDomain", "Contracts", "ServiceRuntime"],
+            path: "Services/Payment/PaymentService", swiftSettings: strict),
+        .executableTarget(
+            name: "PaymentServiceMain", dependencies: ["PaymentService", "ServiceRuntime"],
+            path: "Services/Payment/Main", swiftSettings: strict),
+
         // Tools.
         .executableTarget(
             name: "DevBroker", dependencies: ["Kafka", "HTTPServer", argumentParser, log, lifecycle, signals],
@@ -97,6 +117,12 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests", dependencies: ["TestSupport", "Contracts", "Messaging", "Kafka", log],
             path: "Tests/EndToEndTests",
+            swiftSettings: strict),
+        .testTarget(
+            name: "InventoryDomainTests", dependencies: ["InventoryDomain"], path: "Tests/InventoryDomainTests",
+            swiftSettings: strict),
+        .testTarget(
+            name: "PaymentDomainTests", dependencies: ["PaymentDomain"], path: "Tests/PaymentDomainTests",
             swiftSettings: strict),
     ]
 )

@@ -1,0 +1,92 @@
+import Contracts
+import Foundation
+import HTTPServer
+import InventoryDomain
+import Messaging
+import Postgres
+import ServiceRuntime
+
+/// The inventory service's HTTP API (api-contract.md, "Inventory service").
+public struct InventoryAPI: Sendable {
+    let context: ServiceContext
+    let serviceName: String
+
+    static let quantityRange = 1...1_000_000_000
+
+    public init(context: ServiceContext, serviceName: String = "inventory-service") {
+        self.context = context
+        self.serviceName = serviceName
+    }
+
+    public func register(into router: inout Router) {
+        router.post("/stock/{sku}") { request in try addStock(request) }
+        router.get("/stock/{sku}") { request in try getStock(request) }
+    }
+
+    /// The body of `POST /stock/{sku}`.
+    struct AddStockRequest: Codable {
+        var quantity: Int
+    }
+
+    /// What the idempotency fingerprint covers: the sku and the body.
+    struct AddStockFingerprint: Encodable {
+        var sku: String
+        var quantity: Int
+    }
+
+    struct Accepted: Encodable {
+        var sku: String
+        var status: String
+    }
+
+    func addStock(_ request: HTTPRequest) throws -> HTTPResponse {
+        let sku = request.pathParameters["sku"] ?? ""
+        let body = try request.decodeJSON(AddStockRequest.self)
+        var errors = OrderRules.identifierViolations(sku, field: "sku").map {
+            Problem.FieldError(field: $0.field, message: $0.message)
+        }
+        if !Self.quantityRange.contains(body.quantity) {
+            errors.append(
+                Problem.FieldError(
+                    field: "quantity", message: "must be from \(Self.quantityRange.lowerBound) to \(Self.quantityRange.upperBound)"))
+        }
+        if !errors.isEmpty {
+            throw Problem.unprocessable("the stock change is not valid", errors: errors)
+        }
+
+        _ = try context.acceptCommand(
+            request, scope: "POST /stock", fingerprint: IdempotencyStore.fingerprint(AddStockFingerprint(sku: sku, quantity: body.quantity)),
+            resourceId: { _ in sku }
+        ) { sku, messageId in
+            let command = Envelope<InventoryCommand>(
+                messageId: messageId, type: AddStock.messageType, schemaVersion: AddStock.schemaVersion,
+                key: sku, correlationId: sku, causationId: nil, occurredAt: Timestamp.now(), producer: serviceName,
+                data: .addStock(AddStock(sku: sku, quantity: body.quantity)))
+            return try InventoryCommand.codec.outgoing(command, topic: Topics.inventoryCommands)
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Location", value: "/stock/\(Self.pathSegment(sku))")
+        return .json(Accepted(sku: sku, status: "ACCEPTED"), status: .accepted, headers: headers)
+    }
+
+    struct StockView: Encodable {
+        var sku: String
+        var available: Int
+        var reserved: Int
+    }
+
+    func getStock(_ request: HTTPRequest) throws -> HTTPResponse {
+        let sku = request.pathParameters["sku"] ?? ""
+        guard let item = try context.pool.withConnection({ try InventoryStore.find(sku, db: $0) }) else {
+            throw Problem.notFound("no stock for sku '\(sku)' (new stock appears once it is projected; poll)")
+        }
+        return .json(StockView(sku: item.sku, available: item.available, reserved: item.reserved))
+    }
+
+    /// An identifier as one URL path segment (identifiers may contain `%`, `#` and the like).
+    static func pathSegment(_ id: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id
+    }
+}

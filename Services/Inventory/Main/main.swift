@@ -1,0 +1,19 @@
+import Foundation
+import InventoryService
+import ServiceRuntime
+
+// The inventory service process: configuration from the environment, then the shared host.
+do {
+    let configuration = try ServiceConfiguration.fromEnvironment(
+        serviceName: "inventory-service", defaultPort: 8083, defaultDatabase: "inventory",
+        defaultDatabaseUser: "inventory_service")
+    try await ServiceHost.run(
+        configuration: configuration, migrations: InventorySchema.migrations,
+        processor: InventoryProcessor(serviceName: configuration.serviceName)
+    ) { context, router in
+        InventoryAPI(context: context, serviceName: configuration.serviceName).register(into: &router)
+    }
+} catch {
+    FileHandle.standardError.write(Data("inventory-service: \(error)\n".utf8))
+    exit(1)
+}

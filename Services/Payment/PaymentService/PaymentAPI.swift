@@ -1,0 +1,110 @@
+import Contracts
+import Foundation
+import HTTPServer
+import Messaging
+import PaymentDomain
+import Postgres
+import ServiceRuntime
+
+/// The payment service's HTTP API (api-contract.md, "Payment service").
+public struct PaymentAPI: Sendable {
+    let context: ServiceContext
+    let serviceName: String
+
+    static let creditLimitRange = 0...1_000_000_000_000
+
+    public init(context: ServiceContext, serviceName: String = "payment-service") {
+        self.context = context
+        self.serviceName = serviceName
+    }
+
+    public func register(into router: inout Router) {
+        router.post("/accounts") { request in try openAccount(request) }
+        router.get("/accounts/{customerId}") { request in try getAccount(request) }
+        router.get("/payments/{orderId}") { request in try getPayment(request) }
+    }
+
+    /// The body of `POST /accounts`.
+    struct OpenAccountRequest: Codable {
+        var customerId: String
+        var creditLimitCents: Int
+    }
+
+    struct Accepted: Encodable {
+        var customerId: String
+        var status: String
+    }
+
+    func openAccount(_ request: HTTPRequest) throws -> HTTPResponse {
+        let body = try request.decodeJSON(OpenAccountRequest.self)
+        var errors = OrderRules.identifierViolations(body.customerId, field: "customerId").map {
+            Problem.FieldError(field: $0.field, message: $0.message)
+        }
+        if !Self.creditLimitRange.contains(body.creditLimitCents) {
+            errors.append(
+                Problem.FieldError(
+                    field: "creditLimitCents",
+                    message: "must be from \(Self.creditLimitRange.lowerBound) to \(Self.creditLimitRange.upperBound)"))
+        }
+        if !errors.isEmpty {
+            throw Problem.unprocessable("the account is not valid", errors: errors)
+        }
+
+        let customerId = try context.acceptCommand(
+            request, scope: "POST /accounts", fingerprint: IdempotencyStore.fingerprint(body),
+            resourceId: { _ in body.customerId }
+        ) { customerId, messageId in
+            let command = Envelope<PaymentCommand>(
+                messageId: messageId, type: OpenAccount.messageType, schemaVersion: OpenAccount.schemaVersion,
+                key: customerId, correlationId: customerId, causationId: nil, occurredAt: Timestamp.now(),
+                producer: serviceName,
+                data: .openAccount(OpenAccount(customerId: customerId, creditLimitCents: body.creditLimitCents)))
+            return try PaymentCommand.codec.outgoing(command, topic: Topics.paymentsCommands)
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Location", value: "/accounts/\(Self.pathSegment(customerId))")
+        return .json(Accepted(customerId: customerId, status: "ACCEPTED"), status: .accepted, headers: headers)
+    }
+
+    struct AccountView: Encodable {
+        var customerId: String
+        var creditLimitCents: Int
+        var availableCents: Int
+    }
+
+    func getAccount(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = request.pathParameters["customerId"] ?? ""
+        guard let account = try context.pool.withConnection({ try PaymentStore.findAccount(id, db: $0) }) else {
+            throw Problem.notFound("no account for customer '\(id)' (a new account appears once it is projected; poll)")
+        }
+        return .json(
+            AccountView(
+                customerId: account.customerId, creditLimitCents: account.creditLimitCents,
+                availableCents: account.availableCents))
+    }
+
+    struct PaymentView: Encodable {
+        var orderId: String
+        var customerId: String
+        var amountCents: Int
+        var status: String
+    }
+
+    func getPayment(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = request.pathParameters["orderId"] ?? ""
+        guard let found = try context.pool.withConnection({ try PaymentStore.findPayment(id, db: $0) }) else {
+            throw Problem.notFound("no payment for order '\(id)'")
+        }
+        return .json(
+            PaymentView(
+                orderId: id, customerId: found.customerId, amountCents: found.payment.amountCents,
+                status: found.payment.status.rawValue))
+    }
+
+    /// An identifier as one URL path segment (identifiers may contain `%`, `#` and the like).
+    static func pathSegment(_ id: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id
+    }
+}
