@@ -19,7 +19,9 @@ CONFIG=${CONFIG:-debug}
 
 # name            port  product         database  role
 SERVICES=(
-    "order          8081  order-service   orders    order_service"
+    "order          8081  order-service       orders         order_service"
+    "payment        8082  payment-service     payments       payment_service"
+    "inventory      8083  inventory-service   inventory      inventory_service"
 )
 
 running() {
