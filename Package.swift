@@ -21,6 +21,7 @@ let package = Package(
     products: [
         .executable(name: "order-service", targets: ["OrderServiceMain"]),
         .executable(name: "dev-broker", targets: ["DevBroker"]),
+        .executable(name: "saga-orchestrator", targets: ["SagaOrchestratorMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -73,6 +74,15 @@ let package = Package(
             name: "OrderServiceMain", dependencies: ["OrderService", "ServiceRuntime"], path: "Services/Order/Main",
             swiftSettings: strict),
 
+        // MARK: Saga orchestrator: pure saga domain, service library (processor, projection, timer, routes), executable.
+        .target(name: "SagaDomain", dependencies: ["Contracts"], path: "Services/Saga/Domain", swiftSettings: strict),
+        .target(
+            name: "SagaOrchestrator", dependencies: ["SagaDomain", "Contracts", "ServiceRuntime", log, lifecycle],
+            path: "Services/Saga/SagaOrchestrator", swiftSettings: strict),
+        .executableTarget(
+            name: "SagaOrchestratorMain", dependencies: ["SagaOrchestrator", "ServiceRuntime"], path: "Services/Saga/Main",
+            swiftSettings: strict),
+
         // Tools.
         .executableTarget(
             name: "DevBroker", dependencies: ["Kafka", "HTTPServer", argumentParser, log, lifecycle, signals],
@@ -97,5 +107,6 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests", dependencies: ["TestSupport", "HTTPServer"], path: "Tests/EndToEndTests",
             swiftSettings: strict),
+        .testTarget(name: "SagaDomainTests", dependencies: ["SagaDomain"], path: "Tests/SagaDomainTests", swiftSettings: strict),
     ]
 )
