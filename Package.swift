@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "dev-broker", targets: ["DevBroker"]),
         .executable(name: "inventory-service", targets: ["InventoryServiceMain"]),
         .executable(name: "payment-service", targets: ["PaymentServiceMain"]),
+        .executable(name: "saga-orchestrator", targets: ["SagaOrchestratorMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -92,6 +93,14 @@ let package = Package(
         .executableTarget(
             name: "PaymentServiceMain", dependencies: ["PaymentService", "ServiceRuntime"],
             path: "Services/Payment/Main", swiftSettings: strict),
+        // MARK: Saga orchestrator: pure saga domain, service library (processor, projection, timer, routes), executable.
+        .target(name: "SagaDomain", dependencies: ["Contracts"], path: "Services/Saga/Domain", swiftSettings: strict),
+        .target(
+            name: "SagaOrchestrator", dependencies: ["SagaDomain", "Contracts", "ServiceRuntime", log, lifecycle],
+            path: "Services/Saga/SagaOrchestrator", swiftSettings: strict),
+        .executableTarget(
+            name: "SagaOrchestratorMain", dependencies: ["SagaOrchestrator", "ServiceRuntime"], path: "Services/Saga/Main",
+            swiftSettings: strict),
 
         // Tools.
         .executableTarget(
@@ -124,5 +133,6 @@ let package = Package(
         .testTarget(
             name: "PaymentDomainTests", dependencies: ["PaymentDomain"], path: "Tests/PaymentDomainTests",
             swiftSettings: strict),
+        .testTarget(name: "SagaDomainTests", dependencies: ["SagaDomain"], path: "Tests/SagaDomainTests", swiftSettings: strict),
     ]
 )

@@ -1,0 +1,205 @@
+import Contracts
+import Foundation
+import Messaging
+
+// The orchestrator's own log on `sagas.events`, keyed by orderId: every saga transition. The
+// read model is a fold of `SagaDecider.evolve` over these events only.
+
+/// One distinct sku of an order with its lines' quantities summed (one reservation per (orderId, sku)).
+public struct SagaLine: Codable, Sendable, Equatable {
+    public var sku: String
+    public var quantity: Int
+
+    public init(sku: String, quantity: Int) {
+        self.sku = sku
+        self.quantity = quantity
+    }
+}
+
+/// An OrderPlaced started a saga: ReserveStock went out for every line; step RESERVE_STOCK, attempt 1.
+public struct SagaStarted: MessagePayload {
+    public static let messageType = "SagaStarted"
+    public var orderId: String
+    public var customerId: String
+    public var lines: [SagaLine]
+    public var totalCents: Int
+    public var currency: String
+    public var deadline: Date
+
+    public init(orderId: String, customerId: String, lines: [SagaLine], totalCents: Int, currency: String, deadline: Date) {
+        self.orderId = orderId
+        self.customerId = customerId
+        self.lines = lines
+        self.totalCents = totalCents
+        self.currency = currency
+        self.deadline = deadline
+    }
+}
+
+/// An OrderPlaced that no saga can fulfil (see ``SagaState/failed``).
+public struct SagaFailed: MessagePayload {
+    public static let messageType = "SagaFailed"
+    public var orderId: String
+    public var customerId: String
+    public var totalCents: Int
+    public var currency: String
+    public var detail: String
+
+    public init(orderId: String, customerId: String, totalCents: Int, currency: String, detail: String) {
+        self.orderId = orderId
+        self.customerId = customerId
+        self.totalCents = totalCents
+        self.currency = currency
+        self.detail = detail
+    }
+}
+
+/// A StockReply was counted (a repeat of what is already counted is never recorded again).
+public struct StockReplyRecorded: MessagePayload {
+    public static let messageType = "StockReplyRecorded"
+    public var orderId: String
+    public var sku: String
+    public var outcome: StockOutcome
+    public var quantity: Int
+
+    public init(orderId: String, sku: String, outcome: StockOutcome, quantity: Int) {
+        self.orderId = orderId
+        self.sku = sku
+        self.outcome = outcome
+        self.quantity = quantity
+    }
+}
+
+/// A PaymentReply was counted.
+public struct PaymentReplyRecorded: MessagePayload {
+    public static let messageType = "PaymentReplyRecorded"
+    public var orderId: String
+    public var outcome: PaymentOutcome
+    public var amountCents: Int
+
+    public init(orderId: String, outcome: PaymentOutcome, amountCents: Int) {
+        self.orderId = orderId
+        self.outcome = outcome
+        self.amountCents = amountCents
+    }
+}
+
+/// A step started (its command went out), or the current step was retried (same step, next attempt).
+///
+/// `closedAs` is the status the previous running step ends with (nil when none was running).
+public struct SagaStepStarted: MessagePayload {
+    public static let messageType = "SagaStepStarted"
+    public var orderId: String
+    public var step: SagaStepName
+    public var attempt: Int
+    public var deadline: Date
+    public var closedAs: SagaStepStatus?
+    /// For REJECT_ORDER: the reason sent with RejectOrder.
+    public var reason: OrderReason?
+
+    public init(
+        orderId: String, step: SagaStepName, attempt: Int, deadline: Date, closedAs: SagaStepStatus?,
+        reason: OrderReason? = nil
+    ) {
+        self.orderId = orderId
+        self.step = step
+        self.attempt = attempt
+        self.deadline = deadline
+        self.closedAs = closedAs
+        self.reason = reason
+    }
+
+    public func validate() throws(MessageValidationError) {
+        if attempt < 1 { throw MessageValidationError(field: "attempt", message: "must be at least 1") }
+    }
+}
+
+/// Compensations went out: ReleaseStock for `releaseSkus`, and RefundPayment if `refund`.
+public struct CompensationRequested: MessagePayload {
+    public static let messageType = "CompensationRequested"
+    public var orderId: String
+    public var releaseSkus: [String]
+    public var refund: Bool
+
+    public init(orderId: String, releaseSkus: [String], refund: Bool) {
+        self.orderId = orderId
+        self.releaseSkus = releaseSkus
+        self.refund = refund
+    }
+}
+
+/// The order reached the outcome the saga waited for: COMPLETED (approved) or COMPENSATED
+/// (rejected or cancelled).
+public struct SagaEnded: MessagePayload {
+    public static let messageType = "SagaEnded"
+    public var orderId: String
+    public var state: SagaState
+
+    public init(orderId: String, state: SagaState) {
+        self.orderId = orderId
+        self.state = state
+    }
+
+    public func validate() throws(MessageValidationError) {
+        if state == .running { throw MessageValidationError(field: "state", message: "must not be RUNNING") }
+    }
+}
+
+/// A SendNotification went out; at most once per order and kind.
+public struct NotificationRequested: MessagePayload {
+    public static let messageType = "NotificationRequested"
+    public var orderId: String
+    public var kind: NotificationKind
+
+    public init(orderId: String, kind: NotificationKind) {
+        self.orderId = orderId
+        self.kind = kind
+    }
+}
+
+public enum SagaEvent: MessageFamily {
+    case started(SagaStarted)
+    case failed(SagaFailed)
+    case stockReplyRecorded(StockReplyRecorded)
+    case paymentReplyRecorded(PaymentReplyRecorded)
+    case stepStarted(SagaStepStarted)
+    case compensationRequested(CompensationRequested)
+    case ended(SagaEnded)
+    case notificationRequested(NotificationRequested)
+
+    public static let codec = MessageCodec<SagaEvent>()
+        .registering(SagaStarted.self, SagaEvent.started)
+        .registering(SagaFailed.self, SagaEvent.failed)
+        .registering(StockReplyRecorded.self, SagaEvent.stockReplyRecorded)
+        .registering(PaymentReplyRecorded.self, SagaEvent.paymentReplyRecorded)
+        .registering(SagaStepStarted.self, SagaEvent.stepStarted)
+        .registering(CompensationRequested.self, SagaEvent.compensationRequested)
+        .registering(SagaEnded.self, SagaEvent.ended)
+        .registering(NotificationRequested.self, SagaEvent.notificationRequested)
+
+    public var payload: any MessagePayload {
+        switch self {
+        case .started(let p): p
+        case .failed(let p): p
+        case .stockReplyRecorded(let p): p
+        case .paymentReplyRecorded(let p): p
+        case .stepStarted(let p): p
+        case .compensationRequested(let p): p
+        case .ended(let p): p
+        case .notificationRequested(let p): p
+        }
+    }
+
+    public var orderId: String {
+        switch self {
+        case .started(let p): p.orderId
+        case .failed(let p): p.orderId
+        case .stockReplyRecorded(let p): p.orderId
+        case .paymentReplyRecorded(let p): p.orderId
+        case .stepStarted(let p): p.orderId
+        case .compensationRequested(let p): p.orderId
+        case .ended(let p): p.orderId
+        case .notificationRequested(let p): p.orderId
+        }
+    }
+}

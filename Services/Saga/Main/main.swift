@@ -1,0 +1,25 @@
+import Foundation
+import SagaOrchestrator
+import ServiceLifecycle
+import ServiceRuntime
+
+// The saga orchestrator process: configuration from the environment, then the shared host with
+// the deadline timer beside the processing loop.
+do {
+    let configuration = try ServiceConfiguration.fromEnvironment(
+        serviceName: "saga-orchestrator", defaultPort: 8085, defaultDatabase: "sagas",
+        defaultDatabaseUser: "saga_orchestrator")
+    let settings = try SagaSettings.fromEnvironment()
+    try await ServiceHost.run(
+        configuration: configuration, migrations: SagaSchema.migrations,
+        processor: SagaProcessor(serviceName: configuration.serviceName, stepTimeout: settings.stepTimeout),
+        extraServices: { context in
+            [DeadlineTimer(context: context, interval: settings.timerInterval, producer: configuration.serviceName)]
+        }
+    ) { context, router in
+        SagaAPI(context: context).register(into: &router)
+    }
+} catch {
+    FileHandle.standardError.write(Data("saga-orchestrator: \(error)\n".utf8))
+    exit(1)
+}

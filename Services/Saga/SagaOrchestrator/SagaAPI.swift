@@ -1,0 +1,118 @@
+import Foundation
+import HTTPServer
+import Messaging
+import Postgres
+import SagaDomain
+import ServiceRuntime
+
+/// The saga orchestrator's HTTP API (api-contract.md, "Saga orchestrator"): read-only.
+public struct SagaAPI: Sendable {
+    let context: ServiceContext
+
+    static let defaultLimit = 100
+    static let maxLimit = 500
+
+    public init(context: ServiceContext) {
+        self.context = context
+    }
+
+    public func register(into router: inout Router) {
+        router.get("/sagas") { request in try listSagas(request) }
+        router.get("/sagas/{orderId}") { request in try getSaga(request) }
+    }
+
+    func getSaga(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = request.pathParameters["orderId"] ?? ""
+        let found = try context.pool.withConnection { db -> (Saga, [SagaStepRecord])? in
+            guard let saga = try SagaStore.find(id, db: db) else { return nil }
+            return (saga, try SagaStore.steps([id], db: db)[id] ?? [])
+        }
+        guard let (saga, steps) = found else {
+            throw Problem.notFound("no saga for order '\(id)' (a saga appears once its OrderPlaced is processed; poll)")
+        }
+        return .json(SagaView(saga, steps: steps))
+    }
+
+    struct Page: Encodable {
+        var items: [SagaView]
+    }
+
+    /// `GET /sagas?state=&limit=`: the newest sagas by start, at most `limit` (default 100, at most 500).
+    func listSagas(_ request: HTTPRequest) throws -> HTTPResponse {
+        var errors: [Problem.FieldError] = []
+        var state: SagaState?
+        if let text = request.query("state") {
+            state = SagaState(rawValue: text)
+            if state == nil {
+                errors.append(
+                    Problem.FieldError(
+                        field: "state", message: "must be one of \(SagaState.allCases.map(\.rawValue).joined(separator: ", "))"))
+            }
+        }
+        var limit = Self.defaultLimit
+        if let text = request.query("limit") {
+            if let value = Int(text), (1...Self.maxLimit).contains(value) {
+                limit = value
+            } else {
+                errors.append(Problem.FieldError(field: "limit", message: "must be an integer from 1 to \(Self.maxLimit)"))
+            }
+        }
+        if !errors.isEmpty {
+            throw Problem(status: .badRequest, detail: "invalid query parameters", errors: errors)
+        }
+        let items = try context.pool.withConnection { db -> [SagaView] in
+            let sagas = try SagaStore.list(state: state, limit: limit, db: db)
+            let steps = try SagaStore.steps(sagas.map(\.orderId), db: db)
+            return sagas.map { SagaView($0, steps: steps[$0.orderId] ?? []) }
+        }
+        return .json(Page(items: items))
+    }
+}
+
+/// A saga as the API shows it; `endedAt`, `step` and `deadline` are always present (null when none).
+struct SagaView: Encodable {
+    struct Step: Encodable {
+        var name: String
+        var status: String
+        var at: String
+    }
+
+    var orderId: String
+    var customerId: String
+    var state: String
+    var step: String?
+    var attempt: Int
+    var deadline: String?
+    var steps: [Step]
+    var startedAt: String
+    var endedAt: String?
+
+    init(_ saga: Saga, steps: [SagaStepRecord]) {
+        orderId = saga.orderId
+        customerId = saga.customerId
+        state = saga.state.rawValue
+        step = saga.step?.rawValue
+        attempt = saga.attempt
+        deadline = saga.deadline.map(Timestamp.format)
+        self.steps = steps.map { Step(name: $0.name.rawValue, status: $0.status.rawValue, at: Timestamp.format($0.at)) }
+        startedAt = Timestamp.format(saga.startedAt)
+        endedAt = saga.endedAt.map(Timestamp.format)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case orderId, customerId, state, step, attempt, deadline, steps, startedAt, endedAt
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(orderId, forKey: .orderId)
+        try container.encode(customerId, forKey: .customerId)
+        try container.encode(state, forKey: .state)
+        try container.encode(step, forKey: .step)
+        try container.encode(attempt, forKey: .attempt)
+        try container.encode(deadline, forKey: .deadline)
+        try container.encode(steps, forKey: .steps)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(endedAt, forKey: .endedAt)
+    }
+}

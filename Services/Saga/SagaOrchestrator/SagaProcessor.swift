@@ -1,0 +1,85 @@
+import Contracts
+import Kafka
+import Messaging
+import Postgres
+import SagaDomain
+
+/// The orchestrator's part of the processing loop: order events (`orders.events`) and replies
+/// (`sagas.replies`, where the deadline timer's DeadlineExpired also goes) in, co-partitioned by
+/// orderId; the saga's events to `sagas.events`; commands to the participants.
+public struct SagaProcessor: MessageProcessor {
+    public let serviceName: String
+    public let inputTopics = [Topics.ordersEvents, Topics.sagasReplies]
+    public let eventTopic = Topics.sagasEvents
+    /// How long a step may wait for its answer (SAGA_STEP_TIMEOUT_MS).
+    public let stepTimeout: Duration
+
+    public init(serviceName: String = "saga-orchestrator", stepTimeout: Duration = SagaDecider.defaultStepTimeout) {
+        self.serviceName = serviceName
+        self.stepTimeout = stepTimeout
+    }
+
+    public func decide(_ batch: [Envelope<SagaInput>], reading db: PostgresConnection) throws -> Decision<SagaEvent> {
+        var sagas = try SagaStore.load(Array(Set(batch.map(\.data.orderId))), db: db)
+        var events: [Envelope<SagaEvent>] = []
+        var messages: [OutgoingMessage] = []
+        for input in batch {
+            let id = input.data.orderId
+            let decision = SagaDecider.decide(sagas[id], input, stepTimeout: stepTimeout)
+            for (index, event) in decision.events.enumerated() {
+                let envelope = Envelope<SagaEvent>.derived(from: input, index: index, key: id, producer: serviceName, family: event)
+                sagas[id] = SagaDecider.evolve(sagas[id], envelope)
+                events.append(envelope)
+            }
+            for (index, output) in decision.outputs.enumerated() {
+                messages.append(try output.outgoing(cause: input, index: index, producer: serviceName))
+            }
+        }
+        return Decision(events: events, messages: messages)
+    }
+
+    public func apply(_ events: [Envelope<SagaEvent>], to db: PostgresConnection) throws {
+        try SagaProjection.apply(events, to: db)
+    }
+}
+
+/// The sagas read model as a fold of `SagaDecider.evolve` over `sagas.events`: the one
+/// definition used by the live loop and by the replay tool.
+public enum SagaProjection {
+    public static func apply(_ events: [Envelope<SagaEvent>], to db: PostgresConnection) throws {
+        guard !events.isEmpty else { return }
+        var sagas = try SagaStore.load(Array(Set(events.map(\.data.orderId))), db: db)
+        var changed: [String] = []
+        for event in events {
+            let id = event.data.orderId
+            let next = SagaDecider.evolve(sagas[id], event)
+            if next != sagas[id] {
+                sagas[id] = next
+                changed.append(id)
+            }
+        }
+        var seen = Set<String>()
+        try SagaStore.save(changed.filter { seen.insert($0).inserted }.compactMap { sagas[$0] }, db: db)
+    }
+}
+
+extension SagaOutput {
+    /// The Kafka message for this command, derived from the input that caused it: its id is a
+    /// name-based UUID of the cause's id, the command's type and `index`; its time is the cause's.
+    func outgoing<Cause: Sendable>(cause: Envelope<Cause>, index: Int, producer: String) throws -> OutgoingMessage {
+        switch self {
+        case .inventory(let command):
+            try InventoryCommand.codec.outgoing(
+                .derived(from: cause, index: index, key: key, producer: producer, family: command), topic: topic)
+        case .payment(let command):
+            try PaymentCommand.codec.outgoing(
+                .derived(from: cause, index: index, key: key, producer: producer, family: command), topic: topic)
+        case .order(let command):
+            try OrderCommand.codec.outgoing(
+                .derived(from: cause, index: index, key: key, producer: producer, family: command), topic: topic)
+        case .notification(let command):
+            try Envelope<SendNotification>.derived(from: cause, index: index, key: key, producer: producer, data: command)
+                .outgoing(topic: topic)
+        }
+    }
+}

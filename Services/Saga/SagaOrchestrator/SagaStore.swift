@@ -1,0 +1,149 @@
+import Foundation
+import Messaging
+import Postgres
+import SagaDomain
+
+/// Reads and writes the `sagas` and `saga_steps` tables. The whole saga is kept in `sagas.data`
+/// (what `decide` reads); the other columns are for queries: the timer's (state, deadline) scan,
+/// the API's listing, and operators' SQL. Table names are unqualified so that the replay tool can
+/// rebuild into another schema through `search_path`.
+public enum SagaStore {
+    public static func load(_ ids: [String], db: PostgresConnection) throws -> [String: Saga] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try db.query("SELECT data::text FROM sagas WHERE order_id = ANY($1::text[])", [ids])
+        var sagas: [String: Saga] = [:]
+        for row in rows {
+            let saga = try decode(try row.decode(0, as: String.self))
+            sagas[saga.orderId] = saga
+        }
+        return sagas
+    }
+
+    public static func find(_ id: String, db: PostgresConnection) throws -> Saga? {
+        try db.query("SELECT data::text FROM sagas WHERE order_id = $1", [id]).first.map {
+            try decode(try $0.decode(0, as: String.self))
+        }
+    }
+
+    /// The newest sagas (by start), optionally in one state.
+    public static func list(state: SagaState?, limit: Int, db: PostgresConnection) throws -> [Saga] {
+        let rows = try db.query(
+            """
+            SELECT data::text FROM sagas
+            WHERE ($1::text IS NULL OR state = $1)
+            ORDER BY started_at DESC, order_id DESC
+            LIMIT $2
+            """, [state?.rawValue, limit])
+        return try rows.map { try decode(try $0.decode(0, as: String.self)) }
+    }
+
+    /// Running sagas whose deadline is at or before `now`, earliest first.
+    public static func expired(at now: Date, limit: Int, db: PostgresConnection) throws -> [Saga] {
+        let rows = try db.query(
+            """
+            SELECT data::text FROM sagas
+            WHERE state = 'RUNNING' AND deadline <= $1
+            ORDER BY deadline
+            LIMIT $2
+            """, [now, limit])
+        return try rows.map { try decode(try $0.decode(0, as: String.self)) }
+    }
+
+    /// The step log of each saga, from `saga_steps`, in order.
+    public static func steps(_ ids: [String], db: PostgresConnection) throws -> [String: [SagaStepRecord]] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try db.query(
+            "SELECT order_id, seq, name, status, at FROM saga_steps WHERE order_id = ANY($1::text[]) ORDER BY order_id, seq",
+            [ids])
+        var steps: [String: [SagaStepRecord]] = [:]
+        for row in rows {
+            let (id, seq, name, status, at) = try row.decode(String.self, Int.self, String.self, String.self, Date.self)
+            guard let stepName = SagaStepName(rawValue: name), let stepStatus = SagaStepStatus(rawValue: status) else {
+                throw SagaStoreError(detail: "saga \(id) step \(seq) has unknown name '\(name)' or status '\(status)'")
+            }
+            steps[id, default: []].append(SagaStepRecord(seq: seq, name: stepName, status: stepStatus, at: at))
+        }
+        return steps
+    }
+
+    /// Inserts or updates whole sagas and their step logs (entries only ever change or grow).
+    public static func save(_ sagas: [Saga], db: PostgresConnection) throws {
+        guard !sagas.isEmpty else { return }
+        let encoder = MessageJSON.encoder()
+        let rows = String(decoding: try encoder.encode(sagas.map(Row.init)), as: UTF8.self)
+        try db.execute(
+            """
+            INSERT INTO sagas (order_id, state, customer_id, started_at, ended_at, deadline, step, attempt, version, data)
+            SELECT order_id, state, customer_id, started_at, ended_at, deadline, step, attempt, version, data
+            FROM jsonb_to_recordset($1::jsonb) AS r(
+                order_id text, state text, customer_id text, started_at timestamptz, ended_at timestamptz,
+                deadline timestamptz, step text, attempt integer, version integer, data jsonb)
+            ON CONFLICT (order_id) DO UPDATE SET
+                state = EXCLUDED.state, ended_at = EXCLUDED.ended_at, deadline = EXCLUDED.deadline,
+                step = EXCLUDED.step, attempt = EXCLUDED.attempt, version = EXCLUDED.version, data = EXCLUDED.data
+            """, [rows])
+        let steps = sagas.flatMap { saga in saga.steps.map { StepRow(orderId: saga.orderId, $0) } }
+        guard !steps.isEmpty else { return }
+        try db.execute(
+            """
+            INSERT INTO saga_steps (order_id, seq, name, status, at)
+            SELECT order_id, seq, name, status, at
+            FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, seq integer, name text, status text, at timestamptz)
+            ON CONFLICT (order_id, seq) DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status, at = EXCLUDED.at
+            WHERE (saga_steps.name, saga_steps.status, saga_steps.at) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.status, EXCLUDED.at)
+            """, [String(decoding: try encoder.encode(steps), as: UTF8.self)])
+    }
+
+    static func decode(_ json: String) throws -> Saga {
+        try MessageJSON.decoder().decode(Saga.self, from: Data(json.utf8))
+    }
+
+    /// The JSON shape `jsonb_to_recordset` reads for `sagas`.
+    private struct Row: Encodable {
+        var order_id: String
+        var state: String
+        var customer_id: String
+        var started_at: Date
+        var ended_at: Date?
+        var deadline: Date?
+        var step: String?
+        var attempt: Int
+        var version: Int
+        var data: Saga
+
+        init(_ saga: Saga) {
+            order_id = saga.orderId
+            state = saga.state.rawValue
+            customer_id = saga.customerId
+            started_at = saga.startedAt
+            ended_at = saga.endedAt
+            deadline = saga.deadline
+            step = saga.step?.rawValue
+            attempt = saga.attempt
+            version = saga.version
+            data = saga
+        }
+    }
+
+    /// The JSON shape `jsonb_to_recordset` reads for `saga_steps`.
+    private struct StepRow: Encodable {
+        var order_id: String
+        var seq: Int
+        var name: String
+        var status: String
+        var at: Date
+
+        init(orderId: String, _ record: SagaStepRecord) {
+            order_id = orderId
+            seq = record.seq
+            name = record.name.rawValue
+            status = record.status.rawValue
+            at = record.at
+        }
+    }
+}
+
+struct SagaStoreError: Error, CustomStringConvertible {
+    var detail: String
+    var description: String { detail }
+}
