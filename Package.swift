@@ -21,6 +21,7 @@ let package = Package(
     products: [
         .executable(name: "order-service", targets: ["OrderServiceMain"]),
         .executable(name: "dev-broker", targets: ["DevBroker"]),
+        .executable(name: "notification-service", targets: ["NotificationServiceMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -73,6 +74,21 @@ let package = Package(
             name: "OrderServiceMain", dependencies: ["OrderService", "ServiceRuntime"], path: "Services/Order/Main",
             swiftSettings: strict),
 
+        // MARK: Notification service
+        // Pure domain, service library (routes, projection, processor, delivery worker), executable,
+        // and the hand-written HTTP/1.1 client the webhook channel uses.
+        .target(name: "HTTPClient", path: "Shared/HTTPClient", swiftSettings: strict),
+        .target(
+            name: "NotificationDomain", dependencies: ["Contracts", "Messaging"], path: "Services/Notification/Domain",
+            swiftSettings: strict),
+        .target(
+            name: "NotificationService",
+            dependencies: ["NotificationDomain", "Contracts", "ServiceRuntime", "HTTPClient", log, metrics, lifecycle],
+            path: "Services/Notification/NotificationService", swiftSettings: strict),
+        .executableTarget(
+            name: "NotificationServiceMain", dependencies: ["NotificationService", "ServiceRuntime"],
+            path: "Services/Notification/Main", swiftSettings: strict),
+
         // Tools.
         .executableTarget(
             name: "DevBroker", dependencies: ["Kafka", "HTTPServer", argumentParser, log, lifecycle, signals],
@@ -96,6 +112,12 @@ let package = Package(
         .testTarget(name: "OrderDomainTests", dependencies: ["OrderDomain"], path: "Tests/OrderDomainTests", swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests", dependencies: ["TestSupport", "HTTPServer"], path: "Tests/EndToEndTests",
+            swiftSettings: strict),
+        .testTarget(
+            name: "NotificationDomainTests", dependencies: ["NotificationDomain", "Contracts", "Messaging"],
+            path: "Tests/NotificationDomainTests", swiftSettings: strict),
+        .testTarget(
+            name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", log], path: "Tests/HTTPClientTests",
             swiftSettings: strict),
     ]
 )

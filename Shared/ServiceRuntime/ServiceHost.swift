@@ -13,11 +13,15 @@ import UnixSignals
 /// loop, the HTTP API with `/healthz`, `/readyz` and `/metrics`; then runs until SIGTERM or SIGINT
 /// and shuts down in reverse order (HTTP stops accepting and finishes in-flight requests, the
 /// loop finishes its batch, producers flush).
+///
+/// `extraServices` adds a service's own background workers (e.g. a delivery worker); they start
+/// after the HTTP server and stop first, while the pool and the producers are still open.
 public enum ServiceHost {
     public static func run<Processor: MessageProcessor>(
         configuration: ServiceConfiguration,
         migrations: [Migration],
         processor: Processor,
+        extraServices: (ServiceContext) -> [any Service] = { _ in [] },
         routes: @escaping @Sendable (ServiceContext, inout Router) -> Void
     ) async throws {
         let registry = PrometheusCollectorRegistry()
@@ -75,7 +79,7 @@ public enum ServiceHost {
                     .init(service: ClosingService { pool.close() }),
                     .init(service: loop),
                     .init(service: server),
-                ],
+                ] + extraServices(context).map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         logger.info(
