@@ -87,8 +87,8 @@ struct NotificationServiceEndToEndTests {
             $0.contains(notificationId)
         }
         #expect(lines.count == 1)
-        let logged = try #require(
-            try JSONSerialization.jsonObject(with: Data(try #require(lines.first).utf8)) as? [String: Any])
+        let line = try #require(lines.first)
+        let logged = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(logged["orderId"] as? String == orderId)
         #expect(logged["kind"] as? String == "ORDER_APPROVED")
 
@@ -121,8 +121,8 @@ struct NotificationServiceEndToEndTests {
         #expect(requests.map(\.idempotencyKey) == Array(repeating: notificationId, count: 3))
         #expect(requests.allSatisfy { $0.contentType == "application/json" })
         #expect(requests.filter(\.accepted).count == 1)
-        let body = try #require(
-            try JSONSerialization.jsonObject(with: Data(try #require(requests.last).body)) as? [String: Any])
+        let last = try #require(requests.last)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(last.body)) as? [String: Any])
         #expect(body["notificationId"] as? String == notificationId)
         #expect(body["kind"] as? String == "ORDER_REJECTED")
     }
