@@ -92,6 +92,15 @@ struct NotificationServiceEndToEndTests {
         #expect(logged["orderId"] as? String == orderId)
         #expect(logged["kind"] as? String == "ORDER_APPROVED")
 
+        // The log of events holds one request and one delivery for the order, whatever the repeats.
+        let reader = try KafkaReader(
+            configuration: KafkaConfiguration(bootstrapServers: stack.broker.bootstrapServers), logger: Logger(label: "test"))
+        defer { reader.close() }
+        let types = try reader.readAll(topic: "notifications.events")
+            .filter { $0.key.map { String(decoding: $0, as: UTF8.self) } == orderId }
+            .compactMap { message in message.headers.first { $0.key == "type" }?.value.map { String(decoding: $0, as: UTF8.self) } }
+        #expect(types.sorted() == ["NotificationRequested", "NotificationSent"])
+
         let byCustomer = try client.get("/notifications?customerId=c-log").json()
         #expect((byCustomer["items"] as? [[String: Any]])?.map { $0["notificationId"] as? String } == [notificationId])
     }
