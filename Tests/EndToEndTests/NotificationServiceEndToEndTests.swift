@@ -175,6 +175,43 @@ struct NotificationServiceEndToEndTests {
         #expect(value["notificationId"] as? String == notificationId)
     }
 
+    /// Two instances share the database and the consumer group: their claims keep them from
+    /// delivering the same notification, so the two logs together hold each one exactly once.
+    @Test func twoInstancesDeliverEachNotificationOnce() throws {
+        let stack = try ServiceStack(name: "notification-two")
+        defer { stack.shutdown() }
+        let logs = ["a", "b"].map { stack.directory.appendingPathComponent("notifications-\($0).log").path }
+        let first = try stack.start(
+            "notification-service", instance: "notification-a",
+            environment: ["NOTIFICATION_LOG_FILE": logs[0], "NOTIFICATION_POLL_MS": "20"])
+        try stack.start(
+            "notification-service", instance: "notification-b",
+            environment: ["NOTIFICATION_LOG_FILE": logs[1], "NOTIFICATION_POLL_MS": "20"])
+
+        let customer = "c-two-\(UUID().uuidString.prefix(6))"
+        let orders = (0..<30).map { "o-two-\($0)-\(UUID().uuidString.prefix(6))" }
+        try Self.produce(
+            orders.map {
+                Self.sendNotification(orderId: $0, customerId: customer, kind: "ORDER_APPROVED", occurredAt: "2026-03-01T13:00:00.000Z")
+            }, stack: stack)
+        let sent = try eventually(timeout: .seconds(45)) { () -> Int? in
+            let items = try first.get("/notifications?customerId=\(customer)").json()["items"] as? [[String: Any]] ?? []
+            let count = items.filter { $0["status"] as? String == "SENT" }.count
+            return count == orders.count ? count : nil
+        }
+        #expect(sent == orders.count)
+        Thread.sleep(forTimeInterval: 1)
+        let lines = logs.flatMap { path in
+            ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+        let delivered = lines.compactMap { line -> String? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            return object["orderId"] as? String
+        }
+        #expect(delivered.count == orders.count)
+        #expect(Set(delivered) == Set(orders))
+    }
+
     @Test func queryNeedsExactlyOneOfOrderIdAndCustomerId() throws {
         let stack = try ServiceStack(name: "notification-query")
         defer { stack.shutdown() }
