@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "inventory-service", targets: ["InventoryServiceMain"]),
         .executable(name: "payment-service", targets: ["PaymentServiceMain"]),
         .executable(name: "saga-orchestrator", targets: ["SagaOrchestratorMain"]),
+        .executable(name: "notification-service", targets: ["NotificationServiceMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -101,6 +102,20 @@ let package = Package(
         .executableTarget(
             name: "SagaOrchestratorMain", dependencies: ["SagaOrchestrator", "ServiceRuntime"], path: "Services/Saga/Main",
             swiftSettings: strict),
+        // MARK: Notification service
+        // Pure domain, service library (routes, projection, processor, delivery worker), executable,
+        // and the hand-written HTTP/1.1 client the webhook channel uses.
+        .target(name: "HTTPClient", path: "Shared/HTTPClient", swiftSettings: strict),
+        .target(
+            name: "NotificationDomain", dependencies: ["Contracts", "Messaging"], path: "Services/Notification/Domain",
+            swiftSettings: strict),
+        .target(
+            name: "NotificationService",
+            dependencies: ["NotificationDomain", "Contracts", "ServiceRuntime", "HTTPClient", log, metrics, lifecycle],
+            path: "Services/Notification/NotificationService", swiftSettings: strict),
+        .executableTarget(
+            name: "NotificationServiceMain", dependencies: ["NotificationService", "ServiceRuntime"],
+            path: "Services/Notification/Main", swiftSettings: strict),
 
         // Tools.
         .executableTarget(
@@ -124,7 +139,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "OrderDomainTests", dependencies: ["OrderDomain"], path: "Tests/OrderDomainTests", swiftSettings: strict),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["TestSupport", "Contracts", "Messaging", "Kafka", log],
+            name: "EndToEndTests", dependencies: ["TestSupport", "Contracts", "Messaging", "Kafka", "HTTPServer", log],
             path: "Tests/EndToEndTests",
             swiftSettings: strict),
         .testTarget(
@@ -134,5 +149,11 @@ let package = Package(
             name: "PaymentDomainTests", dependencies: ["PaymentDomain"], path: "Tests/PaymentDomainTests",
             swiftSettings: strict),
         .testTarget(name: "SagaDomainTests", dependencies: ["SagaDomain"], path: "Tests/SagaDomainTests", swiftSettings: strict),
+        .testTarget(
+            name: "NotificationDomainTests", dependencies: ["NotificationDomain", "Contracts", "Messaging"],
+            path: "Tests/NotificationDomainTests", swiftSettings: strict),
+        .testTarget(
+            name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", log], path: "Tests/HTTPClientTests",
+            swiftSettings: strict),
     ]
 )

@@ -12,15 +12,17 @@ import UnixSignals
 /// Starts one service process: logging and metrics, migrations, the topic check, the processing
 /// loop, the HTTP API with `/healthz`, `/readyz` and `/metrics`; then runs until SIGTERM or SIGINT
 /// and shuts down in reverse order (HTTP stops accepting and finishes in-flight requests, the
-/// loop finishes its batch, producers flush). `extraServices` adds a service's own background
-/// workers (e.g. the saga orchestrator's deadline timer); they start after the loop and stop
-/// before it, while the pool and the producers are still open.
+/// loop finishes its batch, producers flush).
+///
+/// `extraServices` adds a service's own background workers (the orchestrator's deadline timer,
+/// the notification delivery worker); they start after the HTTP server and stop first, while the
+/// pool and the producers are still open.
 public enum ServiceHost {
     public static func run<Processor: MessageProcessor>(
         configuration: ServiceConfiguration,
         migrations: [Migration],
         processor: Processor,
-        extraServices: @escaping @Sendable (ServiceContext) -> [any Service] = { _ in [] },
+        extraServices: (ServiceContext) -> [any Service] = { _ in [] },
         routes: @escaping @Sendable (ServiceContext, inout Router) -> Void
     ) async throws {
         let registry = PrometheusCollectorRegistry()
@@ -77,9 +79,8 @@ public enum ServiceHost {
                     .init(service: ProducerService(producers: [producer, edgeProducer])),
                     .init(service: ClosingService { pool.close() }),
                     .init(service: loop),
-                ] + extraServices(context).map { .init(service: $0) } + [
                     .init(service: server),
-                ],
+                ] + extraServices(context).map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         logger.info(

@@ -22,6 +22,7 @@ SERVICES=(
     "order          8081  order-service       orders         order_service"
     "payment        8082  payment-service     payments       payment_service"
     "inventory      8083  inventory-service   inventory      inventory_service"
+    "notification   8084  notification-service notifications notification_service"
     "saga           8085  saga-orchestrator   sagas          saga_orchestrator"
 )
 

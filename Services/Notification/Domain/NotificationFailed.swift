@@ -1,0 +1,18 @@
+import Messaging
+
+/// Delivery was given up after `attempts` tries; `detail` is the last error. The notification
+/// went to `notifications.commands.dlq` as well.
+public struct NotificationFailed: MessagePayload {
+    public static let messageType = "NotificationFailed"
+    public var notificationId: String
+    public var orderId: String
+    public var attempts: Int
+    public var detail: String
+
+    public init(notificationId: String, orderId: String, attempts: Int, detail: String) {
+        self.notificationId = notificationId
+        self.orderId = orderId
+        self.attempts = attempts
+        self.detail = detail
+    }
+}

@@ -1,0 +1,15 @@
+import Messaging
+
+/// The channel accepted the notification after `attempts` tries.
+public struct NotificationSent: MessagePayload {
+    public static let messageType = "NotificationSent"
+    public var notificationId: String
+    public var orderId: String
+    public var attempts: Int
+
+    public init(notificationId: String, orderId: String, attempts: Int) {
+        self.notificationId = notificationId
+        self.orderId = orderId
+        self.attempts = attempts
+    }
+}

@@ -1,0 +1,22 @@
+import Foundation
+import NotificationService
+import ServiceRuntime
+
+// The notification service process: configuration from the environment, then the shared host
+// with the delivery worker beside the processing loop.
+do {
+    let configuration = try ServiceConfiguration.fromEnvironment(
+        serviceName: "notification-service", defaultPort: 8084, defaultDatabase: "notifications",
+        defaultDatabaseUser: "notification_service")
+    let delivery = try DeliveryConfiguration.fromEnvironment()
+    try await ServiceHost.run(
+        configuration: configuration, migrations: NotificationSchema.migrations,
+        processor: NotificationProcessor(serviceName: configuration.serviceName),
+        extraServices: { context in [DeliveryWorker(configuration: delivery, context: context)] }
+    ) { context, router in
+        NotificationAPI(context: context).register(into: &router)
+    }
+} catch {
+    FileHandle.standardError.write(Data("notification-service: \(error)\n".utf8))
+    exit(1)
+}

@@ -1,0 +1,76 @@
+import Foundation
+import NotificationDomain
+import Postgres
+
+/// The `delivery_claims` table: which worker instance delivers which PENDING notification, until
+/// when. Not part of the read model: it only keeps two instances from delivering the same
+/// notification at the same time. Times come from the database's clock, so instances on
+/// different hosts agree on when a claim expires.
+public enum DeliveryClaims {
+    /// Claims up to `limit` PENDING notifications that nobody holds (or whose claim expired) for
+    /// `instance` for `duration`, oldest first, and returns them.
+    ///
+    /// Two instances claiming at once cannot both win a notification: the insert of one waits
+    /// for the other's and then finds a live claim, which `ON CONFLICT ... WHERE` leaves alone.
+    public static func claim(instance: String, limit: Int, duration: Duration, db: PostgresConnection) throws
+        -> [CustomerNotification]
+    {
+        let rows = try db.query(
+            """
+            WITH candidates AS (
+                SELECT n.notification_id FROM notifications n
+                WHERE n.status = 'PENDING'
+                  AND NOT EXISTS (
+                      SELECT 1 FROM delivery_claims c
+                      WHERE c.notification_id = n.notification_id AND c.claimed_until > now())
+                ORDER BY n.created_at, n.notification_id
+                LIMIT $2
+            ), claimed AS (
+                INSERT INTO delivery_claims (notification_id, claimed_by, claimed_until)
+                SELECT notification_id, $1, now() + $3::bigint * interval '1 millisecond' FROM candidates
+                ON CONFLICT (notification_id) DO UPDATE
+                    SET claimed_by = EXCLUDED.claimed_by, claimed_until = EXCLUDED.claimed_until
+                    WHERE delivery_claims.claimed_until <= now()
+                RETURNING notification_id
+            )
+            SELECT \(NotificationStore.columns) FROM notifications
+            WHERE notification_id IN (SELECT notification_id FROM claimed)
+            ORDER BY created_at, notification_id
+            """, [instance, limit, milliseconds(duration)])
+        return try rows.map(NotificationStore.decode)
+    }
+
+    /// Extends `instance`'s claim on a notification; false when another instance took it over or
+    /// the notification is no longer PENDING (then it must not be delivered).
+    public static func renew(_ notificationId: String, instance: String, duration: Duration, db: PostgresConnection) throws
+        -> Bool
+    {
+        let updated = try db.execute(
+            """
+            UPDATE delivery_claims SET claimed_until = now() + $3::bigint * interval '1 millisecond'
+            WHERE notification_id = $1 AND claimed_by = $2
+              AND EXISTS (SELECT 1 FROM notifications n WHERE n.notification_id = $1 AND n.status = 'PENDING')
+            """, [notificationId, instance, milliseconds(duration)])
+        return updated == 1
+    }
+
+    /// Gives a claim up (the worker stopped before it recorded an outcome).
+    public static func release(_ notificationId: String, instance: String, db: PostgresConnection) throws {
+        try db.execute(
+            "DELETE FROM delivery_claims WHERE notification_id = $1 AND claimed_by = $2", [notificationId, instance])
+    }
+
+    /// Drops the claims of notifications that are no longer PENDING; returns how many.
+    @discardableResult
+    public static func removeFinished(db: PostgresConnection) throws -> Int {
+        try db.execute(
+            """
+            DELETE FROM delivery_claims c USING notifications n
+            WHERE n.notification_id = c.notification_id AND n.status <> 'PENDING'
+            """)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+}

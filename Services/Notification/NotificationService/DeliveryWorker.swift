@@ -1,0 +1,216 @@
+import Contracts
+import Foundation
+import HTTPServer
+import Kafka
+import Logging
+import Messaging
+import Metrics
+import NotificationDomain
+import Postgres
+import ServiceLifecycle
+import ServiceRuntime
+
+/// Delivers PENDING notifications through the channel and brings the outcome back through the log.
+///
+/// Every `pollInterval` it claims PENDING notifications (``DeliveryClaims``), delivers each with
+/// capped exponential backoff and jitter up to `maxAttempts` times, then produces
+/// `RecordDelivery(SENT)` to `notifications.commands`, or, when every attempt failed, the
+/// notification to `notifications.commands.dlq` and `RecordDelivery(FAILED)`. The processing
+/// loop turns these into NotificationSent / NotificationFailed; the worker never writes the read
+/// model.
+///
+/// Delivery is at-least-once: a crash (or a claim that expired) after the channel accepted but
+/// before the outcome was projected delivers again, with the same Idempotency-Key.
+///
+/// Runs on a thread of its own (the channel, the database and the broker all block) and stops at
+/// graceful shutdown after the current attempt, giving up the claims it has not finished.
+public final class DeliveryWorker: Service, @unchecked Sendable {
+    // Thread-safety: `stop` is thread-safe; everything else is immutable or used only by the worker thread.
+    private let configuration: DeliveryConfiguration
+    private let channel: any NotificationChannel
+    private let pool: PostgresPool
+    private let commands: CommandGateway
+    private let serviceName: String
+    private let instance: String
+    private let logger: Logger
+    private let stop = StopSignal()
+    private let delivered = Counter(label: "notification_deliveries_total", dimensions: [("outcome", "sent")])
+    private let failed = Counter(label: "notification_deliveries_total", dimensions: [("outcome", "failed")])
+    private let attemptsFailed = Counter(label: "notification_delivery_attempts_failed_total")
+
+    public init(
+        configuration: DeliveryConfiguration, channel: any NotificationChannel, pool: PostgresPool,
+        commands: CommandGateway, serviceName: String, instance: String, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.channel = channel
+        self.pool = pool
+        self.commands = commands
+        self.serviceName = serviceName
+        self.instance = instance
+        var logger = logger
+        logger[metadataKey: "worker"] = "delivery"
+        self.logger = logger
+    }
+
+    /// A worker on the host's pool and command gateway.
+    public convenience init(configuration: DeliveryConfiguration, context: ServiceContext) {
+        self.init(
+            configuration: configuration, channel: configuration.makeChannel(), pool: context.pool,
+            commands: context.commands, serviceName: context.configuration.serviceName,
+            instance: context.configuration.loop.instanceId, logger: context.logger)
+    }
+
+    public func run() async throws {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let thread = Thread { [self] in
+                        threadMain()
+                        continuation.resume()
+                    }
+                    thread.name = "delivery-worker"
+                    thread.start()
+                }
+            } onGracefulShutdown: { [stop] in
+                stop.stop()
+            }
+        } onCancel: { [stop] in
+            stop.stop()
+        }
+    }
+
+    /// Asks the worker to finish its current attempt and return.
+    public func requestStop() { stop.stop() }
+
+    // MARK: - The worker thread
+
+    private func threadMain() {
+        logger.info("delivery worker started", metadata: ["channel": "\(configuration.channel)"])
+        var failures = 0
+        var lastCleanup = ContinuousClock.now - .seconds(3600)
+        while !stop.isStopped {
+            do {
+                if ContinuousClock.now - lastCleanup >= .seconds(5) {
+                    _ = try pool.withConnection { try DeliveryClaims.removeFinished(db: $0) }
+                    lastCleanup = ContinuousClock.now
+                }
+                let batch = try pool.withConnection {
+                    try DeliveryClaims.claim(
+                        instance: instance, limit: configuration.batchSize, duration: configuration.claimDuration, db: $0)
+                }
+                failures = 0
+                for (index, notification) in batch.enumerated() {
+                    if stop.isStopped {
+                        release(batch[index...].map(\.notificationId))
+                        break
+                    }
+                    try deliver(notification)
+                }
+                if batch.isEmpty { stop.wait(for: configuration.pollInterval) }
+            } catch {
+                failures += 1
+                logger.warning("delivery worker step failed, retrying", metadata: ["error": "\(error)", "attempt": "\(failures)"])
+                stop.wait(for: configuration.backoff.delay(attempt: failures))
+            }
+        }
+        logger.info("delivery worker stopped")
+    }
+
+    /// Delivers one claimed notification and records the outcome (unless the worker stops first).
+    private func deliver(_ notification: CustomerNotification) throws {
+        let id = notification.notificationId
+        let stillOurs = try pool.withConnection {
+            try DeliveryClaims.renew(id, instance: instance, duration: configuration.claimDuration, db: $0)
+        }
+        guard stillOurs else { return }
+        var attempt = 0
+        var firstFailure: Date?
+        var lastFailure = Date()
+        var lastError = ""
+        while true {
+            attempt += 1
+            do {
+                try channel.deliver(notification)
+                logger.info("notification delivered", metadata: ["notificationId": "\(id)", "attempts": "\(attempt)"])
+                if try record(notification, outcome: .sent, attempts: attempt, detail: nil, deadLetter: nil) {
+                    delivered.increment()
+                } else {
+                    release([id])
+                }
+                return
+            } catch {
+                attemptsFailed.increment()
+                lastFailure = Date()
+                if firstFailure == nil { firstFailure = lastFailure }
+                lastError = "\(error)"
+                logger.warning(
+                    "delivery attempt failed",
+                    metadata: ["notificationId": "\(id)", "attempt": "\(attempt)", "error": "\(error)"])
+            }
+            if attempt >= configuration.maxAttempts { break }
+            if stop.wait(for: configuration.backoff.delay(attempt: attempt)) {
+                release([id])
+                return
+            }
+        }
+        let deadLetter = try NotificationDeadLetter.message(
+            for: notification, detail: lastError, attempts: attempt, firstFailureAt: firstFailure ?? lastFailure,
+            lastFailureAt: lastFailure, failedBy: instance, producer: serviceName)
+        logger.error(
+            "notification failed, dead-lettered",
+            metadata: ["notificationId": "\(id)", "attempts": "\(attempt)", "error": "\(lastError)"])
+        if try record(notification, outcome: .failed, attempts: attempt, detail: lastError, deadLetter: deadLetter) {
+            failed.increment()
+        } else {
+            release([id])
+        }
+    }
+
+    /// Produces the outcome (after the dead letter, if any), retrying until the broker takes it;
+    /// false if the worker stopped first.
+    private func record(
+        _ notification: CustomerNotification, outcome: DeliveryOutcome, attempts: Int, detail: String?,
+        deadLetter: OutgoingMessage?
+    ) throws -> Bool {
+        let command = Envelope<NotificationCommand>(
+            messageId: Self.recordId(notification.notificationId), type: RecordDelivery.messageType,
+            schemaVersion: RecordDelivery.schemaVersion, key: notification.orderId, correlationId: notification.orderId,
+            causationId: nil, occurredAt: Timestamp.now(), producer: serviceName,
+            data: .recordDelivery(
+                RecordDelivery(
+                    notificationId: notification.notificationId, orderId: notification.orderId, outcome: outcome,
+                    attempts: attempts, detail: detail)))
+        let messages = [deadLetter].compactMap { $0 }
+            + [try NotificationCommand.codec.outgoing(command, topic: Topics.notificationsCommands)]
+        var failures = 0
+        while true {
+            do {
+                try commands.send(messages)
+                return true
+            } catch {
+                failures += 1
+                logger.warning(
+                    "recording the delivery outcome failed, retrying",
+                    metadata: ["notificationId": "\(notification.notificationId)", "error": "\(error)"])
+                if stop.wait(for: configuration.backoff.delay(attempt: failures)) { return false }
+            }
+        }
+    }
+
+    /// The id of a notification's RecordDelivery: one per notification, so that whichever outcome
+    /// reaches the loop first is the only one applied (the loop skips the id afterwards).
+    static func recordId(_ notificationId: String) -> UUID {
+        UUID.nameBased(namespace: CustomerNotification.idNamespace, name: "\(notificationId)/RecordDelivery")
+    }
+
+    private func release(_ ids: [String]) {
+        for id in ids {
+            do {
+                try pool.withConnection { try DeliveryClaims.release(id, instance: instance, db: $0) }
+            } catch {
+                logger.warning("releasing a claim failed (it expires by itself)", metadata: ["notificationId": "\(id)", "error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A minimal blocking HTTP/1.1 client over POSIX sockets: one connection per request
+/// (`Connection: close`), `http://` only, a `Content-Length` request body, one overall deadline
+/// covering resolve, connect, send and receive.
+///
+/// Hand-written because AsyncHTTPClient would bring SwiftNIO into the product. Call it from a
+/// dedicated thread (it blocks), never from the cooperative pool.
+public struct HTTPClient: Sendable {
+    /// The most response bytes read before giving up. Default: 1 MiB.
+    public var maxResponseBytes: Int
+
+    public init(maxResponseBytes: Int = 1 << 20) {
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    /// Sends `method target` to `url` with `headers` and `body`; returns the response, whatever
+    /// its status. Throws ``HTTPClientError`` when no complete response arrived within `timeout`.
+    public func send(
+        _ method: String, to url: HTTPURL, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
+        timeout: Duration
+    ) throws(HTTPClientError) -> HTTPClientResponse {
+        let deadline = ContinuousClock.now + timeout
+        let fd = try connect(to: url, deadline: deadline)
+        defer { close(fd) }
+
+        var head = "\(method) \(url.target) HTTP/1.1\r\nHost: \(url.hostHeader)\r\nConnection: close\r\n"
+        for (name, value) in headers where !Self.managed.contains(name.lowercased()) {
+            head += "\(name): \(value)\r\n"
+        }
+        if !body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH" {
+            head += "Content-Length: \(body.count)\r\n"
+        }
+        head += "\r\n"
+        try write(fd, Array(head.utf8) + body, deadline: deadline, url: url)
+        return try read(fd, method: method, deadline: deadline, url: url)
+    }
+
+    /// POSTs `body` to `url`.
+    public func post(
+        _ url: HTTPURL, headers: [(name: String, value: String)] = [], body: [UInt8], timeout: Duration
+    ) throws(HTTPClientError) -> HTTPClientResponse {
+        try send("POST", to: url, headers: headers, body: body, timeout: timeout)
+    }
+
+    /// Headers the client writes itself.
+    private static let managed: Set<String> = ["host", "connection", "content-length", "transfer-encoding"]
+
+    // MARK: - Sockets
+
+    private func connect(to url: HTTPURL, deadline: ContinuousClock.Instant) throws(HTTPClientError) -> Int32 {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(url.host, String(url.port), &hints, &list)
+        guard status == 0, let first = list else {
+            let reason = status == 0 ? "no address" : String(cString: gai_strerror(status))
+            throw HTTPClientError(kind: .resolve, message: "\(url.host): \(reason)")
+        }
+        defer { freeaddrinfo(list) }
+
+        var lastError = HTTPClientError(kind: .connect, message: "\(url.hostHeader): no address to connect to")
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let info = entry {
+            entry = info.pointee.ai_next
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else {
+                lastError = HTTPClientError(kind: .connect, message: "socket: \(Self.errorText(errno))")
+                continue
+            }
+            let flags = fcntl(fd, F_GETFL, 0)
+            _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+            if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
+                return fd
+            }
+            guard errno == EINPROGRESS else {
+                lastError = HTTPClientError(kind: .connect, message: "\(url.hostHeader): \(Self.errorText(errno))")
+                close(fd)
+                continue
+            }
+            do throws(HTTPClientError) {
+                guard try wait(fd, for: Int16(POLLOUT), deadline: deadline) else {
+                    close(fd)
+                    throw HTTPClientError(kind: .timeout, message: "connecting to \(url.hostHeader)")
+                }
+            } catch {
+                close(fd)
+                throw error
+            }
+            var code: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length)
+            if code == 0 { return fd }
+            lastError = HTTPClientError(kind: .connect, message: "\(url.hostHeader): \(Self.errorText(code))")
+            close(fd)
+        }
+        throw lastError
+    }
+
+    private func write(_ fd: Int32, _ bytes: [UInt8], deadline: ContinuousClock.Instant, url: HTTPURL) throws(HTTPClientError) {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n > 0 {
+                sent += n
+            } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                guard try wait(fd, for: Int16(POLLOUT), deadline: deadline) else {
+                    throw HTTPClientError(kind: .timeout, message: "sending the request to \(url.hostHeader)")
+                }
+            } else {
+                throw HTTPClientError(kind: .send, message: "\(url.hostHeader): \(Self.errorText(errno))")
+            }
+        }
+    }
+
+    private func read(_ fd: Int32, method: String, deadline: ContinuousClock.Instant, url: HTTPURL) throws(HTTPClientError)
+        -> HTTPClientResponse
+    {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        var parsedHead: (status: Int, headers: [(name: String, value: String)], bodyStart: Int)?
+        var framing = HTTPResponseParser.Framing.untilClose
+        while true {
+            if let head = parsedHead {
+                let body = received[head.bodyStart...]
+                switch framing {
+                case .length(let length) where body.count >= length:
+                    return HTTPClientResponse(status: head.status, headers: head.headers, body: Array(body.prefix(length)))
+                case .chunked:
+                    if let decoded = try HTTPResponseParser.dechunk(body) {
+                        return HTTPClientResponse(status: head.status, headers: head.headers, body: decoded)
+                    }
+                default: break
+                }
+            }
+            guard try wait(fd, for: Int16(POLLIN), deadline: deadline) else {
+                throw HTTPClientError(kind: .timeout, message: "waiting for the response of \(url)")
+            }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                received += buffer[0..<n]
+                if received.count > maxResponseBytes {
+                    throw HTTPClientError(kind: .receive, message: "response of \(url) exceeds \(maxResponseBytes) bytes")
+                }
+                if parsedHead == nil, let end = HTTPResponseParser.headEnd(received) {
+                    var (status, headers) = try HTTPResponseParser.head(received[..<(end - 4)])
+                    var start = end
+                    // Skip interim 1xx responses (e.g. 100 Continue).
+                    while (100..<200).contains(status), status != 101,
+                        let next = HTTPResponseParser.headEnd(Array(received[start...]))
+                    {
+                        (status, headers) = try HTTPResponseParser.head(received[start..<(start + next - 4)])
+                        start += next
+                    }
+                    if (100..<200).contains(status) { continue }
+                    parsedHead = (status, headers, start)
+                    framing = try HTTPResponseParser.framing(status: status, headers: headers, requestMethod: method)
+                }
+            } else if n == 0 {
+                guard let head = parsedHead else {
+                    throw HTTPClientError(kind: .malformedResponse, message: "\(url.hostHeader) closed without a response")
+                }
+                guard framing == .untilClose else {
+                    throw HTTPClientError(kind: .receive, message: "\(url.hostHeader) closed before the body was complete")
+                }
+                return HTTPClientResponse(status: head.status, headers: head.headers, body: Array(received[head.bodyStart...]))
+            } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                throw HTTPClientError(kind: .receive, message: "\(url.hostHeader): \(Self.errorText(errno))")
+            }
+        }
+    }
+
+    /// Waits until `fd` is ready for `events`; false when the deadline passed first.
+    private func wait(_ fd: Int32, for events: Int16, deadline: ContinuousClock.Instant) throws(HTTPClientError) -> Bool {
+        while true {
+            let remaining = deadline - ContinuousClock.now
+            if remaining <= .zero { return false }
+            let milliseconds = Int32(clamping: remaining.components.seconds * 1000
+                + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
+            var descriptor = pollfd(fd: fd, events: events, revents: 0)
+            let result = poll(&descriptor, 1, milliseconds)
+            if result > 0 { return true }
+            if result < 0 && errno != EINTR {
+                throw HTTPClientError(kind: .receive, message: "poll: \(Self.errorText(errno))")
+            }
+        }
+    }
+
+    private static func errorText(_ code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+}

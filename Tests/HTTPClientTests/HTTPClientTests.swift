@@ -1,0 +1,57 @@
+import HTTPClient
+import HTTPServer
+import Logging
+import Testing
+
+@Suite("HTTP client")
+struct HTTPClientTests {
+    @Test func parsesHTTPURLs() throws {
+        let url = try #require(HTTPURL("http://example.test:8080/hooks/a?x=1"))
+        #expect(url.host == "example.test")
+        #expect(url.port == 8080)
+        #expect(url.target == "/hooks/a?x=1")
+        #expect(HTTPURL("http://127.0.0.1")?.target == "/")
+        #expect(HTTPURL("http://127.0.0.1")?.port == 80)
+        #expect(HTTPURL("http://[::1]:9000/x")?.host == "::1")
+        #expect(HTTPURL("https://example.test/") == nil)
+        #expect(HTTPURL("http://:80/") == nil)
+        #expect(HTTPURL("http://host:99999/") == nil)
+        #expect(HTTPURL("ftp://host/") == nil)
+    }
+
+    @Test func postsABodyWithHeadersAndReadsTheResponse() throws {
+        var router = Router()
+        router.post("/echo") { request in
+            var headers = HTTPHeaders()
+            headers.add(name: "X-Key", value: request.headers["Idempotency-Key"] ?? "none")
+            return HTTPResponse(status: .created, headers: headers, body: request.body)
+        }
+        let server = HTTPServer(
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, threads: 1), logger: Logger(label: "test"),
+            router: router)
+        try server.start()
+        defer { server.shutdown(gracePeriod: .zero) }
+        let url = try #require(HTTPURL("http://127.0.0.1:\(server.port)/echo"))
+        let response = try HTTPClient().post(
+            url, headers: [(name: "Idempotency-Key", value: "k-1"), (name: "Content-Type", value: "application/json")],
+            body: Array(#"{"a":1}"#.utf8), timeout: .seconds(5))
+        #expect(response.status == 201)
+        #expect(response.isSuccess)
+        #expect(response.text == #"{"a":1}"#)
+        #expect(response.header("x-key") == "k-1")
+
+        let missing = try HTTPClient().post(
+            try #require(HTTPURL("http://127.0.0.1:\(server.port)/nope")), body: [], timeout: .seconds(5))
+        #expect(missing.status == 404)
+        #expect(!missing.isSuccess)
+    }
+
+    @Test func refusedConnectionIsAConnectError() throws {
+        // Port 1 on loopback: nothing listens there.
+        #expect {
+            try HTTPClient().post(HTTPURL(host: "127.0.0.1", port: 1, target: "/"), body: [], timeout: .seconds(2))
+        } throws: { error in
+            (error as? HTTPClientError)?.kind == .connect
+        }
+    }
+}
