@@ -94,10 +94,19 @@ struct SagaEndToEndTests {
         #expect(violations.isEmpty, "\(violations)")
     }
 
-    /// Hundreds of concurrent orders compete for scarce stock and credit while the inventory
-    /// service is killed mid-load (SIGKILL) and restarted; afterwards every invariant holds.
-    @Test func concurrentOrdersWithACrashKeepEveryInvariant() throws {
-        let world = try SagaWorld(name: "saga-load")
+    /// Hundreds of concurrent orders compete for scarce stock and credit while services crash:
+    /// inventory is killed (SIGKILL) at a random point, payment and notification die between
+    /// producing a batch's outputs and committing it (the fault hook), and all are restarted, so
+    /// commands are redelivered and outputs re-produced. Afterwards every invariant holds: nothing
+    /// double-reserved, double-charged or double-notified.
+    @Test func concurrentOrdersWithCrashesKeepEveryInvariant() throws {
+        // Payment opens 10 accounts in 10 batches first, so its 14th batch is mid-load.
+        let world = try SagaWorld(
+            name: "saga-load",
+            environment: [
+                "payment-service": ["FAULT_CRASH_AFTER_PRODUCE_BATCH": "14"],
+                "notification-service": ["FAULT_CRASH_AFTER_PRODUCE_BATCH": "3"],
+            ])
         let skus = ["s1", "s2", "s3"]
         for sku in skus { try world.addStock(sku, 40) }
         let customers = (0..<10).map { "load-\($0)" }
@@ -129,6 +138,11 @@ struct SagaEndToEndTests {
         try #require(world.stack.process("inventory-service")).kill9()
         Thread.sleep(forTimeInterval: 1)
         try world.stack.start("inventory-service")
+        for service in ["payment-service", "notification-service"] {
+            let crashed = try #require(world.stack.process(service)).waitForExit(timeout: .seconds(60))
+            #expect(crashed == 86, "\(service) should have crashed at the injected point")
+            try world.stack.start(service)
+        }
         group.wait()
         #expect(failures.items.isEmpty, "\(failures.items.prefix(3))")
         #expect(world.orderIds.count == total)
