@@ -40,11 +40,11 @@ print_urls() {
     for entry in "${SERVICES[@]}"; do
         read -r name port product database role <<<"$entry"
         for ((i = 1; i <= INSTANCES; i++)); do
-            echo "  $name-$i   http://127.0.0.1:$((port + 100 * (i - 1)))   log: $STACK_DIR/logs/$name-$i.log"
+            printf '  %-16s http://127.0.0.1:%-6s log: %s\n' "$name-$i" "$((port + 100 * (i - 1)))" "$STACK_DIR/logs/$name-$i.log"
         done
     done
-    echo "  kafka      $(cat "$STACK_DIR/broker/bootstrap")   (development broker; control: $(cat "$STACK_DIR/broker/control"))"
-    echo "  postgres   127.0.0.1:$PG_PORT   (admin: psql -h 127.0.0.1 -p $PG_PORT -U postgres)"
+    printf '  %-16s %s (development broker; control: %s)\n' kafka "$(cat "$STACK_DIR/broker/bootstrap")" "$(cat "$STACK_DIR/broker/control")"
+    printf '  %-16s 127.0.0.1:%s (admin: psql -h 127.0.0.1 -p %s -U postgres)\n' postgres "$PG_PORT" "$PG_PORT"
 }
 
 up() {
