@@ -60,20 +60,8 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     }
 
     public func run() async throws {
-        try await withTaskCancellationHandler {
-            try await withGracefulShutdownHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    let thread = Thread { [self] in
-                        continuation.resume(with: Result { try self.threadMain() })
-                    }
-                    thread.name = "loop-\(configuration.groupId)"
-                    thread.start()
-                }
-            } onGracefulShutdown: { [stop] in
-                stop.stop()
-            }
-        } onCancel: { [stop] in
-            stop.stop()
+        try await DedicatedThread.run(name: "loop-\(configuration.groupId)", stop: stop) { [self] in
+            try threadMain()
         }
     }
 

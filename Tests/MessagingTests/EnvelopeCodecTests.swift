@@ -66,6 +66,21 @@ struct EnvelopeCodecTests {
         #expect(wrongType?.reason == .invalidPayload)
     }
 
+    @Test func timestampsRoundToTheNearestMillisecond() throws {
+        // .123 as a Double is 0.12299999...; a truncating formatter would print .122.
+        let date = try #require(Timestamp.parse("2026-11-23T12:00:00.123Z"))
+        for offset in [-0.0000004, 0, 0.0000004] {
+            #expect(Timestamp.format(date.addingTimeInterval(offset)) == "2026-11-23T12:00:00.123Z")
+        }
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 1_763_900_000.999_9)) == "2025-11-23T12:13:21.000Z")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
+        for _ in 0..<1000 {
+            let millis = Int64.random(in: 0...4_000_000_000_000)
+            let date = Date(timeIntervalSince1970: Double(millis) / 1000)
+            #expect(Timestamp.parse(Timestamp.format(date)).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } == millis)
+        }
+    }
+
     @Test func nameBasedIdsMatchRFC9562AndAreDeterministic() {
         let dns = UUID(uuidString: "6ba7b810-9dad-11d1-80b4-00c04fd430c8")!
         #expect(UUID.nameBased(namespace: dns, name: "python.org") == UUID(uuidString: "886313e1-3b8a-5372-9b90-0c9aee199e5d"))

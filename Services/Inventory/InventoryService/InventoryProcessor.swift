@@ -23,24 +23,13 @@ public struct InventoryProcessor: MessageProcessor {
     ) throws -> Decision<InventoryEvent> {
         var states = try InventoryStore.load(
             skus: Array(Set(batch.map(\.data.sku))), orders: Array(Set(batch.compactMap(\.data.referencedOrderId))), db: db)
-        var events: [Envelope<InventoryEvent>] = []
-        var replies: [OutgoingMessage] = []
-        for command in batch {
-            let sku = command.data.sku
-            let outcome = InventoryDecider.decide(states[sku], command.data)
-            for (index, event) in outcome.events.enumerated() {
-                let envelope = Envelope<InventoryEvent>.derived(
-                    from: command, index: index, key: sku, producer: serviceName, family: event)
-                states[sku] = InventoryDecider.evolve(states[sku], envelope)
-                events.append(envelope)
-            }
-            if let reply = outcome.reply {
-                let envelope = Envelope<StockReply>.derived(
-                    from: command, index: 0, key: reply.orderId, producer: serviceName, data: reply)
-                replies.append(try envelope.outgoing(topic: Topics.sagasReplies))
-            }
-        }
-        return Decision(events: events, messages: replies)
+        return try BatchFold.decide(
+            batch, states: &states, producer: serviceName, key: \.sku,
+            decide: { state, command in
+                let outcome = InventoryDecider.decide(state, command)
+                return (outcome.events, outcome.reply)
+            },
+            evolve: InventoryDecider.evolve, replyTopic: Topics.sagasReplies, replyKey: \.orderId)
     }
 
     public func apply(_ events: [Envelope<InventoryEvent>], to db: PostgresConnection) throws {
@@ -66,17 +55,8 @@ public enum InventoryProjection {
         guard !events.isEmpty else { return }
         let loaded = try InventoryStore.load(
             skus: Array(Set(events.map(\.data.sku))), orders: Array(Set(events.compactMap(\.data.orderId))), db: db)
-        var states = loaded
-        var changed: [String] = []
-        for event in events {
-            let sku = event.data.sku
-            let next = InventoryDecider.evolve(states[sku], event)
-            if next != states[sku] {
-                states[sku] = next
-                changed.append(sku)
-            }
-        }
-        var seen = Set<String>()
-        try InventoryStore.save(changed.filter { seen.insert($0).inserted }.compactMap { states[$0] }, loaded: loaded, db: db)
+        let changed = BatchFold.changedStates(
+            applying: events, to: loaded, key: \.sku, evolve: InventoryDecider.evolve)
+        try InventoryStore.save(changed, loaded: loaded, db: db)
     }
 }

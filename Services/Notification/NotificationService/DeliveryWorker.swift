@@ -62,21 +62,8 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        await withTaskCancellationHandler {
-            await withGracefulShutdownHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let thread = Thread { [self] in
-                        threadMain()
-                        continuation.resume()
-                    }
-                    thread.name = "delivery-worker"
-                    thread.start()
-                }
-            } onGracefulShutdown: { [stop] in
-                stop.stop()
-            }
-        } onCancel: { [stop] in
-            stop.stop()
+        try await DedicatedThread.run(name: "delivery-worker", stop: stop) { [self] in
+            threadMain()
         }
     }
 

@@ -19,17 +19,9 @@ public struct NotificationProcessor: MessageProcessor {
         _ batch: [Envelope<NotificationCommand>], reading db: PostgresConnection
     ) throws -> Decision<NotificationEvent> {
         var states = try NotificationStore.load(Array(Set(batch.map(\.data.notificationId))), db: db)
-        var events: [Envelope<NotificationEvent>] = []
-        for command in batch {
-            let id = command.data.notificationId
-            for (index, event) in NotificationDecider.decide(states[id], command.data).enumerated() {
-                let envelope = Envelope<NotificationEvent>.derived(
-                    from: command, index: index, key: command.data.orderId, producer: serviceName, family: event)
-                states[id] = NotificationDecider.evolve(states[id], envelope)
-                events.append(envelope)
-            }
-        }
-        return Decision(events: events)
+        return BatchFold.decide(
+            batch, states: &states, producer: serviceName, key: \.notificationId, partitionKey: \.orderId,
+            decide: NotificationDecider.decide, evolve: NotificationDecider.evolve)
     }
 
     public func apply(_ events: [Envelope<NotificationEvent>], to db: PostgresConnection) throws {

@@ -15,17 +15,9 @@ public struct OrderProcessor: MessageProcessor {
 
     public func decide(_ batch: [Envelope<OrderCommand>], reading db: PostgresConnection) throws -> Decision<OrderEvent> {
         var states = try OrderStore.load(Array(Set(batch.map(\.data.orderId))), db: db)
-        var events: [Envelope<OrderEvent>] = []
-        for command in batch {
-            let id = command.data.orderId
-            for (index, event) in OrderDecider.decide(states[id], command.data).enumerated() {
-                let envelope = Envelope<OrderEvent>.derived(
-                    from: command, index: index, key: id, producer: serviceName, family: event)
-                states[id] = OrderDecider.evolve(states[id], envelope)
-                events.append(envelope)
-            }
-        }
-        return Decision(events: events)
+        return BatchFold.decide(
+            batch, states: &states, producer: serviceName, key: \.orderId, decide: OrderDecider.decide,
+            evolve: OrderDecider.evolve)
     }
 
     public func apply(_ events: [Envelope<OrderEvent>], to db: PostgresConnection) throws {
@@ -38,17 +30,8 @@ public struct OrderProcessor: MessageProcessor {
 public enum OrderProjection {
     public static func apply(_ events: [Envelope<OrderEvent>], to db: PostgresConnection) throws {
         guard !events.isEmpty else { return }
-        var states = try OrderStore.load(Array(Set(events.map(\.data.orderId))), db: db)
-        var changed: [String] = []
-        for event in events {
-            let id = event.data.orderId
-            let next = OrderDecider.evolve(states[id], event)
-            if next != states[id] {
-                states[id] = next
-                changed.append(id)
-            }
-        }
-        var seen = Set<String>()
-        try OrderStore.save(changed.filter { seen.insert($0).inserted }.compactMap { states[$0] }, db: db)
+        let states = try OrderStore.load(Array(Set(events.map(\.data.orderId))), db: db)
+        try OrderStore.save(
+            BatchFold.changedStates(applying: events, to: states, key: \.orderId, evolve: OrderDecider.evolve), db: db)
     }
 }

@@ -21,24 +21,13 @@ public struct PaymentProcessor: MessageProcessor {
     public func decide(_ batch: [Envelope<PaymentCommand>], reading db: PostgresConnection) throws -> Decision<PaymentEvent> {
         var states = try PaymentStore.load(
             customers: Array(Set(batch.map(\.data.customerId))), orders: Array(Set(batch.compactMap(\.data.referencedOrderId))), db: db)
-        var events: [Envelope<PaymentEvent>] = []
-        var replies: [OutgoingMessage] = []
-        for command in batch {
-            let customer = command.data.customerId
-            let outcome = PaymentDecider.decide(states[customer], command.data)
-            for (index, event) in outcome.events.enumerated() {
-                let envelope = Envelope<PaymentEvent>.derived(
-                    from: command, index: index, key: customer, producer: serviceName, family: event)
-                states[customer] = PaymentDecider.evolve(states[customer], envelope)
-                events.append(envelope)
-            }
-            if let reply = outcome.reply {
-                let envelope = Envelope<PaymentReply>.derived(
-                    from: command, index: 0, key: reply.orderId, producer: serviceName, data: reply)
-                replies.append(try envelope.outgoing(topic: Topics.sagasReplies))
-            }
-        }
-        return Decision(events: events, messages: replies)
+        return try BatchFold.decide(
+            batch, states: &states, producer: serviceName, key: \.customerId,
+            decide: { state, command in
+                let outcome = PaymentDecider.decide(state, command)
+                return (outcome.events, outcome.reply)
+            },
+            evolve: PaymentDecider.evolve, replyTopic: Topics.sagasReplies, replyKey: \.orderId)
     }
 
     public func apply(_ events: [Envelope<PaymentEvent>], to db: PostgresConnection) throws {
@@ -65,18 +54,8 @@ public enum PaymentProjection {
         let loaded = try PaymentStore.load(
             customers: Array(Set(events.map(\.data.customerId))), orders: Array(Set(events.compactMap(\.data.orderId))),
             db: db)
-        var states = loaded
-        var changed: [String] = []
-        for event in events {
-            let customer = event.data.customerId
-            let next = PaymentDecider.evolve(states[customer], event)
-            if next != states[customer] {
-                states[customer] = next
-                changed.append(customer)
-            }
-        }
-        var seen = Set<String>()
-        try PaymentStore.save(
-            changed.filter { seen.insert($0).inserted }.compactMap { states[$0] }, loaded: loaded, db: db)
+        let changed = BatchFold.changedStates(
+            applying: events, to: loaded, key: \.customerId, evolve: PaymentDecider.evolve)
+        try PaymentStore.save(changed, loaded: loaded, db: db)
     }
 }

@@ -41,21 +41,8 @@ public final class DeadlineTimer: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        await withTaskCancellationHandler {
-            await withGracefulShutdownHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let thread = Thread { [self] in
-                        threadMain()
-                        continuation.resume()
-                    }
-                    thread.name = "saga-deadline-timer"
-                    thread.start()
-                }
-            } onGracefulShutdown: { [stop] in
-                stop.stop()
-            }
-        } onCancel: { [stop] in
-            stop.stop()
+        try await DedicatedThread.run(name: "saga-deadline-timer", stop: stop) { [self] in
+            threadMain()
         }
     }
 
