@@ -64,9 +64,7 @@ public struct InventoryAPI: Sendable {
                 data: .addStock(AddStock(sku: sku, quantity: body.quantity)))
             return try InventoryCommand.codec.outgoing(command, topic: Topics.inventoryCommands)
         }
-        var headers = HTTPHeaders()
-        headers.add(name: "Location", value: "/stock/\(Self.pathSegment(sku))")
-        return .json(Accepted(sku: sku, status: "ACCEPTED"), status: .accepted, headers: headers)
+        return .accepted(Accepted(sku: sku, status: "ACCEPTED"), location: "/stock", id: sku)
     }
 
     struct StockView: Encodable {
@@ -81,12 +79,5 @@ public struct InventoryAPI: Sendable {
             throw Problem.notFound("no stock for sku '\(sku)' (new stock appears once it is projected; poll)")
         }
         return .json(StockView(sku: item.sku, available: item.available, reserved: item.reserved))
-    }
-
-    /// An identifier as one URL path segment (identifiers may contain `%`, `#` and the like).
-    static func pathSegment(_ id: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id
     }
 }

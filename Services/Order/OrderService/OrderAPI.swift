@@ -60,9 +60,7 @@ public struct OrderAPI: Sendable {
                     PlaceOrder(orderId: orderId, customerId: body.customerId, items: body.items, currency: currency)))
             return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
         }
-        var headers = HTTPHeaders()
-        headers.add(name: "Location", value: "/orders/\(orderId)")
-        return .json(Accepted(orderId: orderId, status: OrderStatus.pending.rawValue), status: .accepted, headers: headers)
+        return .accepted(Accepted(orderId: orderId, status: OrderStatus.pending.rawValue), location: "/orders", id: orderId)
     }
 
     /// `POST /orders/{orderId}/cancel`: 202 for a PENDING or APPROVED order (the saga compensates
@@ -85,10 +83,7 @@ public struct OrderAPI: Sendable {
                 producer: serviceName, data: .cancelOrder(CancelOrder(orderId: orderId)))
             return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
         }
-        var headers = HTTPHeaders()
-        headers.add(name: "Location", value: "/orders/\(orderId)")
-        return .json(
-            Accepted(orderId: orderId, status: order.status.rawValue), status: .accepted, headers: headers)
+        return .accepted(Accepted(orderId: orderId, status: order.status.rawValue), location: "/orders", id: orderId)
     }
 
     func getOrder(_ request: HTTPRequest) throws -> HTTPResponse {

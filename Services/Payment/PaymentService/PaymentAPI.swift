@@ -61,9 +61,7 @@ public struct PaymentAPI: Sendable {
                 data: .openAccount(OpenAccount(customerId: customerId, creditLimitCents: body.creditLimitCents)))
             return try PaymentCommand.codec.outgoing(command, topic: Topics.paymentsCommands)
         }
-        var headers = HTTPHeaders()
-        headers.add(name: "Location", value: "/accounts/\(Self.pathSegment(customerId))")
-        return .json(Accepted(customerId: customerId, status: "ACCEPTED"), status: .accepted, headers: headers)
+        return .accepted(Accepted(customerId: customerId, status: "ACCEPTED"), location: "/accounts", id: customerId)
     }
 
     struct AccountView: Encodable {
@@ -99,12 +97,5 @@ public struct PaymentAPI: Sendable {
             PaymentView(
                 orderId: id, customerId: found.customerId, amountCents: found.payment.amountCents,
                 status: found.payment.status.rawValue))
-    }
-
-    /// An identifier as one URL path segment (identifiers may contain `%`, `#` and the like).
-    static func pathSegment(_ id: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id
     }
 }
