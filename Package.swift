@@ -143,10 +143,10 @@ let package = Package(
             path: "Tests/EndToEndTests",
             swiftSettings: strict),
         .testTarget(
-            name: "InventoryDomainTests", dependencies: ["InventoryDomain"], path: "Tests/InventoryDomainTests",
+            name: "InventoryDomainTests", dependencies: ["InventoryDomain", "TestSupport"], path: "Tests/InventoryDomainTests",
             swiftSettings: strict),
         .testTarget(
-            name: "PaymentDomainTests", dependencies: ["PaymentDomain"], path: "Tests/PaymentDomainTests",
+            name: "PaymentDomainTests", dependencies: ["PaymentDomain", "TestSupport"], path: "Tests/PaymentDomainTests",
             swiftSettings: strict),
         .testTarget(name: "SagaDomainTests", dependencies: ["SagaDomain"], path: "Tests/SagaDomainTests", swiftSettings: strict),
         .testTarget(

@@ -24,8 +24,7 @@ public final class StopSignal: @unchecked Sendable {
     /// Sleeps up to `duration`; returns true if stopped (before or during the wait).
     @discardableResult
     public func wait(for duration: Duration) -> Bool {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        let deadline = Date(timeIntervalSinceNow: seconds)
+        let deadline = Date(timeIntervalSinceNow: duration.timeInterval)
         condition.lock()
         defer { condition.unlock() }
         while !stopped {

@@ -115,9 +115,7 @@ public enum ServiceHost {
 
         let producer = try KafkaProducer(configuration: configuration.kafka, logger: logger)
         var edgeKafka = configuration.kafka
-        let timeoutMs = configuration.commandTimeout.components.seconds * 1000
-            + configuration.commandTimeout.components.attoseconds / 1_000_000_000_000_000
-        edgeKafka.properties["message.timeout.ms"] = String(timeoutMs)
+        edgeKafka.properties["message.timeout.ms"] = String(configuration.commandTimeout.wholeMilliseconds)
         let edgeProducer = try KafkaProducer(configuration: edgeKafka, logger: logger)
 
         try retrying("checking topics on the broker", until: deadline, backoff: backoff, logger: logger) {
@@ -142,7 +140,7 @@ public enum ServiceHost {
                     throw StartupError(step: step, underlying: "\(error)")
                 }
                 logger.warning("start-up step failed, retrying", metadata: ["step": "\(step)", "error": "\(error)"])
-                Thread.sleep(forTimeInterval: backoff.delay(attempt: attempt).seconds)
+                Thread.sleep(forTimeInterval: backoff.delay(attempt: attempt).timeInterval)
             }
         }
     }
@@ -162,11 +160,5 @@ struct ClosingService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await Blocking.run(close)
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

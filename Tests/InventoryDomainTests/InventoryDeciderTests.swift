@@ -3,6 +3,7 @@ import Foundation
 import InventoryDomain
 import Messaging
 import Testing
+import TestSupport
 
 @Suite("Inventory aggregate: decide and evolve")
 struct InventoryDeciderTests {
@@ -162,18 +163,5 @@ struct InventoryDeciderTests {
         #expect(state?.reserved == 50)
         #expect(replies.filter { $0.outcome == .reserved }.count == 50)
         #expect(replies.filter { $0.outcome == .outOfStock }.count == 150)
-    }
-}
-
-/// A small deterministic generator, so that a failing seed can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D4_9BB9_133E_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Messaging
 import PaymentDomain
 import Testing
+import TestSupport
 
 @Suite("Payment aggregate: decide and evolve")
 struct PaymentDeciderTests {
@@ -148,18 +149,5 @@ struct PaymentDeciderTests {
         #expect(state?.availableCents == 0)
         #expect(replies.filter { $0.outcome == .authorized }.count == 50)
         #expect(replies.filter { $0.outcome == .insufficientCredit }.count == 150)
-    }
-}
-
-/// A small deterministic generator, so that a failing seed can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D4_9BB9_133E_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Messaging
 import NotificationDomain
 import Postgres
 
@@ -71,6 +72,6 @@ public enum DeliveryClaims {
     }
 
     static func milliseconds(_ duration: Duration) -> Int {
-        Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
+        Int(duration.wholeMilliseconds)
     }
 }

@@ -372,10 +372,3 @@ public enum SagaDecider {
         }
     }
 }
-
-extension Duration {
-    /// The duration in seconds, for date arithmetic.
-    var timeInterval: TimeInterval {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

@@ -1,0 +1,13 @@
+import Foundation
+
+extension Duration {
+    /// The duration in seconds, for `Date` arithmetic and `Thread.sleep`.
+    public var timeInterval: TimeInterval {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+
+    /// The duration in whole milliseconds (truncated), for settings and SQL intervals given in ms.
+    public var wholeMilliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}
