@@ -20,8 +20,7 @@ struct SagaEndToEndTests {
         #expect(approved["totalCents"] as? Int == 3_000)
         #expect(try world.stock("apple") == .init(available: 8, reserved: 2))
         #expect(try world.availableCredit("alice") == 97_000)
-        let saga = try #require(try world.saga(happy))
-        #expect(saga["state"] as? String == "COMPLETED")
+        let saga = try #require(world.waitForSaga(happy, state: "COMPLETED"), "saga \(String(describing: try? world.saga(happy)))")
         #expect((saga["steps"] as? [Any])?.isEmpty == false)
         #expect(!(saga["endedAt"] is NSNull))
 
@@ -42,7 +41,7 @@ struct SagaEndToEndTests {
         #expect(try world.waitFor(partial)["reason"] as? String == "OUT_OF_STOCK")
         for id in [tooMany, unknownSku, poor, stranger, partial] {
             #expect(try world.order(id)?["status"] as? String == "REJECTED")
-            #expect(try world.saga(id)?["state"] as? String == "COMPENSATED")
+            #expect(world.waitForSaga(id, state: "COMPENSATED") != nil, "saga of \(id) should end COMPENSATED")
         }
 
         // Cancelling an APPROVED order refunds and releases.

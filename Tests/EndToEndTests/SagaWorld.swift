@@ -108,6 +108,15 @@ final class SagaWorld: @unchecked Sendable {
         return items.compactMap { $0["kind"] as? String }.sorted()
     }
 
+    /// Waits until the orchestrator's read model shows the saga in `state` (it follows the order's
+    /// events a moment after the order's own read model).
+    func waitForSaga(_ orderId: String, state: String) -> [String: Any]? {
+        eventually(timeout: .seconds(30)) { () -> [String: Any]? in
+            guard let saga = try? self.saga(orderId) else { return nil }
+            return saga["state"] as? String == state ? saga : nil
+        }
+    }
+
     func saga(_ orderId: String) throws -> [String: Any]? {
         let response = try sagas.get("/sagas/\(orderId)")
         return response.status == 200 ? try response.json() : nil
