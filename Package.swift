@@ -25,6 +25,8 @@ let package = Package(
         .executable(name: "payment-service", targets: ["PaymentServiceMain"]),
         .executable(name: "saga-orchestrator", targets: ["SagaOrchestratorMain"]),
         .executable(name: "notification-service", targets: ["NotificationServiceMain"]),
+        .executable(name: "replay", targets: ["Replay"]),
+        .executable(name: "dlq", targets: ["DLQ"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -121,6 +123,21 @@ let package = Package(
         .executableTarget(
             name: "DevBroker", dependencies: ["Kafka", "HTTPServer", argumentParser, log, lifecycle, signals],
             path: "Tools/DevBroker", swiftSettings: strict),
+        // Operations: the replay tool and the dead-letter tool, over one library that knows every
+        // service's projection (their own apply code) and configuration.
+        .target(
+            name: "Operations",
+            dependencies: [
+                "Messaging", "Kafka", "Postgres", "Contracts", "ServiceRuntime", "OrderService", "PaymentService",
+                "InventoryService", "NotificationService", "SagaOrchestrator", log,
+            ],
+            path: "Tools/Operations", swiftSettings: strict),
+        .executableTarget(
+            name: "Replay", dependencies: ["Operations", "Messaging", "Kafka", "ServiceRuntime", argumentParser, log], path: "Tools/Replay",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "DLQ", dependencies: ["Operations", "Messaging", "Kafka", "Postgres", "ServiceRuntime", argumentParser, log],
+            path: "Tools/DLQ", swiftSettings: strict),
 
         // Tests.
         .target(

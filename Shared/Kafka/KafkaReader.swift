@@ -107,6 +107,70 @@ public final class KafkaReader: @unchecked Sendable {
         return messages
     }
 
+    /// Streams the given offset ranges of several partitions at once, handing `body` batches of
+    /// at most `batchSize` messages; each partition's messages arrive in offset order (partitions
+    /// interleave). Returns when every range was read. Throws `offsetOutOfRange` for a range that
+    /// starts below the low watermark (a truncated log) or ends beyond the high watermark, and
+    /// `timedOut` when no message arrives for `idleTimeout`; an error thrown by `body` stops the scan.
+    public func scan(
+        _ ranges: [TopicPartition: Range<Int64>], batchSize: Int, idleTimeout: Duration = .seconds(30),
+        _ body: ([ConsumedMessage]) throws -> Void
+    ) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { throw KafkaError(code: .state, message: "the reader is closed") }
+        var pending = ranges.filter { !$0.value.isEmpty }
+        for (tp, range) in pending {
+            let (low, high) = try client.queryWatermarks(tp, timeout: idleTimeout)
+            if range.lowerBound < low {
+                throw KafkaError(
+                    code: .offsetOutOfRange,
+                    message: "\(tp): the log starts at \(low), after \(range.lowerBound) (the log was truncated)")
+            }
+            if range.upperBound > high {
+                throw KafkaError(
+                    code: .offsetOutOfRange, message: "\(tp): \(range.upperBound) is beyond the high watermark \(high)")
+            }
+        }
+        guard !pending.isEmpty else { return }
+        try assign(pending.map { ($0.key, $0.value.lowerBound) })
+        defer { _ = try? assign([]) }
+        var next = pending.mapValues(\.lowerBound)
+        var batch: [ConsumedMessage] = []
+        batch.reserveCapacity(batchSize)
+        var lastProgress = ContinuousClock.now
+        while !pending.isEmpty {
+            let raw = rd_kafka_consumer_poll(client.handle, batch.isEmpty ? 100 : 0)
+            guard let raw else {
+                if !batch.isEmpty {
+                    try body(batch)
+                    batch.removeAll(keepingCapacity: true)
+                } else if ContinuousClock.now - lastProgress > idleTimeout {
+                    throw KafkaError(
+                        code: .timedOut,
+                        message: "scan: no message for \(idleTimeout); still waiting for \(pending.keys.sorted())")
+                }
+                continue
+            }
+            switch RDKafkaMessage.consume(raw, operation: "scan") {
+            case .message(let message):
+                let tp = message.topicPartition
+                guard let range = pending[tp], let expected = next[tp], message.offset >= expected else { continue }
+                lastProgress = ContinuousClock.now
+                next[tp] = message.offset + 1
+                if message.offset < range.upperBound { batch.append(message) }
+                if message.offset + 1 >= range.upperBound { pending[tp] = nil }
+                if batch.count >= batchSize {
+                    try body(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            case .partitionEOF: continue
+            case .error(let error): throw error
+            }
+        }
+        if !batch.isEmpty { try body(batch) }
+    }
+
     /// Destroys the handle. Idempotent.
     public func close() {
         lock.withLock {

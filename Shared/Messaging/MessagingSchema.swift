@@ -35,5 +35,43 @@ public enum MessagingSchema {
                     PRIMARY KEY (scope, key)
                 );
                 """),
+        Migration(
+            version: 3, name: "projection offsets: how far the read model has applied its event topic",
+            sql: """
+                -- Per partition of the service's event topic: the offset after the last event the
+                -- read model applied (written in the loop's transaction). The replay tool rebuilds a
+                -- shadow up to exactly these offsets before it swaps or compares.
+                CREATE TABLE projection_offsets (
+                    topic       text        NOT NULL,
+                    partition   integer     NOT NULL,
+                    next_offset bigint      NOT NULL,
+                    updated_at  timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (topic, partition)
+                );
+                """),
+        Migration(
+            version: 4, name: "dead-letter re-drives: what the dlq tool re-published, once each",
+            sql: """
+                -- One row per dead letter the dlq tool re-published (or is re-publishing) to its
+                -- source topic. PUBLISHING rows are settled on the next run by looking for the
+                -- message in the source topic after the recorded high watermarks.
+                CREATE TABLE dlq_redrives (
+                    dlq_topic        text        NOT NULL,
+                    dlq_partition    integer     NOT NULL,
+                    dlq_offset       bigint      NOT NULL,
+                    source_topic     text        NOT NULL,
+                    message_id       text,
+                    message_type     text,
+                    reason           text,
+                    state            text        NOT NULL CHECK (state IN ('PUBLISHING', 'DONE')),
+                    high_watermarks  bigint[]    NOT NULL,
+                    target_partition integer,
+                    target_offset    bigint,
+                    run_id           text        NOT NULL,
+                    started_at       timestamptz NOT NULL DEFAULT now(),
+                    finished_at      timestamptz,
+                    PRIMARY KEY (dlq_topic, dlq_partition, dlq_offset)
+                );
+                """),
     ]
 }

@@ -245,8 +245,14 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         var outgoing = try decision.events.map { try Processor.Event.codec.outgoing($0, topic: processor.eventTopic) }
         outgoing += decision.messages
         outgoing += deadLetters
+        var projectionOffsets: [Int32: Int64] = [:]
         if !outgoing.isEmpty {
-            try producer.send(outgoing)
+            let reports = try producer.send(outgoing)
+            // The first reports are the events' (same order): where the read model now stands.
+            for report in reports.prefix(decision.events.count) where report.topicPartition.topic == processor.eventTopic {
+                let partition = report.topicPartition.partition
+                projectionOffsets[partition] = max(projectionOffsets[partition] ?? 0, report.offset + 1)
+            }
         }
         batchNumber += 1
         do {
@@ -260,6 +266,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         try db.transaction { tx in
             if !decision.events.isEmpty {
                 try processor.apply(decision.events, to: tx)
+                try storeProjectionOffsets(projectionOffsets, db: tx)
             }
             if !fresh.isEmpty {
                 try tx.execute(
@@ -293,6 +300,21 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
             offsets[message.topicPartition] = max(offsets[message.topicPartition] ?? 0, message.offset + 1)
         }
         return offsets
+    }
+
+    /// Records how far the read model has applied the event topic (after the apply, in the same
+    /// transaction): the replay tool rebuilds a shadow up to exactly these offsets.
+    private func storeProjectionOffsets(_ offsets: [Int32: Int64], db: PostgresConnection) throws {
+        guard !offsets.isEmpty else { return }
+        let partitions = offsets.keys.sorted()
+        try db.execute(
+            """
+            INSERT INTO projection_offsets AS p (topic, partition, next_offset)
+            SELECT $1, u.partition, u.next_offset FROM unnest($2::int[], $3::bigint[]) AS u(partition, next_offset)
+            ON CONFLICT (topic, partition)
+            DO UPDATE SET next_offset = GREATEST(p.next_offset, EXCLUDED.next_offset), updated_at = now()
+            """,
+            [processor.eventTopic, partitions.map { Int($0) }, partitions.map { offsets[$0] ?? 0 }])
     }
 
     /// Stores the next offsets, only where this instance's generation is still current.

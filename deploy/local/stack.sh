@@ -82,18 +82,28 @@ up() {
     echo $! >"$STACK_DIR/pids/broker.pid"
     wait_file "$STACK_DIR/broker/control" 30 || { tail -n 20 "$STACK_DIR/logs/broker.log" >&2; exit 1; }
 
+    mkdir -p "$STACK_DIR/env"
     for entry in "${SERVICES[@]}"; do
         read -r name port product database role <<<"$entry"
+        # The service's configuration, shared by its instances and read by the operations tools
+        # (`swift run replay <service>`, `swift run dlq ...`), so that they use exactly what it uses.
+        cat >"$STACK_DIR/env/$name.env" <<EOF
+HTTP_HOST=127.0.0.1
+DATABASE_URL=postgresql://$role@127.0.0.1:$PG_PORT/$database
+DATABASE_PASSWORD_FILE=$STACK_DIR/secrets/$role
+KAFKA_BOOTSTRAP_FILE=$STACK_DIR/broker/bootstrap
+TOPICS_FILE=$ROOT/deploy/topics.txt
+RDKAFKA_SESSION_TIMEOUT_MS=${RDKAFKA_SESSION_TIMEOUT_MS:-6000}
+RDKAFKA_FETCH_WAIT_MAX_MS=${RDKAFKA_FETCH_WAIT_MAX_MS:-10}
+EOF
         for ((i = 1; i <= INSTANCES; i++)); do
             (
                 cd "$ROOT"
-                export HTTP_HOST=127.0.0.1 HTTP_PORT=$((port + 100 * (i - 1)))
-                export DATABASE_URL="postgresql://$role@127.0.0.1:$PG_PORT/$database"
-                export DATABASE_PASSWORD_FILE="$STACK_DIR/secrets/$role"
-                export KAFKA_BOOTSTRAP_FILE="$STACK_DIR/broker/bootstrap"
-                export TOPICS_FILE="$ROOT/deploy/topics.txt" INSTANCE_ID="$name-$i"
-                export RDKAFKA_SESSION_TIMEOUT_MS=${RDKAFKA_SESSION_TIMEOUT_MS:-6000}
-                export RDKAFKA_FETCH_WAIT_MAX_MS=${RDKAFKA_FETCH_WAIT_MAX_MS:-10}
+                set -a
+                # shellcheck disable=SC1090
+                source "$STACK_DIR/env/$name.env"
+                set +a
+                export HTTP_PORT=$((port + 100 * (i - 1))) INSTANCE_ID="$name-$i"
                 nohup "$bin/$product" >"$STACK_DIR/logs/$name-$i.log" 2>&1 &
                 echo $! >"$STACK_DIR/pids/$name-$i.pid"
             )

@@ -50,7 +50,11 @@ extension InventoryCommand {
 
 /// The inventory read model as a fold of `InventoryDecider.evolve` over `inventory.events`: the
 /// one definition used by the live loop and by the replay tool.
-public enum InventoryProjection {
+public enum InventoryProjection: Projection {
+    public static let eventTopic = Topics.inventoryEvents
+    public static let tables = ["stock", "reservations"]
+    public static let readModelMigrations = InventorySchema.migrations
+
     public static func apply(_ events: [Envelope<InventoryEvent>], to db: PostgresConnection) throws {
         guard !events.isEmpty else { return }
         let loaded = try InventoryStore.load(

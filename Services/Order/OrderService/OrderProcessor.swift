@@ -27,7 +27,11 @@ public struct OrderProcessor: MessageProcessor {
 
 /// The orders read model as a fold of `OrderDecider.evolve` over `orders.events`: the one
 /// definition used by the live loop and by the replay tool.
-public enum OrderProjection {
+public enum OrderProjection: Projection {
+    public static let eventTopic = Topics.ordersEvents
+    public static let tables = ["orders"]
+    public static let readModelMigrations = OrderSchema.migrations
+
     public static func apply(_ events: [Envelope<OrderEvent>], to db: PostgresConnection) throws {
         guard !events.isEmpty else { return }
         let states = try OrderStore.load(Array(Set(events.map(\.data.orderId))), db: db)

@@ -48,7 +48,11 @@ extension PaymentCommand {
 
 /// The payments read model as a fold of `PaymentDecider.evolve` over `payments.events`: the one
 /// definition used by the live loop and by the replay tool.
-public enum PaymentProjection {
+public enum PaymentProjection: Projection {
+    public static let eventTopic = Topics.paymentsEvents
+    public static let tables = ["accounts", "payments"]
+    public static let readModelMigrations = PaymentSchema.migrations
+
     public static func apply(_ events: [Envelope<PaymentEvent>], to db: PostgresConnection) throws {
         guard !events.isEmpty else { return }
         let loaded = try PaymentStore.load(

@@ -45,7 +45,11 @@ public struct SagaProcessor: MessageProcessor {
 
 /// The sagas read model as a fold of `SagaDecider.evolve` over `sagas.events`: the one
 /// definition used by the live loop and by the replay tool.
-public enum SagaProjection {
+public enum SagaProjection: Projection {
+    public static let eventTopic = Topics.sagasEvents
+    public static let tables = ["sagas", "saga_steps"]
+    public static let readModelMigrations = SagaSchema.migrations
+
     public static func apply(_ events: [Envelope<SagaEvent>], to db: PostgresConnection) throws {
         guard !events.isEmpty else { return }
         var sagas = try SagaStore.load(Array(Set(events.map(\.data.orderId))), db: db)

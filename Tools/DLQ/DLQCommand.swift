@@ -1,0 +1,190 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Logging
+import Messaging
+import Operations
+import Postgres
+import ServiceRuntime
+
+/// `dlq list|show|redrive`: inspects dead-letter topics and re-drives their messages.
+@main
+struct DLQCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlq",
+        abstract: "Inspect dead-letter topics and re-drive their messages to their source topics.",
+        discussion: """
+            Dead-letter topics are the topic list's names ending in .dlq. Configuration is the consuming
+            service's (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL, ...) from the environment, over the local stack's
+            .stack/env/<service>.env when it exists (or --env-file). Exit status: 0 done, 2 error.
+            """,
+        subcommands: [List.self, Show.self, Redrive.self])
+}
+
+struct CommonOptions: ParsableArguments {
+    @Option(help: "A file of KEY=VALUE lines with the service's configuration (default: .stack/env/<service>.env if present).")
+    var envFile: String?
+
+    @Option(help: "Log level on standard error: trace, debug, info, notice, warning, error.")
+    var logLevel: Logger.Level = .warning
+
+    /// The configuration of the service that consumes the source topic of `dlqTopic`.
+    func context(for dlqTopic: String?) throws -> (OperatedService, ToolEnvironment, Logger) {
+        let logger = ToolLogging.bootstrap(level: logLevel)
+        var service = OperatedService.order
+        if let dlqTopic {
+            guard dlqTopic.hasSuffix(".dlq"), let owner = OperatedService.consuming(String(dlqTopic.dropLast(4))) else {
+                throw ToolError("\(dlqTopic) is not the dead-letter topic of a topic a service consumes")
+            }
+            service = owner
+        }
+        let environment = try ToolEnvironment.load(for: service, envFile: envFile)
+        return (service, environment, logger)
+    }
+
+    func reader(_ environment: ToolEnvironment, service: OperatedService, logger: Logger) throws -> KafkaReader {
+        var kafka = try environment.configuration(for: service).kafka
+        kafka.clientId = "dlq-tool"
+        return try KafkaReader(configuration: kafka, logger: logger)
+    }
+
+    /// The dead-letter topics of the topic list the services check (TOPICS_FILE).
+    func dlqTopics(_ environment: ToolEnvironment, service: OperatedService) throws -> [String] {
+        let file = try environment.configuration(for: service).topicsFile
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw ToolError("cannot read the topic list \(file) (TOPICS_FILE): \(error.localizedDescription)")
+        }
+        return try TopicSpec.parseList(text).map(\.name).filter { $0.hasSuffix(".dlq") }
+    }
+}
+
+/// Runs a subcommand body, printing a failure as one line and exiting 2.
+func reporting(_ command: String, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        FileHandle.standardError.write(Data("dlq \(command): error: \(error)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+extension DLQCommand {
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Count the messages per dead-letter topic and per reason.")
+
+        @Option(help: "Only this dead-letter topic.")
+        var topic: String?
+
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            try reporting("list") {
+                let (service, environment, logger) = try common.context(for: topic)
+                let reader = try common.reader(environment, service: service, logger: logger)
+                defer { reader.close() }
+                let topics = try topic.map { [$0] } ?? common.dlqTopics(environment, service: service)
+                var lines = [pad("topic", 30) + pad("messages", 10) + "reasons"]
+                for name in topics {
+                    let records = try reader.readAll(topic: name).map(DeadLetterRecord.init)
+                    var reasons: [String: Int] = [:]
+                    for record in records { reasons[record.reason ?? "(none)", default: 0] += 1 }
+                    let text = reasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                    lines.append(pad(name, 30) + pad(String(records.count), 10) + text)
+                }
+                print(lines.joined(separator: "\n"))
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the messages of a dead-letter topic with their headers and payloads.")
+
+        @Argument(help: "The dead-letter topic, e.g. inventory.commands.dlq.")
+        var topic: String
+
+        @Option(help: "At most this many messages (the oldest first).")
+        var limit = 20
+
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            try reporting("show") {
+                let (service, environment, logger) = try common.context(for: topic)
+                let reader = try common.reader(environment, service: service, logger: logger)
+                defer { reader.close() }
+                let records = try reader.readAll(topic: topic).map(DeadLetterRecord.init)
+                // What was re-driven, when the consuming service's database is reachable.
+                var ledger: [String: RedriveEntry] = [:]
+                var ledgerNote: String?
+                do {
+                    let db = try PostgresConnection(configuration: try environment.configuration(for: service).database, logger: logger)
+                    defer { db.close() }
+                    ledger = try RedriveLedger.entries(dlqTopic: topic, db: db)
+                } catch {
+                    ledgerNote = "(re-drives unknown: \(error))"
+                }
+                print("\(topic): \(records.count) messages\(records.count > limit ? ", showing the first \(limit)" : "")")
+                if let ledgerNote { print(ledgerNote) }
+                for record in records.prefix(limit) {
+                    print(DeadLetterText.render(record, redrive: ledger[record.position]))
+                }
+            }
+        }
+    }
+
+    struct Redrive: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-publish dead letters to their source topic, each exactly once (safe to run again).")
+
+        @Argument(help: "The dead-letter topic, e.g. inventory.commands.dlq.")
+        var topic: String
+
+        @Option(help: "Only messages with this reason or type: reason=REASON, type=TYPE, or a bare REASON or TYPE. Repeatable (all must match).")
+        var filter: [String] = []
+
+        @Flag(help: "Show what would be re-published; publish and record nothing.")
+        var dryRun = false
+
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            try reporting("redrive") {
+                let filters = try filter.map(DeadLetterFilter.init(parsing:))
+                let (service, environment, logger) = try common.context(for: topic)
+                let configuration = try environment.configuration(for: service)
+                let reader = try common.reader(environment, service: service, logger: logger)
+                defer { reader.close() }
+                var kafka = configuration.kafka
+                kafka.clientId = "dlq-tool"
+                let producer = dryRun ? nil : try KafkaProducer(configuration: kafka, logger: logger)
+                defer { producer?.close() }
+                let db = try PostgresConnection(configuration: configuration.database, logger: logger)
+                defer { db.close() }
+                let records = try reader.readAll(topic: topic).map(DeadLetterRecord.init)
+                let selected = records.filter { record in filters.allSatisfy { $0.matches(record) } }
+                let exitAfter = ProcessInfo.processInfo.environment["DLQ_FAULT_EXIT_AFTER_PUBLISH"].flatMap(Int.init)
+                let results = try Redriver(
+                    reader: reader, producer: producer, db: db, logger: logger, exitAfterPublishing: exitAfter
+                ).redrive(selected, dlqTopic: topic, dryRun: dryRun)
+                let filterText = filters.isEmpty ? "" : " matching \(filters.map(\.description).joined(separator: " and "))"
+                print("\(topic): \(records.count) messages, \(selected.count) selected\(filterText)\(dryRun ? " (dry run)" : "")")
+                for result in results { print("  \(result)") }
+                var tally: [String: Int] = [:]
+                for result in results { tally[result.action.rawValue, default: 0] += 1 }
+                print("  " + (tally.isEmpty ? "nothing to do" : tally.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+            }
+        }
+    }
+}
+
+func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
