@@ -156,7 +156,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "OrderDomainTests", dependencies: ["OrderDomain"], path: "Tests/OrderDomainTests", swiftSettings: strict),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["TestSupport", "Contracts", "Messaging", "Kafka", "HTTPServer", log],
+            name: "EndToEndTests", dependencies: ["TestSupport", "Contracts", "Messaging", "Kafka", "Postgres", "HTTPServer", log],
             path: "Tests/EndToEndTests",
             swiftSettings: strict),
         .testTarget(

@@ -57,6 +57,13 @@ struct SagaEndToEndTests {
         #expect(try world.stock("apple") == .init(available: 8, reserved: 2))
         #expect(try world.stock("pear") == .init(available: 4, reserved: 1))
         #expect(try world.availableCredit("bob") == 1_000)
+
+        // Every read model rebuilt from its event topic equals the live one, and swapping the
+        // rebuilt ones in changes no HTTP answer.
+        let (replayViolations, _) = try world.replayVerifyViolations()
+        #expect(replayViolations.isEmpty, "\(replayViolations)")
+        let swapProblems = try world.replaySwapChanges()
+        #expect(swapProblems.isEmpty, "\(swapProblems.prefix(5))")
     }
 
     /// A PENDING order is cancelled while its payment step waits (payment service stopped), and a
@@ -91,6 +98,8 @@ struct SagaEndToEndTests {
         #expect(settled == true, "stock \(String(describing: try? world.stock("plum"))), credit \(String(describing: try? world.availableCredit("carol")))")
         let violations = try world.invariantViolations()
         #expect(violations.isEmpty, "\(violations)")
+        let (replayViolations, _) = try world.replayVerifyViolations()
+        #expect(replayViolations.isEmpty, "\(replayViolations)")
     }
 
     /// Hundreds of concurrent orders compete for scarce stock and credit while services crash:
@@ -150,6 +159,15 @@ struct SagaEndToEndTests {
         var statuses: [String: Int] = [:]
         for id in world.orderIds { statuses[(try world.order(id)?["status"] as? String) ?? "?", default: 0] += 1 }
         #expect(statuses["APPROVED", default: 0] > 0 && statuses["REJECTED", default: 0] > 0, "\(statuses)")
+
+        // The crashes left duplicate events in the log: every rebuilt model still equals the live one.
+        let (replayViolations, outputs) = try world.replayVerifyViolations()
+        #expect(replayViolations.isEmpty, "\(replayViolations)")
+        #expect(
+            outputs["payment"]?.contains(" 0 duplicates skipped") == false,
+            "payment crashed between produce and commit, so its log holds duplicates: \(outputs["payment"] ?? "")")
+        let swapProblems = try world.replaySwapChanges()
+        #expect(swapProblems.isEmpty, "\(swapProblems.prefix(5))")
     }
 }
 

@@ -67,6 +67,12 @@ final class SagaWorld: @unchecked Sendable {
         return status
     }
 
+    /// Records a cancellation of an APPROVED order that did not go through `cancel` (a command
+    /// produced to the log by the test), for the notification invariant.
+    func noteCancelledAfterApproval(_ id: String) {
+        lock.withLock { _ = cancelledAfterApproval.insert(id) }
+    }
+
     func order(_ id: String) throws -> [String: Any]? {
         let response = try orders.get("/orders/\(id)")
         return response.status == 200 ? try response.json() : nil
@@ -201,5 +207,60 @@ final class SagaWorld: @unchecked Sendable {
             }
         }
         return violations
+    }
+}
+
+// MARK: - Replay checks (the last invariant: a rebuilt read model equals the live one)
+
+extension SagaWorld {
+    /// The replay tool's service names, with the executables whose databases they use.
+    static let replayed = [
+        ("order", "order-service"), ("inventory", "inventory-service"), ("payment", "payment-service"),
+        ("notification", "notification-service"), ("saga", "saga-orchestrator"),
+    ]
+
+    /// Runs `replay <service> --verify` for every service; returns each run that found a difference
+    /// or failed, and the outputs by service.
+    func replayVerifyViolations() throws -> (violations: [String], outputs: [String: String]) {
+        var violations: [String] = []
+        var outputs: [String: String] = [:]
+        for (name, executable) in Self.replayed {
+            let run = try stack.runTool("replay", [name, "--verify"], service: executable)
+            outputs[name] = run.output
+            if run.status != 0 || !run.output.contains("no differences") {
+                violations.append("replay \(name) --verify: \(run)")
+            }
+        }
+        return (violations, outputs)
+    }
+
+    /// Everything the read models answer over HTTP about what the test put in.
+    func httpSnapshot() throws -> [String] {
+        var answers: [String] = []
+        for id in orderIds.sorted() {
+            answers.append(try orders.get("/orders/\(id)").text)
+            answers.append(try payments.get("/payments/\(id)").text)
+            answers.append(try notifications.get("/notifications?orderId=\(id)").text)
+            answers.append(try sagas.get("/sagas/\(id)").text)
+        }
+        for sku in stockAdded.keys.sorted() { answers.append(try inventory.get("/stock/\(sku)").text) }
+        for customer in creditLimits.keys.sorted() { answers.append(try payments.get("/accounts/\(customer)").text) }
+        return answers
+    }
+
+    /// Runs a full `replay <service>` (rebuild and swap) for every service and returns what
+    /// changed in the HTTP answers (nothing, when the live models were right).
+    func replaySwapChanges() throws -> [String] {
+        let before = try httpSnapshot()
+        var problems: [String] = []
+        for (name, executable) in Self.replayed {
+            let run = try stack.runTool("replay", [name], service: executable)
+            if run.status != 0 || !run.output.contains("swapped into") { problems.append("replay \(name): \(run)") }
+        }
+        let after = try httpSnapshot()
+        for (old, new) in zip(before, after) where old != new {
+            problems.append("HTTP answer changed by the swap:\n  before \(old)\n  after  \(new)")
+        }
+        return problems
     }
 }
