@@ -170,6 +170,9 @@ let package = Package(
             name: "NotificationDomainTests", dependencies: ["NotificationDomain", "Contracts", "Messaging"],
             path: "Tests/NotificationDomainTests", swiftSettings: strict),
         .testTarget(
+            name: "OperationsTests", dependencies: ["Operations", "Kafka", "Messaging", "ServiceRuntime"], path: "Tests/OperationsTests",
+            swiftSettings: strict),
+        .testTarget(
             name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", log], path: "Tests/HTTPClientTests",
             swiftSettings: strict),
     ]

@@ -54,6 +54,7 @@ public final class ReplayProgress: @unchecked Sendable {
     }
 
     static func format(seconds: Double) -> String {
+        if seconds < 10 { return "\(String(format: "%.1f", seconds))s" }
         let whole = Int(seconds.rounded(.up))
         if whole < 60 { return "\(whole)s" }
         if whole < 3600 { return "\(whole / 60)m\(String(format: "%02d", whole % 60))s" }
