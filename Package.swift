@@ -27,6 +27,7 @@ let package = Package(
         .executable(name: "notification-service", targets: ["NotificationServiceMain"]),
         .executable(name: "replay", targets: ["Replay"]),
         .executable(name: "dlq", targets: ["DLQ"]),
+        .executable(name: "seed-events", targets: ["SeedEvents"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -123,6 +124,9 @@ let package = Package(
         .executableTarget(
             name: "DevBroker", dependencies: ["Kafka", "HTTPServer", argumentParser, log, lifecycle, signals],
             path: "Tools/DevBroker", swiftSettings: strict),
+        .executableTarget(
+            name: "SeedEvents", dependencies: ["Kafka", "Postgres", "Messaging", "Contracts", "OrderService", argumentParser, log],
+            path: "Tools/SeedEvents", swiftSettings: strict),
         // Operations: the replay tool and the dead-letter tool, over one library that knows every
         // service's projection (their own apply code) and configuration.
         .target(
