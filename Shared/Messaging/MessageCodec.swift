@@ -30,17 +30,20 @@ public struct MessageDecodingError: Error, Sendable, Equatable, CustomStringConv
 /// types, and ``MessagePayload/validate()`` passing. Anything else is a ``MessageDecodingError``
 /// that sends the message to the dead-letter topic.
 public struct MessageCodec<Family: Sendable>: Sendable {
-    private var decoders: [String: @Sendable (EnvelopeHead, Data) throws -> Family] = [:]
+    /// Decodes the `data` member of an envelope whose head was read: from the same parse, or, for
+    /// an older schema version, from the raw bytes through the payload's upcaster.
+    typealias PayloadDecoder = @Sendable (EnvelopeHead, KeyedDecodingContainer<EnvelopeDataKey>, Data) throws -> Family
+    private var decoders: [String: PayloadDecoder] = [:]
 
     public init() {}
 
     /// Adds a member of the family: how its payload decodes and which case wraps it.
     public func registering<P: MessagePayload>(_ type: P.Type, _ wrap: @escaping @Sendable (P) -> Family) -> Self {
         var copy = self
-        copy.decoders[P.messageType] = { head, bytes in
+        copy.decoders[P.messageType] = { head, container, bytes in
             let payload: P
             if head.schemaVersion == P.schemaVersion {
-                payload = try MessageJSON.decoder().decode(EnvelopeData<P>.self, from: bytes).data
+                payload = try container.decode(P.self, forKey: .data)
             } else if head.schemaVersion < P.schemaVersion, head.schemaVersion >= 1 {
                 payload = try P.upcast(from: head.schemaVersion, data: try EnvelopeRawData.extract(from: bytes))
             } else {
@@ -60,32 +63,32 @@ public struct MessageCodec<Family: Sendable>: Sendable {
     public var knownTypes: Set<String> { Set(decoders.keys) }
 
     /// Decodes one message; `typeHeader` is the Kafka `type` header, which must agree with the body.
+    ///
+    /// One JSON parse: the envelope's head is decoded first, then the checks on it (type header,
+    /// known type, schema version), then the payload from the same parsed document.
     public func decode(_ bytes: [UInt8], typeHeader: String? = nil) throws(MessageDecodingError) -> Envelope<Family> {
         let data = Data(bytes)
-        let head: EnvelopeHead
+        let decoder = MessageJSON.decoder()
+        decoder.userInfo[EnvelopeDecoding<Family>.contextKey] = EnvelopeDecoding<Family>.Context(
+            decoders: decoders, bytes: data, typeHeader: typeHeader)
         do {
-            head = try MessageJSON.decoder().decode(EnvelopeHead.self, from: data)
-        } catch let error as DecodingError {
-            throw Self.describe(error, reason: .invalidEnvelope)
-        } catch {
-            throw MessageDecodingError(reason: .malformedJSON, detail: "\(error)")
-        }
-        if let typeHeader, typeHeader != head.type {
-            throw MessageDecodingError(
-                reason: .headerMismatch, detail: "type header '\(typeHeader)' differs from envelope type '\(head.type)'")
-        }
-        guard let decode = decoders[head.type] else {
-            throw MessageDecodingError(reason: .unknownType, detail: "unknown message type '\(head.type)'")
-        }
-        do {
-            let family = try decode(head, data)
-            return head.envelope(with: family)
+            return try decoder.decode(EnvelopeDecoding<Family>.self, from: data).envelope
         } catch let error as MessageDecodingError {
             throw error
         } catch let error as DecodingError {
-            throw Self.describe(error, reason: .invalidPayload)
+            let inData = Self.codingPath(of: error).first?.stringValue == EnvelopeDataKey.data.stringValue
+            throw Self.describe(error, reason: inData ? .invalidPayload : .invalidEnvelope)
         } catch {
-            throw MessageDecodingError(reason: .invalidPayload, detail: "\(error)")
+            throw MessageDecodingError(reason: .malformedJSON, detail: "\(error)")
+        }
+    }
+
+    private static func codingPath(of error: DecodingError) -> [any CodingKey] {
+        switch error {
+        case .keyNotFound(let key, let context): context.codingPath + [key]
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            context.codingPath
+        @unknown default: []
         }
     }
 
@@ -123,9 +126,39 @@ struct EnvelopeHead: Decodable, Sendable {
     }
 }
 
-/// Only the `data` member of an envelope, typed.
-struct EnvelopeData<P: Decodable>: Decodable {
-    var data: P
+/// The key of an envelope's payload.
+enum EnvelopeDataKey: String, CodingKey {
+    case data
+}
+
+/// A whole envelope decoded in one pass: the head, then the payload chosen by the head's type.
+struct EnvelopeDecoding<Family: Sendable>: Decodable {
+    /// What `init(from:)` needs besides the document, passed through the decoder's `userInfo`.
+    struct Context: Sendable {
+        var decoders: [String: MessageCodec<Family>.PayloadDecoder]
+        var bytes: Data
+        var typeHeader: String?
+    }
+
+    static var contextKey: CodingUserInfoKey { CodingUserInfoKey(rawValue: "cqrs.envelope-decoding")! }
+
+    var envelope: Envelope<Family>
+
+    init(from decoder: any Decoder) throws {
+        guard let context = decoder.userInfo[Self.contextKey] as? Context else {
+            throw MessageDecodingError(reason: .invalidEnvelope, detail: "decoded without a codec")
+        }
+        let head = try EnvelopeHead(from: decoder)
+        if let typeHeader = context.typeHeader, typeHeader != head.type {
+            throw MessageDecodingError(
+                reason: .headerMismatch, detail: "type header '\(typeHeader)' differs from envelope type '\(head.type)'")
+        }
+        guard let decode = context.decoders[head.type] else {
+            throw MessageDecodingError(reason: .unknownType, detail: "unknown message type '\(head.type)'")
+        }
+        let container = try decoder.container(keyedBy: EnvelopeDataKey.self)
+        envelope = head.envelope(with: try decode(head, container, context.bytes))
+    }
 }
 
 /// Only the `data` member of an envelope, as raw JSON bytes (for upcasters).

@@ -28,8 +28,9 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Log level on standard error: trace, debug, info, notice, warning, error.")
     var logLevel: Logger.Level = .warning
 
-    /// The configuration of the service that consumes the source topic of `dlqTopic`.
-    func context(for dlqTopic: String?) throws -> (OperatedService, ToolEnvironment, Logger) {
+    /// Opens what every subcommand needs, with the configuration of the service that consumes
+    /// the source topic of `dlqTopic` (any service's for all topics: they share the broker).
+    func session(for dlqTopic: String?) throws -> DLQSession {
         let logger = ToolLogging.bootstrap(level: logLevel)
         var service = OperatedService.order
         if let dlqTopic {
@@ -38,19 +39,25 @@ struct CommonOptions: ParsableArguments {
             }
             service = owner
         }
-        let environment = try ToolEnvironment.load(for: service, envFile: envFile)
-        return (service, environment, logger)
-    }
-
-    func reader(_ environment: ToolEnvironment, service: OperatedService, logger: Logger) throws -> KafkaReader {
-        var kafka = try environment.configuration(for: service).kafka
+        let configuration = try ToolEnvironment.load(for: service, envFile: envFile).configuration(for: service)
+        var kafka = configuration.kafka
         kafka.clientId = "dlq-tool"
-        return try KafkaReader(configuration: kafka, logger: logger)
+        let reader = try KafkaReader(configuration: kafka, logger: logger)
+        return DLQSession(service: service, configuration: configuration, kafka: kafka, logger: logger, reader: reader)
     }
+}
+
+/// The service whose dead letters a subcommand works on, its configuration, and a reader.
+struct DLQSession {
+    var service: OperatedService
+    var configuration: ServiceConfiguration
+    var kafka: KafkaConfiguration
+    var logger: Logger
+    var reader: KafkaReader
 
     /// The dead-letter topics of the topic list the services check (TOPICS_FILE).
-    func dlqTopics(_ environment: ToolEnvironment, service: OperatedService) throws -> [String] {
-        let file = try environment.configuration(for: service).topicsFile
+    func dlqTopics() throws -> [String] {
+        let file = configuration.topicsFile
         let text: String
         do {
             text = try String(contentsOfFile: file, encoding: .utf8)
@@ -58,6 +65,14 @@ struct CommonOptions: ParsableArguments {
             throw ToolError("cannot read the topic list \(file) (TOPICS_FILE): \(error.localizedDescription)")
         }
         return try TopicSpec.parseList(text).map(\.name).filter { $0.hasSuffix(".dlq") }
+    }
+
+    func records(_ topic: String) throws -> [DeadLetterRecord] {
+        try reader.readAll(topic: topic).map(DeadLetterRecord.init)
+    }
+
+    func connectDatabase() throws -> PostgresConnection {
+        try PostgresConnection(configuration: configuration.database, logger: logger)
     }
 }
 
@@ -84,13 +99,12 @@ extension DLQCommand {
 
         func run() throws {
             try reporting("list") {
-                let (service, environment, logger) = try common.context(for: topic)
-                let reader = try common.reader(environment, service: service, logger: logger)
-                defer { reader.close() }
-                let topics = try topic.map { [$0] } ?? common.dlqTopics(environment, service: service)
+                let session = try common.session(for: topic)
+                defer { session.reader.close() }
+                let topics = try topic.map { [$0] } ?? session.dlqTopics()
                 var lines = [pad("topic", 30) + pad("messages", 10) + "reasons"]
                 for name in topics {
-                    let records = try reader.readAll(topic: name).map(DeadLetterRecord.init)
+                    let records = try session.records(name)
                     var reasons: [String: Int] = [:]
                     for record in records { reasons[record.reason ?? "(none)", default: 0] += 1 }
                     let text = reasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
@@ -115,15 +129,14 @@ extension DLQCommand {
 
         func run() throws {
             try reporting("show") {
-                let (service, environment, logger) = try common.context(for: topic)
-                let reader = try common.reader(environment, service: service, logger: logger)
-                defer { reader.close() }
-                let records = try reader.readAll(topic: topic).map(DeadLetterRecord.init)
+                let session = try common.session(for: topic)
+                defer { session.reader.close() }
+                let records = try session.records(topic)
                 // What was re-driven, when the consuming service's database is reachable.
                 var ledger: [String: RedriveEntry] = [:]
                 var ledgerNote: String?
                 do {
-                    let db = try PostgresConnection(configuration: try environment.configuration(for: service).database, logger: logger)
+                    let db = try session.connectDatabase()
                     defer { db.close() }
                     ledger = try RedriveLedger.entries(dlqTopic: topic, db: db)
                 } catch {
@@ -156,21 +169,18 @@ extension DLQCommand {
         func run() throws {
             try reporting("redrive") {
                 let filters = try filter.map(DeadLetterFilter.init(parsing:))
-                let (service, environment, logger) = try common.context(for: topic)
-                let configuration = try environment.configuration(for: service)
-                let reader = try common.reader(environment, service: service, logger: logger)
-                defer { reader.close() }
-                var kafka = configuration.kafka
-                kafka.clientId = "dlq-tool"
-                let producer = dryRun ? nil : try KafkaProducer(configuration: kafka, logger: logger)
+                let session = try common.session(for: topic)
+                defer { session.reader.close() }
+                let producer = dryRun ? nil : try KafkaProducer(configuration: session.kafka, logger: session.logger)
                 defer { producer?.close() }
-                let db = try PostgresConnection(configuration: configuration.database, logger: logger)
+                let db = try session.connectDatabase()
                 defer { db.close() }
-                let records = try reader.readAll(topic: topic).map(DeadLetterRecord.init)
+                let records = try session.records(topic)
                 let selected = records.filter { record in filters.allSatisfy { $0.matches(record) } }
                 let exitAfter = ProcessInfo.processInfo.environment["DLQ_FAULT_EXIT_AFTER_PUBLISH"].flatMap(Int.init)
                 let results = try Redriver(
-                    reader: reader, producer: producer, db: db, logger: logger, exitAfterPublishing: exitAfter
+                    reader: session.reader, producer: producer, db: db, logger: session.logger,
+                    exitAfterPublishing: exitAfter
                 ).redrive(selected, dlqTopic: topic, dryRun: dryRun)
                 let filterText = filters.isEmpty ? "" : " matching \(filters.map(\.description).joined(separator: " and "))"
                 print("\(topic): \(records.count) messages, \(selected.count) selected\(filterText)\(dryRun ? " (dry run)" : "")")
