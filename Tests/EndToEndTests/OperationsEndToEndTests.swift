@@ -68,7 +68,7 @@ struct OperationsEndToEndTests {
 
         // The cause is fixed: the read model is rebuilt from the log, which repairs the row.
         let repair = try world.stack.runTool("replay", ["order"], service: "order-service")
-        #expect(repair.status == 0 && repair.output.contains("1 rows differed"), "\(repair)")
+        #expect(repair.status == 0 && repair.output.contains("1 row differed"), "\(repair)")
         #expect(try world.order(id)?["status"] as? String == "APPROVED")
 
         // A dry run publishes nothing; a re-drive that stops right after publishing, run again,

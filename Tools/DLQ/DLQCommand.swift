@@ -142,7 +142,7 @@ extension DLQCommand {
                 } catch {
                     ledgerNote = "(re-drives unknown: \(error))"
                 }
-                print("\(topic): \(records.count) messages\(records.count > limit ? ", showing the first \(limit)" : "")")
+                print("\(topic): \(records.count) message\(records.count == 1 ? "" : "s")\(records.count > limit ? ", showing the first \(limit)" : "")")
                 if let ledgerNote { print(ledgerNote) }
                 for record in records.prefix(limit) {
                     print(DeadLetterText.render(record, redrive: ledger[record.position]))

@@ -22,12 +22,12 @@ public enum ReplaySummary {
             if report.totalDifferences == 0 {
                 lines.append("  no differences: the rebuilt model equals the live one (\(rows(report.rowCounts)))")
             } else {
-                lines.append("  \(report.totalDifferences) rows differ between the live model and the rebuilt one:")
+                lines.append("  \(rowsText(report.totalDifferences)) \(report.totalDifferences == 1 ? "differs" : "differ") between the live model and the rebuilt one:")
             }
         case .swap:
             lines.append("replay \(name): \(counts), \(report.eventsApplied) applied to \(report.schema)")
             if report.totalDifferences > 0 {
-                lines.append("  \(report.totalDifferences) rows differed from the live model and were replaced:")
+                lines.append("  \(rowsText(report.totalDifferences)) differed from the live model and \(report.totalDifferences == 1 ? "was" : "were") replaced:")
             }
         }
         for difference in report.differences {
@@ -41,13 +41,20 @@ public enum ReplaySummary {
         if report.swapped {
             lines.append("  swapped into \(report.liveSchema ?? "the live schema") in one transaction: \(rows(report.rowCounts))")
         }
-        let offsets = report.offsets.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
-        lines.append("  offsets \(offsets)")
+        if report.offsets.count <= 16 {
+            let offsets = report.offsets.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
+            lines.append("  offsets (partition:next) \(offsets)")
+        } else {
+            let total = report.offsets.values.reduce(0, +)
+            lines.append("  offsets: \(report.offsets.count) partitions, \(total) in all")
+        }
         lines.append("  \(String(format: "%.2f", seconds)) s, \(rate) events/s")
         return lines.joined(separator: "\n")
     }
 
     static func rows(_ counts: [String: Int]) -> String {
-        counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) rows" }.joined(separator: ", ")
+        counts.sorted { $0.key < $1.key }.map { "\($0.key) \(rowsText($0.value))" }.joined(separator: ", ")
     }
+
+    static func rowsText(_ count: Int) -> String { count == 1 ? "1 row" : "\(count) rows" }
 }
