@@ -192,6 +192,30 @@ struct DeploymentDriftTests {
         }
     }
 
+    /// The one image has every service's executable, and its runtime stage installs only the
+    /// runtime libraries (plus certificates and curl for the healthcheck).
+    @Test func theImageCarriesEveryServiceAndOnlyRuntimeLibraries() throws {
+        let dockerfile = try Sources.text("deploy/Dockerfile")
+        let copied = Set(
+            Sources.matches(#"for product in ([^;]+);"#, in: dockerfile).first?[0].split(separator: " ").map(String.init) ?? [])
+        let compose = try ComposeFile.load()
+        for service in try Sources.services() {
+            #expect(copied.contains(service.name), "deploy/Dockerfile does not copy \(service.name) into the image")
+            let name = try #require(compose.service(running: service.name))
+            #expect(
+                (compose.services[name]?["build"] as? [String: Any])?["dockerfile"] as? String == "deploy/Dockerfile",
+                "\(name) is not built from deploy/Dockerfile")
+        }
+        let stages = dockerfile.components(separatedBy: "\nFROM ")
+        let runtime = try #require(stages.last, "no runtime stage")
+        let packages = Set(
+            Sources.matches(#"--no-install-recommends\s*\\?\s*([a-z0-9.+\- \\\n]+?)\s*\\?\s*&&"#, in: runtime).first?[0]
+                .split(whereSeparator: { " \\\n".contains($0) }).map(String.init) ?? [])
+        #expect(packages == ["librdkafka1", "libpq5", "ca-certificates", "curl"], "runtime packages: \(packages.sorted())")
+        #expect(runtime.contains("USER "), "the runtime stage runs as a non-root user")
+        #expect(!runtime.lowercased().contains("password"), "nothing secret in the image")
+    }
+
     /// Every variable the services read is set in docker-compose.yml or documented in the README's
     /// configuration table with its default; every variable compose sets is one the services read.
     @Test func everyEnvironmentVariableIsSetOrDocumented() throws {
