@@ -179,5 +179,7 @@ let package = Package(
         .testTarget(
             name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", log], path: "Tests/HTTPClientTests",
             swiftSettings: strict),
+        .testTarget(
+            name: "DeploymentTests", dependencies: ["TestSupport"], path: "Tests/DeploymentTests", swiftSettings: strict),
     ]
 )

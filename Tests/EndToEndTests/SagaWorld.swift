@@ -17,14 +17,31 @@ final class SagaWorld: @unchecked Sendable {
     /// Orders the test cancelled after seeing them APPROVED.
     private(set) var cancelledAfterApproval: Set<String> = []
 
-    init(name: String, environment: [String: [String: String]] = [:]) throws {
+    /// Starts `instances` instances of every service (one consumer group, one database per
+    /// service); the first is named after its executable, the others `<executable>-2`, ... (see
+    /// ``instanceName(_:_:)``). The HTTP helpers below talk to the first.
+    init(name: String, environment: [String: [String: String]] = [:], instances: Int = 1) throws {
         stack = try ServiceStack(name: name)
         // Start all, then wait for all: their consumer groups join in parallel.
         for service in Self.services {
-            clients[service] = try stack.start(service, environment: environment[service] ?? [:], waitReady: false)
+            for index in 1...max(1, instances) {
+                let instance = Self.instanceName(service, index)
+                clients[instance] = try stack.start(
+                    service, instance: instance, environment: environment[service] ?? [:], waitReady: false)
+            }
         }
-        for service in Self.services { try stack.waitReady(service) }
+        for service in Self.services {
+            for index in 1...max(1, instances) { try stack.waitReady(Self.instanceName(service, index)) }
+        }
     }
+
+    /// The name of a service's `index`th instance (1-based): the executable's name, then `<executable>-<index>`.
+    static func instanceName(_ service: String, _ index: Int) -> String {
+        index == 1 ? service : "\(service)-\(index)"
+    }
+
+    /// The HTTP client of one instance, by its name.
+    func client(_ instance: String) -> HTTPTestClient? { clients[instance] }
 
     deinit { stack.shutdown() }
 
@@ -48,10 +65,11 @@ final class SagaWorld: @unchecked Sendable {
         _ = eventually { (try? self.payments.get("/accounts/\(customer)"))?.status == 200 ? true : nil }
     }
 
-    /// Places an order; lines are (sku, quantity, unit price).
-    func placeOrder(_ customer: String, _ lines: [(String, Int, Int)]) throws -> String {
+    /// Places an order through `client` (the first order-service instance when nil); lines are
+    /// (sku, quantity, unit price).
+    func placeOrder(_ customer: String, _ lines: [(String, Int, Int)], via client: HTTPTestClient? = nil) throws -> String {
         let items = lines.map { #"{"sku":"\#($0.0)","quantity":\#($0.1),"unitPriceCents":\#($0.2)}"# }.joined(separator: ",")
-        let response = try orders.post("/orders", body: #"{"customerId":"\#(customer)","items":[\#(items)]}"#)
+        let response = try (client ?? orders).post("/orders", body: #"{"customerId":"\#(customer)","items":[\#(items)]}"#)
         guard response.status == 202, let id = try response.json()["orderId"] as? String else {
             throw HTTPTestClient.ClientError(message: "POST /orders: \(response.status) \(response.text)")
         }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing need, when it is missing: Swift's system
-# libraries (librdkafka, libpq), the PostgreSQL server binaries, curl and pkg-config.
+# libraries (librdkafka, libpq), the PostgreSQL server binaries, curl and pkg-config, and
+# docker-compose (Debian's 1.29: the test suite validates docker-compose.yml with it; no Docker
+# engine is needed or installed for that).
 # Swift itself is expected at /opt/swift (or on PATH).
 set -euo pipefail
 
@@ -11,6 +13,7 @@ pkg-config --exists libpq 2>/dev/null || need+=(libpq-dev)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "deps: installing ${need[*]}"
@@ -18,7 +21,7 @@ if [ ${#need[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     export DEBIAN_FRONTEND=noninteractive
     $sudo apt-get update -qq
-    $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+    $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 if ! command -v swift >/dev/null 2>&1 && [ ! -x /opt/swift/usr/bin/swift ]; then
