@@ -176,6 +176,11 @@ struct OperationsEndToEndTests {
         #expect(pastStatus == "APPROVED" && pastVersion == 2, "as of \(before): \(pastStatus) v\(pastVersion)")
         #expect(try world.order(id)?["status"] as? String == "CANCELLED", "the live model is untouched")
 
+        let refused = try world.stack.runTool(
+            "replay", ["order", "--as-of", before, "--into", "public"], service: "order-service")
+        #expect(refused.status == 2 && refused.output.contains("refusing to rebuild into the schema public"), "\(refused)")
+        #expect(try world.order(id)?["status"] as? String == "CANCELLED")
+
         let saga = try world.stack.runTool("replay", ["saga", "--as-of", before], service: "saga-orchestrator")
         #expect(saga.status == 0, "\(saga)")
         let sagaDB = try #require(world.stack.database("saga-orchestrator")).connect()

@@ -116,6 +116,10 @@ public struct Replayer: ProjectionVisitor {
         var report = ReplayReport(service: service, mode: options.mode, schema: schema)
         let live = try ReadModelSchema.liveSchema(of: P.tables[0], db: db)
         report.liveSchema = live
+        // The target schema is dropped and recreated: never the live one or a system schema.
+        if schema == live || schema == "public" || schema == "information_schema" || schema.hasPrefix("pg_") {
+            throw ToolError("refusing to rebuild into the schema \(schema): it is dropped first; name a schema of its own")
+        }
         let highWatermarks = try Self.checkedHighWatermarks(of: P.eventTopic, reader: reader)
         let rebuild = Rebuild<P>(db: db, reader: reader, options: options, logger: logger, partitions: highWatermarks.count)
 
