@@ -14,9 +14,11 @@ struct DLQCommand: ParsableCommand {
         commandName: "dlq",
         abstract: "Inspect dead-letter topics and re-drive their messages to their source topics.",
         discussion: """
-            Dead-letter topics are the topic list's names ending in .dlq. Configuration is the consuming
-            service's (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL, ...) from the environment, over the local stack's
-            .stack/env/<service>.env when it exists (or --env-file). Exit status: 0 done, 2 error.
+            Dead-letter topics are the topic list's names ending in .dlq. Configuration is the consuming \
+            service's (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL, ...) from the environment, over the local stack's \
+            .stack/env/<service>.env when it exists (or --env-file).
+
+            Exit status: 0 done, 2 error.
             """,
         subcommands: [List.self, Show.self, Redrive.self])
 }

@@ -13,10 +13,12 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Rebuild a service's read model from its event topic, through the service's own projection.",
         discussion: """
-            Without options: rebuilds into a shadow schema while the service keeps serving, then swaps it in
+            Without options: rebuilds into a shadow schema while the service keeps serving, then swaps it in \
             atomically (one transaction) once it has caught up with the live model's offsets.
-            Reads the service's configuration (DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, ...) from the environment,
+
+            Reads the service's configuration (DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, ...) from the environment, \
             over the local stack's .stack/env/<service>.env when it exists (or --env-file).
+
             Exit status: 0 done (no differences), 1 --verify found differences, 2 error.
             """)
 
