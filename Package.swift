@@ -174,7 +174,8 @@ let package = Package(
             name: "NotificationDomainTests", dependencies: ["NotificationDomain", "Contracts", "Messaging"],
             path: "Tests/NotificationDomainTests", swiftSettings: strict),
         .testTarget(
-            name: "OperationsTests", dependencies: ["Operations", "Kafka", "Messaging", "ServiceRuntime"], path: "Tests/OperationsTests",
+            name: "OperationsTests",
+            dependencies: ["Operations", "Kafka", "Messaging", "ServiceRuntime", "Postgres", "OrderService", "TestSupport", log], path: "Tests/OperationsTests",
             swiftSettings: strict),
         .testTarget(
             name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", log], path: "Tests/HTTPClientTests",
