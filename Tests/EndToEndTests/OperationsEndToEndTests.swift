@@ -71,6 +71,12 @@ struct OperationsEndToEndTests {
         #expect(repair.status == 0 && repair.output.contains("1 row differed"), "\(repair)")
         #expect(try world.order(id)?["status"] as? String == "APPROVED")
 
+        // One re-drive of a topic at a time (another session holds its lock here).
+        try orderDB.query("SELECT pg_advisory_lock(hashtext('dlq_redrives:' || $1))", ["orders.commands.dlq"])
+        let busy = try world.stack.runTool("dlq", ["redrive", "orders.commands.dlq"], service: "order-service")
+        #expect(busy.status == 2 && busy.output.contains("another dlq redrive of orders.commands.dlq is running"), "\(busy)")
+        try orderDB.query("SELECT pg_advisory_unlock(hashtext('dlq_redrives:' || $1))", ["orders.commands.dlq"])
+
         // A dry run publishes nothing; a re-drive that stops right after publishing, run again,
         // finds its message instead of publishing it twice; a third run has nothing to do.
         let dry = try world.stack.runTool("dlq", ["redrive", "orders.commands.dlq", "--dry-run"], service: "order-service")

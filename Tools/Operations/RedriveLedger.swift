@@ -40,6 +40,16 @@ public enum RedriveLedger {
         return entries
     }
 
+    /// Takes the session's advisory lock for re-drives of `dlqTopic`; false if another session holds it.
+    public static func lock(dlqTopic: String, db: PostgresConnection) throws -> Bool {
+        try db.query("SELECT pg_try_advisory_lock(hashtext('dlq_redrives:' || $1))", [dlqTopic]).first?.decode(0, as: Bool.self)
+            ?? false
+    }
+
+    public static func unlock(dlqTopic: String, db: PostgresConnection) throws {
+        try db.query("SELECT pg_advisory_unlock(hashtext('dlq_redrives:' || $1))", [dlqTopic])
+    }
+
     /// Runs a ledger query, naming the cause when the table is missing.
     private static func query(_ sql: String, _ parameters: [String], db: PostgresConnection) throws -> PostgresRows {
         do {

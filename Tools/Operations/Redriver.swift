@@ -62,6 +62,11 @@ public final class Redriver {
     }
 
     public func redrive(_ records: [DeadLetterRecord], dlqTopic: String, dryRun: Bool) throws -> [RedriveResult] {
+        // One re-drive of a topic at a time: two runs could both find a PUBLISHING row unsettled.
+        guard try RedriveLedger.lock(dlqTopic: dlqTopic, db: db) else {
+            throw ToolError("another dlq redrive of \(dlqTopic) is running against this database; try again when it ends")
+        }
+        defer { try? RedriveLedger.unlock(dlqTopic: dlqTopic, db: db) }
         let ledger = try RedriveLedger.entries(dlqTopic: dlqTopic, db: db)
         var results: [RedriveResult] = []
         for record in records {
