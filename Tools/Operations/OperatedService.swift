@@ -77,9 +77,3 @@ public enum OperatedService: String, CaseIterable, Sendable {
         }
     }
 }
-
-/// Work that is generic over a service's projection (see ``OperatedService/visit(_:)``).
-public protocol ProjectionVisitor {
-    associatedtype Result
-    func visit<P: Projection>(_ projection: P.Type) throws -> Result
-}

@@ -4,22 +4,6 @@ import Postgres
 
 /// What the dlq tool re-published, in the database of the service that consumes the source topic
 /// (`dlq_redrives`, a migration of the shared runtime): one row per dead letter.
-public struct RedriveEntry: Sendable, Equatable {
-    public enum State: String, Sendable {
-        /// Recorded before publishing; a run that stopped here left it unknown whether it published.
-        case publishing = "PUBLISHING"
-        case done = "DONE"
-    }
-
-    public var position: String
-    public var state: State
-    /// The source topic's high watermarks (by partition) just before publishing: an interrupted
-    /// run's message, if it was published, is after them.
-    public var highWatermarks: [Int64]
-    public var target: String?
-    public var finishedAt: Date?
-}
-
 public enum RedriveLedger {
     public static func entries(dlqTopic: String, db: PostgresConnection) throws -> [String: RedriveEntry] {
         let rows = try query(

@@ -55,12 +55,3 @@ public struct ToolEnvironment: Sendable {
             defaultDatabaseUser: service.defaultDatabaseUser, environment: EnvironmentReader(values))
     }
 }
-
-/// A tool failure with a message for the person at the terminal.
-public struct ToolError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-
-    public init(_ description: String) {
-        self.description = description
-    }
-}

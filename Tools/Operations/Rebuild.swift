@@ -1,0 +1,115 @@
+import Foundation
+import Kafka
+import Logging
+import Messaging
+import Postgres
+
+/// The rebuilt model's position in the log and the scan that moves it forward.
+final class Rebuild<P: Projection> {
+    let db: PostgresConnection
+    private let reader: KafkaReader
+    private let options: ReplayOptions
+    private let logger: Logger
+    private(set) var positions: [Int32: Int64]
+    private var seen = Set<UUID>()
+    private var eventsRead = 0
+    private var eventsApplied = 0
+    private var duplicates = 0
+    private var later = 0
+    private var undecodable: [UndecodableEvent] = []
+
+    init(db: PostgresConnection, reader: KafkaReader, options: ReplayOptions, logger: Logger, partitions: Int) {
+        self.db = db
+        self.reader = reader
+        self.options = options
+        self.logger = logger
+        positions = Dictionary(uniqueKeysWithValues: (0..<Int32(partitions)).map { ($0, 0) })
+    }
+
+    func remaining(to target: [Int32: Int64]) -> Int64 {
+        target.reduce(0) { $0 + max(0, $1.value - (positions[$1.key] ?? 0)) }
+    }
+
+    /// Reads every partition from its position up to `target` (exclusive) and applies what it reads.
+    func scan(to target: [Int32: Int64], label: String) throws {
+        var ranges: [TopicPartition: Range<Int64>] = [:]
+        for (partition, end) in target {
+            let start = positions[partition] ?? 0
+            if end > start { ranges[TopicPartition(topic: P.eventTopic, partition: partition)] = start..<end }
+        }
+        let total = ranges.values.reduce(Int64(0)) { $0 + Int64($1.count) }
+        guard total > 0 else { return }
+        let progress = ReplayProgress(
+            label: label, total: total, terminal: options.terminal, interval: options.progressInterval, logger: logger)
+        try reader.scan(ranges, batchSize: options.batchSize) { messages in
+            try apply(messages)
+            progress.advance(by: messages.count)
+        }
+        progress.finish()
+        for (tp, range) in ranges { positions[tp.partition] = range.upperBound }
+    }
+
+    /// Decodes a batch on every core (decoding is pure and is most of a rebuild's CPU time), in
+    /// slices, keeping the log order.
+    static func decode(_ messages: [ConsumedMessage]) -> [Result<Envelope<P.Event>, MessageDecodingError>] {
+        let slices = min(ProcessInfo.processInfo.activeProcessorCount, max(1, messages.count / 256))
+        let results = DecodedSlices<P.Event>(count: slices)
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            let range = stride(from: slice, to: messages.count, by: slices)
+            results.set(slice, range.map { index in
+                let message = messages[index]
+                return Result { () throws(MessageDecodingError) in
+                    try P.Event.codec.decode(
+                        message.value, typeHeader: MessageHeaders.value(MessageHeaders.type, in: message.headers))
+                }
+            })
+        }
+        return results.interleaved(total: messages.count)
+    }
+
+    private func apply(_ messages: [ConsumedMessage]) throws {
+        var events: [Envelope<P.Event>] = []
+        events.reserveCapacity(messages.count)
+        for (message, decoded) in zip(messages, Self.decode(messages)) {
+            eventsRead += 1
+            let envelope: Envelope<P.Event>
+            do {
+                envelope = try decoded.get()
+            } catch {
+                let event = UndecodableEvent(
+                    topic: message.topic, partition: message.partition, offset: message.offset, reason: "\(error)")
+                guard options.skipUndecodable else {
+                    throw ToolError(
+                        "cannot decode the event at \(event); nothing was swapped. "
+                            + "Fix the log or pass --skip-undecodable to rebuild without it")
+                }
+                logger.warning("skipping an undecodable event", metadata: ["event": "\(event)"])
+                undecodable.append(event)
+                continue
+            }
+            guard seen.insert(envelope.messageId).inserted else {
+                duplicates += 1
+                continue
+            }
+            if case .asOf(let time, _) = options.mode, envelope.occurredAt > time {
+                later += 1
+                continue
+            }
+            events.append(envelope)
+        }
+        guard !events.isEmpty else { return }
+        if options.mode != .dryRun {
+            try db.transaction { tx in try P.apply(events, to: tx) }
+        }
+        eventsApplied += events.count
+    }
+
+    func fill(_ report: inout ReplayReport) {
+        report.eventsRead = eventsRead
+        report.eventsApplied = eventsApplied
+        report.duplicates = duplicates
+        report.later = later
+        report.undecodable = undecodable
+        report.offsets = positions
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Kafka
+import Logging
+import Messaging
+import Postgres
+
+/// An event of the log the projection's codec refused.
+public struct UndecodableEvent: Sendable, CustomStringConvertible {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var reason: String
+
+    public var description: String { "\(topic)/\(partition)@\(offset): \(reason)" }
+}
+
+/// What a replay did.
+public struct ReplayReport: Sendable {
+    public var service: OperatedService
+    public var mode: ReplayMode
+    /// Where the model was rebuilt (the shadow schema, or the as-of schema).
+    public var schema: String
+    public var liveSchema: String?
+    public var eventsRead = 0
+    public var eventsApplied = 0
+    public var duplicates = 0
+    /// Events after the as-of time (not applied).
+    public var later = 0
+    public var undecodable: [UndecodableEvent] = []
+    /// Where the rebuilt model stands, per partition of the event topic (next offset).
+    public var offsets: [Int32: Int64] = [:]
+    public var rowCounts: [String: Int] = [:]
+    /// Rows that differed between the live and the rebuilt model (at most 1000 per table are listed).
+    public var differences: [RowDifference] = []
+    public var differenceCounts: [String: Int] = [:]
+    public var swapped = false
+    public var duration: Duration = .zero
+
+    public var totalDifferences: Int { differenceCounts.values.reduce(0, +) }
+}

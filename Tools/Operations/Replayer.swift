@@ -1,0 +1,144 @@
+import Foundation
+import Kafka
+import Logging
+import Messaging
+import Postgres
+
+/// Rebuilds one service's read model from its event topic through the service's own projection.
+public struct Replayer: ProjectionVisitor {
+    public var service: OperatedService
+    public var options: ReplayOptions
+    public var database: PostgresConfiguration
+    public var kafka: KafkaConfiguration
+    public var logger: Logger
+
+    public init(
+        service: OperatedService, options: ReplayOptions, database: PostgresConfiguration, kafka: KafkaConfiguration,
+        logger: Logger
+    ) {
+        self.service = service
+        self.options = options
+        self.database = database
+        self.kafka = kafka
+        self.logger = logger
+    }
+
+    public func run() throws -> ReplayReport {
+        try service.visit(self)
+    }
+
+    public func visit<P: Projection>(_ projection: P.Type) throws -> ReplayReport {
+        let started = ContinuousClock.now
+        let db = try PostgresConnection(configuration: database, logger: logger)
+        defer { db.close() }
+        let reader = try KafkaReader(configuration: kafka, logger: logger)
+        defer { reader.close() }
+
+        let schema: String
+        switch options.mode {
+        case .asOf(_, let name): schema = name
+        default: schema = "replay_\(service.rawValue)"
+        }
+        _ = try ReadModelSchema.quoted(schema)
+        var report = ReplayReport(service: service, mode: options.mode, schema: schema)
+        let live = try ReadModelSchema.liveSchema(of: P.tables[0], db: db)
+        report.liveSchema = live
+        // The target schema is dropped and recreated: never the live one or a system schema.
+        if schema == live || schema == "public" || schema == "information_schema" || schema.hasPrefix("pg_") {
+            throw ToolError("refusing to rebuild into the schema \(schema): it is dropped first; name a schema of its own")
+        }
+        let highWatermarks = try Self.checkedHighWatermarks(of: P.eventTopic, reader: reader)
+        let rebuild = Rebuild<P>(db: db, reader: reader, options: options, logger: logger, partitions: highWatermarks.count)
+
+        if options.mode == .dryRun {
+            try rebuild.scan(to: highWatermarks, label: "\(service.rawValue) (dry run)")
+            rebuild.fill(&report)
+            report.duration = ContinuousClock.now - started
+            return report
+        }
+
+        // Synchronous commits are not needed for a model that is rebuilt from scratch if lost;
+        // the swap turns them back on for its own transaction.
+        try db.executeScript("SET synchronous_commit = off")
+        try ReadModelSchema.create(schema, migrations: P.readModelMigrations, db: db)
+        do {
+            switch options.mode {
+            case .asOf:
+                try rebuild.scan(to: highWatermarks, label: "\(service.rawValue) as of")
+                report.rowCounts = try ReadModelSchema.rowCounts(tables: P.tables, in: schema, db: db)
+            case .swap, .verify:
+                try catchUp(rebuild, live: live, highWatermarks: highWatermarks)
+                let swap = options.mode == .swap
+                try db.transaction { tx in
+                    if swap { try tx.executeScript("SET LOCAL synchronous_commit = on") }
+                    try ReadModelSchema.lock(
+                        tables: P.tables, in: live, exclusive: swap, lockTimeout: options.lockTimeout, db: tx)
+                    let final = try ReadModelSchema.projectionOffsets(topic: P.eventTopic, in: live, db: tx)
+                    try rebuild.scan(to: final, label: "\(service.rawValue) (final)")
+                    let (differences, counts) = try ReadModelDiff.compare(
+                        tables: P.tables, live: live, rebuilt: schema, db: tx)
+                    report.differences = differences
+                    report.differenceCounts = counts
+                    if swap {
+                        try ReadModelSchema.swap(tables: P.tables, from: schema, into: live, db: tx)
+                    }
+                }
+                if swap {
+                    report.swapped = true
+                    report.rowCounts = try ReadModelSchema.rowCounts(tables: P.tables, in: live, db: db)
+                } else {
+                    report.rowCounts = try ReadModelSchema.rowCounts(tables: P.tables, in: schema, db: db)
+                    try ReadModelSchema.drop(schema, db: db)
+                }
+            case .dryRun:
+                break
+            }
+        } catch {
+            try? ReadModelSchema.drop(schema, db: db)
+            throw error
+        }
+        rebuild.fill(&report)
+        report.duration = ContinuousClock.now - started
+        return report
+    }
+
+    /// Brings the shadow close to the live model's offsets without locking anything, so that the
+    /// locked final step has only a short tail to read.
+    private func catchUp<P: Projection>(_ rebuild: Rebuild<P>, live: String, highWatermarks: [Int32: Int64]) throws {
+        var target = try ReadModelSchema.projectionOffsets(topic: P.eventTopic, in: live, db: rebuild.db)
+        if target.isEmpty, highWatermarks.values.contains(where: { $0 > 0 }) {
+            throw ToolError(
+                """
+                the live \(service.rawValue) model has recorded no projection offsets for \(P.eventTopic), but the topic \
+                has events: start the service so that it applies them (projection offsets are written by the \
+                processing loop), then replay again
+                """)
+        }
+        try rebuild.scan(to: target, label: service.rawValue)
+        for _ in 0..<10 {
+            target = try ReadModelSchema.projectionOffsets(topic: P.eventTopic, in: live, db: rebuild.db)
+            if rebuild.remaining(to: target) <= Int64(options.batchSize) { return }
+            try rebuild.scan(to: target, label: "\(service.rawValue) (catching up)")
+        }
+    }
+
+    /// Each partition's high watermark, after checking that the log is whole (starts at offset 0).
+    static func checkedHighWatermarks(of topic: String, reader: KafkaReader) throws -> [Int32: Int64] {
+        guard let count = try reader.partitionCounts()[topic] else {
+            throw ToolError("the topic \(topic) does not exist on the broker")
+        }
+        var high: [Int32: Int64] = [:]
+        var truncated: [String] = []
+        for partition in 0..<Int32(count) {
+            let (low, top) = try reader.watermarks(TopicPartition(topic: topic, partition: partition))
+            if low > 0 { truncated.append("\(topic)/\(partition) starts at offset \(low)") }
+            high[partition] = top
+        }
+        if !truncated.isEmpty {
+            throw ToolError(
+                "refusing to rebuild from a truncated log (events before these offsets are gone): "
+                    + truncated.joined(separator: ", "))
+        }
+        return high
+    }
+}
