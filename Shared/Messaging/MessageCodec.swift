@@ -45,7 +45,16 @@ public struct MessageCodec<Family: Sendable>: Sendable {
             if head.schemaVersion == P.schemaVersion {
                 payload = try container.decode(P.self, forKey: .data)
             } else if head.schemaVersion < P.schemaVersion, head.schemaVersion >= 1 {
-                payload = try P.upcast(from: head.schemaVersion, data: try EnvelopeRawData.extract(from: bytes))
+                // Whatever an upcaster throws is the payload's fault, as it was before the one-pass decode.
+                do {
+                    payload = try P.upcast(from: head.schemaVersion, data: try EnvelopeRawData.extract(from: bytes))
+                } catch let error as MessageDecodingError {
+                    throw error
+                } catch let error as DecodingError {
+                    throw Self.describe(error, reason: .invalidPayload)
+                } catch {
+                    throw MessageDecodingError(reason: .invalidPayload, detail: "\(error)")
+                }
             } else {
                 throw MessageDecodingError(
                     reason: .unsupportedSchemaVersion,

@@ -254,15 +254,16 @@ extension SagaWorld {
 
     /// Everything the read models answer over HTTP about what the test put in.
     func httpSnapshot() throws -> [String] {
+        let (ids, skus, customers) = lock.withLock { (orderIds, stockAdded.keys, creditLimits.keys) }
         var answers: [String] = []
-        for id in orderIds.sorted() {
+        for id in ids.sorted() {
             answers.append(try orders.get("/orders/\(id)").text)
             answers.append(try payments.get("/payments/\(id)").text)
             answers.append(try notifications.get("/notifications?orderId=\(id)").text)
             answers.append(try sagas.get("/sagas/\(id)").text)
         }
-        for sku in stockAdded.keys.sorted() { answers.append(try inventory.get("/stock/\(sku)").text) }
-        for customer in creditLimits.keys.sorted() { answers.append(try payments.get("/accounts/\(customer)").text) }
+        for sku in skus.sorted() { answers.append(try inventory.get("/stock/\(sku)").text) }
+        for customer in customers.sorted() { answers.append(try payments.get("/accounts/\(customer)").text) }
         return answers
     }
 

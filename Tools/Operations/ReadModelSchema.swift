@@ -1,3 +1,4 @@
+import Messaging
 import Postgres
 
 /// SQL on whole read models: creating one in a schema of its own, locating the live one,
@@ -57,7 +58,7 @@ public enum ReadModelSchema {
     ) throws {
         let live = try quoted(schema)
         let names = try tables.map { "\(live).\(try quoted($0))" }.joined(separator: ", ")
-        try db.executeScript("SET LOCAL lock_timeout = '\(lockTimeout.components.seconds * 1000)ms'")
+        try db.executeScript("SET LOCAL lock_timeout = '\(lockTimeout.wholeMilliseconds)ms'")
         try db.executeScript("LOCK TABLE \(names) IN \(exclusive ? "ACCESS EXCLUSIVE" : "SHARE") MODE")
         try db.executeScript("LOCK TABLE \(live).projection_offsets IN SHARE MODE")
     }

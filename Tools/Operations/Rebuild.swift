@@ -53,18 +53,18 @@ final class Rebuild<P: Projection> {
     /// slices, keeping the log order.
     static func decode(_ messages: [ConsumedMessage]) -> [Result<Envelope<P.Event>, MessageDecodingError>] {
         let slices = min(ProcessInfo.processInfo.activeProcessorCount, max(1, messages.count / 256))
+        let sliceSize = (messages.count + slices - 1) / slices
         let results = DecodedSlices<P.Event>(count: slices)
         DispatchQueue.concurrentPerform(iterations: slices) { slice in
-            let range = stride(from: slice, to: messages.count, by: slices)
-            results.set(slice, range.map { index in
-                let message = messages[index]
-                return Result { () throws(MessageDecodingError) in
+            let range = (slice * sliceSize)..<min(messages.count, (slice + 1) * sliceSize)
+            results.set(slice, messages[range].map { message in
+                Result { () throws(MessageDecodingError) in
                     try P.Event.codec.decode(
                         message.value, typeHeader: MessageHeaders.value(MessageHeaders.type, in: message.headers))
                 }
             })
         }
-        return results.interleaved(total: messages.count)
+        return results.inOrder
     }
 
     private func apply(_ messages: [ConsumedMessage]) throws {

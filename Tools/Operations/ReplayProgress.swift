@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Messaging
 
 /// Shows how a scan of the log goes: events done of the total, events per second, time left.
 ///
@@ -41,7 +42,7 @@ public final class ReplayProgress: @unchecked Sendable {
 
     /// The progress line, e.g. `order: 120000/1000000 events (12.0%), 85000 events/s, 10s left`.
     public static func line(label: String, done: Int64, total: Int64, elapsed: Duration) -> String {
-        let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 1e-9)
+        let seconds = max(elapsed.timeInterval, 1e-9)
         let rate = Double(done) / seconds
         let percent = total > 0 ? 100 * Double(done) / Double(total) : 100
         var text = "\(label): \(done)/\(total) events (\(String(format: "%.1f", percent))%), \(Int(rate)) events/s"

@@ -6,7 +6,7 @@ public enum ReplaySummary {
     public static func text(_ report: ReplayReport) -> String {
         let name = report.service.rawValue
         var lines: [String] = []
-        let seconds = Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) / 1e18
+        let seconds = report.duration.timeInterval
         let rate = seconds > 0 ? Int(Double(report.eventsRead) / seconds) : 0
         var counts = "\(report.eventsRead) events read, \(report.duplicates) duplicates skipped"
         if !report.undecodable.isEmpty { counts += ", \(report.undecodable.count) undecodable skipped" }

@@ -39,7 +39,6 @@ public struct Replayer: ProjectionVisitor {
         case .asOf(_, let name): schema = name
         default: schema = "replay_\(service.rawValue)"
         }
-        _ = try ReadModelSchema.quoted(schema)
         var report = ReplayReport(service: service, mode: options.mode, schema: schema)
         let live = try ReadModelSchema.liveSchema(of: P.tables[0], db: db)
         report.liveSchema = live

@@ -64,6 +64,8 @@ struct ReplayCommand: ParsableCommand {
             throw ValidationError("--as-of \(asOf!): expected an RFC 3339 time such as 2026-12-01T18:30:00Z")
         }
         if !(1...100_000).contains(batchSize) { throw ValidationError("--batch-size must be from 1 to 100000") }
+        // PostgreSQL reads a lock_timeout of 0 as "wait forever".
+        if !(1...3_600_000).contains(lockTimeoutMs) { throw ValidationError("--lock-timeout-ms must be from 1 to 3600000") }
     }
 
     func run() throws {
