@@ -14,8 +14,9 @@ final class EventLoop: @unchecked Sendable {
     private static let maxEvents = 256
     private static let initialBufferSize = 4096
     private static let outputHighWater = 512 * 1024
-    private static let lingerNanos: UInt64 = 2_000_000_000
-    private static let maxDrainBytes = 1024 * 1024
+    /// The most read-ahead reserved for a body at once: the buffer grows with the bytes that arrive,
+    /// never with what a header declares.
+    private static let bodyReadAhead = 64 * 1024
 
     let index: Int
     private let context: ServerContext
@@ -32,6 +33,8 @@ final class EventLoop: @unchecked Sendable {
     private var shutdownObserved = false
     private var scratch = [UInt8](repeating: 0, count: 16 * 1024)
     private let readBufferLimit: Int
+    private let lingerNanos: UInt64
+    private let maxDrainBytes: Int
 
     init(index: Int, context: ServerContext) throws(HTTPServerError) {
         self.index = index
@@ -42,6 +45,8 @@ final class EventLoop: @unchecked Sendable {
         let configuration = context.configuration
         let address = "\(configuration.host):\(configuration.port)"
         readBufferLimit = configuration.maxHeaderBytes + configuration.maxBodyBytes + 64 * 1024
+        lingerNanos = configuration.discardTimeout.clampedNanoseconds
+        maxDrainBytes = configuration.discardMaxBytes
 
         let epollFd = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFd >= 0 else {
@@ -402,11 +407,11 @@ final class EventLoop: @unchecked Sendable {
             case .none:
                 body = []
             case .contentLength(let length):
-                guard connection.end - connection.start >= length else {
+                let received = connection.end - connection.start
+                guard received >= length else {
                     sendContinueIfExpected(connection, head)
-                    if connection.buffer.count - connection.start < length {
-                        _ = ensureReadSpace(connection, needed: length - (connection.end - connection.start))
-                    }
+                    // Room for what may come next, bounded: memory follows the bytes received.
+                    _ = ensureReadSpace(connection, needed: min(length - received, Self.bodyReadAhead))
                     return
                 }
                 body = Array(connection.buffer[connection.start..<(connection.start + length)])
@@ -564,7 +569,7 @@ final class EventLoop: @unchecked Sendable {
         }
         _ = Glibc.shutdown(connection.fd, Int32(SHUT_WR))
         connection.phase = .draining
-        connection.lingerDeadline = MonotonicClock.nanoseconds() + Self.lingerNanos
+        connection.lingerDeadline = MonotonicClock.nanoseconds() + lingerNanos
         connection.start = 0
         connection.end = 0
         connection.buffer = []
@@ -580,7 +585,7 @@ final class EventLoop: @unchecked Sendable {
             }
             if received > 0 {
                 connection.drainedBytes += received
-                if connection.drainedBytes > Self.maxDrainBytes {
+                if connection.drainedBytes > maxDrainBytes {
                     closeConnection(connection)
                     return
                 }

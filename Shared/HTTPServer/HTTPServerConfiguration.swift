@@ -26,6 +26,12 @@ public struct HTTPServerConfiguration: Sendable {
     public var serverName: String?
     /// Grace period used by the ServiceLifecycle `run()` when shutting down. Default: `.seconds(10)`.
     public var shutdownGracePeriod: Duration
+    /// After an answer sent before the request was fully read (413, 431, 400 ...), how many more bytes the
+    /// server reads and discards so that a client still sending its body reads that answer instead of a
+    /// reset. Default: `16 * 1024 * 1024`.
+    public var discardMaxBytes: Int
+    /// How long the server keeps discarding after such an answer before it closes. Default: `.seconds(5)`.
+    public var discardTimeout: Duration
 
     public init(
         host: String = "0.0.0.0",
@@ -39,7 +45,9 @@ public struct HTTPServerConfiguration: Sendable {
         maxConnections: Int = 4096,
         backlog: Int = 1024,
         serverName: String? = nil,
-        shutdownGracePeriod: Duration = .seconds(10)
+        shutdownGracePeriod: Duration = .seconds(10),
+        discardMaxBytes: Int = 16 * 1024 * 1024,
+        discardTimeout: Duration = .seconds(5)
     ) {
         self.host = host
         self.port = port
@@ -53,5 +61,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.backlog = backlog
         self.serverName = serverName
         self.shutdownGracePeriod = shutdownGracePeriod
+        self.discardMaxBytes = discardMaxBytes
+        self.discardTimeout = discardTimeout
     }
 }

@@ -12,7 +12,7 @@ public struct ServiceConfiguration: Sendable {
     /// The service's name: the envelope `producer`, the default consumer group, the log label.
     public var serviceName: String
     /// HTTP_HOST, HTTP_PORT, HTTP_THREADS, HTTP_MAX_CONNECTIONS, HTTP_MAX_BODY_BYTES,
-    /// HTTP_IDLE_TIMEOUT_MS, HTTP_READ_TIMEOUT_MS.
+    /// HTTP_IDLE_TIMEOUT_MS, HTTP_READ_TIMEOUT_MS, HTTP_DISCARD_MAX_BYTES, HTTP_DISCARD_TIMEOUT_MS.
     public var http: HTTPServerConfiguration
     /// DATABASE_URL, with DATABASE_PASSWORD or DATABASE_PASSWORD_FILE added when set.
     public var database: PostgresConfiguration
@@ -49,6 +49,8 @@ public struct ServiceConfiguration: Sendable {
         http.maxBodyBytes = try env.int("HTTP_MAX_BODY_BYTES", default: http.maxBodyBytes, in: 1...(64 << 20))
         http.idleTimeout = try env.milliseconds("HTTP_IDLE_TIMEOUT_MS", default: http.idleTimeout)
         http.readTimeout = try env.milliseconds("HTTP_READ_TIMEOUT_MS", default: http.readTimeout)
+        http.discardMaxBytes = try env.int("HTTP_DISCARD_MAX_BYTES", default: http.discardMaxBytes, in: 0...(1 << 30))
+        http.discardTimeout = try env.milliseconds("HTTP_DISCARD_TIMEOUT_MS", default: http.discardTimeout, in: 0...600_000)
 
         var url = env.string(
             "DATABASE_URL", default: "postgresql://\(defaultDatabaseUser)@127.0.0.1:5432/\(defaultDatabase)")
