@@ -19,9 +19,32 @@ public struct Problem: Error, Codable, Sendable, Equatable, CustomStringConverti
     public var errors: [FieldError]?
     /// Extra response headers (e.g. `Allow`, `Retry-After`). Not part of the JSON document.
     public var headers: HTTPHeaders = [:]
+    /// Extension members (RFC 9457, section 3.2), written beside the standard ones, e.g. the id of
+    /// the resource an answer is about. A member named like a standard one is not written.
+    public var members: [String: String] = [:]
 
     private enum CodingKeys: String, CodingKey {
         case type, title, status, detail, errors
+    }
+
+    private struct MemberKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(type, forKey: .type)
+        try container.encode(title, forKey: .title)
+        try container.encode(status, forKey: .status)
+        try container.encodeIfPresent(detail, forKey: .detail)
+        try container.encodeIfPresent(errors, forKey: .errors)
+        var extra = encoder.container(keyedBy: MemberKey.self)
+        for (name, value) in members where CodingKeys(rawValue: name) == nil {
+            try extra.encode(value, forKey: MemberKey(stringValue: name))
+        }
     }
 
     public init(

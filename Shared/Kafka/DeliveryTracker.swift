@@ -77,7 +77,9 @@ final class DeliveryTracker: @unchecked Sendable {
             token.tracker.complete(token.index, .success(DeliveryReport(topicPartition: tp, offset: message.pointee.offset)))
         } else {
             let partition = tp.partition == RDOffset.unassignedPartition ? "\(topic) (unassigned partition)" : "\(tp)"
-            token.tracker.complete(token.index, .failure(KafkaError(err, "delivery of message \(token.index) to \(partition)")))
+            var error = KafkaError(err, "delivery of message \(token.index) to \(partition)")
+            error.possiblyPersisted = rd_kafka_message_status(message) != RD_KAFKA_MSG_STATUS_NOT_PERSISTED
+            token.tracker.complete(token.index, .failure(error))
         }
     }
 }

@@ -86,6 +86,11 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
     public var isFatal: Bool
     /// The error a rebalance listener threw, when that is the cause.
     public var underlying: (any Error)?
+    /// For a failed delivery: the broker may have stored the message all the same (it was sent and
+    /// its acknowledgement never came, e.g. it timed out in flight); librdkafka's
+    /// `rd_kafka_message_status`. False for a message that surely is not in the log, and for every
+    /// error that is not a delivery failure.
+    public var possiblyPersisted = false
 
     public init(code: Code, message: String, isFatal: Bool = false, underlying: (any Error)? = nil) {
         self.code = code

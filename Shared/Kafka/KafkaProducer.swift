@@ -43,12 +43,33 @@ public final class KafkaProducer: Sendable {
     ///
     /// Returns the reports in input order. If any message failed, throws the first failure in input
     /// order (with topic and partition in its message) after all reports arrived; messages of the
-    /// same call may then have been delivered. A full local queue is waited out, not reported.
+    /// same call may then have been delivered (``deliver(_:)`` tells each message's outcome). A full local queue is waited out, not reported.
     /// Many threads may call `send` concurrently; each waits only for its own messages.
     @discardableResult
     public func send(_ messages: [OutgoingMessage]) throws(KafkaError) -> [DeliveryReport] {
+        var reports: [DeliveryReport] = []
+        reports.reserveCapacity(messages.count)
+        for result in deliver(messages) {
+            switch result {
+            case .success(let report): reports.append(report)
+            case .failure(let error): throw error
+            }
+        }
+        return reports
+    }
+
+    /// Produces every message, then blocks until every delivery report of this call has arrived,
+    /// and returns each message's outcome in input order. A failure says whether the broker may
+    /// have stored the message anyway (``KafkaError/possiblyPersisted``): what an HTTP edge needs
+    /// to tell "surely not in the log" from "unknown". Messages after one whose produce call failed
+    /// are not produced (they must not overtake it) and fail as not persisted.
+    public func deliver(_ messages: [OutgoingMessage]) -> [Result<DeliveryReport, KafkaError>] {
         if messages.isEmpty { return [] }
-        try usage.enter("send")
+        do throws(KafkaError) {
+            try usage.enter("send")
+        } catch {
+            return messages.map { _ in .failure(error) }
+        }
         let tracker = DeliveryTracker(count: messages.count)
         for index in messages.indices {
             do throws(KafkaError) {
@@ -63,15 +84,7 @@ public final class KafkaProducer: Sendable {
             }
         }
         usage.leave()
-        var reports: [DeliveryReport] = []
-        reports.reserveCapacity(messages.count)
-        for result in tracker.wait() {
-            switch result {
-            case .success(let report): reports.append(report)
-            case .failure(let error): throw error
-            }
-        }
-        return reports
+        return tracker.wait()
     }
 
     private func produce(_ message: OutgoingMessage, index: Int, tracker: DeliveryTracker) throws(KafkaError) {

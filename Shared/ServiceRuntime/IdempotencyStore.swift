@@ -6,9 +6,11 @@ import Postgres
 /// `Idempotency-Key` at the HTTP edge: the same key with the same request returns the same
 /// resource id; the same key with a different request is refused (422).
 ///
-/// A key is reserved before the command is sent and released if the broker refuses it, so two
-/// concurrent requests with one key and different bodies cannot both be accepted. This table is
-/// the edge's own request log, not part of any read model.
+/// A key is reserved before the command is sent, so two concurrent requests with one key and
+/// different bodies cannot both be accepted, and it stays bound to that request whatever the broker
+/// answered: releasing it after a refusal could delete a reservation another request relies on
+/// (one that replayed the key meanwhile, or the earlier request that made it). This table is the
+/// edge's own request log, not part of any read model.
 public struct IdempotencyStore: Sendable {
     private let pool: PostgresPool
 
@@ -45,7 +47,7 @@ public struct IdempotencyStore: Sendable {
             let rows = try db.query(
                 "SELECT request_hash, resource_id FROM idempotency_keys WHERE scope = $1 AND key = $2", [scope, key])
             guard let row = rows.first else {
-                // Released between the two statements: the other request failed; let the client retry.
+                // Keys are never deleted while the service runs; only an operator's cleanup gets here.
                 throw Problem.conflict("a request with this Idempotency-Key is being retried; retry later")
             }
             let (hash, existing) = try row.decode(String.self, String.self)
@@ -57,10 +59,15 @@ public struct IdempotencyStore: Sendable {
         }
     }
 
-    /// Forgets a reservation whose command the broker did not accept.
-    public func release(scope: String, key: String) {
-        _ = try? pool.withConnection { db in
-            try db.execute("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2", [scope, key])
+    /// Binds a key the server chose to its request (when the answer hands the key to the client),
+    /// unless the key is already bound.
+    public func record(scope: String, key: String, fingerprint: String, resourceId: String) throws {
+        try pool.withConnection { db in
+            try db.execute(
+                """
+                INSERT INTO idempotency_keys (scope, key, request_hash, resource_id) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (scope, key) DO NOTHING
+                """, [scope, key, fingerprint, resourceId])
         }
     }
 }

@@ -56,7 +56,7 @@ public struct InventoryAPI: Sendable {
 
         _ = try context.acceptCommand(
             request, scope: "POST /stock", fingerprint: IdempotencyStore.fingerprint(AddStockFingerprint(sku: sku, quantity: body.quantity)),
-            resourceId: { _ in sku }
+            resource: CommandResource(idMember: "sku", collection: "/stock"), resourceId: { _ in sku }
         ) { sku, messageId in
             let command = Envelope<InventoryCommand>(
                 messageId: messageId, type: AddStock.messageType, schemaVersion: AddStock.schemaVersion,

@@ -11,6 +11,7 @@ public struct OrderAPI: Sendable {
     let context: ServiceContext
     let serviceName: String
 
+    static let orderResource = CommandResource(idMember: "orderId", collection: "/orders")
     static let defaultPageSize = 50
     static let maxPageSize = 500
 
@@ -49,8 +50,8 @@ public struct OrderAPI: Sendable {
         }
 
         let orderId = try context.acceptCommand(
-            request, scope: "POST /orders", fingerprint: IdempotencyStore.fingerprint(body),
-            resourceId: { derived in derived ?? UUID().uuidString.lowercased() }
+            request, scope: "POST /orders", fingerprint: IdempotencyStore.fingerprint(body), resource: Self.orderResource,
+            resourceId: { derived in derived }
         ) { orderId, messageId in
             let command = Envelope<OrderCommand>(
                 messageId: messageId, type: PlaceOrder.messageType, schemaVersion: PlaceOrder.schemaVersion,
@@ -75,7 +76,8 @@ public struct OrderAPI: Sendable {
             throw Problem.conflict("order \(id) is \(order.status.rawValue) and can no longer be cancelled")
         }
         let orderId = try context.acceptCommand(
-            request, scope: "POST /orders/\(id)/cancel", fingerprint: id, resourceId: { _ in id }
+            request, scope: "POST /orders/\(id)/cancel", fingerprint: id, resource: Self.orderResource,
+            resourceId: { _ in id }
         ) { orderId, messageId in
             let command = Envelope<OrderCommand>(
                 messageId: messageId, type: CancelOrder.messageType, schemaVersion: CancelOrder.schemaVersion,

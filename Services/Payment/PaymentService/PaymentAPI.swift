@@ -52,7 +52,7 @@ public struct PaymentAPI: Sendable {
 
         let customerId = try context.acceptCommand(
             request, scope: "POST /accounts", fingerprint: IdempotencyStore.fingerprint(body),
-            resourceId: { _ in body.customerId }
+            resource: CommandResource(idMember: "customerId", collection: "/accounts"), resourceId: { _ in body.customerId }
         ) { customerId, messageId in
             let command = Envelope<PaymentCommand>(
                 messageId: messageId, type: OpenAccount.messageType, schemaVersion: OpenAccount.schemaVersion,
