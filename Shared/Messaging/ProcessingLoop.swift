@@ -108,7 +108,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 continue
             }
             if !batch.isEmpty {
-                try handle(batch, consumer: consumer)
+                try handle(try injectBatchFaults(batch, consumer: consumer), consumer: consumer)
             }
             reportLag(consumer)
         }
@@ -260,6 +260,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         } catch {
             throw LoopAborted(reason: "\(error)")
         }
+        if let pause = configuration.faults.pauseAfterProduce, !outgoing.isEmpty { stop.wait(for: pause) }
 
         // 6. One transaction: read model, processed ids, offsets (fenced by generation).
         let offsets = Self.nextOffsets(owned)
@@ -393,6 +394,23 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     }
 
     // MARK: - Helpers
+
+    /// The test-only batch faults (``LoopFaults``): gathers for longer, then reorders by topic.
+    private func injectBatchFaults(_ polled: [ConsumedMessage], consumer: KafkaConsumer) throws -> [ConsumedMessage] {
+        var batch = polled
+        if let wait = configuration.faults.batchWait {
+            let deadline = ContinuousClock.now + wait
+            while ContinuousClock.now < deadline, batch.count < configuration.batchSize {
+                batch += try consumer.poll(maxMessages: configuration.batchSize - batch.count, timeout: .milliseconds(50))
+            }
+        }
+        if let order = configuration.faults.topicOrder {
+            let rank = { (topic: String) in order.firstIndex(of: topic) ?? order.count }
+            batch = batch.enumerated().sorted { (rank($0.element.topic), $0.offset) < (rank($1.element.topic), $1.offset) }
+                .map(\.element)
+        }
+        return batch
+    }
 
     private func connectDatabase() -> Bool {
         var attempt = 0

@@ -20,6 +20,8 @@ public struct ProcessingLoopConfiguration: Sendable {
     /// Test hook: called after a batch's outputs were produced and before its transaction; a
     /// thrown error ends the loop there, as a crash would. Default: nil.
     public var afterProduce: (@Sendable (_ batchNumber: Int) throws -> Void)?
+    /// Fault injection for tests: timings and orders that are legal but rare. Default: none.
+    public var faults = LoopFaults()
 
     public init(groupId: String, instanceId: String = ProcessingLoopConfiguration.defaultInstanceId()) {
         self.groupId = groupId
@@ -29,4 +31,20 @@ public struct ProcessingLoopConfiguration: Sendable {
     public static func defaultInstanceId() -> String {
         "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
+}
+
+/// Test-only fault injection of the processing loop (the `FAULT_*` variables): each makes a
+/// legal but rare timing or interleaving happen on demand, so that fault tests are deterministic.
+public struct LoopFaults: Sendable {
+    /// Waits this long after a batch's outputs were produced, before its transaction: a window
+    /// for faults between produce and commit (FAULT_PAUSE_AFTER_PRODUCE_MS). Default: nil.
+    public var pauseAfterProduce: Duration?
+    /// After a poll returns messages, keeps polling this long and adds what arrives, so that
+    /// messages produced together land in one batch (FAULT_BATCH_WAIT_MS). Default: nil.
+    public var batchWait: Duration?
+    /// Orders each batch by these topics (each partition's order kept): one of the interleavings
+    /// Kafka may deliver (FAULT_BATCH_TOPIC_ORDER, comma-separated). Default: nil.
+    public var topicOrder: [String]?
+
+    public init() {}
 }

@@ -21,7 +21,8 @@ public struct ServiceConfiguration: Sendable {
     /// KAFKA_BOOTSTRAP_SERVERS (or KAFKA_BOOTSTRAP_FILE), KAFKA_CLIENT_ID, and RDKAFKA_* properties.
     public var kafka: KafkaConfiguration
     /// CONSUMER_GROUP, INSTANCE_ID, LOOP_BATCH_SIZE, LOOP_POLL_TIMEOUT_MS, LOOP_MAX_ATTEMPTS,
-    /// LOOP_BACKOFF_INITIAL_MS, LOOP_BACKOFF_MAX_MS.
+    /// LOOP_BACKOFF_INITIAL_MS, LOOP_BACKOFF_MAX_MS; and for tests FAULT_PAUSE_AFTER_PRODUCE_MS,
+    /// FAULT_BATCH_WAIT_MS, FAULT_BATCH_TOPIC_ORDER.
     public var loop: ProcessingLoopConfiguration
     /// TOPICS_FILE: the topic list checked at start-up. Default: deploy/topics.txt.
     public var topicsFile: String
@@ -77,6 +78,14 @@ public struct ServiceConfiguration: Sendable {
         loop.backoff = Backoff(
             initial: try env.milliseconds("LOOP_BACKOFF_INITIAL_MS", default: loop.backoff.initial, in: 1...600_000),
             max: try env.milliseconds("LOOP_BACKOFF_MAX_MS", default: loop.backoff.max, in: 1...3_600_000))
+
+        loop.faults.pauseAfterProduce = try env.optionalInt("FAULT_PAUSE_AFTER_PRODUCE_MS", in: 1...600_000).map {
+            .milliseconds($0)
+        }
+        loop.faults.batchWait = try env.optionalInt("FAULT_BATCH_WAIT_MS", in: 1...600_000).map { .milliseconds($0) }
+        loop.faults.topicOrder = env.optionalString("FAULT_BATCH_TOPIC_ORDER").map {
+            $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
 
         let levelText = env.string("LOG_LEVEL", default: "info")
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {

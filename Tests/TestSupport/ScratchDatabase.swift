@@ -24,6 +24,31 @@ public final class ScratchDatabase: @unchecked Sendable {
         try PostgresConnection(configuration: configuration, logger: Logger(label: "test"))
     }
 
+    /// Makes the database read-only for new sessions (`default_transaction_read_only`), or
+    /// writable again, as an operator or a failover would; with `terminateSessions`, also ends
+    /// every current session of it, so that the services' connections break and reconnect.
+    public func setReadOnly(_ readOnly: Bool, terminateSessions: Bool = true) throws {
+        let admin = try PostgresConnection(configuration: PostgresConfiguration(url: adminURL), logger: Logger(label: "test"))
+        defer { admin.close() }
+        try admin.executeScript(
+            readOnly
+                ? "ALTER DATABASE \(name) SET default_transaction_read_only = on"
+                : "ALTER DATABASE \(name) RESET default_transaction_read_only")
+        if terminateSessions { try self.terminateSessions(admin) }
+    }
+
+    /// Ends every session of the database but the caller's (`pg_terminate_backend`).
+    public func terminateSessions() throws {
+        let admin = try PostgresConnection(configuration: PostgresConfiguration(url: adminURL), logger: Logger(label: "test"))
+        defer { admin.close() }
+        try terminateSessions(admin)
+    }
+
+    private func terminateSessions(_ admin: PostgresConnection) throws {
+        _ = try admin.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name])
+    }
+
     public func drop() {
         guard let admin = try? PostgresConnection(configuration: PostgresConfiguration(url: adminURL), logger: Logger(label: "test"))
         else { return }
