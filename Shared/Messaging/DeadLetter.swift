@@ -13,6 +13,9 @@ public enum DeadLetter {
     public static let firstFailureAt = "dlq-first-failure-at"
     public static let lastFailureAt = "dlq-last-failure-at"
     public static let failedBy = "dlq-failed-by"
+    /// On a message the dlq tool re-published: the dead letter's position (`topic/partition@offset`).
+    /// The loop processes such a copy even though its messageId was dead-lettered before.
+    public static let redriveOf = "dlq-redrive-of"
 
     public static func topic(for source: String) -> String { "\(source).dlq" }
 

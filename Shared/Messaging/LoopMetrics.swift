@@ -21,16 +21,16 @@ final class LoopMetrics {
             _ = counter(&consumed, "messages_consumed_total", topic)
             _ = counter(&deadLettered, "messages_dead_lettered_total", DeadLetter.topic(for: topic))
         }
-        for kind in ["transient", "permanent", "fenced", "poll"] {
+        for kind in ["transient", "permanent", "fenced", "poll", "produce", "complete"] {
             errors[kind] = Counter(label: "processing_errors_total", dimensions: [("group", group), ("kind", kind)])
         }
     }
 
-    func batchDone(
-        consumed batch: [ConsumedMessage], produced outgoing: [OutgoingMessage], deadLettered: Int, duplicates count: Int,
-        duration: Duration
-    ) {
+    func consumed(_ batch: [ConsumedMessage]) {
         for message in batch { counter(&consumed, "messages_consumed_total", message.topic).increment() }
+    }
+
+    func batchDone(produced outgoing: [OutgoingMessage], deadLettered: Int, duplicates count: Int, duration: Duration) {
         for message in outgoing {
             counter(&produced, "messages_produced_total", message.topic).increment()
             if message.topic.hasSuffix(".dlq") {

@@ -73,5 +73,31 @@ public enum MessagingSchema {
                     PRIMARY KEY (dlq_topic, dlq_partition, dlq_offset)
                 );
                 """),
+        Migration(
+            version: 5, name: "processing loop: the decision journal; dead-lettered message ids",
+            sql: """
+                -- One row per input of a decided batch, written (and committed) before any of the
+                -- batch's outputs is produced, deleted in the transaction that completes the batch.
+                -- A row that is still here after a crash, a fence or a failed commit is a decision
+                -- already final: whoever owns the partition next re-produces exactly these outputs
+                -- and completes it, instead of deciding again on other state.
+                CREATE TABLE decision_journal (
+                    group_id      text        NOT NULL,
+                    topic         text        NOT NULL,
+                    partition     integer     NOT NULL,
+                    "offset"      bigint      NOT NULL,
+                    next_offset   bigint      NOT NULL,
+                    batch_id      uuid        NOT NULL,
+                    seq           integer     NOT NULL,
+                    message_id    uuid,
+                    dead_lettered boolean     NOT NULL,
+                    outputs       bytea       NOT NULL,
+                    created_at    timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (group_id, topic, partition, "offset")
+                );
+                -- A message id that went to the dead-letter topic: later copies are skipped (written
+                -- there once) unless they are re-drives (`dlq-redrive-of`).
+                ALTER TABLE processed_messages ADD COLUMN dead_lettered boolean NOT NULL DEFAULT false;
+                """),
     ]
 }

@@ -9,13 +9,22 @@ import ServiceLifecycle
 ///
 /// 1. poll a batch from the partitions this instance owns (consumer group, offsets in PostgreSQL);
 /// 2. decode strictly; what cannot be decoded goes to `TOPIC.dlq` with the reason in headers;
-/// 3. skip messageIds already processed;
+/// 3. skip messageIds already processed (or dead-lettered before, unless re-driven);
 /// 4. decide (the processor's pure functions);
-/// 5. produce every output and wait for the delivery reports;
-/// 6. in one transaction: apply own events, record processed ids, store offsets, checking this
-///    instance still owns each partition (fencing by generation);
-/// 7. transient failures retry with capped exponential backoff and jitter; a message that keeps
-///    failing for another reason is dead-lettered after `maxAttempts`.
+/// 5. journal the decision: one transaction writes every input's outputs to `decision_journal`,
+///    checking that this instance still owns the partitions; from here on the decision is final;
+/// 6. produce every output and wait for the delivery reports;
+/// 7. in one transaction: apply own events, record processed ids, store offsets (fenced by
+///    generation), delete the journal rows.
+///
+/// Failures are told apart by what failed, not by how hard it was hit: the infrastructure
+/// (PostgreSQL down, read-only, full, out of memory, timed out; any Kafka error) is waited out
+/// with capped exponential backoff and jitter, however long it lasts; only a message that fails
+/// on its own content (it cannot be decoded or decided) is dead-lettered, after `maxAttempts`,
+/// once. Before step 5 a failure may decide again (nothing was produced); after it, never: the
+/// loop completes the journaled decision as it is, and whoever owns a partition next (this
+/// instance after a crash, another after a rebalance) completes what the journal holds for it
+/// before deciding anything else there, whatever the order its input topics arrive in.
 ///
 /// The loop runs on its own thread: every call in it (poll, PQexec, waiting for delivery
 /// reports) blocks, and none of it belongs on the cooperative pool.
@@ -28,12 +37,17 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     private let producer: KafkaProducer
     private let database: PostgresConfiguration
     private let logger: Logger
+    private let store: LoopStore
     private let stop = StopSignal()
     private let statusLock = NSLock()
     private var _status = LoopStatus()
 
     private var db: PostgresConnection?
+    private var consumer: KafkaConsumer?
     private var generations: [TopicPartition: Int64] = [:]
+    /// Partitions whose journal must be completed before anything else is decided there: newly
+    /// assigned ones, and those of a journal write whose outcome is unknown.
+    private var unsettled: Set<TopicPartition> = []
     private var failures: [MessagePosition: FailureRecord] = [:]
     private var batchNumber = 0
     private var lastLagReport = ContinuousClock.now
@@ -51,6 +65,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         var logger = logger
         logger[metadataKey: "loop.group"] = "\(configuration.groupId)"
         self.logger = logger
+        self.store = LoopStore(groupId: configuration.groupId)
         self.metrics = LoopMetrics(group: configuration.groupId, inputTopics: processor.inputTopics)
     }
 
@@ -86,14 +101,20 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
             logger.error("cannot create the consumer", metadata: ["error": "\(error)"])
             throw error
         }
-        defer { consumer.close() }
+        self.consumer = consumer
+        defer {
+            consumer.close()
+            self.consumer = nil
+        }
         logger.info("processing loop started", metadata: ["topics": "\(processor.inputTopics)"])
 
         var pollFailures = 0
         while !stop.isStopped {
             let batch: [ConsumedMessage]
             do {
-                batch = try consumer.poll(maxMessages: configuration.batchSize, timeout: configuration.pollTimeout)
+                batch = try injectBatchFaults(
+                    try consumer.poll(maxMessages: configuration.batchSize, timeout: configuration.pollTimeout), consumer: consumer)
+                if pollFailures > 0 { updateStatus { $0.stalled = nil } }
                 pollFailures = 0
             } catch where error.code == .autoOffsetReset {
                 // The stored position is outside the log: a loud failure, never a silent skip.
@@ -104,11 +125,13 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 pollFailures += 1
                 metrics.error(kind: "poll")
                 logger.warning("poll failed", metadata: ["error": "\(error)", "attempt": "\(pollFailures)"])
+                stalled("polling the broker failed \(pollFailures) times", error)
                 stop.wait(for: configuration.backoff.delay(attempt: pollFailures))
                 continue
             }
+            try settleJournal()
             if !batch.isEmpty {
-                try handle(try injectBatchFaults(batch, consumer: consumer), consumer: consumer)
+                try handle(batch)
             }
             reportLag(consumer)
         }
@@ -116,35 +139,39 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     }
 
     /// Processes a batch until it is done, dead-lettered, fenced or the loop stops. Never skips.
-    private func handle(_ batch: [ConsumedMessage], consumer: KafkaConsumer) throws(LoopAborted) {
+    private func handle(_ batch: [ConsumedMessage]) throws(LoopAborted) {
         var attempt = 0
         while !stop.isStopped {
             do {
-                try process(batch, forcedDeadLetters: [:], consumer: consumer)
+                try settleJournal()
+                guard let decided = try decide(batch, forcedDeadLetters: [:]) else { return }
+                try commit(decided)
                 for message in batch { failures[MessagePosition(message)] = nil }
                 return
             } catch let aborted as LoopAborted {
                 throw aborted
             } catch let fenced as FencedError {
-                // Another instance owns these partitions now; drop them and finish the rest.
+                // Another instance owns these partitions now; nothing was produced: decide the rest again.
                 metrics.error(kind: "fenced")
                 logger.warning("fenced: partitions moved to another instance", metadata: ["partitions": "\(fenced.partitions)"])
-                for partition in fenced.partitions { generations[partition] = nil }
-            } catch where Self.isTransient(error) {
+                for partition in fenced.partitions { release(partition) }
+            } catch where Self.isInfrastructure(error) {
                 attempt += 1
                 metrics.error(kind: "transient")
                 logger.warning(
-                    "transient failure, retrying the batch",
+                    "infrastructure failure, retrying the batch",
                     metadata: ["error": "\(error)", "attempt": "\(attempt)", "messages": "\(batch.count)"])
+                stalled("a batch of \(batch.count) messages failed \(attempt) times on the infrastructure", error)
                 if stop.wait(for: configuration.backoff.delay(attempt: attempt)) { return }
-                reconnectDatabaseIfNeeded()
+                renewSession(after: error)
             } catch {
                 metrics.error(kind: "permanent")
                 if batch.count > 1 {
-                    // Find the message that fails: one at a time, in order.
+                    // Find the message that fails: one at a time, in order. Nothing of the batch was
+                    // produced (a failure on content happens while deciding), so deciding again is allowed.
                     logger.warning("batch failed, isolating messages", metadata: ["error": "\(error)"])
                     for message in batch {
-                        try handle([message], consumer: consumer)
+                        try handle([message])
                         if stop.isStopped { return }
                     }
                     return
@@ -159,8 +186,9 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 failures[position] = record
                 logger.error(
                     "message failed", metadata: ["error": "\(error)", "position": "\(position)", "attempt": "\(record.count)"])
+                stalled("message \(position) failed \(record.count) of \(configuration.maxAttempts) times", error)
                 if record.count >= configuration.maxAttempts {
-                    deadLetterAfterFailures(message, record: record, consumer: consumer)
+                    try deadLetterAfterFailures(message, record: record)
                     failures[position] = nil
                     return
                 }
@@ -170,56 +198,63 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         }
     }
 
-    private func deadLetterAfterFailures(_ message: ConsumedMessage, record: FailureRecord, consumer: KafkaConsumer) {
+    private func deadLetterAfterFailures(_ message: ConsumedMessage, record: FailureRecord) throws(LoopAborted) {
         var attempt = 0
         while !stop.isStopped {
             do {
-                try process([message], forcedDeadLetters: [MessagePosition(message): record], consumer: consumer)
+                try settleJournal()
+                guard let decided = try decide([message], forcedDeadLetters: [MessagePosition(message): record]) else { return }
+                try commit(decided)
                 return
+            } catch let aborted as LoopAborted {
+                throw aborted
             } catch let fenced as FencedError {
-                for partition in fenced.partitions { generations[partition] = nil }
-                return
+                for partition in fenced.partitions { release(partition) }
             } catch {
                 attempt += 1
                 logger.warning("dead-lettering failed, retrying", metadata: ["error": "\(error)"])
+                stalled("dead-lettering \(MessagePosition(message)) failed \(attempt) times", error)
                 if stop.wait(for: configuration.backoff.delay(attempt: attempt)) { return }
-                reconnectDatabaseIfNeeded()
+                renewSession(after: error)
             }
         }
     }
 
-    /// Steps 2–6 for one batch. Throws without side effects in PostgreSQL (the transaction rolls back).
-    private func process(
-        _ batch: [ConsumedMessage], forcedDeadLetters: [MessagePosition: FailureRecord], consumer: KafkaConsumer
-    ) throws {
+    // MARK: - Deciding (steps 2–4): may be repeated until the decision is journaled
+
+    /// Decodes, deduplicates and decides the owned part of a batch; nil when none of it is owned.
+    /// Reads only: a failure here leaves nothing behind.
+    private func decide(
+        _ batch: [ConsumedMessage], forcedDeadLetters: [MessagePosition: FailureRecord]
+    ) throws -> DecidedBatch<Processor.Event>? {
         let owned = batch.filter { generations[$0.topicPartition] != nil }
-        guard !owned.isEmpty, let db = db else {
-            if db == nil { throw PostgresError(code: .connectionLost, message: "no database connection") }
-            return
-        }
-        let start = ContinuousClock.now
+        guard !owned.isEmpty else { return nil }
+        guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
         let now = Date()
 
         // 2. Decode; what cannot be decoded goes to its dead-letter topic.
-        var deadLetters: [OutgoingMessage] = []
-        var decoded: [Envelope<Processor.Input>] = []
+        var deadLetters: [(position: MessagePosition, messageId: UUID?, message: OutgoingMessage)] = []
+        var decoded: [(message: ConsumedMessage, envelope: Envelope<Processor.Input>)] = []
         var seen = Set<UUID>()
         var duplicates = 0
         for message in owned {
             let position = MessagePosition(message)
+            let typeHeader = MessageHeaders.value(MessageHeaders.type, in: message.headers)
             if let record = forcedDeadLetters[position] {
                 deadLetters.append(
-                    DeadLetter.message(
-                        for: message, reason: DeadLetter.Reason.processingFailed, detail: record.lastError,
-                        attempts: record.count, firstFailureAt: record.first, lastFailureAt: record.last,
-                        failedBy: configuration.instanceId))
+                    (
+                        position, try? Processor.Input.codec.decode(message.value, typeHeader: typeHeader).messageId,
+                        DeadLetter.message(
+                            for: message, reason: DeadLetter.Reason.processingFailed, detail: record.lastError,
+                            attempts: record.count, firstFailureAt: record.first, lastFailureAt: record.last,
+                            failedBy: configuration.instanceId)
+                    ))
                 continue
             }
             do {
-                let envelope = try Processor.Input.codec.decode(
-                    message.value, typeHeader: MessageHeaders.value(MessageHeaders.type, in: message.headers))
+                let envelope = try Processor.Input.codec.decode(message.value, typeHeader: typeHeader)
                 if seen.insert(envelope.messageId).inserted {
-                    decoded.append(envelope)
+                    decoded.append((message, envelope))
                 } else {
                     duplicates += 1
                 }
@@ -227,72 +262,33 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 logger.warning(
                     "undecodable message dead-lettered", metadata: ["position": "\(position)", "reason": "\(error)"])
                 deadLetters.append(
-                    DeadLetter.message(
-                        for: message, reason: error.reason.rawValue, detail: error.detail, attempts: 1,
-                        firstFailureAt: now, lastFailureAt: now, failedBy: configuration.instanceId))
+                    (
+                        position, nil,
+                        DeadLetter.message(
+                            for: message, reason: error.reason.rawValue, detail: error.detail, attempts: 1,
+                            firstFailureAt: now, lastFailureAt: now, failedBy: configuration.instanceId)
+                    ))
             }
         }
 
-        // 3. Skip what was processed before (a redelivery, or a duplicate left by a crashed run).
-        let processed = try processedIds(decoded.map(\.messageId), db: db)
-        let fresh = decoded.filter { !processed.contains($0.messageId) }
+        // 3. Skip what was processed before (a redelivery, or a duplicate left by a crashed run), and
+        // what was dead-lettered before, unless this copy is the dlq tool's re-drive of it.
+        let processed = try store.processed(decoded.map(\.envelope.messageId), db: db)
+        let fresh = decoded.filter { item in
+            guard let deadLettered = processed[item.envelope.messageId] else { return true }
+            return deadLettered && MessageHeaders.value(DeadLetter.redriveOf, in: item.message.headers) != nil
+        }
         duplicates += decoded.count - fresh.count
 
         // 4. Decide.
-        let decision = fresh.isEmpty ? Decision<Processor.Event>() : try processor.decide(fresh, reading: db)
-
-        // 5. Produce every output and wait for all delivery reports.
-        var outgoing = try decision.events.map { try Processor.Event.codec.outgoing($0, topic: processor.eventTopic) }
-        outgoing += decision.messages
-        outgoing += deadLetters
-        var projectionOffsets: [Int32: Int64] = [:]
-        if !outgoing.isEmpty {
-            let reports = try producer.send(outgoing)
-            // The first reports are the events' (same order): where the read model now stands.
-            for report in reports.prefix(decision.events.count) where report.topicPartition.topic == processor.eventTopic {
-                let partition = report.topicPartition.partition
-                projectionOffsets[partition] = max(projectionOffsets[partition] ?? 0, report.offset + 1)
-            }
-        }
-        batchNumber += 1
-        do {
-            try configuration.afterProduce?(batchNumber)
-        } catch {
-            throw LoopAborted(reason: "\(error)")
-        }
-        if let pause = configuration.faults.pauseAfterProduce, !outgoing.isEmpty { stop.wait(for: pause) }
-
-        // 6. One transaction: read model, processed ids, offsets (fenced by generation).
-        let offsets = Self.nextOffsets(owned)
-        try db.transaction { tx in
-            if !decision.events.isEmpty {
-                try processor.apply(decision.events, to: tx)
-                try storeProjectionOffsets(projectionOffsets, db: tx)
-            }
-            if !fresh.isEmpty {
-                try tx.execute(
-                    "INSERT INTO processed_messages (message_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING",
-                    [fresh.map { $0.messageId.uuidString.lowercased() }])
-            }
-            try storeOffsets(offsets, db: tx)
-        }
-        consumer.commit(offsets.mapValues { $0 }, async: true)
-
-        metrics.batchDone(
-            consumed: owned, produced: outgoing, deadLettered: deadLetters.count, duplicates: duplicates,
-            duration: ContinuousClock.now - start)
-    }
-
-    private func processedIds(_ ids: [UUID], db: PostgresConnection) throws -> Set<UUID> {
-        guard !ids.isEmpty else { return [] }
-        let rows = try db.query(
-            "SELECT message_id::text FROM processed_messages WHERE message_id = ANY($1::uuid[])",
-            [ids.map { $0.uuidString.lowercased() }])
-        var result = Set<UUID>()
-        for row in rows {
-            if let id = UUID(uuidString: try row.decode(0, as: String.self)) { result.insert(id) }
-        }
-        return result
+        let decision = fresh.isEmpty ? Decision<Processor.Event>() : try processor.decide(fresh.map(\.envelope), reading: db)
+        let freshPositions = Set(fresh.map { MessagePosition($0.message) })
+        let deadPositions = Set(deadLetters.map(\.position))
+        metrics.consumed(owned)
+        return try DecidedBatch.attributing(
+            decision, fresh: fresh.map { (MessagePosition($0.message), $0.envelope.messageId) }, deadLetters: deadLetters,
+            order: owned.map(MessagePosition.init).filter { freshPositions.contains($0) || deadPositions.contains($0) },
+            nextOffsets: Self.nextOffsets(owned), duplicates: duplicates, eventTopic: processor.eventTopic)
     }
 
     private static func nextOffsets(_ batch: [ConsumedMessage]) -> [TopicPartition: Int64] {
@@ -303,42 +299,118 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         return offsets
     }
 
-    /// Records how far the read model has applied the event topic (after the apply, in the same
-    /// transaction): the replay tool rebuilds a shadow up to exactly these offsets.
-    private func storeProjectionOffsets(_ offsets: [Int32: Int64], db: PostgresConnection) throws {
-        guard !offsets.isEmpty else { return }
-        let partitions = offsets.keys.sorted()
-        try db.execute(
-            """
-            INSERT INTO projection_offsets AS p (topic, partition, next_offset)
-            SELECT $1, u.partition, u.next_offset FROM unnest($2::int[], $3::bigint[]) AS u(partition, next_offset)
-            ON CONFLICT (topic, partition)
-            DO UPDATE SET next_offset = GREATEST(p.next_offset, EXCLUDED.next_offset), updated_at = now()
-            """,
-            [processor.eventTopic, partitions.map { Int($0) }, partitions.map { offsets[$0] ?? 0 }])
+    // MARK: - Making it final (steps 5–7)
+
+    /// Journals a batch with outputs (step 5) and completes it. A fence at the journal throws
+    /// (nothing was produced: the caller decides again); from the journal on, nothing but
+    /// ``LoopAborted`` leaves here until the batch is complete, fenced away, or the loop stops.
+    private func commit(_ batch: DecidedBatch<Processor.Event>) throws {
+        var batch = batch
+        if batch.hasOutputs {
+            guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
+            do {
+                try store.journal(batch, eventTopic: processor.eventTopic, generations: generations, db: db)
+            } catch let fenced as FencedError {
+                throw fenced
+            } catch {
+                // The commit may have happened all the same: look before deciding again.
+                unsettled.formUnion(batch.partitions)
+                throw error
+            }
+            batch.journaled = true
+        }
+        try finish(batch)
     }
 
-    /// Stores the next offsets, only where this instance's generation is still current.
-    private func storeOffsets(_ offsets: [TopicPartition: Int64], db: PostgresConnection) throws {
-        let partitions = offsets.keys.sorted()
-        let rows = try db.query(
-            """
-            UPDATE consumer_offsets AS c SET next_offset = u.next_offset, updated_at = now()
-            FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS u(topic, partition, generation, next_offset)
-            WHERE c.group_id = $1 AND c.topic = u.topic AND c.partition = u.partition AND c.generation = u.generation
-            RETURNING c.topic, c.partition
-            """,
-            [
-                configuration.groupId, partitions.map(\.topic), partitions.map { Int($0.partition) },
-                partitions.map { generations[$0] ?? -1 }, partitions.map { offsets[$0] ?? 0 },
-            ])
-        var stored = Set<TopicPartition>()
-        for row in rows {
-            let (topic, partition) = try row.decode(String.self, Int.self)
-            stored.insert(TopicPartition(topic: topic, partition: Int32(partition)))
+    /// Produces a decided batch's outputs and completes it in one transaction (steps 6–7), retrying
+    /// whatever fails with backoff and never deciding again. Parts on partitions this instance lost
+    /// are left to their new owner (their journal rows stay).
+    private func finish(_ batch: DecidedBatch<Processor.Event>) throws(LoopAborted) {
+        let start = ContinuousClock.now
+        var batch = batch
+        var produced = false
+        var attempt = 0
+        while !stop.isStopped {
+            batch = batch.restricted(to: Set(generations.keys))
+            if batch.nextOffsets.isEmpty { return }
+            do {
+                if !produced {
+                    let outgoing = batch.outgoing
+                    if !outgoing.isEmpty { batch.record(reports: try producer.send(outgoing)) }
+                    produced = true
+                    try afterProduce(produced: !outgoing.isEmpty)
+                }
+                guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
+                try store.complete(
+                    batch, eventTopic: processor.eventTopic, generations: generations, db: db, apply: processor.apply)
+                consumer?.commit(batch.nextOffsets, async: true)
+                metrics.batchDone(
+                    produced: batch.outgoing, deadLettered: batch.deadLetterCount, duplicates: batch.duplicates,
+                    duration: ContinuousClock.now - start)
+                updateStatus { $0.stalled = nil }
+                return
+            } catch let aborted as LoopAborted {
+                throw aborted
+            } catch let fenced as FencedError {
+                metrics.error(kind: "fenced")
+                logger.warning(
+                    "fenced while completing a batch: its part there is left to the new owner",
+                    metadata: ["partitions": "\(fenced.partitions)"])
+                for partition in fenced.partitions { release(partition) }
+            } catch {
+                attempt += 1
+                metrics.error(kind: produced ? "complete" : "produce")
+                logger.warning(
+                    "\(produced ? "completing" : "producing") a decided batch failed, retrying the same decision",
+                    metadata: ["error": "\(error)", "attempt": "\(attempt)", "inputs": "\(batch.inputs.count)"])
+                stalled(
+                    "\(produced ? "completing" : "producing the outputs of") a decided batch of \(batch.inputs.count) messages "
+                        + "failed \(attempt) times", error)
+                if stop.wait(for: configuration.backoff.delay(attempt: attempt)) { return }
+                renewSession(after: error)
+            }
         }
-        let fenced = partitions.filter { !stored.contains($0) }
-        if !fenced.isEmpty { throw FencedError(partitions: fenced) }
+    }
+
+    /// Completes the journaled decisions on partitions that may hold some (newly assigned ones, or
+    /// those of a journal write whose outcome is unknown) before anything else is decided there.
+    private func settleJournal() throws(LoopAborted) {
+        var attempt = 0
+        while !unsettled.isEmpty && !stop.isStopped {
+            let partitions = unsettled.filter { generations[$0] != nil }
+            do {
+                guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
+                let journaled: DecidedBatch<Processor.Event>? = try store.journaled(on: Array(partitions), db: db)
+                if let journaled {
+                    logger.notice(
+                        "completing decisions journaled before (a crash, a fence or a failed commit)",
+                        metadata: ["inputs": "\(journaled.inputs.count)", "partitions": "\(journaled.partitions.sorted())"])
+                    try finish(journaled)
+                    if stop.isStopped { return }
+                }
+                unsettled.subtract(partitions)
+                unsettled = unsettled.filter { generations[$0] != nil }
+            } catch let aborted as LoopAborted {
+                throw aborted
+            } catch {
+                attempt += 1
+                logger.warning("reading the decision journal failed, retrying", metadata: ["error": "\(error)"])
+                stalled("reading the decision journal failed \(attempt) times", error)
+                if stop.wait(for: configuration.backoff.delay(attempt: attempt)) { return }
+                renewSession(after: error)
+            }
+        }
+    }
+
+    /// The test hooks between produce and commit (``ProcessingLoopConfiguration/afterProduce``, ``LoopFaults``).
+    private func afterProduce(produced: Bool) throws(LoopAborted) {
+        batchNumber += 1
+        do {
+            try configuration.afterProduce?(batchNumber)
+        } catch {
+            throw LoopAborted(reason: "\(error)")
+        }
+        if let pause = configuration.faults.pauseAfterProduce, produced { stop.wait(for: pause) }
     }
 
     // MARK: - Rebalance (called on the loop thread, inside poll)
@@ -348,57 +420,43 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         while true {
             do {
                 guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
-                let positions = try claim(partitions, db: db)
+                let claimed = try store.claim(partitions, instanceId: configuration.instanceId, db: db)
+                for (partition, claim) in claimed { generations[partition] = claim.generation }
+                unsettled.formUnion(claimed.keys)
                 updateStatus {
                     $0.assigned = true
                     $0.partitions = partitions.sorted()
+                    $0.stalled = nil
                 }
                 logger.info("partitions assigned", metadata: ["partitions": "\(partitions.sorted())"])
-                return positions
+                return claimed.mapValues(\.start)
             } catch {
                 attempt += 1
                 logger.warning("cannot claim assigned partitions, retrying", metadata: ["error": "\(error)"])
+                stalled("claiming the assigned partitions failed \(attempt) times", error)
                 if stop.wait(for: configuration.backoff.delay(attempt: attempt)) { throw error }
-                reconnectDatabaseIfNeeded()
+                renewSession(after: error)
             }
         }
     }
 
-    /// Takes ownership: bumps each partition's generation and reads where to start.
-    private func claim(_ partitions: [TopicPartition], db: PostgresConnection) throws -> [TopicPartition: StartPosition] {
-        guard !partitions.isEmpty else { return [:] }
-        let sorted = partitions.sorted()
-        let rows = try db.query(
-            """
-            INSERT INTO consumer_offsets AS c (group_id, topic, partition, next_offset, generation, owner)
-            SELECT $1, u.topic, u.partition, NULL, 1, $4 FROM unnest($2::text[], $3::int[]) AS u(topic, partition)
-            ON CONFLICT (group_id, topic, partition)
-            DO UPDATE SET generation = c.generation + 1, owner = EXCLUDED.owner, updated_at = now()
-            RETURNING c.topic, c.partition, c.next_offset, c.generation
-            """,
-            [configuration.groupId, sorted.map(\.topic), sorted.map { Int($0.partition) }, configuration.instanceId])
-        var positions: [TopicPartition: StartPosition] = [:]
-        for row in rows {
-            let (topic, partition, next, generation) = try row.decode(String.self, Int.self, Int64?.self, Int64.self)
-            let tp = TopicPartition(topic: topic, partition: Int32(partition))
-            generations[tp] = generation
-            positions[tp] = next.map { .offset($0) } ?? .beginning
-        }
-        return positions
-    }
-
     fileprivate func partitionsRevoked(_ partitions: [TopicPartition]) {
-        for partition in partitions { generations[partition] = nil }
+        for partition in partitions { release(partition) }
         updateStatus { $0.partitions = [] }
         logger.info("partitions revoked", metadata: ["partitions": "\(partitions.sorted())"])
+    }
+
+    private func release(_ partition: TopicPartition) {
+        generations[partition] = nil
+        unsettled.remove(partition)
     }
 
     // MARK: - Helpers
 
     /// The test-only batch faults (``LoopFaults``): gathers for longer, then reorders by topic.
-    private func injectBatchFaults(_ polled: [ConsumedMessage], consumer: KafkaConsumer) throws -> [ConsumedMessage] {
+    private func injectBatchFaults(_ polled: [ConsumedMessage], consumer: KafkaConsumer) throws(KafkaError) -> [ConsumedMessage] {
         var batch = polled
-        if let wait = configuration.faults.batchWait {
+        if let wait = configuration.faults.batchWait, !batch.isEmpty {
             let deadline = ContinuousClock.now + wait
             while ContinuousClock.now < deadline, batch.count < configuration.batchSize {
                 batch += try consumer.poll(maxMessages: configuration.batchSize - batch.count, timeout: .milliseconds(50))
@@ -429,12 +487,16 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         return false
     }
 
-    private func reconnectDatabaseIfNeeded() {
-        guard let db, !db.isConnected else { return }
+    /// Opens a new session when the failure says the current one is broken or in the wrong state
+    /// (read-only, e.g. opened while the database was read-only, or on a server that became a standby).
+    private func renewSession(after error: any Error) {
+        guard let db else { return }
+        let needed = !db.isConnected || (error as? PostgresError)?.requiresNewSession == true
+        guard needed else { return }
         do {
             try db.reconnect()
             updateStatus { $0.databaseConnected = true }
-            logger.info("database reconnected")
+            logger.info("database session renewed")
         } catch {
             updateStatus { $0.databaseConnected = false }
             logger.warning("database reconnect failed", metadata: ["error": "\(error)"])
@@ -452,10 +514,20 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         statusLock.withLock { change(&_status) }
     }
 
-    static func isTransient(_ error: any Error) -> Bool {
+    /// Records why the loop is not making progress (``LoopStatus/stalled``), for `/readyz`.
+    private func stalled(_ what: String, _ error: any Error) {
+        let text = "\(what) (since the last success); last error: \(error)"
+        updateStatus { $0.stalled = String(text.prefix(500)) }
+    }
+
+    /// Whether a failure is the infrastructure's, to be waited out: any Kafka error, a PostgreSQL
+    /// error of the server's state or resources (``PostgresError/isInfrastructure``), a journal
+    /// record that does not read back. Everything else is the message's own.
+    static func isInfrastructure(_ error: any Error) -> Bool {
         switch error {
-        case let error as KafkaError: error.isRetriable
-        case let error as PostgresError: error.isTransient
+        case is KafkaError: true
+        case let error as PostgresError: error.isInfrastructure
+        case is JournalRecordError: true
         default: false
         }
     }
@@ -468,7 +540,10 @@ public struct LoopStatus: Sendable, Equatable {
     /// True once the consumer group has given this instance its first assignment.
     public var assigned = false
     public var partitions: [TopicPartition] = []
+    /// A condition the loop cannot recover from by itself.
     public var problem: String?
+    /// Why the loop is not making progress right now (retrying a batch, a poll, a claim), if it is not.
+    public var stalled: String?
 
     /// Nil when ready, else what is not.
     public var notReadyReason: String? {
@@ -476,6 +551,7 @@ public struct LoopStatus: Sendable, Equatable {
         if !running { return "processing loop not running" }
         if !databaseConnected { return "processing loop has no database connection" }
         if !assigned { return "consumer group has not assigned partitions yet" }
+        if let stalled { return "processing loop stalled: \(stalled)" }
         return nil
     }
 }
@@ -485,26 +561,6 @@ public struct LoopStatus: Sendable, Equatable {
 public struct LoopAborted: Error, CustomStringConvertible {
     public var reason: String
     public var description: String { "processing loop aborted: \(reason)" }
-}
-
-/// A partition this instance no longer owns: its offsets were not stored.
-struct FencedError: Error, CustomStringConvertible {
-    var partitions: [TopicPartition]
-    var description: String { "fenced on \(partitions)" }
-}
-
-struct MessagePosition: Hashable, CustomStringConvertible {
-    var topic: String
-    var partition: Int32
-    var offset: Int64
-
-    init(_ message: ConsumedMessage) {
-        topic = message.topic
-        partition = message.partition
-        offset = message.offset
-    }
-
-    var description: String { "\(topic)/\(partition)@\(offset)" }
 }
 
 struct FailureRecord {

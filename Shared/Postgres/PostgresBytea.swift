@@ -1,8 +1,9 @@
 /// `bytea` hex format (`\x` followed by two lowercase hex digits per byte).
-enum PostgresBytea {
+public enum PostgresBytea {
     private static let digits = Array("0123456789abcdef".utf8)
 
-    static func format(_ bytes: [UInt8]) -> String {
+    /// The hex text of `bytes` (`\\x0102ff`): a `bytea` parameter, or an element of a `bytea[]` one.
+    public static func format(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "x")]
         out.reserveCapacity(2 + bytes.count * 2)
         for byte in bytes {
@@ -12,7 +13,8 @@ enum PostgresBytea {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func parse(_ text: String) -> [UInt8]? {
+    /// The bytes of hex `bytea` output; nil if `text` is not in that format.
+    public static func parse(_ text: String) -> [UInt8]? {
         let utf8 = Array(text.utf8)
         guard utf8.count >= 2, utf8.count % 2 == 0, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x") else {
             return nil

@@ -99,6 +99,30 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         }
     }
 
+    /// Whether the failure is the infrastructure's (the server, the network, the database's state
+    /// or resources) rather than the statement's or its data's, so that the same work will succeed
+    /// once the condition passes: every ``isTransient`` error; SQLSTATE classes 25 (read-only
+    /// transaction, e.g. `default_transaction_read_only` or a standby after a failover), 53
+    /// (insufficient resources: disk full, out of memory, too many connections), 55 (lock not
+    /// available, object in use), 57 (operator intervention: shutdown, statement timeout or
+    /// cancel), 58 (system error: I/O) and XX (internal error); a pool that is exhausted. Classes
+    /// 22 (data), 23 (integrity), 42 (syntax, undefined objects, privileges) and a value that does
+    /// not decode are the work's own fault.
+    public var isInfrastructure: Bool {
+        if isTransient || code == .poolExhausted { return true }
+        guard code == .queryFailed || code == .transactionAborted, let sqlState else { return false }
+        return ["25", "53", "55", "57", "58", "XX"].contains(String(sqlState.prefix(2)))
+    }
+
+    /// Whether a new session is needed before retrying: the connection broke, or the session
+    /// itself is in the wrong state (read-only, e.g. opened while `default_transaction_read_only`
+    /// was on, or connected to a server that became a standby).
+    public var requiresNewSession: Bool {
+        if code == .connectionFailed || code == .connectionLost { return true }
+        guard let sqlState else { return false }
+        return sqlState == "25006" || sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(sqlState)
+    }
+
     public var description: String {
         var text = "PostgresError.\(code)"
         if let sqlState { text += " [\(sqlState)]" }

@@ -62,7 +62,7 @@ public struct IdempotencyStore: Sendable {
     /// Binds a key the server chose to its request (when the answer hands the key to the client),
     /// unless the key is already bound.
     public func record(scope: String, key: String, fingerprint: String, resourceId: String) throws {
-        try pool.withConnection { db in
+        _ = try pool.withConnection { db in
             try db.execute(
                 """
                 INSERT INTO idempotency_keys (scope, key, request_hash, resource_id) VALUES ($1, $2, $3, $4)

@@ -182,6 +182,72 @@ struct ProcessingLoopTests {
         #expect(try harness.count("SELECT count(*)::int FROM processed_messages") == 100)
     }
 
+    /// A message dead-lettered for its content is written there once: a later copy with its id is
+    /// skipped; the dlq tool's re-drive of it (`dlq-redrive-of`) is processed again.
+    @Test func aDeadLetteredMessageIsWrittenThereOnce() async throws {
+        let harness = try LoopHarness()
+        let poison = try harness.command("f", 666)
+        try harness.producer.send([poison])
+        let (loop, task) = harness.startLoop(maxAttempts: 2)
+        let first = eventually(timeout: .seconds(30)) { (try? harness.read("counter.commands.dlq"))?.count == 1 ? true : nil }
+        #expect(first == true)
+        try harness.producer.send([poison, try harness.command("f", 1)])
+        let after = eventually(timeout: .seconds(30)) { (try? harness.counter("f"))??.total == 1 ? true : nil }
+        #expect(after == true)
+        #expect(try harness.read("counter.commands.dlq").count == 1, "the copy was skipped, not dead-lettered again")
+
+        var redriven = poison
+        redriven.headers.append(KafkaHeader(key: DeadLetter.redriveOf, value: "counter.commands.dlq/0@0"))
+        try harness.producer.send([redriven])
+        let again = eventually(timeout: .seconds(30)) { (try? harness.read("counter.commands.dlq"))?.count == 2 ? true : nil }
+        loop.requestStop()
+        try await task.value
+        #expect(again == true, "a re-drive is processed (and, still poison, dead-lettered again)")
+    }
+
+    /// An instance fenced between producing a batch and committing it leaves the batch in the
+    /// decision journal; the next owner completes exactly that decision before anything else.
+    @Test func aBatchFencedAfterProduceIsCompletedByTheNextOwner() async throws {
+        let harness = try LoopHarness()
+        try harness.producer.send(try (0..<10).map { _ in try harness.command("g", 1) })
+        let database = harness.database
+        let (stale, staleTask) = harness.startLoop(afterProduce: { batch in
+            guard batch == 1 else { return }
+            // Another instance claims every partition while this one's outputs are out.
+            let connection = try database.connect()
+            defer { connection.close() }
+            try connection.execute("UPDATE consumer_offsets SET generation = generation + 1, owner = 'other'")
+        })
+        let journaled = eventually(timeout: .seconds(30)) {
+            (try? harness.count("SELECT count(*)::int FROM decision_journal")) ?? 0 > 0 ? true : nil
+        }
+        #expect(journaled == true)
+        try await Task.sleep(for: .seconds(1))
+        stale.requestStop()
+        try await staleTask.value
+        let left = try harness.count("SELECT count(*)::int FROM decision_journal")
+        #expect(left > 0, "the fenced instance completed nothing")
+        #expect(try harness.counter("g") == nil)
+        let producedByStale = try harness.read("counter.events")
+
+        let (next, nextTask) = harness.startLoop()
+        let done = eventually(timeout: .seconds(60)) { (try? harness.counter("g"))??.total == 10 ? true : nil }
+        next.requestStop()
+        try await nextTask.value
+        #expect(done == true)
+        #expect(try harness.counter("g")?.events == 10)
+        #expect(try harness.count("SELECT count(*)::int FROM decision_journal") == 0)
+        let events = try harness.read("counter.events")
+        var bytes: [String: [UInt8]] = [:]
+        for event in events {
+            let id = header(MessageHeaders.messageId, event) ?? ""
+            if let earlier = bytes[id] { #expect(earlier == event.value, "the journaled event is re-produced byte for byte") }
+            bytes[id] = event.value
+        }
+        #expect(bytes.count == 10)
+        #expect(events.count == 10 + producedByStale.count)
+    }
+
     @Test func aFencedInstanceDoesNotCommit() async throws {
         let harness = try LoopHarness()
         let (loop, task) = harness.startLoop()

@@ -74,6 +74,21 @@ struct UnitTests {
         #expect(error(nil, .connectionLost).isTransient)
         #expect(!error(nil, .decodingFailed).isTransient)
 
+        // What the processing loop waits out: the server's state and resources, never the data.
+        for state in ["08006", "25006", "40001", "53100", "53200", "53300", "55P03", "57014", "57P01", "58030", "XX000"] {
+            #expect(error(state).isInfrastructure, "\(state)")
+        }
+        for state in ["23505", "23514", "42P01", "42501", "22P02", "08P01", nil] {
+            #expect(!error(state).isInfrastructure, "\(state ?? "nil")")
+        }
+        #expect(error(nil, .connectionLost).isInfrastructure)
+        #expect(error(nil, .poolExhausted).isInfrastructure)
+        #expect(!error(nil, .decodingFailed).isInfrastructure)
+        // A read-only or broken session is replaced before the retry.
+        for state in ["25006", "08006", "57P01"] { #expect(error(state).requiresNewSession, "\(state)") }
+        for state in ["53100", "57014", "40001", "23505"] { #expect(!error(state).requiresNewSession, "\(state)") }
+        #expect(error(nil, .connectionLost).requiresNewSession)
+
         let redacted = PostgresError(
             code: .queryFailed, message: #"invalid input syntax for type uuid: "my-secret""#, sqlState: "22P02",
             detail: "Key (x)=(my-secret)", query: "SELECT $1::uuid"

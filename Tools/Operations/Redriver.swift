@@ -14,7 +14,7 @@ import Postgres
 /// value, messageId and original headers, so the consumer processes it as it would have the first
 /// time, and would skip it by messageId if it ever arrived twice.
 public final class Redriver {
-    public static let redriveOfHeader = "dlq-redrive-of"
+    public static let redriveOfHeader = DeadLetter.redriveOf
     public static let redrivenAtHeader = "dlq-redriven-at"
     public static let redriveRunHeader = "dlq-redrive-run"
 

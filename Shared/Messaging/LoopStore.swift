@@ -1,0 +1,215 @@
+import Foundation
+import Kafka
+import Postgres
+
+/// The processing loop's statements on the tables of ``MessagingSchema``: processed message ids,
+/// consumer offsets with their fencing generations, projection offsets, and the decision journal.
+/// One statement per table per batch.
+struct LoopStore {
+    let groupId: String
+
+    // MARK: - Processed ids
+
+    /// Of `ids`, those already processed, and whether each went to the dead-letter topic.
+    func processed(_ ids: [UUID], db: PostgresConnection) throws -> [UUID: Bool] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try db.query(
+            "SELECT message_id::text, dead_lettered FROM processed_messages WHERE message_id = ANY($1::uuid[])",
+            [ids.map { $0.uuidString.lowercased() }])
+        var result: [UUID: Bool] = [:]
+        for row in rows {
+            let (text, deadLettered) = try row.decode(String.self, Bool.self)
+            if let id = UUID(uuidString: text) { result[id] = deadLettered }
+        }
+        return result
+    }
+
+    // MARK: - Ownership
+
+    /// Takes ownership of `partitions`: bumps each one's generation and returns where to start
+    /// (the stored next offset, or the beginning) and the generation now owned.
+    func claim(_ partitions: [TopicPartition], instanceId: String, db: PostgresConnection) throws
+        -> [TopicPartition: (start: StartPosition, generation: Int64)]
+    {
+        guard !partitions.isEmpty else { return [:] }
+        let sorted = partitions.sorted()
+        let rows = try db.query(
+            """
+            INSERT INTO consumer_offsets AS c (group_id, topic, partition, next_offset, generation, owner)
+            SELECT $1, u.topic, u.partition, NULL, 1, $4 FROM unnest($2::text[], $3::int[]) AS u(topic, partition)
+            ON CONFLICT (group_id, topic, partition)
+            DO UPDATE SET generation = c.generation + 1, owner = EXCLUDED.owner, updated_at = now()
+            RETURNING c.topic, c.partition, c.next_offset, c.generation
+            """,
+            [groupId, sorted.map(\.topic), sorted.map { Int($0.partition) }, instanceId])
+        var claimed: [TopicPartition: (start: StartPosition, generation: Int64)] = [:]
+        for row in rows {
+            let (topic, partition, next, generation) = try row.decode(String.self, Int.self, Int64?.self, Int64.self)
+            claimed[TopicPartition(topic: topic, partition: Int32(partition))] = (next.map { .offset($0) } ?? .beginning, generation)
+        }
+        return claimed
+    }
+
+    /// Locks this instance's offset rows of `partitions` for the rest of the transaction and
+    /// throws ``FencedError`` for those whose generation moved on (another instance claimed them).
+    /// A claim by another instance waits for the lock, so it sees what this transaction commits.
+    func lockOwned(_ partitions: [TopicPartition], generations: [TopicPartition: Int64], db: PostgresConnection) throws {
+        let sorted = partitions.sorted()
+        let rows = try db.query(
+            """
+            SELECT c.topic, c.partition FROM consumer_offsets c
+            JOIN unnest($2::text[], $3::int[], $4::bigint[]) AS u(topic, partition, generation)
+              ON c.topic = u.topic AND c.partition = u.partition AND c.generation = u.generation
+            WHERE c.group_id = $1
+            ORDER BY c.topic, c.partition
+            FOR UPDATE OF c
+            """,
+            [groupId, sorted.map(\.topic), sorted.map { Int($0.partition) }, sorted.map { generations[$0] ?? -1 }])
+        try checkFence(sorted, rows)
+    }
+
+    /// Stores the next offsets, only where `generations` are still current; throws ``FencedError`` otherwise.
+    func storeOffsets(_ offsets: [TopicPartition: Int64], generations: [TopicPartition: Int64], db: PostgresConnection) throws {
+        let partitions = offsets.keys.sorted()
+        guard !partitions.isEmpty else { return }
+        let rows = try db.query(
+            """
+            UPDATE consumer_offsets AS c SET next_offset = GREATEST(c.next_offset, u.next_offset), updated_at = now()
+            FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS u(topic, partition, generation, next_offset)
+            WHERE c.group_id = $1 AND c.topic = u.topic AND c.partition = u.partition AND c.generation = u.generation
+            RETURNING c.topic, c.partition
+            """,
+            [
+                groupId, partitions.map(\.topic), partitions.map { Int($0.partition) },
+                partitions.map { generations[$0] ?? -1 }, partitions.map { offsets[$0] ?? 0 },
+            ])
+        try checkFence(partitions, rows)
+    }
+
+    private func checkFence(_ partitions: [TopicPartition], _ rows: PostgresRows) throws {
+        var held = Set<TopicPartition>()
+        for row in rows {
+            let (topic, partition) = try row.decode(String.self, Int.self)
+            held.insert(TopicPartition(topic: topic, partition: Int32(partition)))
+        }
+        let fenced = partitions.filter { !held.contains($0) }
+        if !fenced.isEmpty { throw FencedError(partitions: fenced) }
+    }
+
+    // MARK: - The decision journal
+
+    /// Journals a decided batch: one row per input with its outputs. Fenced partitions throw
+    /// before anything is written (then nothing of the batch may be produced).
+    func journal<Event>(
+        _ batch: DecidedBatch<Event>, eventTopic: String, generations: [TopicPartition: Int64], db: PostgresConnection
+    ) throws {
+        try db.transaction { tx in
+            try lockOwned(Array(batch.partitions), generations: generations, db: tx)
+            let inputs = batch.inputs
+            try tx.execute(
+                """
+                INSERT INTO decision_journal
+                    (group_id, topic, partition, "offset", next_offset, batch_id, seq, message_id, dead_lettered, outputs)
+                SELECT $1, u.topic, u.partition, u.off, u.next_offset, $2::uuid, u.seq, u.message_id, u.dead_lettered, u.outputs
+                FROM unnest($3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::int[], $8::uuid[], $9::bool[], $10::bytea[])
+                    AS u(topic, partition, off, next_offset, seq, message_id, dead_lettered, outputs)
+                """,
+                [
+                    groupId, UUID().uuidString.lowercased(), inputs.map(\.position.topic),
+                    inputs.map { Int($0.position.partition) }, inputs.map(\.position.offset),
+                    inputs.map { batch.nextOffsets[$0.position.topicPartition] ?? $0.position.offset + 1 },
+                    Array(inputs.indices), inputs.map { $0.messageId?.uuidString.lowercased() },
+                    inputs.map(\.deadLettered),
+                    inputs.map { PostgresBytea.format($0.journalRecord(eventTopic: eventTopic).encoded()) },
+                ])
+        }
+    }
+
+    /// The journaled inputs on `partitions` (decisions produced, or about to be, and not completed),
+    /// as one batch in decision order; nil when there are none.
+    func journaled<Event>(on partitions: [TopicPartition], db: PostgresConnection) throws -> DecidedBatch<Event>? {
+        guard !partitions.isEmpty else { return nil }
+        let sorted = partitions.sorted()
+        let rows = try db.query(
+            """
+            SELECT j.topic, j.partition, j."offset", j.next_offset, j.message_id::text, j.dead_lettered, j.outputs
+            FROM decision_journal j
+            JOIN unnest($2::text[], $3::int[]) AS u(topic, partition) ON j.topic = u.topic AND j.partition = u.partition
+            WHERE j.group_id = $1
+            ORDER BY j.created_at, j.batch_id, j.seq
+            """, [groupId, sorted.map(\.topic), sorted.map { Int($0.partition) }])
+        guard !rows.isEmpty else { return nil }
+        var batch = DecidedBatch<Event>(inputs: [], nextOffsets: [:])
+        batch.journaled = true
+        for row in rows {
+            let (topic, partition, offset, next, id, deadLettered, outputs) = try row.decode(
+                String.self, Int.self, Int64.self, Int64.self, String?.self, Bool.self, [UInt8].self)
+            let position = MessagePosition(topic: topic, partition: Int32(partition), offset: offset)
+            batch.inputs.append(
+                try DecidedInput(
+                    position: position, messageId: id.flatMap(UUID.init(uuidString:)), deadLettered: deadLettered,
+                    record: JournalRecord(decoding: outputs)))
+            batch.nextOffsets[position.topicPartition] = max(batch.nextOffsets[position.topicPartition] ?? 0, next)
+        }
+        return batch
+    }
+
+    // MARK: - Completing a batch
+
+    /// The transaction that completes a batch: the read model applies its events, its inputs are
+    /// recorded as processed (dead-lettered ones flagged), the projection and consumer offsets
+    /// move on (fenced by generation), and its journal rows go.
+    func complete<Event>(
+        _ batch: DecidedBatch<Event>, eventTopic: String, generations: [TopicPartition: Int64], db: PostgresConnection,
+        apply: ([Envelope<Event>], PostgresConnection) throws -> Void
+    ) throws {
+        try db.transaction { tx in
+            let events = batch.events
+            if !events.isEmpty {
+                try apply(events, tx)
+                try storeProjectionOffsets(batch.projectionOffsets(eventTopic: eventTopic), eventTopic: eventTopic, db: tx)
+            }
+            let recorded = batch.inputs.filter { $0.messageId != nil }
+            if !recorded.isEmpty {
+                try tx.execute(
+                    """
+                    INSERT INTO processed_messages (message_id, dead_lettered)
+                    SELECT * FROM unnest($1::uuid[], $2::bool[])
+                    ON CONFLICT (message_id) DO UPDATE SET dead_lettered = EXCLUDED.dead_lettered
+                    """,
+                    [recorded.map { $0.messageId!.uuidString.lowercased() }, recorded.map(\.deadLettered)])
+            }
+            try storeOffsets(batch.nextOffsets, generations: generations, db: tx)
+            if batch.journaled {
+                let inputs = batch.inputs
+                try tx.execute(
+                    """
+                    DELETE FROM decision_journal j USING unnest($2::text[], $3::int[], $4::bigint[]) AS u(topic, partition, off)
+                    WHERE j.group_id = $1 AND j.topic = u.topic AND j.partition = u.partition AND j."offset" = u.off
+                    """,
+                    [groupId, inputs.map(\.position.topic), inputs.map { Int($0.position.partition) }, inputs.map(\.position.offset)])
+            }
+        }
+    }
+
+    /// Records how far the read model has applied the event topic (after the apply, in the same
+    /// transaction): the replay tool rebuilds a shadow up to exactly these offsets.
+    private func storeProjectionOffsets(_ offsets: [Int32: Int64], eventTopic: String, db: PostgresConnection) throws {
+        guard !offsets.isEmpty else { return }
+        let partitions = offsets.keys.sorted()
+        try db.execute(
+            """
+            INSERT INTO projection_offsets AS p (topic, partition, next_offset)
+            SELECT $1, u.partition, u.next_offset FROM unnest($2::int[], $3::bigint[]) AS u(partition, next_offset)
+            ON CONFLICT (topic, partition)
+            DO UPDATE SET next_offset = GREATEST(p.next_offset, EXCLUDED.next_offset), updated_at = now()
+            """,
+            [eventTopic, partitions.map { Int($0) }, partitions.map { offsets[$0] ?? 0 }])
+    }
+}
+
+/// A partition this instance no longer owns: nothing was written for it.
+struct FencedError: Error, CustomStringConvertible {
+    var partitions: [TopicPartition]
+    var description: String { "fenced on \(partitions)" }
+}
