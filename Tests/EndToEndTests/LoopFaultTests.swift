@@ -65,6 +65,32 @@ struct LoopFaultTests {
         #expect(replayViolations.isEmpty, "\(replayViolations)")
     }
 
+    /// Finding 11: `/readyz` is 503 while the loop cannot make progress, naming why, and 200 again
+    /// once it does.
+    @Test func readinessNamesAStalledLoop() throws {
+        let stack = try ServiceStack(name: "loop-readiness")
+        defer { stack.shutdown() }
+        let payments = try stack.start("payment-service")
+        let database = try #require(stack.database("payment-service"))
+        #expect(try payments.get("/readyz").status == 200)
+
+        try database.setReadOnly(true)
+        #expect(try payments.post("/accounts", body: #"{"customerId":"c-ready","creditLimitCents":100}"#).status == 202)
+        let stalled = try eventually(timeout: .seconds(30), every: .milliseconds(200)) { () -> HTTPTestClient.Response? in
+            let response = try payments.get("/readyz")
+            return response.status == 503 ? response : nil
+        }
+        let body = try #require(stalled, "readiness stays 200 while the loop cannot write").text
+        #expect(body.contains("read-only"), "the reason is named: \(body)")
+
+        try database.setReadOnly(false, terminateSessions: false)
+        let ready = try eventually(timeout: .seconds(60), every: .milliseconds(200)) {
+            try payments.get("/readyz").status == 200 ? true : nil
+        }
+        #expect(ready == true)
+        #expect(try payments.get("/accounts/c-ready").status == 200, "the account was opened once writable")
+    }
+
     /// Finding 6: a batch fails after its outputs were produced (the database turns read-only
     /// between produce and commit). Two AuthorizePayments for one customer with credit for one:
     /// whatever happens next, the replies already in the log stand: each order has one reply, and
