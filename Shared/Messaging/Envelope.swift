@@ -21,6 +21,10 @@ public struct Envelope<Message: Sendable>: Sendable {
     /// The name of the service that produced the message.
     public var producer: String
     public var data: Message
+    /// The broker's timestamp of the Kafka record this envelope was read from (the producer's
+    /// create time, fixed in the log), set by the processing loop; nil for an envelope that was
+    /// not consumed. Not part of the JSON. Saga steps count their deadlines from it.
+    public var recordedAt: Date?
 
     public init(
         messageId: UUID, type: String, schemaVersion: Int, key: String, correlationId: String,

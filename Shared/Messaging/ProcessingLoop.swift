@@ -252,7 +252,8 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 continue
             }
             do {
-                let envelope = try Processor.Input.codec.decode(message.value, typeHeader: typeHeader)
+                var envelope = try Processor.Input.codec.decode(message.value, typeHeader: typeHeader)
+                envelope.recordedAt = message.timestamp
                 if seen.insert(envelope.messageId).inserted {
                     decoded.append((message, envelope))
                 } else {

@@ -141,6 +141,14 @@ final class SagaWorld: @unchecked Sendable {
         }
     }
 
+    /// Waits until the orchestrator's read model shows the saga at `step`.
+    func waitForSaga(_ orderId: String, step: String, timeout: Duration = .seconds(30)) -> [String: Any]? {
+        eventually(timeout: timeout, every: .milliseconds(100)) { () -> [String: Any]? in
+            guard let saga = try? self.saga(orderId) else { return nil }
+            return saga["step"] as? String == step ? saga : nil
+        }
+    }
+
     func saga(_ orderId: String) throws -> [String: Any]? {
         let response = try sagas.get("/sagas/\(orderId)")
         return response.status == 200 ? try response.json() : nil

@@ -250,7 +250,7 @@ struct SagaDeciderTests {
         #expect(H.orderCommands(retry.outputs) == [.approveOrder(ApproveOrder(orderId: "o-1"))])
         #expect(H.releases(retry.outputs).isEmpty)
         #expect(h.saga?.attempt == 2)
-        #expect(h.saga?.deadline == deadline.addingTimeInterval(30))
+        #expect(h.saga?.deadline == deadline.addingTimeInterval(60), "the second attempt waits twice as long")
         #expect(h.saga?.steps.count == 3, "a retry is the same step-log entry")
         #expect(h.send(H.expired(.approveOrder, attempt: 1)) == .nothing)
 
@@ -260,6 +260,51 @@ struct SagaDeciderTests {
         #expect(H.orderCommands(again.outputs) == [.rejectOrder(RejectOrder(orderId: "o-1", reason: .insufficientCredit))])
         #expect(rejecting.saga?.attempt == 2)
         #expect(rejecting.saga?.rejectReason == .insufficientCredit)
+    }
+
+    @Test func eachStepsDeadlineCountsFromWhenThatStepBegan() throws {
+        var h = SagaHarness()
+        let t0 = H.t0
+        h.send(H.placed([("a", 1)]), recordedAt: t0.addingTimeInterval(1))
+        #expect(h.saga?.deadline == t0.addingTimeInterval(31), "from the OrderPlaced's log time, not its occurredAt")
+        // The reservation took 20 s of its 30: the payment still has its own 30.
+        h.send(H.stock("a", .reserved), recordedAt: t0.addingTimeInterval(21))
+        #expect(h.saga?.step == .authorizePayment)
+        #expect(h.saga?.deadline == t0.addingTimeInterval(51))
+        // Replayed, the same inputs (same log times) decide the same deadlines.
+        var replay = SagaHarness()
+        replay.send(H.placed([("a", 1)]), recordedAt: t0.addingTimeInterval(1))
+        replay.send(H.stock("a", .reserved), recordedAt: t0.addingTimeInterval(21))
+        #expect(replay.saga?.deadline == h.saga?.deadline)
+    }
+
+    @Test func orderServiceStepsBackOffThenStallUntilTheOrderAnswers() throws {
+        var h = H.reservedAB()
+        h.timing = SagaTiming(stepTimeout: .seconds(30), maxAttempts: 3, maxRetryInterval: .seconds(100))
+        h.send(H.payment(.authorized, 300))
+        let first = try #require(h.saga?.deadline)
+        // Each retry counts from its expiry's log time (a late timer does not make a burst).
+        let late = first.addingTimeInterval(600)
+        #expect(H.orderCommands(h.send(H.expired(.approveOrder, attempt: 1), recordedAt: late).outputs).count == 1)
+        #expect(h.saga?.deadline == late.addingTimeInterval(60))
+        let second = late.addingTimeInterval(60)
+        #expect(H.orderCommands(h.send(H.expired(.approveOrder, attempt: 2), recordedAt: second).outputs).count == 1)
+        #expect(h.saga?.deadline == second.addingTimeInterval(100), "120 s capped by the longest wait")
+        #expect(h.saga?.attempt == 3)
+
+        let stalled = h.send(H.expired(.approveOrder, attempt: 3), recordedAt: second.addingTimeInterval(100))
+        #expect(stalled.outputs.isEmpty, "no fourth attempt")
+        #expect(h.saga?.state == .running)
+        #expect(h.saga?.deadline == nil, "no more expiries")
+        #expect(h.saga?.steps.last?.status == .stalled)
+        #expect(try SagaDeadlines.expiry(of: #require(h.saga), producer: "x") == nil)
+        #expect(h.send(H.expired(.approveOrder, attempt: 3)) == .nothing, "a repeat of the last expiry")
+
+        // The order service comes back and answers one of the ApproveOrders it was sent.
+        h.send(H.approved)
+        #expect(h.saga?.state == .completed)
+        #expect(h.saga?.steps.last?.status == .succeeded)
+        #expect(H.notifications(h.last.outputs).map(\.kind) == [.orderApproved])
     }
 
     @Test func theDeadlineMessageIsAPureFunctionOfSagaStepAndAttempt() throws {

@@ -11,6 +11,7 @@ struct SagaHarness {
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     var saga: Saga?
+    var timing = SagaTiming(stepTimeout: timeout)
     var events: [Envelope<SagaEvent>] = []
     var outputs: [SagaOutput] = []
     /// The outputs of the last input only.
@@ -27,9 +28,17 @@ struct SagaHarness {
         send(Self.envelope(input, at: date))
     }
 
+    /// Sends an input as consumed from the log: recorded by the broker at `recordedAt`.
+    @discardableResult
+    mutating func send(_ input: SagaInput, recordedAt: Date) -> SagaDecision {
+        var envelope = Self.envelope(input)
+        envelope.recordedAt = recordedAt
+        return send(envelope)
+    }
+
     @discardableResult
     mutating func send(_ input: Envelope<SagaInput>) -> SagaDecision {
-        let decision = SagaDecider.decide(saga, input, stepTimeout: Self.timeout)
+        let decision = SagaDecider.decide(saga, input, timing: timing)
         for (index, event) in decision.events.enumerated() {
             let envelope = Envelope<SagaEvent>.derived(
                 from: input, index: index, key: input.data.orderId, producer: "saga-orchestrator", family: event)

@@ -40,6 +40,18 @@ public final class ChildProcess: @unchecked Sendable {
         _ = waitForExit(timeout: .seconds(10))
     }
 
+    /// SIGSTOP: the process freezes (a stop-the-world pause, a hung host) until ``resume()``.
+    public func suspend() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGSTOP)
+    }
+
+    /// SIGCONT after ``suspend()``.
+    public func resume() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGCONT)
+    }
+
     public func waitForExit(timeout: Duration) -> Int32? {
         let stopped = eventually(timeout: timeout, every: .milliseconds(50)) { process.isRunning ? nil : true }
         return stopped == nil ? nil : process.terminationStatus

@@ -6,8 +6,9 @@ import Messaging
 ///
 /// `decide` reads the saga and one input (an order event, a participant's reply, or the
 /// orchestrator's own DeadlineExpired) and returns the saga's events and the commands to send;
-/// `evolve` applies one event. Deadlines are the input's `occurredAt` plus the step timeout, so
-/// a replayed input decides the same deadline.
+/// `evolve` applies one event. A step's deadline counts from when that step began: the time the
+/// input that starts it was recorded in the log (``Envelope/recordedAt``, its `occurredAt` when
+/// it was not consumed), so a replayed input decides the same deadline (``SagaTiming``).
 ///
 /// Replies are counted once: a reply that repeats what the saga already counted decides nothing.
 /// A reply that arrives after the saga moved on is compensated (a late RESERVED is released, a
@@ -17,7 +18,15 @@ public enum SagaDecider {
     public static let defaultStepTimeout: Duration = .seconds(30)
 
     public static func decide(_ state: Saga?, _ input: Envelope<SagaInput>, stepTimeout: Duration) -> SagaDecision {
-        let deadline = input.occurredAt.addingTimeInterval(stepTimeout.timeInterval)
+        decide(state, input, timing: SagaTiming(stepTimeout: stepTimeout))
+    }
+
+    public static func decide(_ state: Saga?, _ input: Envelope<SagaInput>, timing: SagaTiming) -> SagaDecision {
+        let startedAt = input.recordedAt ?? input.occurredAt
+        let deadline = timing.deadline(startedAt: startedAt, attempt: 1)
+        if case .deadlineExpired(let expired) = input.data, let saga = state {
+            return deadlineExpired(saga, expired, startedAt: startedAt, timing: timing)
+        }
         if case .orderPlaced(let placed) = input.data {
             return start(state, placed, deadline: deadline)
         }
@@ -29,8 +38,8 @@ public enum SagaDecider {
             return stockReply(saga, reply, deadline: deadline)
         case .paymentReply(let reply):
             return paymentReply(saga, reply, deadline: deadline)
-        case .deadlineExpired(let expired):
-            return deadlineExpired(saga, expired, deadline: deadline)
+        case .deadlineExpired:
+            return .nothing  // decided above
         case .orderCancellationRequested:
             return cancellationRequested(saga, deadline: deadline)
         case .orderApproved:
@@ -169,13 +178,17 @@ public enum SagaDecider {
         }
     }
 
-    private static func deadlineExpired(_ saga: Saga, _ expired: DeadlineExpired, deadline: Date) -> SagaDecision {
-        guard saga.state == .running, let step = saga.step, expired.step == step.rawValue, expired.attempt == saga.attempt
-        else { return .nothing }  // stale: the step answered, moved on, or was retried
+    private static func deadlineExpired(
+        _ saga: Saga, _ expired: DeadlineExpired, startedAt: Date, timing: SagaTiming
+    ) -> SagaDecision {
+        guard saga.state == .running, let step = saga.step, expired.step == step.rawValue, expired.attempt == saga.attempt,
+            saga.deadline != nil
+        else { return .nothing }  // stale: the step answered, moved on, was retried, or stalled
         let command: OrderCommand
         switch step {
         case .reserveStock, .authorizePayment:
-            return rejecting(saga, reason: .timeout, closedAs: .timedOut, deadline: deadline)
+            return rejecting(
+                saga, reason: .timeout, closedAs: .timedOut, deadline: timing.deadline(startedAt: startedAt, attempt: 1))
         case .approveOrder:
             command = .approveOrder(ApproveOrder(orderId: saga.orderId))
         case .rejectOrder:
@@ -186,12 +199,18 @@ public enum SagaDecider {
             return .nothing
         }
         // The order service owns the outcome and always answers; its commands are idempotent, so
-        // a step waiting on it is retried (same command, next attempt), never compensated.
+        // a step waiting on it is retried (same command, next attempt), never compensated: each
+        // wait twice the last, counted from this expiry's time in the log (an outage does not make
+        // a burst of catch-up retries), and no more than `maxAttempts` attempts in all.
+        guard saga.attempt < timing.maxAttempts else {
+            return SagaDecision(events: [.stepStalled(SagaStepStalled(orderId: saga.orderId, step: step, attempts: saga.attempt))])
+        }
         return SagaDecision(
             events: [
                 .stepStarted(
                     SagaStepStarted(
-                        orderId: saga.orderId, step: step, attempt: saga.attempt + 1, deadline: deadline, closedAs: nil,
+                        orderId: saga.orderId, step: step, attempt: saga.attempt + 1,
+                        deadline: timing.deadline(startedAt: startedAt, attempt: saga.attempt + 1), closedAs: nil,
                         reason: step == .rejectOrder ? saga.rejectReason : nil))
             ],
             outputs: [.order(command)])
@@ -361,14 +380,51 @@ public enum SagaDecider {
             saga.deadline = nil
         case .notificationRequested(let requested):
             if !saga.notified.contains(requested.kind) { saga.notified.append(requested.kind) }
+        case .stepStalled(let stalled):
+            guard saga.step == stalled.step else { return }
+            saga.deadline = nil
+            for index in saga.steps.indices where saga.steps[index].status == .running {
+                saga.steps[index].status = .stalled
+                saga.steps[index].at = at
+            }
         }
     }
 
-    /// Ends the running step-log entries with `status`.
+    /// Ends the running (or stalled) step-log entries with `status`.
     private static func close(_ saga: inout Saga, as status: SagaStepStatus, at: Date) {
-        for index in saga.steps.indices where saga.steps[index].status == .running {
+        for index in saga.steps.indices where saga.steps[index].status == .running || saga.steps[index].status == .stalled {
             saga.steps[index].status = status
             saga.steps[index].at = at
         }
+    }
+}
+
+/// How long the saga's steps may take, and how it retries the steps the order service answers.
+public struct SagaTiming: Sendable, Equatable {
+    /// How long a step waits for its answer, counted from when it began (SAGA_STEP_TIMEOUT_MS).
+    /// Default: 30 s.
+    public var stepTimeout: Duration
+    /// Attempts of a step the order service answers (approve, reject, cancel) before the saga
+    /// stops retrying it and marks it STALLED (SAGA_STEP_MAX_ATTEMPTS). Default: 10.
+    public var maxAttempts: Int
+    /// The longest wait for one attempt of such a step; the waits double from `stepTimeout`
+    /// (SAGA_RETRY_MAX_INTERVAL_MS). Default: 5 minutes.
+    public var maxRetryInterval: Duration
+
+    public init(
+        stepTimeout: Duration = SagaDecider.defaultStepTimeout, maxAttempts: Int = 10,
+        maxRetryInterval: Duration = .seconds(300)
+    ) {
+        self.stepTimeout = stepTimeout
+        self.maxAttempts = max(1, maxAttempts)
+        self.maxRetryInterval = maxRetryInterval
+    }
+
+    /// When attempt `attempt` of a step that began at `startedAt` expires: `stepTimeout` for the
+    /// first, doubling for each retry, at most `maxRetryInterval` (never less than `stepTimeout`).
+    public func deadline(startedAt: Date, attempt: Int) -> Date {
+        let base = stepTimeout.timeInterval
+        let doubled = base * pow(2, Double(min(max(attempt - 1, 0), 30)))
+        return startedAt.addingTimeInterval(min(doubled, max(base, maxRetryInterval.timeInterval)))
     }
 }

@@ -145,6 +145,22 @@ public struct SagaEnded: MessagePayload {
     }
 }
 
+/// A step the order service answers (approve, reject, cancel) went unanswered through every
+/// attempt: the saga stops retrying it. It stays RUNNING, with no deadline, until the order's own
+/// event arrives (the commands sent are still on the order's partition); the step shows STALLED.
+public struct SagaStepStalled: MessagePayload {
+    public static let messageType = "SagaStepStalled"
+    public var orderId: String
+    public var step: SagaStepName
+    public var attempts: Int
+
+    public init(orderId: String, step: SagaStepName, attempts: Int) {
+        self.orderId = orderId
+        self.step = step
+        self.attempts = attempts
+    }
+}
+
 /// A SendNotification went out; at most once per order and kind.
 public struct NotificationRequested: MessagePayload {
     public static let messageType = "NotificationRequested"
@@ -166,6 +182,7 @@ public enum SagaEvent: MessageFamily {
     case compensationRequested(CompensationRequested)
     case ended(SagaEnded)
     case notificationRequested(NotificationRequested)
+    case stepStalled(SagaStepStalled)
 
     public static let codec = MessageCodec<SagaEvent>()
         .registering(SagaStarted.self, SagaEvent.started)
@@ -176,6 +193,7 @@ public enum SagaEvent: MessageFamily {
         .registering(CompensationRequested.self, SagaEvent.compensationRequested)
         .registering(SagaEnded.self, SagaEvent.ended)
         .registering(NotificationRequested.self, SagaEvent.notificationRequested)
+        .registering(SagaStepStalled.self, SagaEvent.stepStalled)
 
     public var payload: any MessagePayload {
         switch self {
@@ -187,6 +205,7 @@ public enum SagaEvent: MessageFamily {
         case .compensationRequested(let p): p
         case .ended(let p): p
         case .notificationRequested(let p): p
+        case .stepStalled(let p): p
         }
     }
 
@@ -200,6 +219,7 @@ public enum SagaEvent: MessageFamily {
         case .compensationRequested(let p): p.orderId
         case .ended(let p): p.orderId
         case .notificationRequested(let p): p.orderId
+        case .stepStalled(let p): p.orderId
         }
     }
 }

@@ -49,6 +49,9 @@ public enum SagaStepStatus: String, Codable, Sendable, CaseIterable {
     case cancelled = "CANCELLED"
     /// A compensation command was sent.
     case requested = "REQUESTED"
+    /// Retried `SAGA_STEP_MAX_ATTEMPTS` times without an answer: no more retries; the order's
+    /// event still ends it.
+    case stalled = "STALLED"
 }
 
 /// What the saga knows about one sku's reservation.

@@ -12,9 +12,13 @@ do {
     let settings = try SagaSettings.fromEnvironment()
     try await ServiceHost.run(
         configuration: configuration, migrations: SagaSchema.migrations,
-        processor: SagaProcessor(serviceName: configuration.serviceName, stepTimeout: settings.stepTimeout),
+        processor: SagaProcessor(serviceName: configuration.serviceName, timing: settings.timing),
         extraServices: { context in
-            [DeadlineTimer(context: context, interval: settings.timerInterval, producer: configuration.serviceName)]
+            [
+                DeadlineTimer(
+                    context: context, interval: settings.timerInterval, producer: configuration.serviceName,
+                    batchLimit: settings.timerBatchLimit)
+            ]
         }
     ) { context, router in
         SagaAPI(context: context).register(into: &router)

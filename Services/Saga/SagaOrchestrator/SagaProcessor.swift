@@ -11,12 +11,12 @@ public struct SagaProcessor: MessageProcessor {
     public let serviceName: String
     public let inputTopics = [Topics.ordersEvents, Topics.sagasReplies]
     public let eventTopic = Topics.sagasEvents
-    /// How long a step may wait for its answer (SAGA_STEP_TIMEOUT_MS).
-    public let stepTimeout: Duration
+    /// How long a step may wait for its answer, and how the order service's steps are retried.
+    public let timing: SagaTiming
 
-    public init(serviceName: String = "saga-orchestrator", stepTimeout: Duration = SagaDecider.defaultStepTimeout) {
+    public init(serviceName: String = "saga-orchestrator", timing: SagaTiming = SagaTiming()) {
         self.serviceName = serviceName
-        self.stepTimeout = stepTimeout
+        self.timing = timing
     }
 
     public func decide(_ batch: [Envelope<SagaInput>], reading db: PostgresConnection) throws -> Decision<SagaEvent> {
@@ -25,7 +25,7 @@ public struct SagaProcessor: MessageProcessor {
         var messages: [OutgoingMessage] = []
         for input in batch {
             let id = input.data.orderId
-            let decision = SagaDecider.decide(sagas[id], input, stepTimeout: stepTimeout)
+            let decision = SagaDecider.decide(sagas[id], input, timing: timing)
             for (index, event) in decision.events.enumerated() {
                 let envelope = Envelope<SagaEvent>.derived(from: input, index: index, key: id, producer: serviceName, family: event)
                 sagas[id] = SagaDecider.evolve(sagas[id], envelope)

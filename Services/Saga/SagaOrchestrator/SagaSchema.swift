@@ -30,6 +30,14 @@ public enum SagaSchema {
                     at       timestamptz NOT NULL,
                     PRIMARY KEY (order_id, seq)
                 );
-                """)
+                """),
+        Migration(
+            version: 101, name: "sagas: the id of the current step's DeadlineExpired",
+            sql: """
+                -- The deadline timer skips expiries the loop has already consumed (or dead-lettered):
+                -- processed_messages holds their ids. Null for rows written before this column (the
+                -- timer then sends their expiry as before).
+                ALTER TABLE sagas ADD COLUMN expiry_id uuid;
+                """),
     ]
 }

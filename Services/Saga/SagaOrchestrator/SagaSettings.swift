@@ -1,21 +1,31 @@
+import SagaDomain
 import ServiceRuntime
 
 /// The orchestrator's own settings, read once at start-up (besides ``ServiceConfiguration``).
 public struct SagaSettings: Sendable {
-    /// SAGA_STEP_TIMEOUT_MS: how long a step waits for its answer before it expires. Default: 30000.
-    public var stepTimeout: Duration
+    /// SAGA_STEP_TIMEOUT_MS, SAGA_STEP_MAX_ATTEMPTS, SAGA_RETRY_MAX_INTERVAL_MS: each step's
+    /// deadline, and the retries of the steps the order service answers (``SagaTiming``).
+    public var timing: SagaTiming
     /// SAGA_TIMER_INTERVAL_MS: how often the deadline timer looks for expired steps. Default: 500.
     public var timerInterval: Duration
+    /// SAGA_TIMER_BATCH_LIMIT: the most expiries one timer scan sends. Default: 500.
+    public var timerBatchLimit: Int
 
-    public init(stepTimeout: Duration = .seconds(30), timerInterval: Duration = .milliseconds(500)) {
-        self.stepTimeout = stepTimeout
+    public init(timing: SagaTiming = SagaTiming(), timerInterval: Duration = .milliseconds(500), timerBatchLimit: Int = 500) {
+        self.timing = timing
         self.timerInterval = timerInterval
+        self.timerBatchLimit = timerBatchLimit
     }
 
     public static func fromEnvironment(_ env: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> SagaSettings {
         let defaults = SagaSettings()
         return SagaSettings(
-            stepTimeout: try env.milliseconds("SAGA_STEP_TIMEOUT_MS", default: defaults.stepTimeout, in: 1...86_400_000),
-            timerInterval: try env.milliseconds("SAGA_TIMER_INTERVAL_MS", default: defaults.timerInterval, in: 1...600_000))
+            timing: SagaTiming(
+                stepTimeout: try env.milliseconds("SAGA_STEP_TIMEOUT_MS", default: defaults.timing.stepTimeout, in: 1...86_400_000),
+                maxAttempts: try env.int("SAGA_STEP_MAX_ATTEMPTS", default: defaults.timing.maxAttempts, in: 1...1000),
+                maxRetryInterval: try env.milliseconds(
+                    "SAGA_RETRY_MAX_INTERVAL_MS", default: defaults.timing.maxRetryInterval, in: 1...86_400_000)),
+            timerInterval: try env.milliseconds("SAGA_TIMER_INTERVAL_MS", default: defaults.timerInterval, in: 1...600_000),
+            timerBatchLimit: try env.int("SAGA_TIMER_BATCH_LIMIT", default: defaults.timerBatchLimit, in: 1...100_000))
     }
 }

@@ -37,16 +37,39 @@ public enum SagaStore {
         return try rows.map { try decode(try $0.decode(0, as: String.self)) }
     }
 
-    /// Running sagas whose deadline is at or before `now`, earliest first.
-    public static func expired(at now: Date, limit: Int, db: PostgresConnection) throws -> [Saga] {
+    /// The current step of a running saga whose deadline passed: what its DeadlineExpired is made of.
+    public struct ExpiredStep: Sendable, Equatable {
+        public var orderId: String
+        public var step: SagaStepName
+        public var attempt: Int
+        public var deadline: Date
+        public var stepCause: UUID?
+    }
+
+    /// Running sagas whose deadline is at or before `now`, earliest first, leaving out those whose
+    /// expiry was consumed (or dead-lettered) already and those whose expiry id is in `inFlight`
+    /// (sent, not consumed yet), so that neither can hide the others behind `limit`. Reads the
+    /// query columns only: a saga whose `data` does not decode cannot stop the scan.
+    public static func expired(at now: Date, limit: Int, excluding inFlight: [UUID], db: PostgresConnection) throws
+        -> [ExpiredStep]
+    {
         let rows = try db.query(
             """
-            SELECT data::text FROM sagas
-            WHERE state = 'RUNNING' AND deadline <= $1
-            ORDER BY deadline
+            SELECT s.order_id, s.step, s.attempt, s.deadline, s.data->>'stepCause' FROM sagas s
+            WHERE s.state = 'RUNNING' AND s.deadline <= $1 AND s.step IS NOT NULL
+              AND (s.expiry_id IS NULL OR (
+                  s.expiry_id <> ALL($3::uuid[])
+                  AND NOT EXISTS (SELECT 1 FROM processed_messages p WHERE p.message_id = s.expiry_id)))
+            ORDER BY s.deadline
             LIMIT $2
-            """, [now, limit])
-        return try rows.map { try decode(try $0.decode(0, as: String.self)) }
+            """, [now, limit, inFlight.map { $0.uuidString.lowercased() }])
+        return try rows.compactMap { row in
+            let (orderId, step, attempt, deadline, cause) = try row.decode(String.self, String.self, Int.self, Date.self, String?.self)
+            guard let name = SagaStepName(rawValue: step) else { return nil }
+            return ExpiredStep(
+                orderId: orderId, step: name, attempt: attempt, deadline: deadline,
+                stepCause: cause.flatMap(UUID.init(uuidString:)))
+        }
     }
 
     /// The step log of each saga, from `saga_steps`, in order.
@@ -73,14 +96,15 @@ public enum SagaStore {
         let rows = String(decoding: try encoder.encode(sagas.map(Row.init)), as: UTF8.self)
         try db.execute(
             """
-            INSERT INTO sagas (order_id, state, customer_id, started_at, ended_at, deadline, step, attempt, version, data)
-            SELECT order_id, state, customer_id, started_at, ended_at, deadline, step, attempt, version, data
+            INSERT INTO sagas (order_id, state, customer_id, started_at, ended_at, deadline, step, attempt, version, data, expiry_id)
+            SELECT order_id, state, customer_id, started_at, ended_at, deadline, step, attempt, version, data, expiry_id
             FROM jsonb_to_recordset($1::jsonb) AS r(
                 order_id text, state text, customer_id text, started_at timestamptz, ended_at timestamptz,
-                deadline timestamptz, step text, attempt integer, version integer, data jsonb)
+                deadline timestamptz, step text, attempt integer, version integer, data jsonb, expiry_id uuid)
             ON CONFLICT (order_id) DO UPDATE SET
                 state = EXCLUDED.state, ended_at = EXCLUDED.ended_at, deadline = EXCLUDED.deadline,
-                step = EXCLUDED.step, attempt = EXCLUDED.attempt, version = EXCLUDED.version, data = EXCLUDED.data
+                step = EXCLUDED.step, attempt = EXCLUDED.attempt, version = EXCLUDED.version, data = EXCLUDED.data,
+                expiry_id = EXCLUDED.expiry_id
             """, [rows])
         let steps = sagas.flatMap { saga in saga.steps.map { StepRow(orderId: saga.orderId, $0) } }
         guard !steps.isEmpty else { return }
@@ -110,6 +134,7 @@ public enum SagaStore {
         var attempt: Int
         var version: Int
         var data: Saga
+        var expiry_id: UUID?
 
         init(_ saga: Saga) {
             order_id = saga.orderId
@@ -122,6 +147,7 @@ public enum SagaStore {
             attempt = saga.attempt
             version = saga.version
             data = saga
+            expiry_id = SagaDeadlines.expiryId(of: saga)
         }
     }
 
