@@ -212,6 +212,34 @@ struct NotificationServiceEndToEndTests {
         #expect(Set(delivered) == Set(orders))
     }
 
+    /// Issue 10, finding 10: delivery attempts that outlast the claim keep it (the worker renews
+    /// it while it tries and waits), so a second instance does not deliver the same notification
+    /// again: the webhook accepts it once.
+    @Test func attemptsThatOutlastTheClaimKeepIt() throws {
+        let receiver = try WebhookReceiver(failFirst: 3)
+        defer { receiver.stop() }
+        let stack = try ServiceStack(name: "notification-claim")
+        defer { stack.shutdown() }
+        let environment = [
+            "NOTIFICATION_CHANNEL": "webhook", "NOTIFICATION_WEBHOOK_URL": "http://127.0.0.1:\(receiver.port)/hooks",
+            "NOTIFICATION_WEBHOOK_TIMEOUT_MS": "500", "NOTIFICATION_CLAIM_MS": "1500", "NOTIFICATION_POLL_MS": "50",
+            "NOTIFICATION_BACKOFF_INITIAL_MS": "800", "NOTIFICATION_BACKOFF_MAX_MS": "1200", "NOTIFICATION_MAX_ATTEMPTS": "6",
+        ]
+        let first = try stack.start("notification-service", instance: "notification-a", environment: environment)
+        try stack.start("notification-service", instance: "notification-b", environment: environment)
+
+        let orderId = "o-claim-\(UUID().uuidString.prefix(6))"
+        try Self.produce(
+            [Self.sendNotification(orderId: orderId, customerId: "c-claim", kind: "ORDER_APPROVED", occurredAt: "2026-03-01T14:00:00.000Z")],
+            stack: stack)
+        let items = try #require(try Self.waitForOutcome(first, orderId: orderId))
+        #expect(items.first?["status"] as? String == "SENT")
+        Thread.sleep(forTimeInterval: 3)  // time for a second delivery to show, if there were one
+        let accepted = receiver.requests.filter(\.accepted)
+        #expect(accepted.count == 1, "delivered \(accepted.count) times; requests: \(receiver.requests.count)")
+        #expect(try first.get("/notifications?orderId=\(orderId)").json()["items"] as? [[String: Any]] != nil)
+    }
+
     @Test func queryNeedsExactlyOneOfOrderIdAndCustomerId() throws {
         let stack = try ServiceStack(name: "notification-query")
         defer { stack.shutdown() }

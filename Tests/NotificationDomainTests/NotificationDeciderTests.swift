@@ -104,17 +104,34 @@ struct NotificationDeciderTests {
         #expect(notification.createdAt == Self.start)
     }
 
-    @Test func failureIsRecordedOnceAndFinal() throws {
+    @Test func failureIsRecordedOnceAndADeliveryStillWins() throws {
         let id = CustomerNotification.id(orderId: "o-1", kind: .orderApproved)
-        let (states, events) = run([send(), record(id, outcome: .failed, attempts: 5), record(id, outcome: .sent)])
-        #expect(events.count == 2)
-        guard case .failed(let failed) = events[1] else {
-            Issue.record("expected NotificationFailed, got \(events[1])")
+        let (failedStates, failedEvents) = run([
+            send(), record(id, outcome: .failed, attempts: 5), record(id, outcome: .failed, attempts: 6),
+        ])
+        #expect(failedEvents.count == 2, "one failure")
+        guard case .failed(let failed) = failedEvents[1] else {
+            Issue.record("expected NotificationFailed, got \(failedEvents[1])")
             return
         }
         #expect(failed.detail == "boom")
         #expect(failed.attempts == 5)
-        #expect(states[id]?.status == .failed)
+        #expect(failedStates[id]?.status == .failed)
+
+        // Another instance delivered it after all (its claim took over): SENT wins, and is final.
+        let (states, events) = run([
+            send(), record(id, outcome: .failed, attempts: 5), record(id, outcome: .sent, attempts: 1),
+            record(id, outcome: .failed, attempts: 5),
+        ])
+        #expect(events.count == 3)
+        guard case .sent = events[2] else {
+            Issue.record("expected NotificationSent, got \(events[2])")
+            return
+        }
+        #expect(states[id]?.status == .sent)
+        let (sentStates, sentEvents) = run([send(), record(id, outcome: .sent), record(id, outcome: .failed, attempts: 5)])
+        #expect(sentEvents.count == 2, "a failure after the delivery decides nothing")
+        #expect(sentStates[id]?.status == .sent)
     }
 
     @Test func deliveryOfAnUnknownNotificationDecidesNothing() {

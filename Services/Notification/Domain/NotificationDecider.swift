@@ -5,7 +5,8 @@ import Messaging
 ///
 /// One notification per (orderId, kind): its id is derived from both, so a repeated
 /// SendNotification finds the notification already there and decides nothing. A delivery outcome
-/// applies once, and only to a PENDING notification.
+/// applies once: FAILED only to a PENDING notification, SENT to a PENDING or a FAILED one (an
+/// instance that gave up cannot make a delivery another instance made untrue; SENT is final).
 public enum NotificationDecider {
     public static func decide(_ state: CustomerNotification?, _ command: NotificationCommand) -> [NotificationEvent] {
         switch command {
@@ -18,13 +19,15 @@ public enum NotificationDecider {
                         kind: send.kind, message: send.message))
             ]
         case .recordDelivery(let record):
-            guard let state, state.status == .pending, state.orderId == record.orderId else { return [] }
+            guard let state, state.orderId == record.orderId else { return [] }
             switch record.outcome {
             case .sent:
+                guard state.status != .sent else { return [] }
                 return [
                     .sent(NotificationSent(notificationId: state.notificationId, orderId: state.orderId, attempts: record.attempts))
                 ]
             case .failed:
+                guard state.status == .pending else { return [] }
                 return [
                     .failed(
                         NotificationFailed(
@@ -55,7 +58,7 @@ public enum NotificationDecider {
     private static func finished(
         _ state: CustomerNotification, status: NotificationStatus, attempts: Int, at event: Envelope<NotificationEvent>
     ) -> CustomerNotification {
-        guard state.status == .pending else { return state }
+        guard state.status == .pending || (state.status == .failed && status == .sent) else { return state }
         var next = state
         next.status = status
         next.attempts = attempts

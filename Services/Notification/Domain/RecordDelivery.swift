@@ -14,13 +14,24 @@ public struct RecordDelivery: MessagePayload {
     public var attempts: Int
     /// The last error for FAILED; nil (or empty) for SENT.
     public var detail: String?
+    /// For FAILED: when the first and the last attempt failed, and which instance tried (for the
+    /// dead letter the loop writes when it applies the failure). Optional: absent in older records.
+    public var firstFailureAt: Date?
+    public var lastFailureAt: Date?
+    public var failedBy: String?
 
-    public init(notificationId: String, orderId: String, outcome: DeliveryOutcome, attempts: Int, detail: String?) {
+    public init(
+        notificationId: String, orderId: String, outcome: DeliveryOutcome, attempts: Int, detail: String?,
+        firstFailureAt: Date? = nil, lastFailureAt: Date? = nil, failedBy: String? = nil
+    ) {
         self.notificationId = notificationId
         self.orderId = orderId
         self.outcome = outcome
         self.attempts = attempts
         self.detail = detail
+        self.firstFailureAt = firstFailureAt
+        self.lastFailureAt = lastFailureAt
+        self.failedBy = failedBy
     }
 
     public func validate() throws(MessageValidationError) {

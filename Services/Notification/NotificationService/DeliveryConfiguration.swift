@@ -1,4 +1,5 @@
 import HTTPClient
+import Messaging
 import Postgres
 import ServiceRuntime
 
@@ -20,9 +21,9 @@ public struct DeliveryConfiguration: Sendable {
     /// NOTIFICATION_BACKOFF_INITIAL_MS / NOTIFICATION_BACKOFF_MAX_MS: the delay between attempts
     /// (capped exponential with jitter). Defaults: 200 / 5000.
     public var backoff: Backoff
-    /// NOTIFICATION_CLAIM_MS: how long a claim keeps other instances off a notification; it is
-    /// renewed before each notification's delivery. Default: 60000 (more than 5 attempts of 5 s
-    /// each plus their backoff).
+    /// NOTIFICATION_CLAIM_MS: how long a claim keeps other instances off a notification; the worker
+    /// renews it before each attempt and during every wait, so it lapses only when the worker is
+    /// gone. At least twice the webhook timeout. Default: 60000.
     public var claimDuration: Duration
     /// NOTIFICATION_BATCH_SIZE: notifications claimed per poll. Default: 16.
     public var batchSize: Int
@@ -71,6 +72,12 @@ public struct DeliveryConfiguration: Sendable {
         configuration.claimDuration = try env.milliseconds(
             "NOTIFICATION_CLAIM_MS", default: configuration.claimDuration, in: 1000...86_400_000)
         configuration.batchSize = try env.int("NOTIFICATION_BATCH_SIZE", default: configuration.batchSize, in: 1...10_000)
+        if case .webhook(_, let timeout) = configuration.channel, configuration.claimDuration < timeout * 2 {
+            // The claim is renewed before each attempt; one attempt must end well inside it.
+            throw DeliveryConfigurationError(
+                variable: "NOTIFICATION_CLAIM_MS", value: String(configuration.claimDuration.wholeMilliseconds),
+                expected: "at least twice NOTIFICATION_WEBHOOK_TIMEOUT_MS (\(timeout.wholeMilliseconds) ms)")
+        }
         return configuration
     }
 

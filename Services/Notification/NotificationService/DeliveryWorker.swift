@@ -14,13 +14,18 @@ import ServiceRuntime
 ///
 /// Every `pollInterval` it claims PENDING notifications (``DeliveryClaims``), delivers each with
 /// capped exponential backoff and jitter up to `maxAttempts` times, then produces
-/// `RecordDelivery(SENT)` to `notifications.commands`, or, when every attempt failed, the
-/// notification to `notifications.commands.dlq` and `RecordDelivery(FAILED)`. The processing
-/// loop turns these into NotificationSent / NotificationFailed; the worker never writes the read
-/// model.
+/// `RecordDelivery(SENT)` to `notifications.commands`, or, when every attempt failed,
+/// `RecordDelivery(FAILED)`. The processing loop turns these into NotificationSent /
+/// NotificationFailed (and, for a failure it applies, the dead letter on
+/// `notifications.commands.dlq`); the worker never writes the read model.
 ///
-/// Delivery is at-least-once: a crash (or a claim that expired) after the channel accepted but
-/// before the outcome was projected delivers again, with the same Idempotency-Key.
+/// The claim is renewed before every attempt, during every wait between attempts and while the
+/// outcome waits for the broker, so it never lapses while this instance still works on the
+/// notification; when a renewal finds the claim gone (another instance took it over, or the
+/// notification is no longer PENDING) the worker stops there. The two outcomes have different
+/// record ids, and SENT wins over FAILED in the decider, so a delivered notification never ends
+/// FAILED. Delivery is at-least-once: a crash after the channel accepted but before the outcome
+/// was projected delivers again, with the same Idempotency-Key.
 ///
 /// Runs on a thread of its own (the channel, the database and the broker all block) and stops at
 /// graceful shutdown after the current attempt, giving up the claims it has not finished.
@@ -107,20 +112,20 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
     /// Delivers one claimed notification and records the outcome (unless the worker stops first).
     private func deliver(_ notification: CustomerNotification) throws {
         let id = notification.notificationId
-        let stillOurs = try pool.withConnection {
-            try DeliveryClaims.renew(id, instance: instance, duration: configuration.claimDuration, db: $0)
-        }
-        guard stillOurs else { return }
         var attempt = 0
         var firstFailure: Date?
         var lastFailure = Date()
         var lastError = ""
         while true {
             attempt += 1
+            guard try renew(id) else {
+                logger.info("claim lost, leaving the notification", metadata: ["notificationId": "\(id)", "attempt": "\(attempt)"])
+                return
+            }
             do {
                 try channel.deliver(notification)
                 logger.info("notification delivered", metadata: ["notificationId": "\(id)", "attempts": "\(attempt)"])
-                if try record(notification, outcome: .sent, attempts: attempt, detail: nil, deadLetter: nil) {
+                if try record(notification, outcome: .sent, attempts: attempt, detail: nil) {
                     delivered.increment()
                 } else {
                     release([id])
@@ -136,40 +141,44 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
                     metadata: ["notificationId": "\(id)", "attempt": "\(attempt)", "error": "\(error)"])
             }
             if attempt >= configuration.maxAttempts { break }
-            if stop.wait(for: configuration.backoff.delay(attempt: attempt)) {
+            switch try waitKeepingClaim(id, for: configuration.backoff.delay(attempt: attempt)) {
+            case .waited: continue
+            case .stopped:
                 release([id])
+                return
+            case .claimLost:
+                logger.info("claim lost, leaving the notification", metadata: ["notificationId": "\(id)", "attempt": "\(attempt)"])
                 return
             }
         }
-        let deadLetter = try NotificationDeadLetter.message(
-            for: notification, detail: lastError, attempts: attempt, firstFailureAt: firstFailure ?? lastFailure,
-            lastFailureAt: lastFailure, failedBy: instance, producer: serviceName)
         logger.error(
-            "notification failed, dead-lettered",
+            "notification failed, recording the failure (the loop dead-letters it)",
             metadata: ["notificationId": "\(id)", "attempts": "\(attempt)", "error": "\(lastError)"])
-        if try record(notification, outcome: .failed, attempts: attempt, detail: lastError, deadLetter: deadLetter) {
+        let failure = (first: firstFailure ?? lastFailure, last: lastFailure)
+        if try record(notification, outcome: .failed, attempts: attempt, detail: lastError, failure: failure) {
             failed.increment()
         } else {
             release([id])
         }
     }
 
-    /// Produces the outcome (after the dead letter, if any), retrying until the broker takes it;
-    /// false if the worker stopped first.
+    /// Produces the outcome, retrying (and keeping the claim) until the broker takes it; false if
+    /// the worker stopped first or the claim is gone (the notification is no longer PENDING, e.g.
+    /// the outcome arrived after all, or another instance took it over).
     private func record(
         _ notification: CustomerNotification, outcome: DeliveryOutcome, attempts: Int, detail: String?,
-        deadLetter: OutgoingMessage?
+        failure: (first: Date, last: Date)? = nil
     ) throws -> Bool {
         let command = Envelope<NotificationCommand>(
-            messageId: Self.recordId(notification.notificationId), type: RecordDelivery.messageType,
+            messageId: Self.recordId(notification.notificationId, outcome), type: RecordDelivery.messageType,
             schemaVersion: RecordDelivery.schemaVersion, key: notification.orderId, correlationId: notification.orderId,
             causationId: nil, occurredAt: Timestamp.now(), producer: serviceName,
             data: .recordDelivery(
                 RecordDelivery(
                     notificationId: notification.notificationId, orderId: notification.orderId, outcome: outcome,
-                    attempts: attempts, detail: detail)))
-        let messages = [deadLetter].compactMap { $0 }
-            + [try NotificationCommand.codec.outgoing(command, topic: Topics.notificationsCommands)]
+                    attempts: attempts, detail: detail, firstFailureAt: failure?.first, lastFailureAt: failure?.last,
+                    failedBy: failure == nil ? nil : instance)))
+        let messages = [try NotificationCommand.codec.outgoing(command, topic: Topics.notificationsCommands)]
         var failures = 0
         while true {
             do {
@@ -180,15 +189,41 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
                 logger.warning(
                     "recording the delivery outcome failed, retrying",
                     metadata: ["notificationId": "\(notification.notificationId)", "error": "\(error)"])
-                if stop.wait(for: configuration.backoff.delay(attempt: failures)) { return false }
+                switch try waitKeepingClaim(notification.notificationId, for: configuration.backoff.delay(attempt: failures)) {
+                case .waited: continue
+                case .stopped, .claimLost: return false
+                }
             }
         }
     }
 
-    /// The id of a notification's RecordDelivery: one per notification, so that whichever outcome
-    /// reaches the loop first is the only one applied (the loop skips the id afterwards).
-    static func recordId(_ notificationId: String) -> UUID {
-        UUID.nameBased(namespace: CustomerNotification.idNamespace, name: "\(notificationId)/RecordDelivery")
+    private enum Wait { case waited, stopped, claimLost }
+
+    /// Waits `delay`, renewing the claim at least three times per claim duration.
+    private func waitKeepingClaim(_ id: String, for delay: Duration) throws -> Wait {
+        var left = delay
+        let slice = configuration.claimDuration / 3
+        while left > .zero {
+            let step = min(left, slice)
+            if stop.wait(for: step) { return .stopped }
+            left -= step
+            guard try renew(id) else { return .claimLost }
+        }
+        return .waited
+    }
+
+    /// Extends this instance's claim; false when it is gone.
+    private func renew(_ id: String) throws -> Bool {
+        try pool.withConnection {
+            try DeliveryClaims.renew(id, instance: instance, duration: configuration.claimDuration, db: $0)
+        }
+    }
+
+    /// The id of a notification's RecordDelivery with `outcome`: one per notification and outcome,
+    /// so a repeat of one outcome is skipped, while the other outcome (from another instance, say)
+    /// still reaches the decider, where SENT wins over FAILED.
+    static func recordId(_ notificationId: String, _ outcome: DeliveryOutcome) -> UUID {
+        UUID.nameBased(namespace: CustomerNotification.idNamespace, name: "\(notificationId)/RecordDelivery/\(outcome.rawValue)")
     }
 
     private func release(_ ids: [String]) {

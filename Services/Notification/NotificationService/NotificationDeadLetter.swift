@@ -4,7 +4,8 @@ import Kafka
 import Messaging
 import NotificationDomain
 
-/// A notification the worker gave up on, for `notifications.commands.dlq`: the notification's
+/// A notification given up on, for `notifications.commands.dlq`, written by the processing loop
+/// when it applies the worker's RecordDelivery(FAILED) (so never for one that was SENT): the notification's
 /// JSON (as the channel would have received it), keyed by orderId, with the standard dead-letter
 /// headers (reason `DELIVERY_FAILED`, the last error, the attempts, the first and last failure).
 ///
@@ -17,9 +18,9 @@ public enum NotificationDeadLetter {
 
     public static func message(
         for notification: CustomerNotification, detail: String, attempts: Int, firstFailureAt: Date, lastFailureAt: Date,
-        failedBy: String, producer: String
+        failedBy: String, producer: String, causedBy cause: UUID? = nil
     ) throws -> OutgoingMessage {
-        let headers = [
+        var headers = [
             KafkaHeader(key: MessageHeaders.type, value: type),
             KafkaHeader(key: MessageHeaders.correlationId, value: notification.orderId),
             KafkaHeader(key: MessageHeaders.producer, value: producer),
@@ -32,6 +33,9 @@ public enum NotificationDeadLetter {
             KafkaHeader(key: DeadLetter.lastFailureAt, value: Timestamp.format(lastFailureAt)),
             KafkaHeader(key: DeadLetter.failedBy, value: failedBy),
         ]
+        if let cause {
+            headers.append(KafkaHeader(key: MessageHeaders.causationId, value: cause.uuidString.lowercased()))
+        }
         return OutgoingMessage(
             topic: DeadLetter.topic(for: Topics.notificationsCommands), key: notification.orderId,
             value: try NotificationDocument(notification).json(), headers: headers)

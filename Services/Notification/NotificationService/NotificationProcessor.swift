@@ -19,9 +19,23 @@ public struct NotificationProcessor: MessageProcessor {
         _ batch: [Envelope<NotificationCommand>], reading db: PostgresConnection
     ) throws -> Decision<NotificationEvent> {
         var states = try NotificationStore.load(Array(Set(batch.map(\.data.notificationId))), db: db)
-        return BatchFold.decide(
+        var decision = BatchFold.decide(
             batch, states: &states, producer: serviceName, key: \.notificationId, partitionKey: \.orderId,
             decide: NotificationDecider.decide, evolve: NotificationDecider.evolve)
+        // A failure that is applied (the notification was still PENDING) is dead-lettered with it,
+        // in the same decision: a notification that ends SENT never is.
+        let causes = Dictionary(batch.map { ($0.messageId, $0) }, uniquingKeysWith: { first, _ in first })
+        for event in decision.events {
+            guard case .failed(let failed) = event.data, let notification = states[failed.notificationId],
+                let cause = event.causationId.flatMap({ causes[$0] }), case .recordDelivery(let record) = cause.data
+            else { continue }
+            decision.messages.append(
+                try NotificationDeadLetter.message(
+                    for: notification, detail: failed.detail, attempts: failed.attempts,
+                    firstFailureAt: record.firstFailureAt ?? cause.occurredAt, lastFailureAt: record.lastFailureAt ?? cause.occurredAt,
+                    failedBy: record.failedBy ?? cause.producer, producer: serviceName, causedBy: cause.messageId))
+        }
+        return decision
     }
 
     public func apply(_ events: [Envelope<NotificationEvent>], to db: PostgresConnection) throws {
