@@ -133,6 +133,22 @@ public final class KafkaProducer: Sendable {
         return key.withUnsafeBytes { body($0) }
     }
 
+    /// The fatal error this producer raised, if any (`rd_kafka_fatal_error`): it cannot produce
+    /// again; close it and create a new one.
+    public var fatalError: KafkaError? {
+        var text = [CChar](repeating: 0, count: 512)
+        let code = rd_kafka_fatal_error(client.handle, &text, text.count)
+        guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        let reason = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return KafkaError(code: KafkaError.Code(code), message: "fatal producer error: \(reason)", isFatal: true)
+    }
+
+    /// Tests only: raises a fatal error, as an idempotent producer does when it loses its
+    /// sequence (`rd_kafka_test_fatal_error`); every later produce fails with `_FATAL`.
+    public func raiseFatalErrorForTesting(_ reason: String) {
+        _ = rd_kafka_test_fatal_error(client.handle, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, reason)
+    }
+
     /// Waits until every queued message is delivered or failed (`rd_kafka_flush`).
     public func flush(timeout: Duration) throws(KafkaError) {
         try usage.enter("flush")

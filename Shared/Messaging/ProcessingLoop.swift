@@ -34,7 +34,9 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     private let processor: Processor
     private let configuration: ProcessingLoopConfiguration
     private let kafka: KafkaConfiguration
-    private let producer: KafkaProducer
+    /// The producer of outputs; replaced (on the loop thread) when it raised a fatal error.
+    private var producer: KafkaProducer
+    private let makeProducer: (@Sendable () throws -> KafkaProducer)?
     private let database: PostgresConfiguration
     private let logger: Logger
     private let store: LoopStore
@@ -53,14 +55,19 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     private var lastLagReport = ContinuousClock.now
     private let metrics: LoopMetrics
 
+    /// - Parameter makeProducer: creates a producer to replace `producer` once it raised a fatal
+    ///   error (an idempotent producer that lost its sequence cannot produce again). Without it the
+    ///   loop retries with the failed producer, and `/readyz` says why it makes no progress.
     public init(
         processor: Processor, configuration: ProcessingLoopConfiguration, kafka: KafkaConfiguration,
-        producer: KafkaProducer, database: PostgresConfiguration, logger: Logger
+        producer: KafkaProducer, database: PostgresConfiguration, logger: Logger,
+        makeProducer: (@Sendable () throws -> KafkaProducer)? = nil
     ) {
         self.processor = processor
         self.configuration = configuration
         self.kafka = kafka
         self.producer = producer
+        self.makeProducer = makeProducer
         self.database = database
         var logger = logger
         logger[metadataKey: "loop.group"] = "\(configuration.groupId)"
@@ -86,8 +93,11 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     // MARK: - The loop thread
 
     private func threadMain() throws {
+        let original = producer
         defer {
             db?.close()
+            // A producer the loop made is the loop's to close; the original is its owner's.
+            if producer !== original { producer.close() }
             updateStatus { $0.running = false }
         }
         updateStatus { $0.running = true }
@@ -369,7 +379,23 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                         + "failed \(attempt) times", error)
                 if stop.wait(for: configuration.backoff.delay(attempt: attempt)) { return }
                 renewSession(after: error)
+                if !produced { replaceProducerIfFatal() }
             }
+        }
+    }
+
+    /// Replaces a producer that raised a fatal error with a new one (the outputs are produced again
+    /// with it: duplicates of whatever the failed one delivered, skipped by id).
+    private func replaceProducerIfFatal() {
+        guard let fatal = producer.fatalError, let makeProducer else { return }
+        do {
+            let replacement = try makeProducer()
+            let failed = producer
+            producer = replacement
+            logger.warning("the producer raised a fatal error and was replaced", metadata: ["error": "\(fatal)"])
+            failed.close(timeout: .zero)  // on the loop's own thread: purges what is queued, then stops
+        } catch {
+            logger.error("cannot create a producer to replace the failed one", metadata: ["error": "\(error)"])
         }
     }
 
@@ -412,6 +438,10 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
             throw LoopAborted(reason: "\(error)")
         }
         if let pause = configuration.faults.pauseAfterProduce, produced { stop.wait(for: pause) }
+        if configuration.faults.fatalProducerAfterBatch == batchNumber {
+            logger.critical("FAULT_PRODUCER_FATAL_AFTER_BATCH reached: the producer raises a fatal error")
+            producer.raiseFatalErrorForTesting("FAULT_PRODUCER_FATAL_AFTER_BATCH")
+        }
     }
 
     // MARK: - Rebalance (called on the loop thread, inside poll)

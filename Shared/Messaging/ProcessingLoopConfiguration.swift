@@ -45,6 +45,9 @@ public struct LoopFaults: Sendable {
     /// Orders each batch by these topics (each partition's order kept): one of the interleavings
     /// Kafka may deliver (FAULT_BATCH_TOPIC_ORDER, comma-separated). Default: nil.
     public var topicOrder: [String]?
+    /// After producing this batch, the loop's producer raises a fatal error, as an idempotent
+    /// producer that lost its sequence does (FAULT_PRODUCER_FATAL_AFTER_BATCH). Default: nil.
+    public var fatalProducerAfterBatch: Int?
 
     public init() {}
 }

@@ -22,7 +22,7 @@ public struct ServiceConfiguration: Sendable {
     public var kafka: KafkaConfiguration
     /// CONSUMER_GROUP, INSTANCE_ID, LOOP_BATCH_SIZE, LOOP_POLL_TIMEOUT_MS, LOOP_MAX_ATTEMPTS,
     /// LOOP_BACKOFF_INITIAL_MS, LOOP_BACKOFF_MAX_MS; and for tests FAULT_PAUSE_AFTER_PRODUCE_MS,
-    /// FAULT_BATCH_WAIT_MS, FAULT_BATCH_TOPIC_ORDER.
+    /// FAULT_BATCH_WAIT_MS, FAULT_BATCH_TOPIC_ORDER, FAULT_PRODUCER_FATAL_AFTER_BATCH.
     public var loop: ProcessingLoopConfiguration
     /// TOPICS_FILE: the topic list checked at start-up. Default: deploy/topics.txt.
     public var topicsFile: String
@@ -86,6 +86,7 @@ public struct ServiceConfiguration: Sendable {
         loop.faults.topicOrder = env.optionalString("FAULT_BATCH_TOPIC_ORDER").map {
             $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
+        loop.faults.fatalProducerAfterBatch = try env.optionalInt("FAULT_PRODUCER_FATAL_AFTER_BATCH", in: 1...Int.max)
 
         let levelText = env.string("LOG_LEVEL", default: "info")
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {

@@ -54,11 +54,14 @@ public enum ServiceHost {
                 }
             }
         }
+        let kafka = configuration.kafka
         let loop = ProcessingLoop(
-            processor: processor, configuration: loopConfiguration, kafka: configuration.kafka, producer: producer,
-            database: configuration.database, logger: logger)
+            processor: processor, configuration: loopConfiguration, kafka: kafka, producer: producer,
+            database: configuration.database, logger: logger,
+            makeProducer: { try KafkaProducer(configuration: kafka, logger: logger) })
 
-        let readiness = ReadinessCheck(pool: pool, producer: producer, loopStatus: { loop.status })
+        // The broker check uses the edge's producer: the loop may replace its own (after a fatal error).
+        let readiness = ReadinessCheck(pool: pool, producer: edgeProducer, loopStatus: { loop.status })
         var router = Router()
         router.get("/healthz") { _ in .json(["status": "ok"]) }
         router.get("/readyz") { request in readiness.respond(request) }

@@ -91,6 +91,22 @@ struct LoopFaultTests {
         #expect(try payments.get("/accounts/c-ready").status == 200, "the account was opened once writable")
     }
 
+    /// Finding 11's fatal producer: once the loop's producer raised a fatal error (an idempotent
+    /// producer that lost its sequence), the loop replaces it and goes on; nothing is lost.
+    @Test func aFatalProducerIsReplaced() throws {
+        let stack = try ServiceStack(name: "loop-fatal-producer")
+        defer { stack.shutdown() }
+        let payments = try stack.start("payment-service", environment: ["FAULT_PRODUCER_FATAL_AFTER_BATCH": "1"])
+        for customer in ["c-fatal-1", "c-fatal-2", "c-fatal-3"] {
+            #expect(try payments.post("/accounts", body: #"{"customerId":"\#(customer)","creditLimitCents":100}"#).status == 202)
+            let opened = try eventually(timeout: .seconds(30)) { try payments.get("/accounts/\(customer)").status == 200 ? true : nil }
+            #expect(opened == true, "account \(customer) opened")
+        }
+        #expect(try payments.get("/readyz").status == 200)
+        let log = try #require(stack.process("payment-service")).log()
+        #expect(log.contains("the producer raised a fatal error and was replaced"))
+    }
+
     /// Finding 6: a batch fails after its outputs were produced (the database turns read-only
     /// between produce and commit). Two AuthorizePayments for one customer with credit for one:
     /// whatever happens next, the replies already in the log stand: each order has one reply, and
