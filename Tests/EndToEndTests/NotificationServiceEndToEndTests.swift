@@ -237,7 +237,8 @@ struct NotificationServiceEndToEndTests {
         Thread.sleep(forTimeInterval: 3)  // time for a second delivery to show, if there were one
         let accepted = receiver.requests.filter(\.accepted)
         #expect(accepted.count == 1, "delivered \(accepted.count) times; requests: \(receiver.requests.count)")
-        #expect(try first.get("/notifications?orderId=\(orderId)").json()["items"] as? [[String: Any]] != nil)
+        let verify = try stack.runTool("replay", ["notification", "--verify"], service: "notification-service")
+        #expect(verify.status == 0, "\(verify)")
     }
 
     @Test func queryNeedsExactlyOneOfOrderIdAndCustomerId() throws {

@@ -57,20 +57,9 @@ struct SagaTimingFaultTests {
                 "SAGA_STEP_TIMEOUT_MS": "3000", "SAGA_TIMER_BATCH_LIMIT": "2", "LOOP_MAX_ATTEMPTS": "2",
                 "LOOP_BACKOFF_MAX_MS": "200",
             ])
-        let kafka = KafkaConfiguration(bootstrapServers: stack.broker.bootstrapServers)
-        let producer = try KafkaProducer(configuration: kafka, logger: Logger(label: "saga-timing"))
-        defer { producer.close() }
-        let reader = try KafkaReader(configuration: kafka, logger: Logger(label: "saga-timing"))
-        defer { reader.close() }
+        let log = try LogAccess(stack, label: "saga-timing")
         func place(_ orderId: String) throws {
-            let placed = Envelope<OrderEvent>(
-                messageId: UUID(), type: OrderPlaced.messageType, schemaVersion: OrderPlaced.schemaVersion, key: orderId,
-                correlationId: orderId, causationId: UUID(), occurredAt: Date(), producer: "test",
-                data: .placed(
-                    OrderPlaced(
-                        orderId: orderId, customerId: "c-t", items: [OrderLine(sku: "sku-t", quantity: 1, unitPriceCents: 100)],
-                        totalCents: 100, currency: "EUR")))
-            try producer.send([try OrderEvent.codec.outgoing(placed, topic: Topics.ordersEvents)])
+            try log.placeOrder(orderId)
             let started = eventually { (try? sagas.get("/sagas/\(orderId)"))?.status == 200 ? true : nil }
             #expect(started == true, "saga \(orderId) started")
         }
@@ -91,12 +80,19 @@ struct SagaTimingFaultTests {
         }
         #expect(timedOut == true, "the third saga timed out: \(String(describing: try? sagas.get("/sagas/\(later)").text))")
         Thread.sleep(forTimeInterval: 10)
-        let deadLetters = try reader.readAll(topic: "sagas.replies.dlq")
+        let deadLetters = try log.reader.readAll(topic: "sagas.replies.dlq")
         #expect(deadLetters.count == 2, "each stuck expiry dead-lettered once: \(deadLetters.count)")
         for id in stuck {
-            let expiries = try LoopFaultTests.messages(reader, "sagas.replies", orderId: id).filter { $0.type == "DeadlineExpired" }
+            let expiries = try log.messages("sagas.replies", orderId: id).filter { $0.type == "DeadlineExpired" }
             #expect(expiries.count == 1, "saga \(id): DeadlineExpired sent \(expiries.count) times")
         }
+        // The damage is drift the replay tool finds, and repairs from the log.
+        let drift = try stack.runTool("replay", ["saga", "--verify"], service: "saga-orchestrator")
+        #expect(drift.status == 1, "the damaged rows differ from their rebuild: \(drift)")
+        let repair = try stack.runTool("replay", ["saga"], service: "saga-orchestrator")
+        #expect(repair.status == 0, "\(repair)")
+        let verify = try stack.runTool("replay", ["saga", "--verify"], service: "saga-orchestrator")
+        #expect(verify.status == 0, "\(verify)")
     }
 
     /// The order service is frozen while the saga waits for its approval: ApproveOrder is retried
@@ -122,10 +118,8 @@ struct SagaTimingFaultTests {
         payment.resume()
 
         Thread.sleep(forTimeInterval: 20)
-        let kafka = KafkaConfiguration(bootstrapServers: world.stack.broker.bootstrapServers)
-        let reader = try KafkaReader(configuration: kafka, logger: Logger(label: "saga-timing"))
-        defer { reader.close() }
-        let approvals = try LoopFaultTests.messages(reader, "orders.commands", orderId: id).filter { $0.type == "ApproveOrder" }
+        let log = try LogAccess(world.stack, label: "saga-timing")
+        let approvals = try log.messages("orders.commands", orderId: id).filter { $0.type == "ApproveOrder" }
         let attempts = Set(approvals.map(\.messageId)).count
         #expect(attempts >= 2 && attempts <= 4, "ApproveOrder sent \(attempts) times in 20 s (at most 4 attempts)")
         let saga = try #require(try world.saga(id))
