@@ -47,6 +47,9 @@ public struct Router: Sendable {
 
     private var routes: [Route] = []
     private let logger: Logger
+    /// Turns an error a handler threw that is not a ``Problem`` into the problem to answer with
+    /// (e.g. a database outage into a 503); nil falls back to a logged 500. Default: nil.
+    public var problemForError: (@Sendable (any Error) -> Problem?)?
     private let metrics: RequestMetrics
 
     /// - Parameters:
@@ -136,6 +139,12 @@ public struct Router: Sendable {
         } catch let problem as Problem {
             return .problem(problem)
         } catch {
+            if let problem = problemForError?(error) {
+                logger.warning(
+                    "HTTP handler failed on the infrastructure",
+                    metadata: ["http.route": "\(pattern)", "http.status": "\(problem.status)", "error": "\(error)"])
+                return .problem(problem)
+            }
             logger.error(
                 "Unhandled error in HTTP handler",
                 metadata: [

@@ -80,7 +80,14 @@ public final class PostgresPool: @unchecked Sendable {
     public func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         let connection = try acquire()
         defer { release(connection) }
-        return try body(connection)
+        do {
+            return try body(connection)
+        } catch let error as PostgresError where error.requiresNewSession {
+            // A broken or read-only session (opened while the database was read-only, or on a
+            // server that became a standby) is not handed out again: the next lease reconnects it.
+            connection.close()
+            throw error
+        }
     }
 
     /// Closes idle connections now and leased ones when they are returned; later calls to

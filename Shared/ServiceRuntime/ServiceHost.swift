@@ -63,6 +63,17 @@ public enum ServiceHost {
         // The broker check uses the edge's producer: the loop may replace its own (after a fatal error).
         let readiness = ReadinessCheck(pool: pool, producer: edgeProducer, loopStatus: { loop.status })
         var router = Router()
+        // A database or broker outage under a handler is a 503 to retry, not a 500.
+        router.problemForError = { error in
+            let unavailable: Bool
+            switch error {
+            case let error as PostgresError: unavailable = error.isInfrastructure
+            case is KafkaError: unavailable = true
+            default: unavailable = false
+            }
+            return unavailable
+                ? .serviceUnavailable("a backing service is unavailable: \(error); retry later", retryAfterSeconds: 2) : nil
+        }
         router.get("/healthz") { _ in .json(["status": "ok"]) }
         router.get("/readyz") { request in readiness.respond(request) }
         router.get("/metrics") { _ in

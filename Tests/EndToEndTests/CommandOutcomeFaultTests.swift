@@ -41,6 +41,30 @@ struct CommandOutcomeFaultTests {
             })
         #expect(same.status == 202)
         #expect(try same.json()["orderId"] as? String == id)
+        let verify = try stack.runTool("replay", ["order", "--verify"], service: "order-service")
+        #expect(verify.status == 0, "\(verify)")
+    }
+
+    /// Infrastructure under the edge: with its database read-only, a write that must record its
+    /// Idempotency-Key answers 503 with Retry-After (not a 500), and goes through once the database
+    /// is writable again, without restarting anything.
+    @Test func readOnlyDatabaseUnderTheEdgeIsA503() throws {
+        let stack = try ServiceStack(name: "edge-read-only")
+        defer { stack.shutdown() }
+        let orders = try stack.start("order-service")
+        let database = try #require(stack.database("order-service"))
+        let key = ["Idempotency-Key": "ro-\(UUID().uuidString)"]
+        try database.setReadOnly(true)
+        let refused = try orders.post("/orders", body: Self.body("c-ro"), headers: key)
+        #expect(refused.status == 503, "\(refused.status) \(refused.text)")
+        #expect(refused.header("Retry-After") != nil)
+        #expect(refused.header("Content-Type")?.hasPrefix("application/problem+json") == true)
+        try database.setReadOnly(false, terminateSessions: false)
+        let accepted = try eventually(timeout: .seconds(30), every: .milliseconds(300)) { () -> HTTPTestClient.Response? in
+            let response = try orders.post("/orders", body: Self.body("c-ro"), headers: key)
+            return response.status == 202 ? response : nil
+        }
+        #expect(accepted != nil, "accepted once the database is writable")
     }
 
     /// Finding 2: a 503 only for a command that is surely not in the log. With 5 s of round-trip
@@ -102,6 +126,8 @@ struct CommandOutcomeFaultTests {
         let final = try orders.get("/orders?customerId=\(customer)&limit=100").json()["items"] as? [[String: Any]] ?? []
         #expect(listed.count == final.count)
         #expect(final.count == accepted.count + 1, "orders: \(final.count), answered 202 or unknown: \(accepted.count) + 1 warm-up; 503s: \(refused)")
+        let verify = try stack.runTool("replay", ["order", "--verify"], service: "order-service")
+        #expect(verify.status == 0, "\(verify)")
     }
 
 }
