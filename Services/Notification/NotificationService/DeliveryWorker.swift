@@ -141,7 +141,7 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
                     metadata: ["notificationId": "\(id)", "attempt": "\(attempt)", "error": "\(error)"])
             }
             if attempt >= configuration.maxAttempts { break }
-            switch try waitKeepingClaim(id, for: configuration.backoff.delay(attempt: attempt)) {
+            switch waitKeepingClaim(id, for: configuration.backoff.delay(attempt: attempt)) {
             case .waited: continue
             case .stopped:
                 release([id])
@@ -189,7 +189,7 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
                 logger.warning(
                     "recording the delivery outcome failed, retrying",
                     metadata: ["notificationId": "\(notification.notificationId)", "error": "\(error)"])
-                switch try waitKeepingClaim(notification.notificationId, for: configuration.backoff.delay(attempt: failures)) {
+                switch waitKeepingClaim(notification.notificationId, for: configuration.backoff.delay(attempt: failures)) {
                 case .waited: continue
                 case .stopped, .claimLost: return false
                 }
@@ -199,15 +199,21 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
 
     private enum Wait { case waited, stopped, claimLost }
 
-    /// Waits `delay`, renewing the claim at least three times per claim duration.
-    private func waitKeepingClaim(_ id: String, for delay: Duration) throws -> Wait {
+    /// Waits `delay`, renewing the claim at least three times per claim duration. A renewal that
+    /// fails on the database is not a lost claim: the wait goes on (the claim may lapse meanwhile,
+    /// and then delivery is at-least-once).
+    private func waitKeepingClaim(_ id: String, for delay: Duration) -> Wait {
         var left = delay
         let slice = configuration.claimDuration / 3
         while left > .zero {
             let step = min(left, slice)
             if stop.wait(for: step) { return .stopped }
             left -= step
-            guard try renew(id) else { return .claimLost }
+            do {
+                guard try renew(id) else { return .claimLost }
+            } catch {
+                logger.warning("renewing a claim failed", metadata: ["notificationId": "\(id)", "error": "\(error)"])
+            }
         }
         return .waited
     }
