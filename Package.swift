@@ -28,6 +28,7 @@ let package = Package(
         .executable(name: "replay", targets: ["Replay"]),
         .executable(name: "dlq", targets: ["DLQ"]),
         .executable(name: "seed-events", targets: ["SeedEvents"]),
+        .executable(name: "loadgen", targets: ["LoadGen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -36,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // C libraries, wrapped once each.
@@ -127,6 +129,16 @@ let package = Package(
         .executableTarget(
             name: "SeedEvents", dependencies: ["Kafka", "Postgres", "Messaging", "Contracts", "OrderService", argumentParser, log],
             path: "Tools/SeedEvents", swiftSettings: strict),
+        // The load generator: a library (plan, recorder, watcher, run, report) and its command line.
+        .target(
+            name: "LoadGeneration",
+            dependencies: [
+                "HTTPClient", "Kafka", "Messaging", log, .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Tools/LoadGeneration", swiftSettings: strict),
+        .executableTarget(
+            name: "LoadGen", dependencies: ["LoadGeneration", "HTTPClient", "Kafka", argumentParser, log], path: "Tools/LoadGen",
+            swiftSettings: strict),
         // Operations: the replay tool and the dead-letter tool, over one library that knows every
         // service's projection (their own apply code) and configuration.
         .target(
@@ -179,6 +191,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", log], path: "Tests/HTTPClientTests",
+            swiftSettings: strict),
+        .testTarget(
+            name: "LoadGenerationTests", dependencies: ["LoadGeneration"], path: "Tests/LoadGenerationTests",
             swiftSettings: strict),
         .testTarget(
             name: "DeploymentTests", dependencies: ["TestSupport"], path: "Tests/DeploymentTests", swiftSettings: strict),

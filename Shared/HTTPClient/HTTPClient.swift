@@ -4,7 +4,8 @@ import Glibc
 
 /// A minimal blocking HTTP/1.1 client over POSIX sockets: one connection per request
 /// (`Connection: close`), `http://` only, a `Content-Length` request body, one overall deadline
-/// covering resolve, connect, send and receive.
+/// covering resolve, connect, send and receive. For many requests to one server, keep an
+/// ``HTTPConnection`` open instead.
 ///
 /// Hand-written because AsyncHTTPClient would bring SwiftNIO into the product. Call it from a
 /// dedicated thread (it blocks), never from the cooperative pool.
@@ -22,20 +23,9 @@ public struct HTTPClient: Sendable {
         _ method: String, to url: HTTPURL, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
         timeout: Duration
     ) throws(HTTPClientError) -> HTTPClientResponse {
-        let deadline = ContinuousClock.now + timeout
-        let fd = try connect(to: url, deadline: deadline)
-        defer { close(fd) }
-
-        var head = "\(method) \(url.target) HTTP/1.1\r\nHost: \(url.hostHeader)\r\nConnection: close\r\n"
-        for (name, value) in headers where !Self.managed.contains(name.lowercased()) {
-            head += "\(name): \(value)\r\n"
-        }
-        if !body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH" {
-            head += "Content-Length: \(body.count)\r\n"
-        }
-        head += "\r\n"
-        try write(fd, Array(head.utf8) + body, deadline: deadline, url: url)
-        return try read(fd, method: method, deadline: deadline, url: url)
+        let connection = HTTPConnection(to: url, maxResponseBytes: maxResponseBytes)
+        defer { connection.close() }
+        return try connection.send(method, target: url.target, headers: headers, body: body, timeout: timeout, keepAlive: false)
     }
 
     /// POSTs `body` to `url`.
@@ -44,8 +34,64 @@ public struct HTTPClient: Sendable {
     ) throws(HTTPClientError) -> HTTPClientResponse {
         try send("POST", to: url, headers: headers, body: body, timeout: timeout)
     }
+}
 
-    /// Headers the client writes itself.
+/// One HTTP/1.1 connection to a server, kept open across requests (keep-alive), one request at a
+/// time: connected on first use, and again after the server (or a failure) closed it. Blocking, like
+/// ``HTTPClient``: use one per thread.
+///
+/// A request whose sending failed is not re-sent on a new connection: the server may have acted on
+/// it (a POST is not idempotent); the caller decides.
+public final class HTTPConnection {
+    public let server: HTTPURL
+    private let maxResponseBytes: Int
+    private var fd: Int32 = -1
+
+    public init(to server: HTTPURL, maxResponseBytes: Int = 1 << 20) {
+        self.server = server
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    deinit { close() }
+
+    /// Whether a connection is open now (it may still have been closed by the server).
+    public var isOpen: Bool { fd >= 0 }
+
+    /// Sends `method target` with `headers` and `body` and reads the response; with `keepAlive`
+    /// the connection stays open for the next request unless the server said `Connection: close`.
+    public func send(
+        _ method: String, target: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
+        timeout: Duration, keepAlive: Bool = true
+    ) throws(HTTPClientError) -> HTTPClientResponse {
+        let deadline = ContinuousClock.now + timeout
+        if fd < 0 { fd = try connect(to: server, deadline: deadline) }
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: \(server.hostHeader)\r\n"
+        head += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n"
+        for (name, value) in headers where !Self.managed.contains(name.lowercased()) {
+            head += "\(name): \(value)\r\n"
+        }
+        if !body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH" {
+            head += "Content-Length: \(body.count)\r\n"
+        }
+        head += "\r\n"
+        do {
+            try write(fd, Array(head.utf8) + body, deadline: deadline, url: server)
+            let (response, reusable) = try read(fd, method: method, deadline: deadline, url: server)
+            if !keepAlive || !reusable { close() }
+            return response
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    public func close() {
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
+        fd = -1
+    }
+
+    /// Headers the connection writes itself.
     private static let managed: Set<String> = ["host", "connection", "content-length", "transfer-encoding"]
 
     // MARK: - Sockets
@@ -78,16 +124,16 @@ public struct HTTPClient: Sendable {
             }
             guard errno == EINPROGRESS else {
                 lastError = HTTPClientError(kind: .connect, message: "\(url.hostHeader): \(Self.errorText(errno))")
-                close(fd)
+                Glibc.close(fd)
                 continue
             }
             do throws(HTTPClientError) {
                 guard try wait(fd, for: Int16(POLLOUT), deadline: deadline) else {
-                    close(fd)
+                    Glibc.close(fd)
                     throw HTTPClientError(kind: .timeout, message: "connecting to \(url.hostHeader)")
                 }
             } catch {
-                close(fd)
+                Glibc.close(fd)
                 throw error
             }
             var code: Int32 = 0
@@ -95,7 +141,7 @@ public struct HTTPClient: Sendable {
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length)
             if code == 0 { return fd }
             lastError = HTTPClientError(kind: .connect, message: "\(url.hostHeader): \(Self.errorText(code))")
-            close(fd)
+            Glibc.close(fd)
         }
         throw lastError
     }
@@ -116,8 +162,10 @@ public struct HTTPClient: Sendable {
         }
     }
 
+    /// Reads one response; `reusable` is false when the connection cannot carry another request
+    /// (the server said `Connection: close`, or the body ran until the close).
     private func read(_ fd: Int32, method: String, deadline: ContinuousClock.Instant, url: HTTPURL) throws(HTTPClientError)
-        -> HTTPClientResponse
+        -> (response: HTTPClientResponse, reusable: Bool)
     {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
@@ -128,10 +176,13 @@ public struct HTTPClient: Sendable {
                 let body = received[head.bodyStart...]
                 switch framing {
                 case .length(let length) where body.count >= length:
-                    return HTTPClientResponse(status: head.status, headers: head.headers, body: Array(body.prefix(length)))
+                    return (
+                        HTTPClientResponse(status: head.status, headers: head.headers, body: Array(body.prefix(length))),
+                        Self.allowsReuse(head.headers)
+                    )
                 case .chunked:
                     if let decoded = try HTTPResponseParser.dechunk(body) {
-                        return HTTPClientResponse(status: head.status, headers: head.headers, body: decoded)
+                        return (HTTPClientResponse(status: head.status, headers: head.headers, body: decoded), Self.allowsReuse(head.headers))
                     }
                 default: break
                 }
@@ -166,7 +217,7 @@ public struct HTTPClient: Sendable {
                 guard framing == .untilClose else {
                     throw HTTPClientError(kind: .receive, message: "\(url.hostHeader) closed before the body was complete")
                 }
-                return HTTPClientResponse(status: head.status, headers: head.headers, body: Array(received[head.bodyStart...]))
+                return (HTTPClientResponse(status: head.status, headers: head.headers, body: Array(received[head.bodyStart...])), false)
             } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
                 throw HTTPClientError(kind: .receive, message: "\(url.hostHeader): \(Self.errorText(errno))")
             }
@@ -187,6 +238,10 @@ public struct HTTPClient: Sendable {
                 throw HTTPClientError(kind: .receive, message: "poll: \(Self.errorText(errno))")
             }
         }
+    }
+
+    private static func allowsReuse(_ headers: [(name: String, value: String)]) -> Bool {
+        !headers.contains { $0.name.lowercased() == "connection" && $0.value.lowercased().contains("close") }
     }
 
     private static func errorText(_ code: Int32) -> String {

@@ -46,6 +46,30 @@ struct HTTPClientTests {
         #expect(!missing.isSuccess)
     }
 
+    @Test func aConnectionIsKeptAliveAcrossRequestsAndReopenedWhenClosed() throws {
+        var router = Router()
+        router.get("/peer") { request in .text(request.remoteAddress) }
+        router.get("/bye") { _ in
+            var headers = HTTPHeaders()
+            headers.add(name: "Connection", value: "close")
+            return HTTPResponse(status: .ok, headers: headers, body: Array("bye".utf8))
+        }
+        let server = HTTPServer(
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, threads: 1), logger: Logger(label: "test"),
+            router: router)
+        try server.start()
+        defer { server.shutdown(gracePeriod: .zero) }
+        let connection = HTTPConnection(to: try #require(HTTPURL("http://127.0.0.1:\(server.port)/")))
+        let first = try connection.send("GET", target: "/peer", timeout: .seconds(5)).text
+        let second = try connection.send("GET", target: "/peer", timeout: .seconds(5)).text
+        #expect(first == second, "the same connection (same client port) carried both requests")
+        #expect(connection.isOpen)
+        #expect(try connection.send("GET", target: "/bye", timeout: .seconds(5)).text == "bye")
+        #expect(!connection.isOpen, "the server said Connection: close")
+        let third = try connection.send("GET", target: "/peer", timeout: .seconds(5)).text
+        #expect(third != first, "a new connection after the close")
+    }
+
     @Test func refusedConnectionIsAConnectError() throws {
         // Port 1 on loopback: nothing listens there.
         #expect {
