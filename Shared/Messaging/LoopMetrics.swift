@@ -11,12 +11,18 @@ final class LoopMetrics {
     private var lagGauges: [TopicPartition: Gauge] = [:]
     private let duplicates: Counter
     private let batchDuration: Timer
+    /// Where a batch's time goes: decide (decode, dedup, state, decide), journal, produce, commit.
+    private let phases: [String: Timer]
 
     /// Registers every series that can be known up front, so `/metrics` shows them at zero.
     init(group: String, inputTopics: [String]) {
         self.group = group
         duplicates = Counter(label: "messages_duplicate_total", dimensions: [("group", group)])
         batchDuration = Timer(label: "batch_duration_seconds", dimensions: [("group", group)], preferredDisplayUnit: .seconds)
+        phases = Dictionary(
+            uniqueKeysWithValues: ["decide", "journal", "produce", "commit"].map {
+                ($0, Timer(label: "batch_phase_seconds", dimensions: [("group", group), ("phase", $0)], preferredDisplayUnit: .seconds))
+            })
         for topic in inputTopics {
             _ = counter(&consumed, "messages_consumed_total", topic)
             _ = counter(&deadLettered, "messages_dead_lettered_total", DeadLetter.topic(for: topic))
@@ -24,6 +30,11 @@ final class LoopMetrics {
         for kind in ["transient", "permanent", "fenced", "poll", "produce", "complete"] {
             errors[kind] = Counter(label: "processing_errors_total", dimensions: [("group", group), ("kind", kind)])
         }
+    }
+
+    /// Time spent in one phase of a batch (`decide`, `journal`, `produce`, `commit`).
+    func phase(_ name: String, _ duration: Duration) {
+        phases[name]?.record(duration: duration)
     }
 
     func consumed(_ batch: [ConsumedMessage]) {

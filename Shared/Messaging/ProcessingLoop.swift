@@ -241,6 +241,8 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         guard !owned.isEmpty else { return nil }
         guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
         let now = Date()
+        let started = ContinuousClock.now
+        defer { metrics.phase("decide", ContinuousClock.now - started) }
 
         // 2. Decode; what cannot be decoded goes to its dead-letter topic.
         var deadLetters: [(position: MessagePosition, messageId: UUID?, message: OutgoingMessage)] = []
@@ -320,7 +322,9 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         if batch.hasOutputs {
             guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
             do {
+                let started = ContinuousClock.now
                 try store.journal(batch, eventTopic: processor.eventTopic, generations: generations, db: db)
+                metrics.phase("journal", ContinuousClock.now - started)
             } catch let fenced as FencedError {
                 throw fenced
             } catch {
@@ -347,13 +351,17 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
             do {
                 if !produced {
                     let outgoing = batch.outgoing
+                    let started = ContinuousClock.now
                     if !outgoing.isEmpty { batch.record(reports: try producer.send(outgoing)) }
+                    metrics.phase("produce", ContinuousClock.now - started)
                     produced = true
                     try afterProduce(produced: !outgoing.isEmpty)
                 }
                 guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
+                let committing = ContinuousClock.now
                 try store.complete(
                     batch, eventTopic: processor.eventTopic, generations: generations, db: db, apply: processor.apply)
+                metrics.phase("commit", ContinuousClock.now - committing)
                 consumer?.commit(batch.nextOffsets, async: true)
                 metrics.batchDone(
                     produced: batch.outgoing, deadLettered: batch.deadLetterCount, duplicates: batch.duplicates,
