@@ -28,6 +28,10 @@ final class Connection {
     var output: [UInt8] = []
     var outputOffset = 0
 
+    /// A request whose response comes later (``ResponsePromise``): how to write it when it does.
+    /// While set, no further request of the connection is dispatched or read.
+    var awaiting: AwaitedResponse?
+
     /// No further requests are read; close (lingering) once the output is flushed.
     var closeAfterFlush = false
     /// The peer shut down its write side (EOF).
@@ -56,7 +60,14 @@ final class Connection {
     var pendingOutputCount: Int { output.count - outputOffset }
 
     /// Nothing received for a next request, nothing to send.
-    var isIdle: Bool { phase == .active && head == nil && start == end && !hasPendingOutput }
+    var isIdle: Bool { phase == .active && head == nil && start == end && !hasPendingOutput && awaiting == nil }
 
     var token: UInt64 { UInt64(generation) << 32 | UInt64(UInt32(bitPattern: fd)) }
+}
+
+/// How to write a response that comes later, as the request asked for it.
+struct AwaitedResponse {
+    var isHead: Bool
+    var keepAlive: Bool
+    var http10: Bool
 }

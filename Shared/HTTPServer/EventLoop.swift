@@ -32,6 +32,16 @@ final class EventLoop: @unchecked Sendable {
     private var acceptPausedUntil: UInt64 = 0
     private var shutdownObserved = false
     private var scratch = [UInt8](repeating: 0, count: 16 * 1024)
+    /// Responses completed on other threads, for connections of this loop (by token): written when
+    /// the loop wakes.
+    private let mailbox = Mutex(Mailbox())
+
+    private struct Mailbox {
+        var responses: [(token: UInt64, response: HTTPResponse)] = []
+        /// Set when the loop ended: the wake fd is closed (under the mailbox's lock, so no late
+        /// completion writes to a reused descriptor).
+        var closed = false
+    }
     private let readBufferLimit: Int
     private let lingerNanos: UInt64
     private let maxDrainBytes: Int
@@ -112,6 +122,7 @@ final class EventLoop: @unchecked Sendable {
                 if token == Self.wakeToken {
                     var value: UInt64 = 0
                     _ = read(wakeFd, &value, MemoryLayout<UInt64>.size)
+                    deliverCompletedResponses()
                 } else if token == Self.listenToken {
                     acceptConnections()
                 } else {
@@ -140,7 +151,10 @@ final class EventLoop: @unchecked Sendable {
         if listenerRegistered {
             epoll_ctl(epollFd, EPOLL_CTL_DEL, context.listenFd, nil)
         }
-        close(wakeFd)
+        mailbox.withLock { mailbox in
+            mailbox.closed = true
+            close(wakeFd)
+        }
         close(epollFd)
     }
 
@@ -318,7 +332,7 @@ final class EventLoop: @unchecked Sendable {
                 lingeringClose(connection)
                 return
             }
-            if connection.peerClosed {
+            if connection.peerClosed && connection.awaiting == nil {
                 closeConnection(connection)
                 return
             }
@@ -333,7 +347,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func process(_ connection: Connection) {
         let configuration = context.configuration
-        while !connection.closeAfterFlush && connection.phase == .active {
+        while !connection.closeAfterFlush && connection.phase == .active && connection.awaiting == nil {
             if connection.pendingOutputCount > Self.outputHighWater {
                 connection.backpressured = true
                 return
@@ -453,16 +467,34 @@ final class EventLoop: @unchecked Sendable {
             remoteAddress: connection.remoteAddress
         )
         let response = context.handler(request)
-        let keepAlive = head.keepAlive
+        let awaited = AwaitedResponse(isHead: head.method == .HEAD, keepAlive: head.keepAlive, http10: head.version == .http1_0)
+        if let promise = response.promise {
+            // The response comes later; the loop serves its other connections meanwhile.
+            connection.awaiting = awaited
+            let token = connection.token
+            promise.whenComplete { [self] response in
+                mailbox.withLock { mailbox in
+                    guard !mailbox.closed else { return }
+                    mailbox.responses.append((token, response))
+                    wake()
+                }
+            }
+            return
+        }
+        writeResponse(response, to: connection, as: awaited)
+    }
+
+    private func writeResponse(_ response: HTTPResponse, to connection: Connection, as awaited: AwaitedResponse) {
+        let keepAlive = awaited.keepAlive
             && !connection.peerClosed
             && !context.shuttingDown.load(ordering: .relaxed)
             && !ResponseSerializer.requestsClose(response)
         ResponseSerializer.write(
             response,
             into: &connection.output,
-            isHead: head.method == .HEAD,
+            isHead: awaited.isHead,
             keepAlive: keepAlive,
-            http10: head.version == .http1_0,
+            http10: awaited.http10,
             date: dateCache.current(),
             serverName: context.serverNameBytes
         )
@@ -470,6 +502,24 @@ final class EventLoop: @unchecked Sendable {
             connection.closeAfterFlush = true
         }
         connection.lastActivity = MonotonicClock.nanoseconds()
+    }
+
+    /// Writes the responses other threads completed, then goes on with each connection's next request.
+    private func deliverCompletedResponses() {
+        let completed = mailbox.withLock { mailbox -> [(token: UInt64, response: HTTPResponse)] in
+            defer { mailbox.responses.removeAll(keepingCapacity: true) }
+            return mailbox.responses
+        }
+        for (token, response) in completed {
+            let fd = Int(Int32(bitPattern: UInt32(truncatingIfNeeded: token)))
+            // The connection may be gone (closed by the peer or a timeout): then the response is dropped.
+            guard fd >= 0, fd < connections.count, let connection = connections[fd],
+                connection.generation == UInt32(truncatingIfNeeded: token >> 32), let awaited = connection.awaiting
+            else { continue }
+            connection.awaiting = nil
+            writeResponse(response, to: connection, as: awaited)
+            service(connection)
+        }
     }
 
     /// Queues a problem response for a rejected request and stops reading from the connection.
@@ -544,7 +594,7 @@ final class EventLoop: @unchecked Sendable {
         if connection.phase == .draining {
             desired = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
         } else {
-            if !connection.peerClosed && !connection.closeAfterFlush && !connection.backpressured {
+            if !connection.peerClosed && !connection.closeAfterFlush && !connection.backpressured && connection.awaiting == nil {
                 desired |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue
             }
             if connection.hasPendingOutput {
@@ -636,6 +686,9 @@ final class EventLoop: @unchecked Sendable {
                     closeConnection(connection)
                 }
             case .active:
+                if connection.awaiting != nil {
+                    continue  // the handler's work bounds the wait (e.g. COMMAND_TIMEOUT_MS)
+                }
                 if connection.hasPendingOutput {
                     if connection.lastWriteProgress != 0 && now &- connection.lastWriteProgress >= context.writeTimeoutNanos {
                         logger.debug("write timeout", metadata: ["peer": "\(connection.remoteAddress)"])

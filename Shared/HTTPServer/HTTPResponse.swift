@@ -3,6 +3,8 @@ public struct HTTPResponse: Sendable {
     public var status: HTTPStatus
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// Set for a response that comes later (``deferred(_:)``): status, headers and body are then unused.
+    public var promise: ResponsePromise?
 
     public init(status: HTTPStatus = .ok, headers: HTTPHeaders = [:], body: [UInt8] = []) {
         self.status = status
@@ -33,6 +35,13 @@ public struct HTTPResponse: Sendable {
         }
         let code = (100...599).contains(problem.status) ? problem.status : 500
         return HTTPResponse(status: HTTPStatus(code: code), headers: headers, body: body)
+    }
+
+    /// A response that ``ResponsePromise/complete(_:)`` gives later; the event loop does not wait for it.
+    public static func deferred(_ promise: ResponsePromise) -> HTTPResponse {
+        var response = HTTPResponse(status: .accepted)
+        response.promise = promise
+        return response
     }
 
     /// A `text/plain; charset=utf-8` response.

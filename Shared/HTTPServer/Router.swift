@@ -98,6 +98,16 @@ public struct Router: Sendable {
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         let start = MonotonicClock.nanoseconds()
         let (response, route) = dispatch(request)
+        if let promise = response.promise {
+            // Measured when the response is there, not when the handler returned.
+            let relay = ResponsePromise()
+            promise.whenComplete { [metrics] final in
+                let elapsed = MonotonicClock.nanoseconds() &- start
+                metrics.record(method: request.method, route: route, status: final.status.code, nanoseconds: elapsed)
+                relay.complete(final)
+            }
+            return .deferred(relay)
+        }
         let elapsed = MonotonicClock.nanoseconds() &- start
         metrics.record(method: request.method, route: route, status: response.status.code, nanoseconds: elapsed)
         return response

@@ -21,9 +21,35 @@ final class DeliveryTracker: @unchecked Sendable {
     private let condition = NSCondition()
     private var results: [Result<DeliveryReport, KafkaError>?]
     private var pending = 0
+    /// False until every message of the batch was handed to librdkafka (or failed before).
+    private var sealed = false
+    /// Called once, on the thread that delivers the last report (or on `seal`), instead of `wait`.
+    private var onComplete: (@Sendable ([Result<DeliveryReport, KafkaError>]) -> Void)?
 
-    init(count: Int) {
+    init(count: Int, onComplete: (@Sendable ([Result<DeliveryReport, KafkaError>]) -> Void)? = nil) {
         results = Array(repeating: nil, count: count)
+        self.onComplete = onComplete
+    }
+
+    /// Every message is produced (or failed to be): the completion may fire from now on.
+    func seal() {
+        condition.lock()
+        sealed = true
+        let fire = pending == 0 ? takeCompletion() : nil
+        condition.unlock()
+        fire?()
+    }
+
+    /// The completion with the outcomes, once; call with `condition` locked, run unlocked.
+    private func takeCompletion() -> (@Sendable () -> Void)? {
+        guard let onComplete else { return nil }
+        self.onComplete = nil
+        let outcome = outcomes()
+        return { onComplete(outcome) }
+    }
+
+    private func outcomes() -> [Result<DeliveryReport, KafkaError>] {
+        results.map { $0 ?? .failure(KafkaError(code: .failed, message: "delivery report missing")) }
     }
 
     /// A retained opaque for message `index`; ownership passes to librdkafka on a successful produce.
@@ -51,17 +77,20 @@ final class DeliveryTracker: @unchecked Sendable {
         condition.lock()
         results[index] = result
         pending -= 1
-        if pending == 0 { condition.broadcast() }
+        var fire: (@Sendable () -> Void)?
+        if pending == 0 {
+            condition.broadcast()
+            if sealed { fire = takeCompletion() }
+        }
         condition.unlock()
+        fire?()
     }
 
     /// Blocks until every produced message of the batch has its report.
     func wait() -> [Result<DeliveryReport, KafkaError>] {
         condition.lock()
         while pending > 0 { condition.wait() }
-        let outcome = results.map {
-            $0 ?? .failure(KafkaError(code: .failed, message: "delivery report missing"))
-        }
+        let outcome = outcomes()
         condition.unlock()
         return outcome
     }

@@ -65,12 +65,34 @@ public final class KafkaProducer: Sendable {
     /// are not produced (they must not overtake it) and fail as not persisted.
     public func deliver(_ messages: [OutgoingMessage]) -> [Result<DeliveryReport, KafkaError>] {
         if messages.isEmpty { return [] }
+        guard let tracker = produceAll(messages, tracker: DeliveryTracker(count: messages.count)) else {
+            return messages.map { _ in .failure(KafkaError(code: .state, message: "send: the client is closed")) }
+        }
+        return tracker.wait()
+    }
+
+    /// Produces every message and returns at once; `completion` gets each message's outcome, in
+    /// input order, on the producer's poll thread when the last delivery report arrived (or on
+    /// the calling thread, if none could be produced). Keep it short: it holds up later reports.
+    /// What ``deliver(_:)`` does without blocking the caller, so that a thread serving many
+    /// requests can have many commands in flight in one linger window.
+    public func deliver(
+        _ messages: [OutgoingMessage], completion: @escaping @Sendable ([Result<DeliveryReport, KafkaError>]) -> Void
+    ) {
+        if messages.isEmpty { return completion([]) }
+        if produceAll(messages, tracker: DeliveryTracker(count: messages.count, onComplete: completion)) == nil {
+            completion(messages.map { _ in .failure(KafkaError(code: .state, message: "send: the client is closed")) })
+        }
+    }
+
+    /// Hands every message to librdkafka (stopping at the first that fails, so none overtakes it)
+    /// and seals the tracker; nil when the producer is closed.
+    private func produceAll(_ messages: [OutgoingMessage], tracker: DeliveryTracker) -> DeliveryTracker? {
         do throws(KafkaError) {
             try usage.enter("send")
         } catch {
-            return messages.map { _ in .failure(error) }
+            return nil
         }
-        let tracker = DeliveryTracker(count: messages.count)
         for index in messages.indices {
             do throws(KafkaError) {
                 try produce(messages[index], index: index, tracker: tracker)
@@ -84,7 +106,8 @@ public final class KafkaProducer: Sendable {
             }
         }
         usage.leave()
-        return tracker.wait()
+        tracker.seal()
+        return tracker
     }
 
     private func produce(_ message: OutgoingMessage, index: Int, tracker: DeliveryTracker) throws(KafkaError) {

@@ -30,9 +30,20 @@ public struct CommandGateway: Sendable {
 
     /// Sends the messages and tells which of the three outcomes it was.
     public func offer(_ messages: [OutgoingMessage]) -> CommandOutcome {
+        outcome(of: producer.deliver(messages))
+    }
+
+    /// Sends the messages and returns at once; `completion` gets the outcome on the producer's
+    /// poll thread when the broker answered (keep it short). The HTTP edge answers from there, so
+    /// no thread waits while a command is in flight.
+    public func offer(_ messages: [OutgoingMessage], completion: @escaping @Sendable (CommandOutcome) -> Void) {
+        producer.deliver(messages) { [self] results in completion(outcome(of: results)) }
+    }
+
+    private func outcome(of results: [Result<DeliveryReport, KafkaError>]) -> CommandOutcome {
         var firstFailure: KafkaError?
         var anyInLog = false
-        for result in producer.deliver(messages) {
+        for result in results {
             switch result {
             case .success:
                 anyInLog = true

@@ -33,6 +33,9 @@ extension ServiceContext {
     /// A key stays bound to its first request even when the broker refused the command (503): a
     /// retry with it and the same body goes through; another body with it is a 422.
     ///
+    /// The answer is given when the broker answered, without holding the HTTP thread meanwhile
+    /// (``HTTPResponse/deferred(_:)``): many commands share one linger window.
+    ///
     /// - Parameters:
     ///   - scope: the endpoint, e.g. `POST /orders`; keys are unique per scope.
     ///   - fingerprint: the request in canonical form (see ``IdempotencyStore/fingerprint(_:)``).
@@ -40,14 +43,16 @@ extension ServiceContext {
     ///   - resourceId: the id of the resource the command creates or changes, given the id derived
     ///     from the key (use it for new resources).
     ///   - message: builds the command from the resource id and the command's messageId.
-    /// - Returns: the resource id.
-    /// - Throws: a `Problem`: 400 for a bad key, 422 for a reused key, 503 when the broker surely
-    ///   did not take the command, 504 when it may have.
+    ///   - accepted: the answer once the command is in the log, given the resource id.
+    /// - Returns: the response, deferred until the broker answers: `accepted`'s, a 503 when the
+    ///   broker surely did not take the command, a 504 when it may have.
+    /// - Throws: a `Problem` before anything is sent: 400 for a bad key, 422 for a reused key.
     public func acceptCommand(
         _ request: HTTPRequest, scope: String, fingerprint: String, resource: CommandResource,
         resourceId: (_ derivedId: String) -> String,
-        message: (_ resourceId: String, _ messageId: UUID) throws -> OutgoingMessage
-    ) throws -> String {
+        message: (_ resourceId: String, _ messageId: UUID) throws -> OutgoingMessage,
+        accepted: @escaping @Sendable (_ resourceId: String) -> HTTPResponse
+    ) throws -> HTTPResponse {
         let clientKey = request.headers["Idempotency-Key"]
         let key = clientKey ?? Self.serverKeyPrefix + UUID().uuidString.lowercased()
         let derived = UUID.nameBased(namespace: Self.idempotencyNamespace, name: "\(scope)\n\(key)")
@@ -61,22 +66,33 @@ extension ServiceContext {
                 id = existing
             }
         }
-        switch commands.offer([try message(id, UUID.nameBased(namespace: derived, name: "command"))]) {
-        case .accepted:
-            return id
-        case .refused:
-            throw Problem.serviceUnavailable(
-                "the message broker did not take the command; nothing was accepted, retry later",
-                retryAfterSeconds: 2)
-        case .unknown:
-            if clientKey == nil {
-                // Bind the key to this request, so that the retry the answer describes is recognised
-                // (422 for another body). Best effort: the retry is harmless without it, since the
-                // key alone derives the same ids.
-                try? idempotency.record(scope: scope, key: key, fingerprint: fingerprint, resourceId: id)
+        let command = try message(id, UUID.nameBased(namespace: derived, name: "command"))
+        let promise = ResponsePromise()
+        let resourceId = id
+        commands.offer([command]) { [idempotency] outcome in
+            switch outcome {
+            case .accepted:
+                promise.complete(accepted(resourceId))
+            case .refused:
+                promise.complete(
+                    .problem(
+                        .serviceUnavailable(
+                            "the message broker did not take the command; nothing was accepted, retry later",
+                            retryAfterSeconds: 2)))
+            case .unknown:
+                // Off the producer's thread: recording the key is a database write.
+                DispatchQueue.global().async {
+                    if clientKey == nil {
+                        // Bind the key to this request, so that the retry the answer describes is
+                        // recognised (422 for another body). Best effort: the retry is harmless
+                        // without it, since the key alone derives the same ids.
+                        try? idempotency.record(scope: scope, key: key, fingerprint: fingerprint, resourceId: resourceId)
+                    }
+                    promise.complete(.problem(.commandOutcomeUnknown(resource: resource, id: resourceId, key: key)))
+                }
             }
-            throw Problem.commandOutcomeUnknown(resource: resource, id: id, key: key)
         }
+        return .deferred(promise)
     }
 }
 

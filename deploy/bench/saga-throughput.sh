@@ -4,6 +4,7 @@
 #   deploy/bench/saga-throughput.sh                  # every mode, 3 runs each
 #   RUNS=5 SECONDS_PER_RUN=60 deploy/bench/saga-throughput.sh
 #   MODES="ramp 100" deploy/bench/saga-throughput.sh
+#   SKIP_BUILD=1 deploy/bench/saga-throughput.sh     # what is built already (no rebuild)
 #
 # For each run it starts a fresh local stack (STACK_DIR .stack-bench-saga, PostgreSQL on port
 # 55435, fsync on: what a user gets from `CONFIG=release make up`), runs `loadgen --json` once, reads
@@ -29,9 +30,13 @@ export CONFIG=release
 
 "$ROOT/deploy/local/deps.sh"
 cd "$ROOT"
-echo "building (release)..."
-swift build -c release >/dev/null
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    echo "building (release)..."
+    swift build -c release >/dev/null
+fi
 bin=$(swift build -c release --show-bin-path)
+# Every run starts what was built here, unchanged by later edits or builds until the next run.
+export SKIP_BUILD=1
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out_dir="$ROOT/bench-results/saga-$stamp"
 mkdir -p "$out_dir"

@@ -6,7 +6,8 @@
 #   deploy/local/stack.sh status
 #
 # Settings (environment): STACK_DIR (.stack), PG_PORT (55432), INSTANCES (1: instances of each
-# service; instance i>1 listens on the base port + 100*(i-1)), CONFIG (debug or release).
+# service; instance i>1 listens on the base port + 100*(i-1)), CONFIG (debug or release),
+# SKIP_BUILD (1: start what is built, without building first).
 # The stack is ephemeral: the development broker keeps its data in memory, so every `up`
 # starts from empty PostgreSQL databases too.
 set -euo pipefail
@@ -56,8 +57,10 @@ up() {
     "$ROOT/deploy/local/deps.sh"
     # Whatever fails from here on, stop what was started: no half-started stack is left behind.
     trap 'status=$?; if [ $status -ne 0 ]; then echo "make up failed; stopping what it started" >&2; down >&2; fi' EXIT
-    echo "building ($CONFIG)..."
-    (cd "$ROOT" && swift build -c "$CONFIG" 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | tail -n 5)
+    if [ "${SKIP_BUILD:-0}" != 1 ]; then
+        echo "building ($CONFIG)..."
+        (cd "$ROOT" && swift build -c "$CONFIG" 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | tail -n 5)
+    fi
     local bin
     bin=$(cd "$ROOT" && swift build -c "$CONFIG" --show-bin-path)
     mkdir -p "$STACK_DIR"/{logs,pids,secrets,broker}

@@ -49,10 +49,10 @@ public struct OrderAPI: Sendable {
                 "the order is not valid", errors: violations.map { Problem.FieldError(field: $0.field, message: $0.message) })
         }
 
-        let orderId = try context.acceptCommand(
+        return try context.acceptCommand(
             request, scope: "POST /orders", fingerprint: IdempotencyStore.fingerprint(body), resource: Self.orderResource,
-            resourceId: { derived in derived }
-        ) { orderId, messageId in
+            resourceId: { derived in derived },
+            message: { orderId, messageId in
             let command = Envelope<OrderCommand>(
                 messageId: messageId, type: PlaceOrder.messageType, schemaVersion: PlaceOrder.schemaVersion,
                 key: orderId, correlationId: orderId, causationId: nil, occurredAt: Timestamp.now(),
@@ -60,8 +60,10 @@ public struct OrderAPI: Sendable {
                 data: .placeOrder(
                     PlaceOrder(orderId: orderId, customerId: body.customerId, items: body.items, currency: currency)))
             return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
-        }
-        return .accepted(Accepted(orderId: orderId, status: OrderStatus.pending.rawValue), location: "/orders", id: orderId)
+            },
+            accepted: { orderId in
+                .accepted(Accepted(orderId: orderId, status: OrderStatus.pending.rawValue), location: "/orders", id: orderId)
+            })
     }
 
     /// `POST /orders/{orderId}/cancel`: 202 for a PENDING or APPROVED order (the saga compensates
@@ -75,17 +77,18 @@ public struct OrderAPI: Sendable {
         if order.isFinal {
             throw Problem.conflict("order \(id) is \(order.status.rawValue) and can no longer be cancelled")
         }
-        let orderId = try context.acceptCommand(
+        let status = order.status.rawValue
+        return try context.acceptCommand(
             request, scope: "POST /orders/\(id)/cancel", fingerprint: id, resource: Self.orderResource,
-            resourceId: { _ in id }
-        ) { orderId, messageId in
+            resourceId: { _ in id },
+            message: { orderId, messageId in
             let command = Envelope<OrderCommand>(
                 messageId: messageId, type: CancelOrder.messageType, schemaVersion: CancelOrder.schemaVersion,
                 key: orderId, correlationId: orderId, causationId: nil, occurredAt: Timestamp.now(),
                 producer: serviceName, data: .cancelOrder(CancelOrder(orderId: orderId)))
             return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
-        }
-        return .accepted(Accepted(orderId: orderId, status: order.status.rawValue), location: "/orders", id: orderId)
+            },
+            accepted: { orderId in .accepted(Accepted(orderId: orderId, status: status), location: "/orders", id: orderId) })
     }
 
     func getOrder(_ request: HTTPRequest) throws -> HTTPResponse {

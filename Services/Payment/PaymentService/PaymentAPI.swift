@@ -50,18 +50,20 @@ public struct PaymentAPI: Sendable {
             throw Problem.unprocessable("the account is not valid", errors: errors)
         }
 
-        let customerId = try context.acceptCommand(
+        return try context.acceptCommand(
             request, scope: "POST /accounts", fingerprint: IdempotencyStore.fingerprint(body),
-            resource: CommandResource(idMember: "customerId", collection: "/accounts"), resourceId: { _ in body.customerId }
-        ) { customerId, messageId in
+            resource: CommandResource(idMember: "customerId", collection: "/accounts"), resourceId: { _ in body.customerId },
+            message: { customerId, messageId in
             let command = Envelope<PaymentCommand>(
                 messageId: messageId, type: OpenAccount.messageType, schemaVersion: OpenAccount.schemaVersion,
                 key: customerId, correlationId: customerId, causationId: nil, occurredAt: Timestamp.now(),
                 producer: serviceName,
                 data: .openAccount(OpenAccount(customerId: customerId, creditLimitCents: body.creditLimitCents)))
             return try PaymentCommand.codec.outgoing(command, topic: Topics.paymentsCommands)
-        }
-        return .accepted(Accepted(customerId: customerId, status: "ACCEPTED"), location: "/accounts", id: customerId)
+            },
+            accepted: { customerId in
+                .accepted(Accepted(customerId: customerId, status: "ACCEPTED"), location: "/accounts", id: customerId)
+            })
     }
 
     struct AccountView: Encodable {
