@@ -546,7 +546,9 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         let now = ContinuousClock.now
         guard now - lastLagReport >= configuration.lagInterval else { return }
         lastLagReport = now
-        metrics.lag(consumer.lag())
+        let lag = consumer.lag()
+        metrics.lag(lag)
+        updateStatus { $0.lag = lag.values.reduce(0, +) }
     }
 
     private func updateStatus(_ change: (inout LoopStatus) -> Void) {
@@ -583,6 +585,8 @@ public struct LoopStatus: Sendable, Equatable {
     public var problem: String?
     /// Why the loop is not making progress right now (retrying a batch, a poll, a claim), if it is not.
     public var stalled: String?
+    /// Messages in the assigned partitions not consumed yet (summed; refreshed every `lagInterval`).
+    public var lag: Int64 = 0
 
     /// Nil when ready, else what is not.
     public var notReadyReason: String? {

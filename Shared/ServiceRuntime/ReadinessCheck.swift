@@ -15,11 +15,16 @@ final class ReadinessCheck: @unchecked Sendable {
     private let pool: PostgresPool
     private let producer: KafkaProducer
     private let loopStatus: @Sendable () -> LoopStatus
+    private let extra: ReadinessChecks
 
-    init(pool: PostgresPool, producer: KafkaProducer, loopStatus: @escaping @Sendable () -> LoopStatus) {
+    init(
+        pool: PostgresPool, producer: KafkaProducer, loopStatus: @escaping @Sendable () -> LoopStatus,
+        extra: ReadinessChecks = ReadinessChecks()
+    ) {
         self.pool = pool
         self.producer = producer
         self.loopStatus = loopStatus
+        self.extra = extra
     }
 
     struct Report: Encodable {
@@ -60,6 +65,7 @@ final class ReadinessCheck: @unchecked Sendable {
             checks = lock.withLock { cached }
         }
         checks["consumer"] = loopStatus().notReadyReason ?? "ok"
+        for (name, result) in extra.results() { checks[name] = result }
         return checks
     }
 }

@@ -40,10 +40,6 @@ public enum ServiceHost {
         let (producer, edgeProducer) = try await Blocking.run {
             try prepare(configuration: configuration, migrations: migrations, logger: logger)
         }
-        let pool = PostgresPool(configuration: configuration.database, size: configuration.databasePoolSize, logger: logger)
-        let context = ServiceContext(
-            configuration: configuration, logger: logger, pool: pool,
-            commands: CommandGateway(producer: edgeProducer, logger: logger), idempotency: IdempotencyStore(pool: pool))
 
         var loopConfiguration = configuration.loop
         if let crashBatch = configuration.crashAfterProduceBatch {
@@ -59,9 +55,15 @@ public enum ServiceHost {
             processor: processor, configuration: loopConfiguration, kafka: kafka, producer: producer,
             database: configuration.database, logger: logger,
             makeProducer: { try KafkaProducer(configuration: kafka, logger: logger) })
+        let pool = PostgresPool(configuration: configuration.database, size: configuration.databasePoolSize, logger: logger)
+        let checks = ReadinessChecks()
+        let context = ServiceContext(
+            configuration: configuration, logger: logger, pool: pool,
+            commands: CommandGateway(producer: edgeProducer, logger: logger), idempotency: IdempotencyStore(pool: pool),
+            loopStatus: { loop.status }, readiness: checks)
 
         // The broker check uses the edge's producer: the loop may replace its own (after a fatal error).
-        let readiness = ReadinessCheck(pool: pool, producer: edgeProducer, loopStatus: { loop.status })
+        let readiness = ReadinessCheck(pool: pool, producer: edgeProducer, loopStatus: { loop.status }, extra: checks)
         var router = Router()
         // A database or broker outage under a handler is a 503 to retry, not a 500.
         router.problemForError = { error in

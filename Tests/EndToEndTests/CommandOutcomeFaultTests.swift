@@ -67,6 +67,46 @@ struct CommandOutcomeFaultTests {
         #expect(accepted != nil, "accepted once the database is writable")
     }
 
+    /// Issue 11, point 5: overload is refused at the edge. With the saga frozen, orders stay PENDING;
+    /// once `ORDER_MAX_PENDING` (5) of them are unfinished, `POST /orders` answers 503 with
+    /// Retry-After and `/readyz` says why; when the saga is back they finish, orders are accepted
+    /// again, and every invariant holds.
+    @Test func overloadIsRefusedAtTheEdge() throws {
+        let frozen = ["RDKAFKA_HEARTBEAT_INTERVAL_MS": "500", "RDKAFKA_SESSION_TIMEOUT_MS": "15000"]
+        let world = try SagaWorld(
+            name: "edge-admission", environment: ["order-service": ["ORDER_MAX_PENDING": "5"], "saga-orchestrator": frozen])
+        try world.addStock("ad-sku", 100)
+        try world.openAccount("ad-c", limit: 100_000)
+        let saga = try #require(world.stack.process("saga-orchestrator"))
+        saga.suspend()
+        var refused: HTTPTestClient.Response?
+        for _ in 0..<40 where refused == nil {
+            let response = try world.orders.post(
+                "/orders", body: #"{"customerId":"ad-c","items":[{"sku":"ad-sku","quantity":1,"unitPriceCents":100}]}"#)
+            if response.status == 202, let id = try response.json()["orderId"] as? String {
+                world.noteAccepted(id)
+            } else if response.status == 503 {
+                refused = response
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let answer = try #require(refused, "POST /orders kept accepting while 5 orders were unfinished")
+        #expect(answer.header("Retry-After") != nil)
+        #expect(answer.text.contains("ORDER_MAX_PENDING"))
+        let readiness = try world.orders.get("/readyz")
+        #expect(readiness.status == 503 && readiness.text.contains("overloaded"), "\(readiness.text)")
+        saga.resume()
+
+        let again = try eventually(timeout: .seconds(60), every: .milliseconds(300)) { () -> String? in
+            try? world.placeOrder("ad-c", [("ad-sku", 1, 100)])
+        }
+        #expect(again != nil, "accepted again once the backlog finished")
+        let violations = try world.invariantViolations()
+        #expect(violations.isEmpty, "\(violations)")
+        let (replayViolations, _) = try world.replayVerifyViolations()
+        #expect(replayViolations.isEmpty, "\(replayViolations)")
+    }
+
     /// Finding 2: a 503 only for a command that is surely not in the log. With 5 s of round-trip
     /// time on every broker and a 2 s command timeout, writes cannot be confirmed in time; the
     /// answers that say the outcome is unknown name the order and an Idempotency-Key, a retry

@@ -77,6 +77,11 @@ final class SagaWorld: @unchecked Sendable {
         return id
     }
 
+    /// Records an order the test placed without ``placeOrder(_:_:via:)``, for the invariants.
+    func noteAccepted(_ id: String) {
+        lock.withLock { orderIds.append(id) }
+    }
+
     /// Asks to cancel; returns the HTTP status.
     func cancel(_ id: String) throws -> Int {
         let before = try order(id)?["status"] as? String

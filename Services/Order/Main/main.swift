@@ -6,11 +6,13 @@ import ServiceRuntime
 do {
     let configuration = try ServiceConfiguration.fromEnvironment(
         serviceName: "order-service", defaultPort: 8081, defaultDatabase: "orders", defaultDatabaseUser: "order_service")
+    // ORDER_MAX_PENDING: orders accepted and not finished before POST /orders answers 503 (0: no bound).
+    let maxPending = try EnvironmentReader().int("ORDER_MAX_PENDING", default: 2000, in: 0...10_000_000)
     try await ServiceHost.run(
         configuration: configuration, migrations: OrderSchema.migrations,
         processor: OrderProcessor(serviceName: configuration.serviceName)
     ) { context, router in
-        OrderAPI(context: context, serviceName: configuration.serviceName).register(into: &router)
+        OrderAPI(context: context, serviceName: configuration.serviceName, maxPending: maxPending).register(into: &router)
     }
 } catch {
     FileHandle.standardError.write(Data("order-service: \(error)\n".utf8))

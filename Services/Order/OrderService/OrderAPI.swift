@@ -10,17 +10,20 @@ import ServiceRuntime
 public struct OrderAPI: Sendable {
     let context: ServiceContext
     let serviceName: String
+    let admission: OrderAdmission
 
     static let orderResource = CommandResource(idMember: "orderId", collection: "/orders")
     static let defaultPageSize = 50
     static let maxPageSize = 500
 
-    public init(context: ServiceContext, serviceName: String = "order-service") {
+    public init(context: ServiceContext, serviceName: String = "order-service", maxPending: Int = 2000) {
         self.context = context
         self.serviceName = serviceName
+        self.admission = OrderAdmission(context: context, maxPending: maxPending)
     }
 
     public func register(into router: inout Router) {
+        context.readiness.add("admission") { [admission] in admission.refusal() }
         router.post("/orders") { request in try placeOrder(request) }
         router.get("/orders") { request in try listOrders(request) }
         router.get("/orders/{orderId}") { request in try getOrder(request) }
@@ -47,6 +50,10 @@ public struct OrderAPI: Sendable {
         if !violations.isEmpty {
             throw Problem.unprocessable(
                 "the order is not valid", errors: violations.map { Problem.FieldError(field: $0.field, message: $0.message) })
+        }
+        if let overloaded = admission.refusal() {
+            // Overload is refused here, not accepted to time out later; nothing was accepted.
+            throw Problem.serviceUnavailable("\(overloaded); nothing was accepted, retry later", retryAfterSeconds: 1)
         }
 
         return try context.acceptCommand(

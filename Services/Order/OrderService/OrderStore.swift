@@ -23,6 +23,11 @@ public enum OrderStore {
         return orders
     }
 
+    /// How many orders are PENDING (an index-only scan of `orders_by_status`).
+    public static func pendingCount(db: PostgresConnection) throws -> Int {
+        try db.query("SELECT count(*)::int FROM orders WHERE status = 'PENDING'").first?.decode(0, as: Int.self) ?? 0
+    }
+
     public static func find(_ id: String, db: PostgresConnection) throws -> Order? {
         try db.query("SELECT \(columns) FROM orders WHERE order_id = $1", [id]).first.map(decode)
     }
