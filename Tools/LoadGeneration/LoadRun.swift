@@ -84,25 +84,19 @@ public final class LoadRun: Sendable {
         var outcomes: [StageOutcome] = []
         for (index, stage) in plan.stages.enumerated() {
             runStage(stage, index: index)
-            if plan.isRamp {
-                Thread.sleep(forTimeInterval: settings.stageGrace.inSeconds)
-                let outcome = StageOutcome(
-                    rate: stage.rate, offered: stage.orders, accepted: recorder.accepted(stage: index),
-                    unfinished: recorder.unfinished(stage: index),
-                    sendLagP99Milliseconds: recorder.sendLagP99Milliseconds(stage: index))
-                outcomes.append(outcome)
-                progress(
-                    "stage \(index + 1): \(Int(stage.rate)) orders/s offered, \(outcome.accepted) of \(outcome.offered) accepted, "
-                        + "\(outcome.unfinished) unfinished, send lag p99 \(outcome.sendLagP99Milliseconds) ms: "
-                        + (outcome.sustained ? "sustained" : "not sustained"))
-                if !outcome.sustained { break }
-            } else {
-                outcomes.append(
-                    StageOutcome(
-                        rate: stage.rate, offered: stage.orders, accepted: recorder.accepted(stage: index),
-                        unfinished: recorder.unfinished(stage: index),
-                        sendLagP99Milliseconds: recorder.sendLagP99Milliseconds(stage: index)))
-            }
+            // A ramp judges each stage a moment after it, once its orders had the time to finish.
+            if plan.isRamp { Thread.sleep(forTimeInterval: settings.stageGrace.inSeconds) }
+            let outcome = StageOutcome(
+                rate: stage.rate, offered: stage.orders, accepted: recorder.accepted(stage: index),
+                unfinished: recorder.unfinished(stage: index),
+                sendLagP99Milliseconds: recorder.sendLagP99Milliseconds(stage: index))
+            outcomes.append(outcome)
+            guard plan.isRamp else { continue }
+            progress(
+                "stage \(index + 1): \(Int(stage.rate)) orders/s offered, \(outcome.accepted) of \(outcome.offered) accepted, "
+                    + "\(outcome.unfinished) unfinished, send lag p99 \(outcome.sendLagP99Milliseconds) ms: "
+                    + (outcome.sustained ? "sustained" : "not sustained"))
+            if !outcome.sustained { break }
         }
         return outcomes
     }
