@@ -60,13 +60,13 @@ public struct OrderAPI: Sendable {
             request, scope: "POST /orders", fingerprint: IdempotencyStore.fingerprint(body), resource: Self.orderResource,
             resourceId: { derived in derived },
             message: { orderId, messageId in
-            let command = Envelope<OrderCommand>(
-                messageId: messageId, type: PlaceOrder.messageType, schemaVersion: PlaceOrder.schemaVersion,
-                key: orderId, correlationId: orderId, causationId: nil, occurredAt: Timestamp.now(),
-                producer: serviceName,
-                data: .placeOrder(
-                    PlaceOrder(orderId: orderId, customerId: body.customerId, items: body.items, currency: currency)))
-            return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
+                let command = Envelope<OrderCommand>(
+                    messageId: messageId, type: PlaceOrder.messageType, schemaVersion: PlaceOrder.schemaVersion,
+                    key: orderId, correlationId: orderId, causationId: nil, occurredAt: Timestamp.now(),
+                    producer: serviceName,
+                    data: .placeOrder(
+                        PlaceOrder(orderId: orderId, customerId: body.customerId, items: body.items, currency: currency)))
+                return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
             },
             accepted: { orderId in
                 .accepted(Accepted(orderId: orderId, status: OrderStatus.pending.rawValue), location: "/orders", id: orderId)
@@ -89,11 +89,11 @@ public struct OrderAPI: Sendable {
             request, scope: "POST /orders/\(id)/cancel", fingerprint: id, resource: Self.orderResource,
             resourceId: { _ in id },
             message: { orderId, messageId in
-            let command = Envelope<OrderCommand>(
-                messageId: messageId, type: CancelOrder.messageType, schemaVersion: CancelOrder.schemaVersion,
-                key: orderId, correlationId: orderId, causationId: nil, occurredAt: Timestamp.now(),
-                producer: serviceName, data: .cancelOrder(CancelOrder(orderId: orderId)))
-            return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
+                let command = Envelope<OrderCommand>(
+                    messageId: messageId, type: CancelOrder.messageType, schemaVersion: CancelOrder.schemaVersion,
+                    key: orderId, correlationId: orderId, causationId: nil, occurredAt: Timestamp.now(),
+                    producer: serviceName, data: .cancelOrder(CancelOrder(orderId: orderId)))
+                return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
             },
             accepted: { orderId in .accepted(Accepted(orderId: orderId, status: status), location: "/orders", id: orderId) })
     }

@@ -54,12 +54,12 @@ public struct PaymentAPI: Sendable {
             request, scope: "POST /accounts", fingerprint: IdempotencyStore.fingerprint(body),
             resource: CommandResource(idMember: "customerId", collection: "/accounts"), resourceId: { _ in body.customerId },
             message: { customerId, messageId in
-            let command = Envelope<PaymentCommand>(
-                messageId: messageId, type: OpenAccount.messageType, schemaVersion: OpenAccount.schemaVersion,
-                key: customerId, correlationId: customerId, causationId: nil, occurredAt: Timestamp.now(),
-                producer: serviceName,
-                data: .openAccount(OpenAccount(customerId: customerId, creditLimitCents: body.creditLimitCents)))
-            return try PaymentCommand.codec.outgoing(command, topic: Topics.paymentsCommands)
+                let command = Envelope<PaymentCommand>(
+                    messageId: messageId, type: OpenAccount.messageType, schemaVersion: OpenAccount.schemaVersion,
+                    key: customerId, correlationId: customerId, causationId: nil, occurredAt: Timestamp.now(),
+                    producer: serviceName,
+                    data: .openAccount(OpenAccount(customerId: customerId, creditLimitCents: body.creditLimitCents)))
+                return try PaymentCommand.codec.outgoing(command, topic: Topics.paymentsCommands)
             },
             accepted: { customerId in
                 .accepted(Accepted(customerId: customerId, status: "ACCEPTED"), location: "/accounts", id: customerId)
