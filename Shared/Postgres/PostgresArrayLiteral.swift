@@ -5,23 +5,33 @@ enum PostgresArrayLiteral {
     }
 
     /// `{"e1","e2",NULL}`: every non-NULL element double-quoted with `\` and `"` escaped.
+    ///
+    /// Built over UTF-8 bytes in one pre-sized buffer: the journal and the stores send every batch
+    /// through here, and appending to a `String` scalar by scalar cost a third of a loop's time.
     static func format(_ elements: [String?]) -> String {
-        var out = "{"
+        var capacity = 2
+        for element in elements { capacity += (element?.utf8.count ?? 4) + 3 }
+        var out: [UInt8] = []
+        out.reserveCapacity(capacity + capacity / 16)
+        out.append(UInt8(ascii: "{"))
         for (index, element) in elements.enumerated() {
-            if index > 0 { out.append(",") }
+            if index > 0 { out.append(UInt8(ascii: ",")) }
             guard let element else {
-                out.append("NULL")
+                out.append(contentsOf: [UInt8(ascii: "N"), UInt8(ascii: "U"), UInt8(ascii: "L"), UInt8(ascii: "L")])
                 continue
             }
-            out.append("\"")
-            for character in element.unicodeScalars {
-                if character == "\\" || character == "\"" { out.append("\\") }
-                out.unicodeScalars.append(character)
+            out.append(UInt8(ascii: "\""))
+            var utf8 = element
+            utf8.withUTF8 { bytes in
+                for byte in bytes {
+                    if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") { out.append(UInt8(ascii: "\\")) }
+                    out.append(byte)
+                }
             }
-            out.append("\"")
+            out.append(UInt8(ascii: "\""))
         }
-        out.append("}")
-        return out
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses array output such as `{a,"b \"c\"",NULL}` or `[0:1]={1,2}`.

@@ -8,6 +8,7 @@ struct UnitTests {
     @Test func arrayLiterals() throws {
         #expect(["a", "b c", "q\"uote", "back\\slash", "NULL", ""].postgresText == #"{"a","b c","q\"uote","back\\slash","NULL",""}"#)
         #expect([String]().postgresText == "{}")
+        #expect(["é✓🙂", "tab\tx", "a\"\\b"].postgresText == "{\"é✓🙂\",\"tab\tx\",\"a\\\"\\\\b\"}")
         #expect([1, -2, 3].postgresText == #"{"1","-2","3"}"#)
         #expect(([nil, "x"] as [String?]).postgresText == #"{NULL,"x"}"#)
         #expect([UInt8]([0x00, 0x5c, 0xff]).postgresText == #"\x005cff"#)
