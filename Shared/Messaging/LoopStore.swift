@@ -4,7 +4,9 @@ import Postgres
 
 /// The processing loop's statements on the tables of ``MessagingSchema``: processed message ids,
 /// consumer offsets with their fencing generations, projection offsets, and the decision journal.
-/// One statement per table per batch.
+/// One statement per table per batch, and as few round trips as that allows: the journal write is
+/// one statement, and the completing transaction ends with one statement for processed ids,
+/// journal rows and offsets (each round trip is two context switches on a busy machine).
 struct LoopStore {
     let groupId: String
 
@@ -50,42 +52,6 @@ struct LoopStore {
         return claimed
     }
 
-    /// Locks this instance's offset rows of `partitions` for the rest of the transaction and
-    /// throws ``FencedError`` for those whose generation moved on (another instance claimed them).
-    /// A claim by another instance waits for the lock, so it sees what this transaction commits.
-    func lockOwned(_ partitions: [TopicPartition], generations: [TopicPartition: Int64], db: PostgresConnection) throws {
-        let sorted = partitions.sorted()
-        let rows = try db.query(
-            """
-            SELECT c.topic, c.partition FROM consumer_offsets c
-            JOIN unnest($2::text[], $3::int[], $4::bigint[]) AS u(topic, partition, generation)
-              ON c.topic = u.topic AND c.partition = u.partition AND c.generation = u.generation
-            WHERE c.group_id = $1
-            ORDER BY c.topic, c.partition
-            FOR UPDATE OF c
-            """,
-            [groupId, sorted.map(\.topic), sorted.map { Int($0.partition) }, sorted.map { generations[$0] ?? -1 }])
-        try checkFence(sorted, rows)
-    }
-
-    /// Stores the next offsets, only where `generations` are still current; throws ``FencedError`` otherwise.
-    func storeOffsets(_ offsets: [TopicPartition: Int64], generations: [TopicPartition: Int64], db: PostgresConnection) throws {
-        let partitions = offsets.keys.sorted()
-        guard !partitions.isEmpty else { return }
-        let rows = try db.query(
-            """
-            UPDATE consumer_offsets AS c SET next_offset = GREATEST(c.next_offset, u.next_offset), updated_at = now()
-            FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS u(topic, partition, generation, next_offset)
-            WHERE c.group_id = $1 AND c.topic = u.topic AND c.partition = u.partition AND c.generation = u.generation
-            RETURNING c.topic, c.partition
-            """,
-            [
-                groupId, partitions.map(\.topic), partitions.map { Int($0.partition) },
-                partitions.map { generations[$0] ?? -1 }, partitions.map { offsets[$0] ?? 0 },
-            ])
-        try checkFence(partitions, rows)
-    }
-
     private func checkFence(_ partitions: [TopicPartition], _ rows: PostgresRows) throws {
         var held = Set<TopicPartition>()
         for row in rows {
@@ -98,31 +64,46 @@ struct LoopStore {
 
     // MARK: - The decision journal
 
-    /// Journals a decided batch: one row per input with its outputs. Fenced partitions throw
-    /// before anything is written (then nothing of the batch may be produced).
+    /// Journals a decided batch: one row per input with its outputs, in one statement (its own
+    /// transaction). The statement first locks this instance's `consumer_offsets` rows of the
+    /// batch's partitions, where their generations are still this instance's; it inserts only if
+    /// it locked all of them, and otherwise throws ``FencedError`` with nothing written (then
+    /// nothing of the batch may be produced). A claim by another instance waits for the lock, so
+    /// it sees the journal rows once it has the partition.
     func journal<Event>(
         _ batch: DecidedBatch<Event>, eventTopic: String, generations: [TopicPartition: Int64], db: PostgresConnection
     ) throws {
-        try db.transaction { tx in
-            try lockOwned(Array(batch.partitions), generations: generations, db: tx)
-            let inputs = batch.inputs
-            try tx.execute(
-                """
+        let partitions = batch.partitions.sorted()
+        let inputs = batch.inputs
+        let rows = try db.query(
+            """
+            WITH owned AS (
+                SELECT c.topic, c.partition FROM consumer_offsets c
+                JOIN unnest($11::text[], $12::int[], $13::bigint[]) AS g(topic, partition, generation)
+                  ON c.topic = g.topic AND c.partition = g.partition AND c.generation = g.generation
+                WHERE c.group_id = $1
+                ORDER BY c.topic, c.partition
+                FOR UPDATE OF c
+            ), journaled AS (
                 INSERT INTO decision_journal
                     (group_id, topic, partition, "offset", next_offset, batch_id, seq, message_id, dead_lettered, outputs)
                 SELECT $1, u.topic, u.partition, u.off, u.next_offset, $2::uuid, u.seq, u.message_id, u.dead_lettered, u.outputs
                 FROM unnest($3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::int[], $8::uuid[], $9::bool[], $10::bytea[])
                     AS u(topic, partition, off, next_offset, seq, message_id, dead_lettered, outputs)
-                """,
-                [
-                    groupId, UUID().uuidString.lowercased(), inputs.map(\.position.topic),
-                    inputs.map { Int($0.position.partition) }, inputs.map(\.position.offset),
-                    inputs.map { batch.nextOffsets[$0.position.topicPartition] ?? $0.position.offset + 1 },
-                    Array(inputs.indices), inputs.map { $0.messageId?.uuidString.lowercased() },
-                    inputs.map(\.deadLettered),
-                    inputs.map { PostgresBytea.format($0.journalRecord(eventTopic: eventTopic).encoded()) },
-                ])
-        }
+                WHERE (SELECT count(*) FROM owned) = cardinality($11::text[])
+            )
+            SELECT topic, partition FROM owned
+            """,
+            [
+                groupId, UUID().uuidString.lowercased(), inputs.map(\.position.topic),
+                inputs.map { Int($0.position.partition) }, inputs.map(\.position.offset),
+                inputs.map { batch.nextOffsets[$0.position.topicPartition] ?? $0.position.offset + 1 },
+                Array(inputs.indices), inputs.map { $0.messageId?.uuidString.lowercased() },
+                inputs.map(\.deadLettered),
+                inputs.map { PostgresBytea.format($0.journalRecord(eventTopic: eventTopic).encoded()) },
+                partitions.map(\.topic), partitions.map { Int($0.partition) }, partitions.map { generations[$0] ?? -1 },
+            ])
+        try checkFence(partitions, rows)
     }
 
     /// The journaled inputs on `partitions` (decisions produced, or about to be, and not completed),
@@ -169,27 +150,44 @@ struct LoopStore {
                 try apply(events, tx)
                 try storeProjectionOffsets(batch.projectionOffsets(eventTopic: eventTopic), eventTopic: eventTopic, db: tx)
             }
-            let recorded = batch.inputs.filter { $0.messageId != nil }
-            if !recorded.isEmpty {
-                try tx.execute(
-                    """
-                    INSERT INTO processed_messages (message_id, dead_lettered)
-                    SELECT * FROM unnest($1::uuid[], $2::bool[])
-                    ON CONFLICT (message_id) DO UPDATE SET dead_lettered = EXCLUDED.dead_lettered
-                    """,
-                    [recorded.map { $0.messageId!.uuidString.lowercased() }, recorded.map(\.deadLettered)])
-            }
-            try storeOffsets(batch.nextOffsets, generations: generations, db: tx)
-            if batch.journaled {
-                let inputs = batch.inputs
-                try tx.execute(
-                    """
-                    DELETE FROM decision_journal j USING unnest($2::text[], $3::int[], $4::bigint[]) AS u(topic, partition, off)
-                    WHERE j.group_id = $1 AND j.topic = u.topic AND j.partition = u.partition AND j."offset" = u.off
-                    """,
-                    [groupId, inputs.map(\.position.topic), inputs.map { Int($0.position.partition) }, inputs.map(\.position.offset)])
-            }
+            try finishBatch(batch, generations: generations, db: tx)
         }
+    }
+
+    /// The end of the completing transaction in one statement: the inputs are recorded as processed
+    /// (dead-lettered ones flagged), the journal rows go, and the consumer offsets move on where the
+    /// generations are still this instance's; ``FencedError`` (rolling the transaction back) where not.
+    private func finishBatch<Event>(
+        _ batch: DecidedBatch<Event>, generations: [TopicPartition: Int64], db: PostgresConnection
+    ) throws {
+        let partitions = batch.nextOffsets.keys.sorted()
+        guard !partitions.isEmpty else { return }
+        let recorded = batch.inputs.filter { $0.messageId != nil }
+        let journaled = batch.journaled ? batch.inputs : []
+        let rows = try db.query(
+            """
+            WITH processed AS (
+                INSERT INTO processed_messages (message_id, dead_lettered)
+                SELECT * FROM unnest($6::uuid[], $7::bool[])
+                ON CONFLICT (message_id) DO UPDATE SET dead_lettered = EXCLUDED.dead_lettered
+            ), completed AS (
+                DELETE FROM decision_journal j USING unnest($8::text[], $9::int[], $10::bigint[]) AS u(topic, partition, off)
+                WHERE j.group_id = $1 AND j.topic = u.topic AND j.partition = u.partition AND j."offset" = u.off
+            ), moved AS (
+                UPDATE consumer_offsets AS c SET next_offset = GREATEST(c.next_offset, u.next_offset), updated_at = now()
+                FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS u(topic, partition, generation, next_offset)
+                WHERE c.group_id = $1 AND c.topic = u.topic AND c.partition = u.partition AND c.generation = u.generation
+                RETURNING c.topic, c.partition
+            )
+            SELECT topic, partition FROM moved
+            """,
+            [
+                groupId, partitions.map(\.topic), partitions.map { Int($0.partition) },
+                partitions.map { generations[$0] ?? -1 }, partitions.map { batch.nextOffsets[$0] ?? 0 },
+                recorded.map { $0.messageId!.uuidString.lowercased() }, recorded.map(\.deadLettered),
+                journaled.map(\.position.topic), journaled.map { Int($0.position.partition) }, journaled.map(\.position.offset),
+            ])
+        try checkFence(partitions, rows)
     }
 
     /// Records how far the read model has applied the event topic (after the apply, in the same

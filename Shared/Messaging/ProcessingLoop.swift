@@ -53,6 +53,9 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     private var failures: [MessagePosition: FailureRecord] = [:]
     private var batchNumber = 0
     private var lastLagReport = ContinuousClock.now
+    /// Offsets completed but not yet committed to the consumer group (for standard tooling only).
+    private var groupOffsets: [TopicPartition: Int64] = [:]
+    private var lastGroupCommit = ContinuousClock.now
     private let metrics: LoopMetrics
 
     /// - Parameter makeProducer: creates a producer to replace `producer` once it raised a fatal
@@ -113,6 +116,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         }
         self.consumer = consumer
         defer {
+            commitToGroup(consumer, force: true)
             consumer.close()
             self.consumer = nil
         }
@@ -144,6 +148,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 try handle(batch)
             }
             reportLag(consumer)
+            commitToGroup(consumer)
         }
         logger.info("processing loop stopped")
     }
@@ -362,7 +367,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 try store.complete(
                     batch, eventTopic: processor.eventTopic, generations: generations, db: db, apply: processor.apply)
                 metrics.phase("commit", ContinuousClock.now - committing)
-                consumer?.commit(batch.nextOffsets, async: true)
+                groupOffsets.merge(batch.nextOffsets) { max($0, $1) }
                 metrics.batchDone(
                     produced: batch.outgoing, deadLettered: batch.deadLetterCount, duplicates: batch.duplicates,
                     duration: ContinuousClock.now - start)
@@ -549,6 +554,18 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         let lag = consumer.lag()
         metrics.lag(lag)
         updateStatus { $0.lag = lag.values.reduce(0, +) }
+    }
+
+    /// Commits the completed offsets to the consumer group at most every `groupCommitInterval`
+    /// (or now, when `force`), for the observability of standard tooling: the loop's own offsets
+    /// are in PostgreSQL, and one OffsetCommit per batch cost the broker a request per hop.
+    private func commitToGroup(_ consumer: KafkaConsumer, force: Bool = false) {
+        let now = ContinuousClock.now
+        guard !groupOffsets.isEmpty, force || now - lastGroupCommit >= configuration.groupCommitInterval else { return }
+        lastGroupCommit = now
+        let owned = groupOffsets.filter { generations[$0.key] != nil }
+        groupOffsets = [:]
+        consumer.commit(owned, async: true)
     }
 
     private func updateStatus(_ change: (inout LoopStatus) -> Void) {

@@ -17,6 +17,9 @@ public struct ProcessingLoopConfiguration: Sendable {
     public var backoff: Backoff = Backoff(initial: .milliseconds(100), max: .seconds(10))
     /// How often consumer lag is published as a metric. Default: 1 s.
     public var lagInterval: Duration = .seconds(1)
+    /// How often completed offsets are also committed to the Kafka consumer group (for tools such
+    /// as `kafka-consumer-groups`; the offsets the loop resumes from are in PostgreSQL). Default: 1 s.
+    public var groupCommitInterval: Duration = .seconds(1)
     /// Test hook: called after a batch's outputs were produced and before its transaction; a
     /// thrown error ends the loop there, as a crash would. Default: nil.
     public var afterProduce: (@Sendable (_ batchNumber: Int) throws -> Void)?

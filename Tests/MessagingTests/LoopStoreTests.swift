@@ -1,0 +1,78 @@
+import Foundation
+import Kafka
+import Logging
+@testable import Messaging
+import Postgres
+import Testing
+import TestSupport
+
+/// The loop's statements against a real database: a journal write and a completion by an instance
+/// whose generation moved on are refused with nothing written, and the owner's go through whole.
+@Suite("Loop store: fencing of the journal and of the completion")
+struct LoopStoreTests {
+    let logger = Logger(label: "loop-store-test")
+
+    func batch(_ partition: TopicPartition, offsets: ClosedRange<Int64>) -> DecidedBatch<CounterEvent> {
+        var inputs: [DecidedInput<CounterEvent>] = []
+        for offset in offsets {
+            var input = DecidedInput<CounterEvent>(
+                position: MessagePosition(topic: partition.topic, partition: partition.partition, offset: offset),
+                messageId: UUID(), deadLettered: offset == offsets.upperBound)
+            input.outputs = [OutgoingMessage(topic: "counter.replies", key: "k", value: Array("\(offset)".utf8))]
+            inputs.append(input)
+        }
+        return DecidedBatch(inputs: inputs, nextOffsets: [partition: offsets.upperBound + 1])
+    }
+
+    func count(_ sql: String, _ db: PostgresConnection) throws -> Int {
+        try db.query(sql)[0].decode(0, as: Int.self)
+    }
+
+    @Test func aStaleGenerationWritesNothingAndTheOwnerWritesEverything() throws {
+        let database = try ScratchDatabase(prefix: "loopstore")
+        defer { database.drop() }
+        let db = try database.connect()
+        defer { db.close() }
+        _ = try Migrator(migrations: MessagingSchema.migrations, logger: logger).migrate(db)
+        let store = LoopStore(groupId: "g")
+        let partition = TopicPartition(topic: "counter.commands", partition: 2)
+        let other = TopicPartition(topic: "counter.commands", partition: 3)
+
+        let stale = try store.claim([partition, other], instanceId: "a", db: db).mapValues(\.generation)
+        let owned = try store.claim([partition], instanceId: "b", db: db).mapValues(\.generation)
+        #expect(owned[partition] == (stale[partition] ?? 0) + 1)
+
+        // The stale instance: fenced on the partition it lost, and nothing of the batch is journaled,
+        // not even the part on the partition it still holds.
+        var both = batch(partition, offsets: 10...12)
+        let onOther = batch(other, offsets: 5...5)
+        both.inputs += onOther.inputs
+        both.nextOffsets[other] = 6
+        #expect(throws: FencedError.self) {
+            try store.journal(both, eventTopic: "counter.events", generations: stale, db: db)
+        }
+        #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 0)
+
+        // The owner journals its batch, the stale instance cannot complete it, the owner can.
+        var mine = batch(partition, offsets: 10...12)
+        try store.journal(mine, eventTopic: "counter.events", generations: owned, db: db)
+        #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 3)
+        mine.journaled = true
+        #expect(throws: FencedError.self) {
+            try store.complete(mine, eventTopic: "counter.events", generations: stale, db: db) { _, _ in }
+        }
+        #expect(try count("SELECT count(*)::int FROM processed_messages", db) == 0)
+        #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 3)
+
+        try store.complete(mine, eventTopic: "counter.events", generations: owned, db: db) { _, _ in }
+        #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 0)
+        #expect(try count("SELECT count(*)::int FROM processed_messages", db) == 3)
+        #expect(try count("SELECT count(*)::int FROM processed_messages WHERE dead_lettered", db) == 1)
+        let next = try db.query(
+            "SELECT next_offset FROM consumer_offsets WHERE group_id = 'g' AND topic = $1 AND partition = $2",
+            [partition.topic, Int(partition.partition)])[0].decode(0, as: Int64.self)
+        #expect(next == 13)
+        let recorded = try store.processed(mine.inputs.compactMap(\.messageId), db: db)
+        #expect(recorded.count == 3 && recorded.values.filter { $0 }.count == 1)
+    }
+}
