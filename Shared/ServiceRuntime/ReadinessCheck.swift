@@ -12,19 +12,13 @@ final class ReadinessCheck: @unchecked Sendable {
     private let lock = NSLock()
     private var cached: [String: String] = [:]
     private var cachedAt = Date.distantPast
-    private let pool: PostgresPool
+    private let context: ServiceContext
     private let producer: KafkaProducer
-    private let loopStatus: @Sendable () -> LoopStatus
-    private let extra: ReadinessChecks
 
-    init(
-        pool: PostgresPool, producer: KafkaProducer, loopStatus: @escaping @Sendable () -> LoopStatus,
-        extra: ReadinessChecks = ReadinessChecks()
-    ) {
-        self.pool = pool
+    /// - Parameter producer: the edge's producer (the loop may replace its own after a fatal error).
+    init(context: ServiceContext, producer: KafkaProducer) {
+        self.context = context
         self.producer = producer
-        self.loopStatus = loopStatus
-        self.extra = extra
     }
 
     struct Report: Encodable {
@@ -46,7 +40,7 @@ final class ReadinessCheck: @unchecked Sendable {
         if stale {
             checks = [:]
             do {
-                try pool.withConnection { db in _ = try db.query("SELECT 1") }
+                try context.pool.withConnection { db in _ = try db.query("SELECT 1") }
                 checks["database"] = "ok"
             } catch {
                 checks["database"] = "unreachable: \(error)"
@@ -64,8 +58,8 @@ final class ReadinessCheck: @unchecked Sendable {
         } else {
             checks = lock.withLock { cached }
         }
-        checks["consumer"] = loopStatus().notReadyReason ?? "ok"
-        for (name, result) in extra.results() { checks[name] = result }
+        checks["consumer"] = context.loopStatus().notReadyReason ?? "ok"
+        for (name, result) in context.readiness.results() { checks[name] = result }
         return checks
     }
 }

@@ -56,14 +56,12 @@ public enum ServiceHost {
             database: configuration.database, logger: logger,
             makeProducer: { try KafkaProducer(configuration: kafka, logger: logger) })
         let pool = PostgresPool(configuration: configuration.database, size: configuration.databasePoolSize, logger: logger)
-        let checks = ReadinessChecks()
         let context = ServiceContext(
             configuration: configuration, logger: logger, pool: pool,
             commands: CommandGateway(producer: edgeProducer, logger: logger), idempotency: IdempotencyStore(pool: pool),
-            loopStatus: { loop.status }, readiness: checks)
+            loopStatus: { loop.status }, readiness: ReadinessChecks())
 
-        // The broker check uses the edge's producer: the loop may replace its own (after a fatal error).
-        let readiness = ReadinessCheck(pool: pool, producer: edgeProducer, loopStatus: { loop.status }, extra: checks)
+        let readiness = ReadinessCheck(context: context, producer: edgeProducer)
         var router = Router()
         // A database or broker outage under a handler is a 503 to retry, not a 500.
         router.problemForError = { error in
