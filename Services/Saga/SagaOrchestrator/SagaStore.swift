@@ -90,10 +90,10 @@ public enum SagaStore {
     }
 
     /// Inserts or updates whole sagas and their step logs (entries only ever change or grow).
+    /// Both statements read one JSON document of rows (`jsonb_to_recordset`), written by hand
+    /// (``rows(_:)``, ``stepRows(_:)``).
     public static func save(_ sagas: [Saga], db: PostgresConnection) throws {
         guard !sagas.isEmpty else { return }
-        let encoder = MessageJSON.encoder()
-        let rows = String(decoding: try encoder.encode(sagas.map(Row.init)), as: UTF8.self)
         try db.execute(
             """
             INSERT INTO sagas (order_id, state, customer_id, started_at, ended_at, deadline, step, attempt, version, data, expiry_id)
@@ -105,9 +105,8 @@ public enum SagaStore {
                 state = EXCLUDED.state, ended_at = EXCLUDED.ended_at, deadline = EXCLUDED.deadline,
                 step = EXCLUDED.step, attempt = EXCLUDED.attempt, version = EXCLUDED.version, data = EXCLUDED.data,
                 expiry_id = EXCLUDED.expiry_id
-            """, [rows])
-        let steps = sagas.flatMap { saga in saga.steps.map { StepRow(orderId: saga.orderId, $0) } }
-        guard !steps.isEmpty else { return }
+            """, [rows(sagas)])
+        guard sagas.contains(where: { !$0.steps.isEmpty }) else { return }
         try db.execute(
             """
             INSERT INTO saga_steps (order_id, seq, name, status, at)
@@ -115,57 +114,65 @@ public enum SagaStore {
             FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, seq integer, name text, status text, at timestamptz)
             ON CONFLICT (order_id, seq) DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status, at = EXCLUDED.at
             WHERE (saga_steps.name, saga_steps.status, saga_steps.at) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.status, EXCLUDED.at)
-            """, [String(decoding: try encoder.encode(steps), as: UTF8.self)])
+            """, [stepRows(sagas)])
     }
 
     static func decode(_ json: String) throws -> Saga {
-        try MessageJSON.decoder().decode(Saga.self, from: Data(json.utf8))
+        try Saga(jsonText: json)
     }
 
-    /// The JSON shape `jsonb_to_recordset` reads for `sagas`.
-    private struct Row: Encodable {
-        var order_id: String
-        var state: String
-        var customer_id: String
-        var started_at: Date
-        var ended_at: Date?
-        var deadline: Date?
-        var step: String?
-        var attempt: Int
-        var version: Int
-        var data: Saga
-        var expiry_id: UUID?
-
-        init(_ saga: Saga) {
-            order_id = saga.orderId
-            state = saga.state.rawValue
-            customer_id = saga.customerId
-            started_at = saga.startedAt
-            ended_at = saga.endedAt
-            deadline = saga.deadline
-            step = saga.step?.rawValue
-            attempt = saga.attempt
-            version = saga.version
-            data = saga
-            expiry_id = SagaDeadlines.expiryId(of: saga)
+    /// The rows `jsonb_to_recordset` reads for `sagas`: the query columns, and the whole saga as `data`.
+    static func rows(_ sagas: [Saga]) -> String {
+        var writer = JSONTextWriter(capacity: sagas.count * 1024)
+        writer.beginArray()
+        for saga in sagas {
+            writer.beginObject()
+            writer.key("order_id")
+            writer.string(saga.orderId)
+            writer.key("state")
+            writer.string(saga.state.rawValue)
+            writer.key("customer_id")
+            writer.string(saga.customerId)
+            writer.key("started_at")
+            writer.timestamp(saga.startedAt)
+            writer.optional("ended_at", saga.endedAt) { $0.timestamp($1) }
+            writer.optional("deadline", saga.deadline) { $0.timestamp($1) }
+            writer.optional("step", saga.step) { $0.string($1.rawValue) }
+            writer.key("attempt")
+            writer.int(saga.attempt)
+            writer.key("version")
+            writer.int(saga.version)
+            writer.key("data")
+            saga.write(to: &writer)
+            writer.optional("expiry_id", SagaDeadlines.expiryId(of: saga)) { $0.string($1.uuidString) }
+            writer.endObject()
         }
+        writer.endArray()
+        return writer.text
     }
 
-    /// The JSON shape `jsonb_to_recordset` reads for `saga_steps`.
-    private struct StepRow: Encodable {
-        var order_id: String
-        var seq: Int
-        var name: String
-        var status: String
-        var at: Date
-
-        init(orderId: String, _ record: SagaStepRecord) {
-            order_id = orderId
-            seq = record.seq
-            name = record.name.rawValue
-            status = record.status.rawValue
-            at = record.at
+    /// The rows `jsonb_to_recordset` reads for `saga_steps`: every entry of every saga's step log.
+    static func stepRows(_ sagas: [Saga]) -> String {
+        var writer = JSONTextWriter(capacity: sagas.count * 512)
+        writer.beginArray()
+        for saga in sagas {
+            for record in saga.steps {
+                writer.beginObject()
+                writer.key("order_id")
+                writer.string(saga.orderId)
+                writer.key("seq")
+                writer.int(record.seq)
+                writer.key("name")
+                writer.string(record.name.rawValue)
+                writer.key("status")
+                writer.string(record.status.rawValue)
+                writer.key("at")
+                writer.timestamp(record.at)
+                writer.endObject()
+            }
         }
+        writer.endArray()
+        return writer.text
     }
 }
 
