@@ -7,7 +7,8 @@
 #
 # Settings (environment): STACK_DIR (.stack), PG_PORT (55432), INSTANCES (1: instances of each
 # service; instance i>1 listens on the base port + 100*(i-1)), CONFIG (debug or release),
-# SKIP_BUILD (1: start what is built, without building first).
+# SKIP_BUILD (1: start what is built, without building first), PG_SETTINGS (extra PostgreSQL
+# settings, space-separated name=value, e.g. "synchronous_commit=off" for a measurement).
 # The stack is ephemeral: the development broker keeps its data in memory, so every `up`
 # starts from empty PostgreSQL databases too.
 set -euo pipefail
@@ -67,7 +68,8 @@ up() {
     chmod 700 "$STACK_DIR/secrets"
 
     echo "starting PostgreSQL on 127.0.0.1:$PG_PORT..."
-    pg_start "$STACK_DIR/pg" "$PG_PORT" "max_connections=200"
+    # shellcheck disable=SC2086 # PG_SETTINGS is a list of settings
+    pg_start "$STACK_DIR/pg" "$PG_PORT" "max_connections=200" ${PG_SETTINGS:-}
     local entry name port product database role upper i
     # Every service role gets a random password (services not in SERVICES yet too, so that the
     # init script can create all databases).
