@@ -47,10 +47,10 @@ public enum Timestamp {
 
     // `format` and `parse` run for every timestamp of every message and saga row; the format
     // styles cost about 1.5% of a loop's samples. The form this code writes,
-    // `YYYY-MM-DDTHH:MM:SS.mmmZ` for years 0000–9999, is written and read here by hand (days to
-    // and from the proleptic Gregorian calendar, as in H. Hinnant's `civil_from_days`); any other
-    // form goes to the format styles. Only years 1600–9999: before the Gregorian reform the
-    // format styles use the Julian calendar, and that stays as it was.
+    // `YYYY-MM-DDTHH:MM:SS.mmmZ`, is written and read here by hand for years 1600–9999 (days to
+    // and from the proleptic Gregorian calendar, as in H. Hinnant's `civil_from_days`). Earlier
+    // years and every other form go to the format styles, which use the Julian calendar before
+    // the Gregorian reform; that stays as it was.
 
     /// `seconds` since 1970 and a millisecond fraction as `YYYY-MM-DDTHH:MM:SS.mmmZ`; nil outside years 1600–9999.
     static func canonical(seconds: Int64, milliseconds: Int) -> String? {
