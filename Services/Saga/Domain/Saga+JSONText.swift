@@ -55,14 +55,7 @@ extension Saga {
         writer.beginArray()
         for record in steps {
             writer.beginObject()
-            writer.key("seq")
-            writer.int(record.seq)
-            writer.key("name")
-            writer.string(record.name.rawValue)
-            writer.key("status")
-            writer.string(record.status.rawValue)
-            writer.key("at")
-            writer.timestamp(record.at)
+            record.writeMembers(to: &writer)
             writer.endObject()
         }
         writer.endArray()
@@ -111,5 +104,20 @@ extension Saga {
             },
             failure: try object.optionalString("failure"), startedAt: try object.date("startedAt"),
             endedAt: try object.optionalDate("endedAt"), version: try object.int("version"))
+    }
+}
+
+extension SagaStepRecord {
+    /// Writes this entry's members (`seq`, `name`, `status`, `at`) into the object being written:
+    /// the saga's step log, and the rows of `saga_steps`.
+    public func writeMembers(to writer: inout JSONTextWriter) {
+        writer.key("seq")
+        writer.int(seq)
+        writer.key("name")
+        writer.string(name.rawValue)
+        writer.key("status")
+        writer.string(status.rawValue)
+        writer.key("at")
+        writer.timestamp(at)
     }
 }

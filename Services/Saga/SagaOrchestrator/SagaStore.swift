@@ -160,14 +160,7 @@ public enum SagaStore {
                 writer.beginObject()
                 writer.key("order_id")
                 writer.string(saga.orderId)
-                writer.key("seq")
-                writer.int(record.seq)
-                writer.key("name")
-                writer.string(record.name.rawValue)
-                writer.key("status")
-                writer.string(record.status.rawValue)
-                writer.key("at")
-                writer.timestamp(record.at)
+                record.writeMembers(to: &writer)
                 writer.endObject()
             }
         }
