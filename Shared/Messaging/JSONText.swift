@@ -370,13 +370,41 @@ private struct JSONTextReader {
     }
 }
 
+/// Where a value stands in a parsed document (`$`, `$.steps[2]`), written out only for an error:
+/// reading a saga walks a few arrays per row, and a string per element would be work on the hot
+/// path that only a failure needs.
+public struct JSONTextPath: CustomStringConvertible, Sendable {
+    private let parent: String
+    private let element: (key: String, index: Int)?
+
+    /// The document itself.
+    public static let root = JSONTextPath(parent: "$", element: nil)
+
+    private init(parent: String, element: (key: String, index: Int)?) {
+        self.parent = parent
+        self.element = element
+    }
+
+    /// The `index`th element of the array member `key` of the object at this path.
+    func element(_ key: String, _ index: Int) -> JSONTextPath {
+        JSONTextPath(parent: description, element: (key, index))
+    }
+
+    public var description: String {
+        guard let element else { return parent }
+        return "\(parent).\(element.key)[\(element.index)]"
+    }
+}
+
 /// Typed access to the members of a parsed object, with the member's path in every error.
 public struct JSONTextObject {
     public let members: [String: JSONTextValue]
-    public let path: String
+    public let path: JSONTextPath
 
-    public init(_ value: JSONTextValue, path: String = "$") throws(JSONTextError) {
-        guard case .object(let members) = value else { throw JSONTextError(location: path, reason: "not an object") }
+    public init(_ value: JSONTextValue, path: JSONTextPath = .root) throws(JSONTextError) {
+        guard case .object(let members) = value else {
+            throw JSONTextError(location: path.description, reason: "not an object")
+        }
         self.members = members
         self.path = path
     }
@@ -449,12 +477,12 @@ public struct JSONTextObject {
 
     /// An array member, each element read by `element` (given its path).
     public func array<Element>(
-        _ key: String, _ element: (JSONTextValue, String) throws(JSONTextError) -> Element
+        _ key: String, _ element: (JSONTextValue, JSONTextPath) throws(JSONTextError) -> Element
     ) throws(JSONTextError) -> [Element] {
         guard case .array(let values) = try value(key) else { throw JSONTextError(location: location(key), reason: "not an array") }
         var elements: [Element] = []
         elements.reserveCapacity(values.count)
-        for (offset, value) in values.enumerated() { elements.append(try element(value, "\(location(key))[\(offset)]")) }
+        for (offset, value) in values.enumerated() { elements.append(try element(value, path.element(key, offset))) }
         return elements
     }
 }

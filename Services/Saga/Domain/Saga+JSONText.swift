@@ -92,7 +92,7 @@ extension Saga {
             rejectReason: try object.optionalRawValue("rejectReason", as: OrderReason.self),
             notified: try object.array("notified") { value, path throws(JSONTextError) in
                 guard case .string(let text) = value, let kind = NotificationKind(rawValue: text) else {
-                    throw JSONTextError(location: path, reason: "not a notification kind")
+                    throw JSONTextError(location: path.description, reason: "not a notification kind")
                 }
                 return kind
             },
