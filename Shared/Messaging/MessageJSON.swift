@@ -39,7 +39,11 @@ public enum MessageJSON {
             messageId: envelope.messageId, type: envelope.type, schemaVersion: envelope.schemaVersion,
             key: envelope.key, correlationId: envelope.correlationId, causationId: envelope.causationId,
             occurredAt: envelope.occurredAt, producer: envelope.producer, data: payload)
-        return Array(try encoder().encode(wire))
+        do {
+            return try MessageJSONEncoder.encode(wire)
+        } catch is MessageJSONEncoder.Unsupported {
+            return Array(try encoder().encode(wire))  // the same bytes, by the slower road
+        }
     }
 
     /// Encodes an envelope of a single payload type.
