@@ -29,6 +29,7 @@ let package = Package(
         .executable(name: "dlq", targets: ["DLQ"]),
         .executable(name: "seed-events", targets: ["SeedEvents"]),
         .executable(name: "loadgen", targets: ["LoadGen"]),
+        .executable(name: "codec-bench", targets: ["CodecBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -138,6 +139,9 @@ let package = Package(
             path: "Tools/LoadGeneration", swiftSettings: strict),
         .executableTarget(
             name: "LoadGen", dependencies: ["LoadGeneration", "HTTPClient", "Kafka", argumentParser, log], path: "Tools/LoadGen",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "CodecBench", dependencies: ["Messaging", "Contracts", argumentParser], path: "Tools/CodecBench",
             swiftSettings: strict),
         // Operations: the replay tool and the dead-letter tool, over one library that knows every
         // service's projection (their own apply code) and configuration.
