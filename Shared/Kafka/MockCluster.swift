@@ -7,7 +7,8 @@ import Logging
 /// Facts of librdkafka 2.0.2's mock: it binds 127.0.0.1 on random ports; data lives in memory;
 /// each partition keeps at most 5 MiB; a metadata request for an unknown topic creates it with
 /// 4 partitions and CreateTopics does not answer, so create topics with ``createTopic(_:partitions:replicationFactor:)``.
-/// Broker ids are `1...brokers`.
+/// Broker ids are `1...brokers`. Its listening sockets get `TCP_NODELAY` here (see
+/// ``MockListenerSockets``).
 ///
 /// `@unchecked Sendable`: the mock API functions only enqueue operations to the mock cluster's own
 /// thread, so they are safe from any thread; `close()` is guarded by a lock.
@@ -29,6 +30,18 @@ public final class MockCluster: @unchecked Sendable {
         self.cluster = cluster
         bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
         brokerIds = (1...Int32(max(brokers, 1))).map { $0 }
+        // The brokers listen from here on (rd_kafka_mock_cluster_new binds and listens before it
+        // returns); no client has connected yet.
+        let listeners = MockListenerSockets.disableNagle(ports: MockListenerSockets.ports(of: bootstrapServers))
+        if listeners != brokerIds.count {
+            logger.warning(
+                "TCP_NODELAY set on \(listeners) of \(brokerIds.count) mock broker listeners; responses may wait ~40 ms")
+        }
+    }
+
+    /// Whether the broker listening on `port` answers without Nagle's delay (nil: no such listener).
+    public static func nagleDisabled(onListenerPort port: Int) -> Bool? {
+        MockListenerSockets.nagleDisabled(port: port)
     }
 
     deinit {
