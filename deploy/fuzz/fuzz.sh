@@ -42,6 +42,9 @@ FUZZ_MAX_LEN=${FUZZ_MAX_LEN:-8192}
 OUT=$ROOT/.build-fuzz
 MODULES=$OUT/modules
 mkdir -p "$OUT" "$MODULES" "$OUT/logs"
+# Swift's own crash backtracer would run before libFuzzer's handler and takes long to symbolicate;
+# libFuzzer prints the stack and writes the crash input.
+export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
 cd "$ROOT"
 
 SWIFTC_FLAGS=(
@@ -99,6 +102,7 @@ build_module() { # NAME SOURCES...
         echo "building module $name"
         compile "$OUT/logs/build-$name.log" -module-name "$name" -wmo -emit-module \
             -emit-module-path "$MODULES/$name.swiftmodule" -c -o "$OUT/$name.o" "$@"
+        touch "$OUT/$name.o" # swiftc leaves an object it would write identically untouched
     fi
 }
 
@@ -115,6 +119,7 @@ build_target() { # TARGET
     if stale "$binary" "${sources[@]}" "${objects[@]}"; then
         echo "building fuzz-$target"
         compile "$OUT/logs/build-$target.log" -module-name "$module" -o "$binary" "${sources[@]}" "${objects[@]}"
+        touch "$binary"
     fi
 }
 
