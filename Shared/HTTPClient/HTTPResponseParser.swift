@@ -68,7 +68,10 @@ enum HTTPResponseParser {
             guard let lineEnd = crlf(in: bytes, from: index) else { return nil }
             let sizeText = String(decoding: bytes[index..<lineEnd], as: UTF8.self)
                 .split(separator: ";").first.map { $0.trimmingCharacters(in: [" ", "\t"]) } ?? ""
-            guard let size = Int(sizeText, radix: 16), size >= 0 else {
+            // 1–15 hex digits (RFC 9112 allows no sign, and 15 keep `size + 2` far from overflow).
+            guard (1...15).contains(sizeText.utf8.count), sizeText.utf8.allSatisfy(\.isHexDigit),
+                let size = Int(sizeText, radix: 16)
+            else {
                 throw HTTPClientError(kind: .malformedResponse, message: "bad chunk size '\(sizeText.prefix(20))'")
             }
             index = lineEnd + 2
@@ -86,5 +89,12 @@ enum HTTPResponseParser {
             index += 1
         }
         return nil
+    }
+}
+
+extension UInt8 {
+    fileprivate var isHexDigit: Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(self)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(self)
     }
 }

@@ -1,4 +1,4 @@
-import HTTPClient
+@testable import HTTPClient
 import HTTPServer
 import Logging
 import Testing
@@ -77,5 +77,16 @@ struct HTTPClientTests {
         } throws: { error in
             (error as? HTTPClientError)?.kind == .connect
         }
+    }
+
+    /// Found by the fuzz target `http-response` (Fuzz/regressions/http-response): a chunk size near
+    /// `Int.max` overflowed `size + 2` and trapped, so any server could crash a client process.
+    @Test func chunkSizesThatAreNotShortHexNumbersAreMalformed() throws {
+        for size in ["7fffffffffffffff", "7ffffffffffffffe", "ffffffffffffffffff", "+5", "-1", "", " ", "0x5", "g"] {
+            let body = Array("\(size)\r\nhello\r\n0\r\n\r\n".utf8)
+            #expect(throws: HTTPClientError.self, "chunk size '\(size)'") { try HTTPResponseParser.dechunk(body[...]) }
+        }
+        #expect(try HTTPResponseParser.dechunk(Array("5;ext=1\r\nhello\r\n0\r\n\r\n".utf8)[...]) == Array("hello".utf8))
+        #expect(try HTTPResponseParser.dechunk(Array("A\r\n0123".utf8)[...]) == nil)  // not all received yet
     }
 }
