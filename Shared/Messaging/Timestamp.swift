@@ -26,12 +26,45 @@ public enum Timestamp {
         return whole.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
     }
 
-    /// Accepts RFC 3339 with or without fractional seconds and with any zone offset.
+    /// Accepts an RFC 3339 `date-time` (with or without fractional seconds, any zone offset) and
+    /// nothing else, rounded to the nearest millisecond: the precision the log writes, so that what
+    /// was read is what ``format(_:)`` writes and reads back as an equal `Date`.
     public static func parse(_ text: String) -> Date? {
         if let date = parseCanonical(text) { return date }
-        if let date = try? withFractions.parse(text) { return date }
-        if let date = try? withoutFractions.parse(text) { return date }
-        return nil
+        // The format styles stop after a date-time and ignore what follows, and take some malformed
+        // times (`12:00:023Z`): only the grammar's shape goes to them (found by the envelope fuzz target).
+        guard isDateTimeShape(text) else { return nil }
+        guard let date = (try? withFractions.parse(text)) ?? (try? withoutFractions.parse(text)) else { return nil }
+        return Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
+    }
+
+    /// RFC 3339's `date-time`: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` (upper-case `T` and `Z`,
+    /// which is what the format styles read).
+    static func isDateTimeShape(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        var index = 0
+        func digits(_ count: Int) -> Bool {
+            guard index + count <= bytes.count,
+                bytes[index..<(index + count)].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+            else { return false }
+            index += count
+            return true
+        }
+        func byte(_ allowed: String) -> Bool {
+            guard index < bytes.count, allowed.utf8.contains(bytes[index]) else { return false }
+            index += 1
+            return true
+        }
+        guard digits(4), byte("-"), digits(2), byte("-"), digits(2), byte("T"), digits(2), byte(":"), digits(2),
+            byte(":"), digits(2)
+        else { return false }
+        if byte(".") {
+            guard digits(1) else { return false }
+            while digits(1) {}
+        }
+        if byte("Z") { return index == bytes.count }
+        guard byte("+-"), digits(2), byte(":"), digits(2) else { return false }
+        return index == bytes.count
     }
 
     /// Now, truncated to milliseconds so that it survives a round trip through JSON unchanged.

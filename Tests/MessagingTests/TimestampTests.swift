@@ -66,4 +66,27 @@ struct TimestampTests {
         #expect(Timestamp.parse("2026-11-23T12:00:00Z") == Timestamp.parse("2026-11-23T12:00:00.000Z"))
         #expect(Timestamp.parse("2026-11-23T13:00:00.123+01:00").map(Timestamp.format) == "2026-11-23T12:00:00.123Z")
     }
+
+    /// Found by the envelope fuzz target (Fuzz/regressions/envelope): the format styles accepted
+    /// text after a date-time and malformed times, so the strict codec took an `occurredAt` that
+    /// is not a timestamp; and a date read from another form was not the `Date` its canonical
+    /// form reads back as, so an envelope did not survive decode → encode → decode.
+    @Test func onlyDateTimesAreReadAndWhatIsReadRoundTrips() {
+        for text in [
+            "2026-11-23T12:00:00Zx", "2026-11-23T12:00:00.123Z ", " 2026-11-23T12:00:00Z", "2026-11-23T12:00:023Z",
+            "2026-11-23T12:00:00.Z", "2026-11-23T12:00:00+0100", "2026-11-23T12:00:00.123Zder o-1", "2026-11-23T12:00",
+            "2026-11-23", "", "2026-11-23t12:00:00z",
+        ] {
+            #expect(Timestamp.parse(text) == nil, "\(text)")
+        }
+        for (text, canonical) in [
+            ("2026-11-23T13:00:00.123+01:00", "2026-11-23T12:00:00.123Z"),
+            ("2026-11-23T12:00:00.1234Z", "2026-11-23T12:00:00.123Z"),
+            ("2026-11-23T11:00:00.5-01:00", "2026-11-23T12:00:00.500Z"),
+        ] {
+            let read = Timestamp.parse(text)
+            #expect(read.map(Timestamp.format) == canonical, "\(text)")
+            #expect(read == Timestamp.parse(canonical), "\(text) reads as the Date its canonical form reads as")
+        }
+    }
 }
