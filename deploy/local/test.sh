@@ -29,3 +29,8 @@ else
     swift test --skip EndToEndTests
     swift test --filter EndToEndTests
 fi
+
+# Every libFuzzer target briefly (deploy/fuzz/fuzz.sh: the saved crash inputs first, then 5 s each).
+if [ -z "${SWIFT_TEST_ARGS:-}" ]; then
+    "$ROOT/deploy/fuzz/fuzz.sh" --smoke
+fi
