@@ -32,13 +32,20 @@ public enum MessageJSON {
         try encodeOpened(envelope, payload)
     }
 
+    /// The same bytes through Foundation's `JSONEncoder` alone: the slower road of ``encode(_:)``,
+    /// and what `codec-bench` compares the log's encoder with.
+    public static func encodeWithFoundation<Family: MessageFamily>(_ envelope: Envelope<Family>) throws -> [UInt8] {
+        try encodeOpened(envelope, envelope.data.payload, foundationOnly: true)
+    }
+
     private static func encodeOpened<Family: Sendable, P: MessagePayload>(
-        _ envelope: Envelope<Family>, _ payload: P
+        _ envelope: Envelope<Family>, _ payload: P, foundationOnly: Bool = false
     ) throws -> [UInt8] {
         let wire = EnvelopeWire(
             messageId: envelope.messageId, type: envelope.type, schemaVersion: envelope.schemaVersion,
             key: envelope.key, correlationId: envelope.correlationId, causationId: envelope.causationId,
             occurredAt: envelope.occurredAt, producer: envelope.producer, data: payload)
+        if foundationOnly { return Array(try encoder().encode(wire)) }
         do {
             return try MessageJSONEncoder.encode(wire)
         } catch is MessageJSONEncoder.Unsupported {

@@ -52,7 +52,6 @@ struct CodecBench: ParsableCommand {
         }
 
         let placedBytes = try OrderEvent.codec.encode(placed)
-        let foundation = MessageJSON.encoder()
         let third = messages / 3
         try measure("encode") {
             var total = 0
@@ -63,19 +62,15 @@ struct CodecBench: ParsableCommand {
             }
             return total > 0 ? third * 3 : 0
         }
-        let wires = (
-            placed.map { $0.payload as any MessagePayload }, reserve.map { $0.payload as any MessagePayload },
-            reply.map { $0.payload as any MessagePayload }
-        )
         try measure("encodeFoundation") {
             for _ in 0..<third {
-                _ = try foundation.encode(AnyEnvelope(wires.0))
-                _ = try foundation.encode(AnyEnvelope(wires.1))
-                _ = try foundation.encode(AnyEnvelope(wires.2))
+                _ = try MessageJSON.encodeWithFoundation(placed)
+                _ = try MessageJSON.encodeWithFoundation(reserve)
+                _ = try MessageJSON.encodeWithFoundation(reply)
             }
             return third * 3
         }
-        guard Array(try foundation.encode(AnyEnvelope(wires.0))) == placedBytes else {
+        guard try MessageJSON.encodeWithFoundation(placed) == placedBytes else {
             throw ValidationError("the two encoders wrote different bytes; nothing measured is comparable")
         }
         let inputs = [
@@ -102,29 +97,5 @@ struct CodecBench: ParsableCommand {
     func placedPayload(_ event: OrderEvent) -> OrderPlaced {
         guard case .placed(let placed) = event else { fatalError("the benchmark's first message is an OrderPlaced") }
         return placed
-    }
-}
-
-/// An envelope in its wire form for Foundation's encoder: what `MessageJSON` wrote before it had
-/// its own encoder, kept here as the benchmark's reference.
-struct AnyEnvelope: Encodable {
-    var envelope: Envelope<any MessagePayload>
-    init(_ envelope: Envelope<any MessagePayload>) { self.envelope = envelope }
-
-    enum CodingKeys: String, CodingKey {
-        case messageId, type, schemaVersion, key, correlationId, causationId, occurredAt, producer, data
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(envelope.messageId.uuidString.lowercased(), forKey: .messageId)
-        try container.encode(envelope.type, forKey: .type)
-        try container.encode(envelope.schemaVersion, forKey: .schemaVersion)
-        try container.encode(envelope.key, forKey: .key)
-        try container.encode(envelope.correlationId, forKey: .correlationId)
-        try container.encode(envelope.causationId?.uuidString.lowercased(), forKey: .causationId)
-        try container.encode(envelope.occurredAt, forKey: .occurredAt)
-        try container.encode(envelope.producer, forKey: .producer)
-        try container.encode(envelope.data, forKey: .data)
     }
 }
