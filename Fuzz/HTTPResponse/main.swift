@@ -2,9 +2,9 @@
 //
 // The first input byte is a control byte: bit 0 chooses the request method (GET or HEAD), the rest how
 // the response is cut into the pieces that `recv` returns. The rest of the input is what the server sent
-// before closing the connection. `read` below is `HTTPClient.read` without the socket: after each piece it
-// runs the same steps (headEnd, head, skipping 1xx heads, framing, then Content-Length / dechunk), and at
-// the end the close. Reading it in one piece and in pieces must give the same response or the same error.
+// before closing the connection. `read` below feeds the pieces to `HTTPResponseReader`, the code that
+// `HTTPClient.read` drives with `recv`, and then the close. Reading it in one piece and in pieces must
+// give the same response or the same error.
 
 private struct Response: Equatable {
     var status: Int
@@ -18,53 +18,15 @@ private enum Outcome: Equatable {
 }
 
 private func read(_ pieces: [ArraySlice<UInt8>], method: String) -> Outcome {
+    func outcome(_ response: HTTPClientResponse) -> Outcome {
+        .response(Response(status: response.status, headers: response.headers.map { "\($0.name): \($0.value)" }, body: response.body))
+    }
     do throws(HTTPClientError) {
-        var received: [UInt8] = []
-        var parsedHead: (status: Int, headers: [(name: String, value: String)], bodyStart: Int)?
-        var framing = HTTPResponseParser.Framing.untilClose
-        var next = 0
-        while true {
-            if let head = parsedHead {
-                let body = received[head.bodyStart...]
-                switch framing {
-                case .length(let length) where body.count >= length:
-                    return .response(Response(status: head.status, headers: head.headers.map { "\($0.name): \($0.value)" },
-                                              body: Array(body.prefix(length))))
-                case .chunked:
-                    if let decoded = try HTTPResponseParser.dechunk(body) {
-                        return .response(Response(status: head.status, headers: head.headers.map { "\($0.name): \($0.value)" },
-                                                  body: decoded))
-                    }
-                default: break
-                }
-            }
-            if next < pieces.count {
-                received += pieces[next]
-                next += 1
-                if parsedHead == nil, let end = HTTPResponseParser.headEnd(received) {
-                    var (status, headers) = try HTTPResponseParser.head(received[..<(end - 4)])
-                    var start = end
-                    while (100..<200).contains(status), status != 101,
-                        let nextHead = HTTPResponseParser.headEnd(Array(received[start...]))
-                    {
-                        (status, headers) = try HTTPResponseParser.head(received[start..<(start + nextHead - 4)])
-                        start += nextHead
-                    }
-                    if (100..<200).contains(status) { continue }
-                    parsedHead = (status, headers, start)
-                    framing = try HTTPResponseParser.framing(status: status, headers: headers, requestMethod: method)
-                }
-            } else {
-                guard let head = parsedHead else {
-                    throw HTTPClientError(kind: .malformedResponse, message: "closed without a response")
-                }
-                guard framing == .untilClose else {
-                    throw HTTPClientError(kind: .receive, message: "closed before the body was complete")
-                }
-                return .response(Response(status: head.status, headers: head.headers.map { "\($0.name): \($0.value)" },
-                                          body: Array(received[head.bodyStart...])))
-            }
+        var reader = HTTPResponseReader(method: method, peer: "fuzz")
+        for piece in pieces {
+            if let response = try reader.receive(piece) { return outcome(response) }
         }
+        return outcome(try reader.closed())
     } catch {
         return .failure(error)
     }

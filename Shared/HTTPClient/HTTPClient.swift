@@ -167,57 +167,20 @@ public final class HTTPConnection {
     private func read(_ fd: Int32, method: String, deadline: ContinuousClock.Instant, url: HTTPURL) throws(HTTPClientError)
         -> (response: HTTPClientResponse, reusable: Bool)
     {
-        var received: [UInt8] = []
+        var reader = HTTPResponseReader(method: method, peer: url.hostHeader)
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        var parsedHead: (status: Int, headers: [(name: String, value: String)], bodyStart: Int)?
-        var framing = HTTPResponseParser.Framing.untilClose
         while true {
-            if let head = parsedHead {
-                let body = received[head.bodyStart...]
-                switch framing {
-                case .length(let length) where body.count >= length:
-                    return (
-                        HTTPClientResponse(status: head.status, headers: head.headers, body: Array(body.prefix(length))),
-                        Self.allowsReuse(head.headers)
-                    )
-                case .chunked:
-                    if let decoded = try HTTPResponseParser.dechunk(body) {
-                        return (HTTPClientResponse(status: head.status, headers: head.headers, body: decoded), Self.allowsReuse(head.headers))
-                    }
-                default: break
-                }
-            }
             guard try wait(fd, for: Int16(POLLIN), deadline: deadline) else {
                 throw HTTPClientError(kind: .timeout, message: "waiting for the response of \(url)")
             }
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n > 0 {
-                received += buffer[0..<n]
-                if received.count > maxResponseBytes {
+                if reader.received.count + n > maxResponseBytes {
                     throw HTTPClientError(kind: .receive, message: "response of \(url) exceeds \(maxResponseBytes) bytes")
                 }
-                if parsedHead == nil, let end = HTTPResponseParser.headEnd(received) {
-                    var (status, headers) = try HTTPResponseParser.head(received[..<(end - 4)])
-                    var start = end
-                    // Skip interim 1xx responses (e.g. 100 Continue).
-                    while (100..<200).contains(status), status != 101,
-                        let next = HTTPResponseParser.headEnd(Array(received[start...]))
-                    {
-                        (status, headers) = try HTTPResponseParser.head(received[start..<(start + next - 4)])
-                        start += next
-                    }
-                    if (100..<200).contains(status) { continue }
-                    parsedHead = (status, headers, start)
-                    framing = try HTTPResponseParser.framing(status: status, headers: headers, requestMethod: method)
-                }
+                if let response = try reader.receive(buffer[0..<n]) { return (response, Self.allowsReuse(response.headers)) }
             } else if n == 0 {
-                guard let head = parsedHead else {
-                    throw HTTPClientError(kind: .malformedResponse, message: "\(url.hostHeader) closed without a response")
-                }
-                guard framing == .untilClose else {
-                    throw HTTPClientError(kind: .receive, message: "\(url.hostHeader) closed before the body was complete")
-                }
-                return (HTTPClientResponse(status: head.status, headers: head.headers, body: Array(received[head.bodyStart...])), false)
+                return (try reader.closed(), false)
             } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
                 throw HTTPClientError(kind: .receive, message: "\(url.hostHeader): \(Self.errorText(errno))")
             }

@@ -113,7 +113,7 @@ build_target() { # TARGET
     case "$target" in
         request-head) module=HTTPServer; sources=(Fuzz/RequestHead/main.swift "${HEAD_SOURCES[@]}"); objects=("$OUT/JSONDiagnostics.o") ;;
         chunked) module=HTTPServer; sources=(Fuzz/Chunked/main.swift $S/ChunkedDecoder.swift "${HEAD_SOURCES[@]}"); objects=("$OUT/JSONDiagnostics.o") ;;
-        http-response) module=HTTPClient; sources=(Fuzz/HTTPResponse/main.swift $C/HTTPResponseParser.swift $C/HTTPClientError.swift); objects=() ;;
+        http-response) module=HTTPClient; sources=(Fuzz/HTTPResponse/main.swift $C/HTTPResponseReader.swift $C/HTTPResponseParser.swift $C/HTTPClientResponse.swift $C/HTTPClientError.swift); objects=() ;;
         envelope) module=Contracts; sources=(Fuzz/Envelope/main.swift Shared/Contracts/*.swift); objects=("$OUT/Messaging.o" "$OUT/JSONDiagnostics.o") ;;
     esac
     if stale "$binary" "${sources[@]}" "${objects[@]}"; then
