@@ -2,9 +2,9 @@ import Foundation
 
 // An `Encoder` for the message log's JSON dialect (``MessageJSON``) that writes the same bytes as
 // Foundation's `JSONEncoder` configured by ``MessageJSON/encoder()``: keys sorted by their UTF-8
-// bytes, slashes not escaped, dates as ``Timestamp/format(_:)``. Profiles of every service showed
-// Foundation's encoder as the largest item of a batch after the saga rows (docs/benchmarks.md);
-// this one builds a small tree without coding paths or boxes and writes it once.
+// bytes, slashes not escaped, dates as ``Timestamp/format(_:)``. In the saga orchestrator's profile,
+// Foundation's encoder on envelopes was the largest item left after the saga rows
+// (docs/benchmarks.md); this one builds a small tree without coding paths or boxes and writes it once.
 //
 // It knows strings, booleans, integers, nil, dates, and any Codable built of them. A value it does
 // not write the same way as Foundation (a floating-point number, `Data`, `URL`, `Decimal`) throws
