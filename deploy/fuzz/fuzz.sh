@@ -66,11 +66,9 @@ HEAD_SOURCES=(
 )
 # Messaging as far as the codec needs it; NameBasedUUID.swift (swift-crypto) is replaced by a stub.
 MESSAGING_SOURCES=(
-    $M/MessageCodec.swift $M/Envelope.swift $M/MessageJSON.swift $M/MessagePayload.swift $M/Timestamp.swift
-    Fuzz/Envelope/Stubs/NameBasedUUIDStub.swift
+    $M/MessageCodec.swift $M/Envelope.swift $M/MessageJSON.swift $M/MessageJSONEncoder.swift $M/JSONText.swift
+    $M/MessagePayload.swift $M/Timestamp.swift Fuzz/Envelope/Stubs/NameBasedUUIDStub.swift
 )
-# MessageJSONEncoder.swift is part of the codec once it is committed.
-[ -f $M/MessageJSONEncoder.swift ] && MESSAGING_SOURCES+=($M/MessageJSONEncoder.swift)
 
 # stale OUTPUT INPUT...: true when OUTPUT is missing or older than an input (or this script).
 stale() {
