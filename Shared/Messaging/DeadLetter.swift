@@ -16,8 +16,17 @@ public enum DeadLetter {
     /// On a message the dlq tool re-published: the dead letter's position (`topic/partition@offset`).
     /// The loop processes such a copy even though its messageId was dead-lettered before.
     public static let redriveOf = "dlq-redrive-of"
+    /// On a message the dlq tool re-published: where the dead letter was consumed
+    /// (``sourcePosition(topic:partition:offset:)``). A dead letter parks its key, and the loop
+    /// knows the parked key's head coming back by this header.
+    public static let redriveSource = "dlq-redrive-source"
 
     public static func topic(for source: String) -> String { "\(source).dlq" }
+
+    /// A consumed message's position as the dead-letter headers name it: `topic/partition@offset`.
+    public static func sourcePosition(topic: String, partition: Int32, offset: Int64) -> String {
+        "\(topic)/\(partition)@\(offset)"
+    }
 
     /// Reason codes for failures that are not decoding failures.
     public enum Reason {

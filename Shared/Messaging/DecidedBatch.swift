@@ -13,6 +13,12 @@ struct DecidedBatch<Event: MessageFamily>: Sendable {
     var duplicates = 0
     /// True once the batch is in the decision journal (its rows are deleted when it completes).
     var journaled = false
+    /// Keys parked or released, and messages parked, by this batch (``KeyParking``).
+    var parking = ParkingWrites()
+    /// Messages of `parked_messages` this batch released and is done with (their rows go when it completes).
+    var unparked: [MessagePosition] = []
+    /// True for a batch of released messages (their offsets are behind the partition's position).
+    var isRelease = false
 
     /// Every output, in production order: input by input, each input's events first.
     var outgoing: [OutgoingMessage] { inputs.flatMap(\.outputs) }
@@ -21,11 +27,20 @@ struct DecidedBatch<Event: MessageFamily>: Sendable {
     var partitions: Set<TopicPartition> { Set(nextOffsets.keys) }
     var deadLetterCount: Int { inputs.reduce(0) { $0 + ($1.deadLettered ? $1.outputs.count : 0) } }
 
+    /// The batch without its parking (written apart from the journal's rows, in its transaction).
+    var withoutParking: DecidedBatch {
+        var copy = self
+        copy.parking = ParkingWrites()
+        return copy
+    }
+
     /// The part of the batch on `partitions` (the rest belongs to another instance now).
     func restricted(to partitions: Set<TopicPartition>) -> DecidedBatch {
         var copy = self
         copy.inputs = inputs.filter { partitions.contains($0.position.topicPartition) }
         copy.nextOffsets = nextOffsets.filter { partitions.contains($0.key) }
+        copy.parking = parking.restricted(to: partitions)
+        copy.unparked = unparked.filter { partitions.contains($0.topicPartition) }
         return copy
     }
 

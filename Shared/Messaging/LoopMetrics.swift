@@ -10,6 +10,9 @@ final class LoopMetrics {
     private var errors: [String: Counter] = [:]
     private var lagGauges: [TopicPartition: Gauge] = [:]
     private let duplicates: Counter
+    /// Messages parked behind a dead letter of their key, and parked messages released.
+    private let parked: Counter
+    private let released: Counter
     private let batchDuration: Timer
     /// Where a batch's time goes: decide (decode, dedup, state, decide), journal, produce, commit.
     private let phases: [String: Timer]
@@ -18,6 +21,8 @@ final class LoopMetrics {
     init(group: String, inputTopics: [String]) {
         self.group = group
         duplicates = Counter(label: "messages_duplicate_total", dimensions: [("group", group)])
+        parked = Counter(label: "messages_parked_total", dimensions: [("group", group)])
+        released = Counter(label: "messages_released_total", dimensions: [("group", group)])
         batchDuration = Timer(label: "batch_duration_seconds", dimensions: [("group", group)], preferredDisplayUnit: .seconds)
         phases = Dictionary(
             uniqueKeysWithValues: ["decide", "journal", "produce", "commit"].map {
@@ -50,6 +55,12 @@ final class LoopMetrics {
         }
         if count > 0 { duplicates.increment(by: count) }
         batchDuration.record(duration: duration)
+    }
+
+    /// A completed batch's parking: messages it parked, parked messages it released.
+    func parking(parked parkedCount: Int, released releasedCount: Int) {
+        if parkedCount > 0 { parked.increment(by: parkedCount) }
+        if releasedCount > 0 { released.increment(by: releasedCount) }
     }
 
     func error(kind: String) {

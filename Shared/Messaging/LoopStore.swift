@@ -73,6 +73,14 @@ struct LoopStore {
     func journal<Event>(
         _ batch: DecidedBatch<Event>, eventTopic: String, generations: [TopicPartition: Int64], db: PostgresConnection
     ) throws {
+        guard batch.parking.isEmpty else {
+            // The parking is part of the decision: it commits with the journal, or not at all.
+            try db.transaction { tx in
+                try journal(batch.withoutParking, eventTopic: eventTopic, generations: generations, db: tx)
+                try writeParking(batch.parking, db: tx)
+            }
+            return
+        }
         let partitions = batch.partitions.sorted()
         let inputs = batch.inputs
         let rows = try db.query(
@@ -139,7 +147,8 @@ struct LoopStore {
 
     /// The transaction that completes a batch: the read model applies its events, its inputs are
     /// recorded as processed (dead-lettered ones flagged), the projection and consumer offsets
-    /// move on (fenced by generation), and its journal rows go.
+    /// move on (fenced by generation), its journal rows go, and so do the parked messages it
+    /// released (and its parking, unless the journal wrote it).
     func complete<Event>(
         _ batch: DecidedBatch<Event>, eventTopic: String, generations: [TopicPartition: Int64], db: PostgresConnection,
         apply: ([Envelope<Event>], PostgresConnection) throws -> Void
@@ -150,6 +159,9 @@ struct LoopStore {
                 try apply(events, tx)
                 try storeProjectionOffsets(batch.projectionOffsets(eventTopic: eventTopic), eventTopic: eventTopic, db: tx)
             }
+            // A journaled batch wrote its parking with the journal.
+            if !batch.journaled { try writeParking(batch.parking, db: tx) }
+            try unpark(batch.unparked, db: tx)
             try finishBatch(batch, generations: generations, db: tx)
         }
     }

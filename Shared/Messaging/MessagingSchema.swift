@@ -99,5 +99,42 @@ public enum MessagingSchema {
                 -- there once) unless they are re-drives (`dlq-redrive-of`).
                 ALTER TABLE processed_messages ADD COLUMN dead_lettered boolean NOT NULL DEFAULT false;
                 """),
+        Migration(
+            version: 6, name: "processing loop: keys parked behind a dead letter, and the messages waiting there",
+            sql: """
+                -- A key on a partition whose message was dead-lettered for its content (the head,
+                -- consumed at head_offset). Later messages of the key wait in parked_messages until
+                -- the head is re-driven (and processed) or discarded (`dlq discard`): then the state is
+                -- RELEASING and the loop processes them in offset order; the row goes once none is left.
+                CREATE TABLE parked_keys (
+                    group_id    text        NOT NULL,
+                    topic       text        NOT NULL,
+                    partition   integer     NOT NULL,
+                    message_key bytea       NOT NULL,
+                    state       text        NOT NULL CHECK (state IN ('PARKED', 'RELEASING')),
+                    head_offset bigint      NOT NULL,
+                    parked_at   timestamptz NOT NULL DEFAULT now(),
+                    updated_at  timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (group_id, topic, partition, message_key)
+                );
+                -- The messages waiting behind a parked key, as consumed (the journal's encoding of the
+                -- topic, key, value and headers; the record timestamp apart).
+                CREATE TABLE parked_messages (
+                    group_id         text        NOT NULL,
+                    topic            text        NOT NULL,
+                    partition        integer     NOT NULL,
+                    "offset"         bigint      NOT NULL,
+                    message_key      bytea       NOT NULL,
+                    message          bytea       NOT NULL,
+                    record_timestamp timestamptz,
+                    parked_at        timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (group_id, topic, partition, "offset")
+                );
+                CREATE INDEX parked_messages_by_key ON parked_messages (group_id, topic, partition, message_key, "offset");
+                -- A dead letter can also be discarded instead of re-driven (it releases its key).
+                ALTER TABLE dlq_redrives DROP CONSTRAINT dlq_redrives_state_check;
+                ALTER TABLE dlq_redrives ADD CONSTRAINT dlq_redrives_state_check
+                    CHECK (state IN ('PUBLISHING', 'DONE', 'DISCARDED'));
+                """),
     ]
 }

@@ -56,6 +56,12 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     /// Offsets completed but not yet committed to the consumer group (for standard tooling only).
     private var groupOffsets: [TopicPartition: Int64] = [:]
     private var lastGroupCommit = ContinuousClock.now
+    /// Owned partitions where some key may be parked (``KeyParking``); only batches on these look
+    /// parked keys up. Loaded when partitions are claimed, grown by parking, shrunk once released.
+    private var parkedPartitions: Set<TopicPartition> = []
+    /// True when a key is releasing and its parked messages should be processed next.
+    private var releaseDue = false
+    private var lastReleaseCheck = ContinuousClock.now
     private let metrics: LoopMetrics
 
     /// - Parameter makeProducer: creates a producer to replace `producer` once it raised a fatal
@@ -144,6 +150,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 continue
             }
             try settleJournal()
+            try releaseParked()
             if !batch.isEmpty {
                 try handle(batch)
             }
@@ -153,13 +160,14 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         logger.info("processing loop stopped")
     }
 
-    /// Processes a batch until it is done, dead-lettered, fenced or the loop stops. Never skips.
-    private func handle(_ batch: [ConsumedMessage]) throws(LoopAborted) {
+    /// Processes a batch until it is done, dead-lettered, parked, fenced or the loop stops. Never
+    /// skips. `released` says the messages come out of `parked_messages` (``releaseParked()``).
+    private func handle(_ batch: [ConsumedMessage], released: Bool = false) throws(LoopAborted) {
         var attempt = 0
         while !stop.isStopped {
             do {
                 try settleJournal()
-                guard let decided = try decide(batch, forcedDeadLetters: [:]) else { return }
+                guard let decided = try decide(batch, forcedDeadLetters: [:], released: released) else { return }
                 try commit(decided)
                 for message in batch { failures[MessagePosition(message)] = nil }
                 return
@@ -186,7 +194,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                     // produced (a failure on content happens while deciding), so deciding again is allowed.
                     logger.warning("batch failed, isolating messages", metadata: ["error": "\(error)"])
                     for message in batch {
-                        try handle([message])
+                        try handle([message], released: released)
                         if stop.isStopped { return }
                     }
                     return
@@ -203,7 +211,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                     "message failed", metadata: ["error": "\(error)", "position": "\(position)", "attempt": "\(record.count)"])
                 stalled("message \(position) failed \(record.count) of \(configuration.maxAttempts) times", error)
                 if record.count >= configuration.maxAttempts {
-                    try deadLetterAfterFailures(message, record: record)
+                    try deadLetterAfterFailures(message, record: record, released: released)
                     failures[position] = nil
                     return
                 }
@@ -213,12 +221,17 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         }
     }
 
-    private func deadLetterAfterFailures(_ message: ConsumedMessage, record: FailureRecord) throws(LoopAborted) {
+    private func deadLetterAfterFailures(
+        _ message: ConsumedMessage, record: FailureRecord, released: Bool
+    ) throws(LoopAborted) {
         var attempt = 0
         while !stop.isStopped {
             do {
                 try settleJournal()
-                guard let decided = try decide([message], forcedDeadLetters: [MessagePosition(message): record]) else { return }
+                guard
+                    let decided = try decide(
+                        [message], forcedDeadLetters: [MessagePosition(message): record], released: released)
+                else { return }
                 try commit(decided)
                 return
             } catch let aborted as LoopAborted {
@@ -237,10 +250,10 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
 
     // MARK: - Deciding (steps 2–4): may be repeated until the decision is journaled
 
-    /// Decodes, deduplicates and decides the owned part of a batch; nil when none of it is owned.
-    /// Reads only: a failure here leaves nothing behind.
+    /// Parks, decodes, deduplicates and decides the owned part of a batch; nil when none of it is
+    /// owned. Reads only: a failure here leaves nothing behind.
     private func decide(
-        _ batch: [ConsumedMessage], forcedDeadLetters: [MessagePosition: FailureRecord]
+        _ batch: [ConsumedMessage], forcedDeadLetters: [MessagePosition: FailureRecord], released: Bool
     ) throws -> DecidedBatch<Processor.Event>? {
         let owned = batch.filter { generations[$0.topicPartition] != nil }
         guard !owned.isEmpty else { return nil }
@@ -249,15 +262,25 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         let started = ContinuousClock.now
         defer { metrics.phase("decide", ContinuousClock.now - started) }
 
-        // 2. Decode; what cannot be decoded goes to its dead-letter topic.
+        // 2. Park what comes after a dead letter of its key; decode the rest; what cannot be
+        // decoded goes to its dead-letter topic (and parks its key).
+        var parking = try loadParking(owned, db: db)
+        var parked: [ConsumedMessage] = []
+        var unparked: [MessagePosition] = []
         var deadLetters: [(position: MessagePosition, messageId: UUID?, message: OutgoingMessage)] = []
         var decoded: [(message: ConsumedMessage, envelope: Envelope<Processor.Input>)] = []
         var seen = Set<UUID>()
         var duplicates = 0
         for message in owned {
             let position = MessagePosition(message)
+            if parking.classify(message, released: released) == .park {
+                if !released { parked.append(message) }
+                continue
+            }
+            if released { unparked.append(position) }
             let typeHeader = MessageHeaders.value(MessageHeaders.type, in: message.headers)
             if let record = forcedDeadLetters[position] {
+                parking.deadLettered(message)
                 deadLetters.append(
                     (
                         position, try? Processor.Input.codec.decode(message.value, typeHeader: typeHeader).messageId,
@@ -279,6 +302,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
             } catch {
                 logger.warning(
                     "undecodable message dead-lettered", metadata: ["position": "\(position)", "reason": "\(error)"])
+                parking.deadLettered(message)
                 deadLetters.append(
                     (
                         position, nil,
@@ -302,11 +326,27 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         let decision = fresh.isEmpty ? Decision<Processor.Event>() : try processor.decide(fresh.map(\.envelope), reading: db)
         let freshPositions = Set(fresh.map { MessagePosition($0.message) })
         let deadPositions = Set(deadLetters.map(\.position))
-        metrics.consumed(owned)
-        return try DecidedBatch.attributing(
+        if !released { metrics.consumed(owned) }
+        var decided = try DecidedBatch.attributing(
             decision, fresh: fresh.map { (MessagePosition($0.message), $0.envelope.messageId) }, deadLetters: deadLetters,
             order: owned.map(MessagePosition.init).filter { freshPositions.contains($0) || deadPositions.contains($0) },
             nextOffsets: Self.nextOffsets(owned), duplicates: duplicates, eventTopic: processor.eventTopic)
+        decided.parking = ParkingWrites(keys: parking.changes, messages: parked)
+        decided.unparked = unparked
+        decided.isRelease = released
+        if !parked.isEmpty {
+            logger.notice(
+                "messages parked behind a dead letter of their key",
+                metadata: ["count": "\(parked.count)", "first": "\(MessagePosition(parked[0]))"])
+        }
+        return decided
+    }
+
+    /// The stored states of the batch's keys, on the partitions where some key may be parked.
+    private func loadParking(_ owned: [ConsumedMessage], db: PostgresConnection) throws -> KeyParking {
+        guard !parkedPartitions.isEmpty else { return KeyParking() }
+        let keys = Set(owned.lazy.filter { self.parkedPartitions.contains($0.topicPartition) }.compactMap(KeyParking.key(of:)))
+        return KeyParking(keys: keys.isEmpty ? [:] : try store.parkedKeys(Array(keys), db: db))
     }
 
     private static func nextOffsets(_ batch: [ConsumedMessage]) -> [TopicPartition: Int64] {
@@ -367,7 +407,11 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 try store.complete(
                     batch, eventTopic: processor.eventTopic, generations: generations, db: db, apply: processor.apply)
                 metrics.phase("commit", ContinuousClock.now - committing)
-                groupOffsets.merge(batch.nextOffsets) { max($0, $1) }
+                // A release's offsets are behind the partition's position: nothing to commit there.
+                if !batch.isRelease { groupOffsets.merge(batch.nextOffsets) { max($0, $1) } }
+                parkedPartitions.formUnion(batch.parking.keys.keys.map(\.partition))
+                if batch.parking.releases { releaseDue = true }
+                metrics.parking(parked: batch.parking.messages.count, released: batch.unparked.count)
                 metrics.batchDone(
                     produced: batch.outgoing, deadLettered: batch.deadLetterCount, duplicates: batch.duplicates,
                     duration: ContinuousClock.now - start)
@@ -421,7 +465,10 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
             do {
                 guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
                 let journaled: DecidedBatch<Processor.Event>? = try store.journaled(on: Array(partitions), db: db)
-                if let journaled {
+                if var journaled {
+                    // Its parking was written with the journal. Inputs it released (if any) are
+                    // still in `parked_messages`: they go when it completes.
+                    journaled.unparked = journaled.inputs.map(\.position).filter { parkedPartitions.contains($0.topicPartition) }
                     logger.notice(
                         "completing decisions journaled before (a crash, a fence or a failed commit)",
                         metadata: ["inputs": "\(journaled.inputs.count)", "partitions": "\(journaled.partitions.sorted())"])
@@ -439,6 +486,38 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 if stop.wait(for: configuration.backoff.delay(attempt: attempt)) { return }
                 renewSession(after: error)
             }
+        }
+    }
+
+    /// Processes the parked messages of releasing keys on owned partitions (a batch at a time, in
+    /// offset order), when a re-drive released a key or every `releaseCheckInterval` while keys
+    /// are parked (`dlq discard` releases a key in the database); drops keys with nothing left.
+    private func releaseParked() throws(LoopAborted) {
+        let partitions = parkedPartitions.filter { generations[$0] != nil }.sorted()
+        let now = ContinuousClock.now
+        guard !partitions.isEmpty, releaseDue || now - lastReleaseCheck >= configuration.releaseCheckInterval else { return }
+        lastReleaseCheck = now
+        do {
+            guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
+            let messages = try store.releasable(on: partitions, limit: configuration.batchSize, db: db)
+            guard messages.isEmpty else {
+                logger.notice(
+                    "releasing parked messages", metadata: ["count": "\(messages.count)", "first": "\(MessagePosition(messages[0]))"])
+                releaseDue = true
+                try handle(messages, released: true)
+                return
+            }
+            releaseDue = false
+            try store.dropDrainedKeys(on: partitions, generations: generations, db: db)
+            let still = try store.partitionsWithParkedKeys(partitions, db: db)
+            parkedPartitions.subtract(partitions.filter { !still.contains($0) })
+        } catch let aborted as LoopAborted {
+            throw aborted
+        } catch {
+            // Tried again on the next pass of the loop.
+            metrics.error(kind: "transient")
+            logger.warning("releasing parked messages failed", metadata: ["error": "\(error)"])
+            renewSession(after: error)
         }
     }
 
@@ -467,6 +546,9 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 let claimed = try store.claim(partitions, instanceId: configuration.instanceId, db: db)
                 for (partition, claim) in claimed { generations[partition] = claim.generation }
                 unsettled.formUnion(claimed.keys)
+                let parked = try store.partitionsWithParkedKeys(Array(claimed.keys), db: db)
+                parkedPartitions.formUnion(parked)
+                if !parked.isEmpty { releaseDue = true }
                 updateStatus {
                     $0.assigned = true
                     $0.partitions = partitions.sorted()

@@ -22,6 +22,9 @@ public struct ProcessingLoopConfiguration: Sendable {
     /// How often completed offsets are also committed to the Kafka consumer group (for tools such
     /// as `kafka-consumer-groups`; the offsets the loop resumes from are in PostgreSQL). Default: 1 s.
     public var groupCommitInterval: Duration = .seconds(1)
+    /// How often, while keys are parked on an owned partition, the loop looks for keys released by
+    /// `dlq discard` (a re-drive the loop processes itself releases at once). Default: 1 s.
+    public var releaseCheckInterval: Duration = .seconds(1)
     /// Test hook: called after a batch's outputs were produced and before its transaction; a
     /// thrown error ends the loop there, as a crash would. Default: nil.
     public var afterProduce: (@Sendable (_ batchNumber: Int) throws -> Void)?

@@ -74,6 +74,13 @@ final class LoopHarness: @unchecked Sendable {
         return try connection.query(sql).first?.decode(0, as: Int.self) ?? 0
     }
 
+    /// Releases every parked key, as `dlq discard` does for one (its statement is in Tools/Operations).
+    func releaseParkedKeys() throws {
+        let connection = try database.connect()
+        defer { connection.close() }
+        try connection.execute("UPDATE parked_keys SET state = 'RELEASING' WHERE state = 'PARKED'")
+    }
+
     func read(_ topic: String) throws -> [ConsumedMessage] {
         let reader = try KafkaReader(configuration: kafka, logger: logger)
         defer { reader.close() }
@@ -111,11 +118,12 @@ struct ProcessingLoopTests {
 
     @Test func undecodableMessagesGoToTheDeadLetterTopicAndTheLoopGoesOn() async throws {
         let harness = try LoopHarness()
-        var unknown = try harness.command("b", 1)
+        // Keys of their own: a dead letter parks its key (the test below), and this one is about the others.
+        var unknown = try harness.command("b-unknown", 1)
         unknown.value = Array(String(decoding: unknown.value, as: UTF8.self).replacingOccurrences(of: "\"Increment\"", with: "\"Decrement\"").utf8)
         unknown.headers = []
         try harness.producer.send([
-            OutgoingMessage(topic: "counter.commands", key: "b", value: Array("{not json".utf8)),
+            OutgoingMessage(topic: "counter.commands", key: "b-malformed", value: Array("{not json".utf8)),
             try harness.command("b", 2), unknown, try harness.command("b", 3),
         ])
         let (loop, task) = harness.startLoop()
@@ -136,14 +144,14 @@ struct ProcessingLoopTests {
             #expect(header(DeadLetter.sourceOffset, message).flatMap(Int.init) != nil)
             #expect(header(DeadLetter.attempts, message) == "1")
             #expect(header(DeadLetter.detail, message)?.isEmpty == false)
-            #expect(String(decoding: message.key ?? [], as: UTF8.self) == "b", "keyed as the source")
+            #expect(String(decoding: message.key ?? [], as: UTF8.self).hasPrefix("b-"), "keyed as the source")
         }
         #expect(messages.contains { $0.value == Array("{not json".utf8) }, "the payload is kept as it was")
     }
 
     @Test func aMessageThatKeepsFailingIsDeadLetteredAfterMaxAttempts() async throws {
         let harness = try LoopHarness()
-        try harness.producer.send([try harness.command("c", 1), try harness.command("c", 666), try harness.command("c", 2)])
+        try harness.producer.send([try harness.command("c", 1), try harness.command("c-poison", 666), try harness.command("c", 2)])
         let (loop, task) = harness.startLoop(maxAttempts: 3)
         let done = eventually(timeout: .seconds(60)) { (try? harness.counter("c"))??.total == 3 ? true : nil }
         let dead = eventually(timeout: .seconds(30)) { (try? harness.read("counter.commands.dlq"))?.first }
@@ -182,27 +190,85 @@ struct ProcessingLoopTests {
         #expect(try harness.count("SELECT count(*)::int FROM processed_messages") == 100)
     }
 
-    /// A message dead-lettered for its content is written there once: a later copy with its id is
-    /// skipped; the dlq tool's re-drive of it (`dlq-redrive-of`) is processed again.
-    @Test func aDeadLetteredMessageIsWrittenThereOnce() async throws {
+    /// A message dead-lettered for its content is written there once, and parks its key: a later
+    /// copy with its id and a later message of its key wait behind it. The dlq tool's re-drive of it
+    /// (`dlq-redrive-of`, `dlq-redrive-source`) is processed again (still poison: dead-lettered
+    /// again, the new head); once the key is released (what `dlq discard` writes), the copy is
+    /// skipped as already dead-lettered and the other message is processed.
+    @Test func aDeadLetteredMessageIsWrittenThereOnceAndParksItsKey() async throws {
         let harness = try LoopHarness()
         let poison = try harness.command("f", 666)
         try harness.producer.send([poison])
         let (loop, task) = harness.startLoop(maxAttempts: 2)
-        let first = eventually(timeout: .seconds(30)) { (try? harness.read("counter.commands.dlq"))?.count == 1 ? true : nil }
-        #expect(first == true)
-        try harness.producer.send([poison, try harness.command("f", 1)])
-        let after = eventually(timeout: .seconds(30)) { (try? harness.counter("f"))??.total == 1 ? true : nil }
-        #expect(after == true)
-        #expect(try harness.read("counter.commands.dlq").count == 1, "the copy was skipped, not dead-lettered again")
+        let first = eventually(timeout: .seconds(30)) { (try? harness.read("counter.commands.dlq"))?.first }
+        let head = try #require(first)
+        try harness.producer.send([poison, try harness.command("f", 1), try harness.command("other", 1)])
+        let flowing = eventually(timeout: .seconds(30)) { (try? harness.counter("other"))??.total == 1 ? true : nil }
+        #expect(flowing == true, "other keys keep flowing")
+        let parked = eventually(timeout: .seconds(30)) {
+            (try? harness.count("SELECT count(*)::int FROM parked_messages")) == 2 ? true : nil
+        }
+        #expect(parked == true, "the copy and f's next message wait behind the dead letter")
+        #expect(try harness.counter("f") == nil)
 
         var redriven = poison
-        redriven.headers.append(KafkaHeader(key: DeadLetter.redriveOf, value: "counter.commands.dlq/0@0"))
+        redriven.headers += [
+            KafkaHeader(key: DeadLetter.redriveOf, value: "counter.commands.dlq/0@0"),
+            KafkaHeader(
+                key: DeadLetter.redriveSource,
+                value: "counter.commands/\(header(DeadLetter.sourcePartition, head) ?? "?")@\(header(DeadLetter.sourceOffset, head) ?? "?")"),
+        ]
         try harness.producer.send([redriven])
         let again = eventually(timeout: .seconds(30)) { (try? harness.read("counter.commands.dlq"))?.count == 2 ? true : nil }
+        #expect(again == true, "a re-drive is processed (and, still poison, dead-lettered again)")
+        #expect(try harness.count("SELECT count(*)::int FROM parked_messages") == 2, "behind the new head")
+        #expect(try harness.counter("f") == nil)
+
+        try harness.releaseParkedKeys()
+        let released = eventually(timeout: .seconds(30)) { (try? harness.counter("f"))??.total == 1 ? true : nil }
+        let drained = eventually(timeout: .seconds(30)) {
+            (try? harness.count("SELECT count(*)::int FROM parked_keys")) == 0 ? true : nil
+        }
         loop.requestStop()
         try await task.value
-        #expect(again == true, "a re-drive is processed (and, still poison, dead-lettered again)")
+        #expect(released == true && drained == true)
+        #expect(try harness.count("SELECT count(*)::int FROM parked_messages") == 0)
+        #expect(try harness.read("counter.commands.dlq").count == 2, "the copy was skipped, not dead-lettered again")
+    }
+
+    /// A release is a batch like any other: crashed between produce and commit, it is completed by
+    /// the next run from the journal, once, and its messages leave `parked_messages` with it.
+    @Test func aReleaseCrashedBetweenProduceAndCommitIsCompletedOnce() async throws {
+        let harness = try LoopHarness()
+        try harness.producer.send([try harness.command("h", 666), try harness.command("h", 1), try harness.command("h", 2)])
+        let (parking, parkingTask) = harness.startLoop(maxAttempts: 1)
+        let parked = eventually(timeout: .seconds(30)) {
+            (try? harness.count("SELECT count(*)::int FROM parked_messages")) == 2 ? true : nil
+        }
+        parking.requestStop()
+        try await parkingTask.value
+        #expect(parked == true)
+
+        try harness.releaseParkedKeys()
+        let (_, crashed) = harness.startLoop(afterProduce: { _ in throw CancellationError() })
+        await #expect(throws: LoopAborted.self) { try await crashed.value }
+        #expect(try harness.counter("h") == nil, "the crashed release must not be committed")
+        #expect(try harness.count("SELECT count(*)::int FROM decision_journal") > 0)
+        let producedByCrash = try harness.read("counter.events").count
+        #expect(producedByCrash > 0)
+
+        let (loop, task) = harness.startLoop()
+        let done = eventually(timeout: .seconds(60)) {
+            (try? harness.count("SELECT count(*)::int FROM parked_keys")) == 0 ? true : nil
+        }
+        loop.requestStop()
+        try await task.value
+        #expect(done == true)
+        #expect(try harness.counter("h")?.total == 3 && harness.counter("h")?.events == 2, "each released message applied once")
+        #expect(try harness.count("SELECT count(*)::int FROM parked_messages") == 0)
+        #expect(try harness.count("SELECT count(*)::int FROM decision_journal") == 0)
+        let events = try harness.read("counter.events")
+        #expect(Set(events.compactMap { header(MessageHeaders.messageId, $0) }).count == 2, "re-produced with the same ids")
     }
 
     /// An instance fenced between producing a batch and committing it leaves the batch in the
