@@ -7,20 +7,25 @@ import Operations
 import Postgres
 import ServiceRuntime
 
-/// `dlq list|show|redrive`: inspects dead-letter topics and re-drives their messages.
+/// `dlq list|show|redrive|discard`: inspects dead-letter topics, re-drives their messages, or
+/// discards them (which releases the messages parked behind them).
 @main
 struct DLQCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dlq",
-        abstract: "Inspect dead-letter topics and re-drive their messages to their source topics.",
+        abstract: "Inspect dead-letter topics, re-drive their messages to their source topics, or discard them.",
         discussion: """
             Dead-letter topics are the topic list's names ending in .dlq. Configuration is the consuming \
             service's (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL, ...) from the environment, over the local stack's \
             .stack/env/<service>.env when it exists (or --env-file).
 
+            A dead letter parks its key: later messages with the same key on that partition wait behind it \
+            (dlq list shows them) until it is re-driven and processed, or discarded; then they are processed \
+            in their order, once.
+
             Exit status: 0 done, 2 error.
             """,
-        subcommands: [List.self, Show.self, Redrive.self])
+        subcommands: [List.self, Show.self, Redrive.self, Discard.self])
 }
 
 struct CommonOptions: ParsableArguments {
@@ -34,23 +39,30 @@ struct CommonOptions: ParsableArguments {
     /// the source topic of `dlqTopic` (any service's for all topics: they share the broker).
     func session(for dlqTopic: String?) throws -> DLQSession {
         let logger = ToolLogging.bootstrap(level: logLevel)
-        var service = OperatedService.order
-        if let dlqTopic {
-            guard dlqTopic.hasSuffix(".dlq"), let owner = OperatedService.consuming(String(dlqTopic.dropLast(4))) else {
-                throw ToolError("\(dlqTopic) is not the dead-letter topic of a topic a service consumes")
-            }
-            service = owner
-        }
-        let configuration = try ToolEnvironment.load(for: service, envFile: envFile).configuration(for: service)
+        let service = try dlqTopic.map(Self.consumer(ofDLQ:)) ?? .order
+        let configuration = try self.configuration(for: service)
         var kafka = configuration.kafka
         kafka.clientId = "dlq-tool"
         let reader = try KafkaReader(configuration: kafka, logger: logger)
-        return DLQSession(service: service, configuration: configuration, kafka: kafka, logger: logger, reader: reader)
+        return DLQSession(common: self, service: service, configuration: configuration, kafka: kafka, logger: logger, reader: reader)
+    }
+
+    func configuration(for service: OperatedService) throws -> ServiceConfiguration {
+        try ToolEnvironment.load(for: service, envFile: envFile).configuration(for: service)
+    }
+
+    /// The service that consumes the source topic of a dead-letter topic.
+    static func consumer(ofDLQ dlqTopic: String) throws -> OperatedService {
+        guard dlqTopic.hasSuffix(".dlq"), let owner = OperatedService.consuming(String(dlqTopic.dropLast(4))) else {
+            throw ToolError("\(dlqTopic) is not the dead-letter topic of a topic a service consumes")
+        }
+        return owner
     }
 }
 
 /// The service whose dead letters a subcommand works on, its configuration, and a reader.
 struct DLQSession {
+    var common: CommonOptions
     var service: OperatedService
     var configuration: ServiceConfiguration
     var kafka: KafkaConfiguration
@@ -92,7 +104,8 @@ func reporting(_ command: String, _ body: () throws -> Void) throws {
 
 extension DLQCommand {
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Count the messages per dead-letter topic and per reason.")
+        static let configuration = CommandConfiguration(
+            abstract: "Count the messages per dead-letter topic and per reason, and list the keys parked behind them.")
 
         @Option(help: "Only this dead-letter topic.")
         var topic: String?
@@ -105,15 +118,45 @@ extension DLQCommand {
                 defer { session.reader.close() }
                 let topics = try topic.map { [$0] } ?? session.dlqTopics()
                 var lines = [pad("topic", 30) + pad("messages", 10) + "reasons"]
+                var parked: [String] = []
                 for name in topics {
                     let records = try session.records(name)
                     var reasons: [String: Int] = [:]
                     for record in records { reasons[record.reason ?? "(none)", default: 0] += 1 }
                     let text = reasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                     lines.append(pad(name, 30) + pad(String(records.count), 10) + text)
+                    parked += parkedKeyLines(dlqTopic: name, records: records, session: session)
+                }
+                lines.append("")
+                if parked.isEmpty {
+                    lines.append("no parked keys")
+                } else {
+                    lines.append("parked keys (messages that wait behind a dead letter of their key until it is re-driven or discarded):")
+                    lines += parked
                 }
                 print(lines.joined(separator: "\n"))
             }
+        }
+    }
+
+    /// The keys parked behind the dead letters of `dlqTopic`, one line each, from the database of
+    /// the service that consumes its source topic.
+    static func parkedKeyLines(dlqTopic: String, records: [DeadLetterRecord], session: DLQSession) -> [String] {
+        let source = String(dlqTopic.dropLast(4))
+        do {
+            let service = try CommonOptions.consumer(ofDLQ: dlqTopic)
+            let configuration = service == session.service ? session.configuration : try session.common.configuration(for: service)
+            let db = try PostgresConnection(configuration: configuration.database, logger: session.logger)
+            defer { db.close() }
+            let heads = Dictionary(records.compactMap { record in record.sourcePosition.map { ($0, record.position) } }) { first, _ in first }
+            return try ParkedKeys.list(groupId: configuration.loop.groupId, topic: source, db: db).map { row in
+                let head = heads[row.headPosition].map { "the dead letter \($0)" } ?? "the dead letter of \(row.headPosition)"
+                let waiting = "\(row.waiting) message\(row.waiting == 1 ? "" : "s")"
+                return "  \(row.topic)/\(row.partition) key \(row.keyText): \(waiting) behind \(head), \(row.state) since "
+                    + Timestamp.format(row.parkedAt)
+            }
+        } catch {
+            return ["  \(source): parked keys unknown (\(error))"]
         }
     }
 
@@ -190,6 +233,71 @@ extension DLQCommand {
                 var tally: [String: Int] = [:]
                 for result in results { tally[result.action.rawValue, default: 0] += 1 }
                 print("  " + (tally.isEmpty ? "nothing to do" : tally.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+            }
+        }
+    }
+}
+
+extension DLQCommand {
+    struct Discard: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Discard a dead letter instead of re-driving it, releasing the messages parked behind it.",
+            discussion: """
+                The dead letter stays in its topic and is recorded as discarded: dlq redrive never re-publishes it. \
+                The messages of its key that wait behind it are processed next, in their order.
+                """)
+
+        @Argument(help: "The dead-letter topic, e.g. inventory.commands.dlq.")
+        var topic: String
+
+        @Argument(help: "The dead letter's position as dlq show prints it, e.g. inventory.commands.dlq/0@12.")
+        var position: String
+
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            try reporting("discard") {
+                let session = try common.session(for: topic)
+                defer { session.reader.close() }
+                guard let record = try session.records(topic).first(where: { $0.position == position }) else {
+                    throw ToolError("\(topic) has no dead letter at \(position) (dlq show \(topic) lists them)")
+                }
+                guard let source = record.sourceTopic, DeadLetter.topic(for: source) == topic,
+                    let partition = record.sourcePartition.flatMap(Int32.init), let offset = record.sourceOffset.flatMap(Int64.init)
+                else {
+                    throw ToolError("\(position) has no dlq-source-* headers naming where in the source of \(topic) it was consumed")
+                }
+                let db = try session.connectDatabase()
+                defer { db.close() }
+                // Not while a re-drive of the topic runs (it could be publishing this very dead letter).
+                guard try RedriveLedger.lock(dlqTopic: topic, db: db) else {
+                    throw ToolError("a dlq redrive of \(topic) is running against this database; try again when it ends")
+                }
+                defer { try? RedriveLedger.unlock(dlqTopic: topic, db: db) }
+                switch try RedriveLedger.entries(dlqTopic: topic, db: db)[position] {
+                case let entry? where entry.state == .discarded:
+                    print("\(position): already discarded")
+                    return
+                case let entry? where entry.state == .done:
+                    throw ToolError("\(position) was re-driven (to \(entry.target ?? "its source topic")): there is nothing to discard")
+                case _?:
+                    throw ToolError("a re-drive of \(position) was interrupted: run dlq redrive \(topic) to settle it first")
+                case nil:
+                    break
+                }
+                let released = try db.transaction { tx in
+                    try RedriveLedger.discard(record, sourceTopic: source, db: tx)
+                    return try ParkedKeys.release(
+                        groupId: session.configuration.loop.groupId, topic: source, partition: partition, headOffset: offset, db: tx)
+                }
+                if let released {
+                    let key = String(decoding: released.key, as: UTF8.self).debugDescription
+                    print(
+                        "\(position): discarded; released what was parked behind it (\(released.waiting) message"
+                            + "\(released.waiting == 1 ? "" : "s") of key \(key) on \(source)/\(partition), processed next, in order)")
+                } else {
+                    print("\(position): discarded; nothing was parked behind it")
+                }
             }
         }
     }

@@ -21,6 +21,13 @@ public struct DeadLetterRecord: Sendable {
     public var attempts: String? { header(DeadLetter.attempts) }
     public var firstFailureAt: String? { header(DeadLetter.firstFailureAt) }
     public var lastFailureAt: String? { header(DeadLetter.lastFailureAt) }
+    /// Where the dead letter was consumed (`topic/partition@offset`), from its `dlq-source-*` headers.
+    public var sourcePosition: String? {
+        guard let topic = sourceTopic, let partition = sourcePartition.flatMap(Int32.init),
+            let offset = sourceOffset.flatMap(Int64.init)
+        else { return nil }
+        return DeadLetter.sourcePosition(topic: topic, partition: partition, offset: offset)
+    }
     public var type: String? { header(MessageHeaders.type) }
     public var messageId: String? { header(MessageHeaders.messageId) }
 

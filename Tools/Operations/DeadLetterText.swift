@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Messaging
 
 /// How `dlq show` prints one dead letter: position and key, the why (reason, detail, source,
 /// attempts, failure times), every header, whether it was re-driven, and the payload.
@@ -17,6 +18,8 @@ public enum DeadLetterText {
         switch redrive?.state {
         case .done?: lines.append("  redriven: \(redrive?.target ?? "yes")")
         case .publishing?: lines.append("  redriven: interrupted (the next redrive settles it)")
+        case .discarded?:
+            lines.append("  redriven: no, discarded\(redrive?.finishedAt.map { " at \(Timestamp.format($0))" } ?? "")")
         case nil: lines.append("  redriven: no")
         }
         lines.append("  headers:")

@@ -6,6 +6,8 @@ public struct RedriveEntry: Sendable, Equatable {
         /// Recorded before publishing; a run that stopped here left it unknown whether it published.
         case publishing = "PUBLISHING"
         case done = "DONE"
+        /// Discarded with `dlq discard` instead of re-driven (never re-published).
+        case discarded = "DISCARDED"
     }
 
     public var position: String

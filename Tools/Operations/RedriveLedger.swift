@@ -65,6 +65,20 @@ public enum RedriveLedger {
             ])
     }
 
+    /// Records that the dead letter is discarded, in the transaction that releases its key (``ParkedKeys``).
+    public static func discard(_ record: DeadLetterRecord, sourceTopic: String, db: PostgresConnection) throws {
+        try db.execute(
+            """
+            INSERT INTO dlq_redrives (dlq_topic, dlq_partition, dlq_offset, source_topic, message_id, message_type, reason,
+                                      state, high_watermarks, run_id, finished_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'DISCARDED', '{}', 'discard', now())
+            """,
+            [
+                record.message.topic, Int(record.message.partition), record.message.offset, sourceTopic, record.messageId,
+                record.type, record.reason,
+            ])
+    }
+
     /// Records where the message went.
     public static func finish(_ record: DeadLetterRecord, partition: Int32, offset: Int64, db: PostgresConnection) throws {
         try db.execute(

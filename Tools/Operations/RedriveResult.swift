@@ -13,6 +13,8 @@ public struct RedriveResult: Sendable, CustomStringConvertible {
         /// An interrupted run had published it; found in the source topic and recorded, not published again.
         case settled = "found from an interrupted run"
         case skipped = "skipped"
+        /// Discarded with `dlq discard`: never re-published.
+        case discarded = "discarded"
     }
 
     public var position: String

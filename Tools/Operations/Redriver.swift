@@ -61,7 +61,9 @@ public final class Redriver {
                 continue
             }
             let entry = ledger[record.position]
-            if let entry, entry.state == .done {
+            if let entry, entry.state == .discarded {
+                result.action = .discarded
+            } else if let entry, entry.state == .done {
                 result.action = .alreadyDone
                 result.detail = entry.target.map { "to \($0)" } ?? ""
             } else if let entry, let found = try find(record, in: source, after: entry.highWatermarks) {
@@ -92,11 +94,15 @@ public final class Redriver {
             watermarks.append(try reader.watermarks(TopicPartition(topic: source, partition: partition)).high)
         }
         try RedriveLedger.begin(record, sourceTopic: source, highWatermarks: watermarks, runId: runId, db: db)
-        let headers = record.originalHeaders + [
+        var headers = record.originalHeaders + [
             KafkaHeader(key: Self.redriveOfHeader, value: record.position),
             KafkaHeader(key: Self.redrivenAtHeader, value: Timestamp.format(Date())),
             KafkaHeader(key: Self.redriveRunHeader, value: runId),
         ]
+        // Where it was consumed: the loop knows by this the head of a parked key coming back.
+        if let sourcePosition = record.sourcePosition {
+            headers.append(KafkaHeader(key: DeadLetter.redriveSource, value: sourcePosition))
+        }
         let message = OutgoingMessage(topic: source, key: record.message.key, value: record.message.value, headers: headers)
         let report = try producer.send([message])[0]
         published += 1
