@@ -58,6 +58,13 @@ final class SagaWorld: @unchecked Sendable {
         _ = eventually { (try? self.stock(sku))?.available ?? -1 >= quantity ? true : nil }
     }
 
+    /// Adds stock without waiting for it to show (for commands that are expected to wait, or fail).
+    func postStock(_ sku: String, _ quantity: Int) throws {
+        let response = try inventory.post("/stock/\(sku)", body: #"{"quantity":\#(quantity)}"#)
+        #expect(response.status == 202, "POST /stock/\(sku): \(response.text)")
+        lock.withLock { stockAdded[sku, default: 0] += quantity }
+    }
+
     func openAccount(_ customer: String, limit: Int) throws {
         let response = try payments.post("/accounts", body: #"{"customerId":"\#(customer)","creditLimitCents":\#(limit)}"#)
         #expect(response.status == 202, "POST /accounts: \(response.text)")
