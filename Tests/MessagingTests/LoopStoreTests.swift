@@ -28,104 +28,107 @@ struct LoopStoreTests {
         try db.query(sql)[0].decode(0, as: Int.self)
     }
 
-    @Test func aStaleGenerationWritesNothingAndTheOwnerWritesEverything() throws {
+    /// Runs `body` with the loop's store over a scratch database with the runtime's tables.
+    func withStore(_ body: (LoopStore, PostgresConnection) throws -> Void) throws {
         let database = try ScratchDatabase(prefix: "loopstore")
         defer { database.drop() }
         let db = try database.connect()
         defer { db.close() }
         _ = try Migrator(migrations: MessagingSchema.migrations, logger: logger).migrate(db)
         let store = LoopStore(groupId: "g")
-        let partition = TopicPartition(topic: "counter.commands", partition: 2)
-        let other = TopicPartition(topic: "counter.commands", partition: 3)
+        try body(store, db)
+    }
 
-        let stale = try store.claim([partition, other], instanceId: "a", db: db).mapValues(\.generation)
-        let owned = try store.claim([partition], instanceId: "b", db: db).mapValues(\.generation)
-        #expect(owned[partition] == (stale[partition] ?? 0) + 1)
+    @Test func aStaleGenerationWritesNothingAndTheOwnerWritesEverything() throws {
+        try withStore { store, db in
+            let partition = TopicPartition(topic: "counter.commands", partition: 2)
+            let other = TopicPartition(topic: "counter.commands", partition: 3)
 
-        // The stale instance: fenced on the partition it lost, and nothing of the batch is journaled,
-        // not even the part on the partition it still holds.
-        var both = batch(partition, offsets: 10...12)
-        let onOther = batch(other, offsets: 5...5)
-        both.inputs += onOther.inputs
-        both.nextOffsets[other] = 6
-        #expect(throws: FencedError.self) {
-            try store.journal(both, eventTopic: "counter.events", generations: stale, db: db)
+            let stale = try store.claim([partition, other], instanceId: "a", db: db).mapValues(\.generation)
+            let owned = try store.claim([partition], instanceId: "b", db: db).mapValues(\.generation)
+            #expect(owned[partition] == (stale[partition] ?? 0) + 1)
+
+            // The stale instance: fenced on the partition it lost, and nothing of the batch is journaled,
+            // not even the part on the partition it still holds.
+            var both = batch(partition, offsets: 10...12)
+            let onOther = batch(other, offsets: 5...5)
+            both.inputs += onOther.inputs
+            both.nextOffsets[other] = 6
+            #expect(throws: FencedError.self) {
+                try store.journal(both, eventTopic: "counter.events", generations: stale, db: db)
+            }
+            #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 0)
+
+            // The owner journals its batch, the stale instance cannot complete it, the owner can.
+            var mine = batch(partition, offsets: 10...12)
+            try store.journal(mine, eventTopic: "counter.events", generations: owned, db: db)
+            #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 3)
+            mine.journaled = true
+            #expect(throws: FencedError.self) {
+                try store.complete(mine, eventTopic: "counter.events", generations: stale, db: db) { _, _ in }
+            }
+            #expect(try count("SELECT count(*)::int FROM processed_messages", db) == 0)
+            #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 3)
+
+            try store.complete(mine, eventTopic: "counter.events", generations: owned, db: db) { _, _ in }
+            #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 0)
+            #expect(try count("SELECT count(*)::int FROM processed_messages", db) == 3)
+            #expect(try count("SELECT count(*)::int FROM processed_messages WHERE dead_lettered", db) == 1)
+            let next = try db.query(
+                "SELECT next_offset FROM consumer_offsets WHERE group_id = 'g' AND topic = $1 AND partition = $2",
+                [partition.topic, Int(partition.partition)])[0].decode(0, as: Int64.self)
+            #expect(next == 13)
+            let recorded = try store.processed(mine.inputs.compactMap(\.messageId), db: db)
+            #expect(recorded.count == 3 && recorded.values.filter { $0 }.count == 1)
         }
-        #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 0)
-
-        // The owner journals its batch, the stale instance cannot complete it, the owner can.
-        var mine = batch(partition, offsets: 10...12)
-        try store.journal(mine, eventTopic: "counter.events", generations: owned, db: db)
-        #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 3)
-        mine.journaled = true
-        #expect(throws: FencedError.self) {
-            try store.complete(mine, eventTopic: "counter.events", generations: stale, db: db) { _, _ in }
-        }
-        #expect(try count("SELECT count(*)::int FROM processed_messages", db) == 0)
-        #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 3)
-
-        try store.complete(mine, eventTopic: "counter.events", generations: owned, db: db) { _, _ in }
-        #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 0)
-        #expect(try count("SELECT count(*)::int FROM processed_messages", db) == 3)
-        #expect(try count("SELECT count(*)::int FROM processed_messages WHERE dead_lettered", db) == 1)
-        let next = try db.query(
-            "SELECT next_offset FROM consumer_offsets WHERE group_id = 'g' AND topic = $1 AND partition = $2",
-            [partition.topic, Int(partition.partition)])[0].decode(0, as: Int64.self)
-        #expect(next == 13)
-        let recorded = try store.processed(mine.inputs.compactMap(\.messageId), db: db)
-        #expect(recorded.count == 3 && recorded.values.filter { $0 }.count == 1)
     }
 
     /// Parking is part of the decision: a fenced journal writes none of it, the owner's journal
     /// writes it whole (once, however often it is written), and only releasing keys give their
     /// messages back, in offset order; a drained key goes only for its partition's owner.
     @Test func parkingCommitsWithTheJournalAndReleasesInOrder() throws {
-        let database = try ScratchDatabase(prefix: "loopstore")
-        defer { database.drop() }
-        let db = try database.connect()
-        defer { db.close() }
-        _ = try Migrator(migrations: MessagingSchema.migrations, logger: logger).migrate(db)
-        let store = LoopStore(groupId: "g")
-        let partition = TopicPartition(topic: "counter.commands", partition: 0)
-        let stale = try store.claim([partition], instanceId: "a", db: db).mapValues(\.generation)
-        let owned = try store.claim([partition], instanceId: "b", db: db).mapValues(\.generation)
+        try withStore { store, db in
+            let partition = TopicPartition(topic: "counter.commands", partition: 0)
+            let stale = try store.claim([partition], instanceId: "a", db: db).mapValues(\.generation)
+            let owned = try store.claim([partition], instanceId: "b", db: db).mapValues(\.generation)
 
-        let kiwi = PartitionKey(partition: partition, key: Array("kiwi".utf8))
-        let fig = PartitionKey(partition: partition, key: Array("fig".utf8))
-        func parked(_ key: PartitionKey, at offset: Int64) -> ConsumedMessage {
-            ConsumedMessage(
-                topic: partition.topic, partition: partition.partition, offset: offset, key: key.key,
-                value: Array("value \(offset)".utf8), headers: [KafkaHeader(key: "type", value: "Add")])
+            let kiwi = PartitionKey(partition: partition, key: Array("kiwi".utf8))
+            let fig = PartitionKey(partition: partition, key: Array("fig".utf8))
+            func parked(_ key: PartitionKey, at offset: Int64) -> ConsumedMessage {
+                ConsumedMessage(
+                    topic: partition.topic, partition: partition.partition, offset: offset, key: key.key,
+                    value: Array("value \(offset)".utf8), headers: [KafkaHeader(key: "type", value: "Add")])
+            }
+            var decided = batch(partition, offsets: 10...10)
+            decided.parking = ParkingWrites(
+                keys: [kiwi: ParkedKey(state: .parked, headOffset: 10), fig: ParkedKey(state: .releasing, headOffset: 3)],
+                messages: [parked(kiwi, at: 14), parked(fig, at: 12), parked(kiwi, at: 11), parked(fig, at: 13)])
+
+            #expect(throws: FencedError.self) {
+                try store.journal(decided, eventTopic: "counter.events", generations: stale, db: db)
+            }
+            #expect(try count("SELECT count(*)::int FROM parked_keys", db) == 0)
+            #expect(try count("SELECT count(*)::int FROM parked_messages", db) == 0)
+
+            try store.journal(decided, eventTopic: "counter.events", generations: owned, db: db)
+            try store.writeParking(decided.parking, db: db)
+            #expect(try count("SELECT count(*)::int FROM parked_messages", db) == 4, "a message is parked once")
+            #expect(try store.partitionsWithParkedKeys([partition], db: db) == [partition])
+            #expect(try store.parkedKeys([kiwi, fig], db: db) == decided.parking.keys)
+
+            // Only the releasing key (fig) gives its messages back, in offset order, byte for byte.
+            let released = try store.releasable(on: [partition], limit: 10, db: db)
+            #expect(released.map(\.offset) == [12, 13])
+            #expect(released.first == parked(fig, at: 12))
+            #expect(try store.releasable(on: [partition], limit: 1, db: db).map(\.offset) == [12])
+
+            // Fig's messages done, its key drains (for the owner only); kiwi stays parked.
+            try store.unpark(released.map(MessagePosition.init), db: db)
+            try store.dropDrainedKeys(on: [partition], generations: stale, db: db)
+            #expect(try store.parkedKeys([fig], db: db).count == 1, "a stale instance drops nothing")
+            try store.dropDrainedKeys(on: [partition], generations: owned, db: db)
+            #expect(try store.parkedKeys([kiwi, fig], db: db) == [kiwi: ParkedKey(state: .parked, headOffset: 10)])
+            #expect(try count("SELECT count(*)::int FROM parked_messages", db) == 2)
         }
-        var decided = batch(partition, offsets: 10...10)
-        decided.parking = ParkingWrites(
-            keys: [kiwi: ParkedKey(state: .parked, headOffset: 10), fig: ParkedKey(state: .releasing, headOffset: 3)],
-            messages: [parked(kiwi, at: 14), parked(fig, at: 12), parked(kiwi, at: 11), parked(fig, at: 13)])
-
-        #expect(throws: FencedError.self) {
-            try store.journal(decided, eventTopic: "counter.events", generations: stale, db: db)
-        }
-        #expect(try count("SELECT count(*)::int FROM parked_keys", db) == 0)
-        #expect(try count("SELECT count(*)::int FROM parked_messages", db) == 0)
-
-        try store.journal(decided, eventTopic: "counter.events", generations: owned, db: db)
-        try store.writeParking(decided.parking, db: db)
-        #expect(try count("SELECT count(*)::int FROM parked_messages", db) == 4, "a message is parked once")
-        #expect(try store.partitionsWithParkedKeys([partition], db: db) == [partition])
-        #expect(try store.parkedKeys([kiwi, fig], db: db) == decided.parking.keys)
-
-        // Only the releasing key (fig) gives its messages back, in offset order, byte for byte.
-        let released = try store.releasable(on: [partition], limit: 10, db: db)
-        #expect(released.map(\.offset) == [12, 13])
-        #expect(released.first == parked(fig, at: 12))
-        #expect(try store.releasable(on: [partition], limit: 1, db: db).map(\.offset) == [12])
-
-        // Fig's messages done, its key drains (for the owner only); kiwi stays parked.
-        try store.unpark(released.map(MessagePosition.init), db: db)
-        try store.dropDrainedKeys(on: [partition], generations: stale, db: db)
-        #expect(try store.parkedKeys([fig], db: db).count == 1, "a stale instance drops nothing")
-        try store.dropDrainedKeys(on: [partition], generations: owned, db: db)
-        #expect(try store.parkedKeys([kiwi, fig], db: db) == [kiwi: ParkedKey(state: .parked, headOffset: 10)])
-        #expect(try count("SELECT count(*)::int FROM parked_messages", db) == 2)
     }
 }
