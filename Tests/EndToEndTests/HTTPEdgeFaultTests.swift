@@ -76,6 +76,7 @@ struct HTTPEdgeFaultTests {
 
 /// A blocking TCP connection to 127.0.0.1, for byte-exact hostile clients.
 final class RawSocket: @unchecked Sendable {
+    // `@unchecked Sendable`: one socket, used by one thread at a time (the test's).
     let fd: Int32
 
     init(port: UInt16, timeoutSeconds: Int = 5) throws {

@@ -8,6 +8,7 @@ import TestSupport
 /// The test's own hands on a stack's log: a producer to write messages straight into topics (as a
 /// participant or a bad actor would) and a reader to look at what the services produced.
 final class LogAccess: @unchecked Sendable {
+    // `@unchecked Sendable`: only `let`s of thread-safe clients (the reader serializes its calls).
     let producer: KafkaProducer
     let reader: KafkaReader
 

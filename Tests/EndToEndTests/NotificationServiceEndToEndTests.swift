@@ -269,7 +269,8 @@ final class WebhookReceiver: @unchecked Sendable {
         var accepted: Bool
     }
 
-    // Thread-safety: `received` is guarded by `lock`.
+    // Thread-safety (`@unchecked Sendable`): `received` is guarded by `lock`; `server` is set in
+    // `init` and only read after.
     private let lock = NSLock()
     private var received: [Request] = []
     private var server: HTTPServer?

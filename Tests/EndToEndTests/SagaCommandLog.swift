@@ -69,6 +69,7 @@ struct SagaCommandLog {
     }
 
     private final class Failures: @unchecked Sendable {
+        // `@unchecked Sendable`: `errors` is only touched under `lock`.
         private let lock = NSLock()
         private var errors: [String] = []
         func add(_ error: String) { lock.withLock { errors.append(error) } }

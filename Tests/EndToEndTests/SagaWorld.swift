@@ -5,6 +5,8 @@ import TestSupport
 /// The whole system for a test: the development broker and all five services, each with its own
 /// database, driven and checked through HTTP only.
 final class SagaWorld: @unchecked Sendable {
+    // `@unchecked Sendable`: what the test put in is only touched under `lock`; `clients` is filled
+    // in `init` and read after; the stack changes only on the test's own thread.
     static let services = ["order-service", "inventory-service", "payment-service", "notification-service", "saga-orchestrator"]
 
     let stack: ServiceStack

@@ -8,6 +8,8 @@ import TestSupport
 
 /// The processing loop against an in-process mock cluster and a real PostgreSQL database.
 final class LoopHarness: @unchecked Sendable {
+    // `@unchecked Sendable`: every stored property is a `let` of a thread-safe type (the cluster,
+    // the producer and the scratch database are themselves Sendable); loops and test threads share it.
     let cluster: MockCluster
     let database: ScratchDatabase
     let producer: KafkaProducer

@@ -124,6 +124,7 @@ func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
 
 /// A lock-protected value for collecting results from threads.
 final class Locked<Value>: @unchecked Sendable {
+    // `@unchecked Sendable`: `value` is only touched under `lock`.
     private let lock = NSLock()
     private var value: Value
     init(_ value: Value) { self.value = value }

@@ -2,6 +2,8 @@ import Foundation
 
 /// An executable of this package run as a child process, its output in a log file.
 public final class ChildProcess: @unchecked Sendable {
+    // `@unchecked Sendable`: only `let`s; Foundation's `Process` is not marked Sendable, and its
+    // state is read (`isRunning`, the pid) and signalled from any thread, which it allows.
     public let name: String
     public let logFile: URL
     private let process = Process()
@@ -68,6 +70,7 @@ public final class ChildProcess: @unchecked Sendable {
 
 /// The development broker as a child process.
 public final class DevBrokerProcess: @unchecked Sendable {
+    // `@unchecked Sendable`: only `let`s (the process, its addresses).
     public let process: ChildProcess
     public let bootstrapServers: String
     public let controlURL: String

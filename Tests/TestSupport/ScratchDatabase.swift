@@ -4,6 +4,7 @@ import Postgres
 
 /// A database of its own for one test suite, created through the admin URL and dropped after.
 public final class ScratchDatabase: @unchecked Sendable {
+    // `@unchecked Sendable`: immutable after `init` (every stored property is a `let`).
     public let name: String
     public let url: String
     private let adminURL: String

@@ -7,6 +7,9 @@ import Glibc
 /// A development broker, a scratch database per service, and service processes: the real path,
 /// started by a test for itself so that fault injection in one test cannot disturb another.
 public final class ServiceStack: @unchecked Sendable {
+    // `@unchecked Sendable`: the dictionaries of databases, services and ports are changed only by
+    // the test's own thread (starting, stopping and restarting processes); other threads only read
+    // `let`s and ask running processes over HTTP.
     public let directory: URL
     public let broker: DevBrokerProcess
     private var databases: [String: ScratchDatabase] = [:]
