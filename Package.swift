@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "seed-events", targets: ["SeedEvents"]),
         .executable(name: "loadgen", targets: ["LoadGen"]),
         .executable(name: "codec-bench", targets: ["CodecBench"]),
+        .executable(name: "chaos", targets: ["ChaosMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -140,6 +141,17 @@ let package = Package(
         .executableTarget(
             name: "LoadGen", dependencies: ["LoadGeneration", "HTTPClient", "Kafka", argumentParser, log], path: "Tools/LoadGen",
             swiftSettings: strict),
+        // The design brief's invariants, checked through the read models (the chaos runner and the
+        // end-to-end tests use the same check).
+        .target(name: "SagaInvariants", dependencies: ["HTTPClient"], path: "Tools/SagaInvariants", swiftSettings: strict),
+        // The chaos runner: a library (stack control, faults, the run, its report) and its command line.
+        .target(
+            name: "Chaos",
+            dependencies: ["LoadGeneration", "SagaInvariants", "HTTPClient", "Kafka", "Postgres", "Messaging", log],
+            path: "Tools/Chaos", swiftSettings: strict),
+        .executableTarget(
+            name: "ChaosMain", dependencies: ["Chaos", "SagaInvariants", "HTTPClient", argumentParser, log], path: "Tools/ChaosMain",
+            swiftSettings: strict),
         .executableTarget(
             name: "CodecBench", dependencies: ["Messaging", "Contracts", argumentParser], path: "Tools/CodecBench",
             swiftSettings: strict),
@@ -176,7 +188,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "OrderDomainTests", dependencies: ["OrderDomain"], path: "Tests/OrderDomainTests", swiftSettings: strict),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["TestSupport", "Contracts", "Messaging", "Kafka", "Postgres", "HTTPServer", log],
+            name: "EndToEndTests",
+            dependencies: ["TestSupport", "SagaInvariants", "HTTPClient", "Contracts", "Messaging", "Kafka", "Postgres", "HTTPServer", log],
             path: "Tests/EndToEndTests",
             swiftSettings: strict),
         .testTarget(

@@ -1,4 +1,6 @@
 import Foundation
+import HTTPClient
+import SagaInvariants
 import Testing
 import TestSupport
 
@@ -168,85 +170,22 @@ final class SagaWorld: @unchecked Sendable {
         return response.status == 200 ? try response.json() : nil
     }
 
-    /// The design brief's invariants, checked through the read models once the system is quiet.
-    /// Returns every violation found (empty when all hold).
+    /// The design brief's invariants, checked through the read models once the system is quiet
+    /// (SagaInvariants' ``InvariantChecker``, the one the chaos runner uses). Returns every
+    /// violation found (empty when all hold).
     func invariantViolations(settle: Duration = .seconds(90)) throws -> [String] {
-        var violations: [String] = []
-        let ids = lock.withLock { orderIds }
-        // 1. Every accepted order reaches APPROVED, REJECTED or CANCELLED.
-        var finals: [String: [String: Any]] = [:]
-        for id in ids {
-            do { finals[id] = try waitFor(id, timeout: settle) } catch { violations.append("\(error)") }
+        var ledger = InvariantLedger()
+        lock.withLock {
+            ledger.stockAdded = stockAdded
+            ledger.creditLimits = creditLimits
+            ledger.acceptedOrders = orderIds
+            ledger.cancelledAfterApproval = cancelledAfterApproval
         }
-        // Let compensations and notifications that follow a terminal status land.
-        let quiet = eventually(timeout: settle, every: .milliseconds(500)) { () -> Bool? in
-            let running = try? self.sagas.get("/sagas?state=RUNNING").json()["items"] as? [Any]
-            return running?.isEmpty == true ? true : nil
-        }
-        if quiet == nil { violations.append("sagas still RUNNING after \(settle)") }
-        Thread.sleep(forTimeInterval: 2)
-
-        // 2. Per sku: added = available + reserved, and reserved = quantity in APPROVED orders.
-        var approvedQuantity: [String: Int] = [:]
-        var approvedTotal: [String: Int] = [:]
-        for (_, order) in finals where order["status"] as? String == "APPROVED" {
-            for line in order["items"] as? [[String: Any]] ?? [] {
-                approvedQuantity[line["sku"] as? String ?? "", default: 0] += line["quantity"] as? Int ?? 0
-            }
-            approvedTotal[order["customerId"] as? String ?? "", default: 0] += order["totalCents"] as? Int ?? 0
-        }
-        for (sku, added) in lock.withLock({ stockAdded }) {
-            guard let stock = try stock(sku) else {
-                violations.append("sku \(sku): not found")
-                continue
-            }
-            if stock.available + stock.reserved != added {
-                violations.append("sku \(sku): added \(added) != available \(stock.available) + reserved \(stock.reserved)")
-            }
-            if stock.reserved != approvedQuantity[sku, default: 0] {
-                violations.append("sku \(sku): reserved \(stock.reserved) != \(approvedQuantity[sku, default: 0]) in APPROVED orders")
-            }
-        }
-        // 3. Per customer: limit - available = total of APPROVED orders.
-        for (customer, limit) in lock.withLock({ creditLimits }) {
-            guard let available = try availableCredit(customer) else {
-                violations.append("customer \(customer): no account")
-                continue
-            }
-            if limit - available != approvedTotal[customer, default: 0] {
-                violations.append(
-                    "customer \(customer): charged \(limit - available) != \(approvedTotal[customer, default: 0]) in APPROVED orders")
-            }
-        }
-        // 4. Exactly one notification per terminal transition.
-        for (id, order) in finals {
-            let expected: [String]
-            switch order["status"] as? String {
-            case "APPROVED": expected = ["ORDER_APPROVED"]
-            case "REJECTED": expected = ["ORDER_REJECTED"]
-            case "CANCELLED":
-                // Cancelled after approval: both transitions are notified. Cancelled while
-                // PENDING: usually only the cancellation, unless the approval won the race.
-                if lock.withLock({ cancelledAfterApproval.contains(id) }) {
-                    expected = ["ORDER_APPROVED", "ORDER_CANCELLED"]
-                } else {
-                    let kinds = eventually(timeout: .seconds(20)) { () -> [String]? in
-                        let kinds = (try? self.notificationKinds(id)) ?? []
-                        return kinds.contains("ORDER_CANCELLED") ? kinds : nil
-                    }
-                    expected = kinds == ["ORDER_APPROVED", "ORDER_CANCELLED"] ? kinds! : ["ORDER_CANCELLED"]
-                }
-            default: expected = []
-            }
-            let kinds = eventually(timeout: .seconds(20)) { () -> [String]? in
-                let kinds = (try? self.notificationKinds(id)) ?? []
-                return kinds == expected ? kinds : nil
-            }
-            if kinds == nil {
-                violations.append("order \(id) \(order["status"] ?? "?"): notifications \((try? notificationKinds(id)) ?? []) != \(expected)")
-            }
-        }
-        return violations
+        func url(_ client: HTTPTestClient) -> HTTPURL { HTTPURL(host: client.host, port: Int(client.port)) }
+        let endpoints = StackEndpoints(
+            orders: url(orders), inventory: url(inventory), payments: url(payments), notifications: url(notifications),
+            sagas: url(sagas))
+        return InvariantChecker(endpoints: endpoints, settle: settle).check(ledger).violations
     }
 }
 
