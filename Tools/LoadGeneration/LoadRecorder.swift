@@ -27,6 +27,7 @@ public final class LoadRecorder: Sendable {
         var inFlight: [String: (sentAt: ContinuousClock.Instant, stage: Int)] = [:]
         /// Terminal events of orders whose answer was not read yet: when they arrived, and the outcome.
         var early: [String: (at: ContinuousClock.Instant, outcome: String)] = [:]
+        var acceptedIds: [String] = []
         var acceptedByStage: [Int: Int] = [:]
         var terminalByStage: [Int: Int] = [:]
         var lagByStage: [Int: Histogram<UInt64>] = [:]
@@ -53,6 +54,7 @@ public final class LoadRecorder: Sendable {
     public func accepted(_ orderId: String, sentAt: ContinuousClock.Instant, stage: Int) {
         state.withLock {
             $0.counts.accepted += 1
+            $0.acceptedIds.append(orderId)
             $0.acceptedByStage[stage, default: 0] += 1
             if let early = $0.early.removeValue(forKey: orderId) {
                 Self.finish(&$0, outcome: early.outcome, latency: early.at - sentAt, stage: stage)
@@ -90,6 +92,14 @@ public final class LoadRecorder: Sendable {
 
     /// Accepted orders that are not terminal yet.
     public var unfinished: Int { state.withLock { $0.inFlight.count } }
+
+    /// Accepted orders sent before `instant` that are not terminal yet.
+    public func unfinished(sentBefore instant: ContinuousClock.Instant) -> Int {
+        state.withLock { $0.inFlight.values.count { $0.sentAt < instant } }
+    }
+
+    /// Every order answered 202, in the order of the answers.
+    public var acceptedIds: [String] { state.withLock { $0.acceptedIds } }
 
     /// Accepted orders of `stage` that are not terminal yet.
     public func unfinished(stage: Int) -> Int {

@@ -19,6 +19,9 @@ public struct LoadSettings: Sendable {
     /// How long a stage's orders may take to finish before the stage is judged (ramp only).
     public var stageGrace: Duration = .seconds(2)
     public var requestTimeout: Duration = .seconds(30)
+    /// Stock added to every sku and credit limit of every customer: enough that every order can be approved.
+    public var stockPerSku = 1_000_000_000
+    public var creditLimitCents = 1_000_000_000_000
 
     public init(orders: HTTPURL, inventory: HTTPURL, payments: HTTPURL) {
         self.orders = orders
@@ -26,8 +29,9 @@ public struct LoadSettings: Sendable {
         self.payments = payments
     }
 
-    var sku: (Int) -> String { { [namePrefix] in "\(namePrefix)-sku-\($0)" } }
-    var customer: (Int) -> String { { [namePrefix] in "\(namePrefix)-c-\($0)" } }
+    /// The name of sku `index` and of customer `index` in this run.
+    public var sku: (Int) -> String { { [namePrefix] in "\(namePrefix)-sku-\($0)" } }
+    public var customer: (Int) -> String { { [namePrefix] in "\(namePrefix)-c-\($0)" } }
 }
 
 /// One load run: creates the skus and accounts (stock and credit enough that every order can be
@@ -59,10 +63,10 @@ public final class LoadRun: Sendable {
                 client.post(
                     url(settings.inventory, "/stock/\(settings.sku(index))"),
                     headers: [(name: "Content-Type", value: "application/json")],
-                    body: Array(#"{"quantity":1000000000}"#.utf8), timeout: settings.requestTimeout), "adding stock")
+                    body: Array(#"{"quantity":\#(settings.stockPerSku)}"#.utf8), timeout: settings.requestTimeout), "adding stock")
         }
         for index in 0..<settings.customers {
-            let body = #"{"customerId":"\#(settings.customer(index))","creditLimitCents":1000000000000}"#
+            let body = #"{"customerId":"\#(settings.customer(index))","creditLimitCents":\#(settings.creditLimitCents)}"#
             try expect202(
                 client.post(
                     url(settings.payments, "/accounts"), headers: [(name: "Content-Type", value: "application/json")],

@@ -42,9 +42,22 @@ pg_start() {
         echo "host  notifications notification_service 127.0.0.1/32 scram-sha-256"
         echo "host  sagas         saga_orchestrator    127.0.0.1/32 scram-sha-256"
     } | as_pg tee "$dir/data/pg_hba.conf" >/dev/null
-    local options="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/run"
-    for setting in "$@"; do options="$options -c $setting"; done
-    as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -o "$options" -l "$dir/postgres.log" -w -t 60 start >/dev/null \
+    # The settings go into the cluster's own configuration, so that `pg_resume` (after a
+    # `pg_stop`, the chaos runner's postgres-down) starts exactly the same server.
+    {
+        echo "listen_addresses = '127.0.0.1'"
+        echo "port = $port"
+        echo "unix_socket_directories = '$dir/run'"
+        local setting
+        for setting in "$@"; do echo "${setting%%=*} = '${setting#*=}'"; done
+    } | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
+    pg_resume "$dir"
+}
+
+# pg_resume DIR: starts the cluster pg_start made in DIR again (its data and settings kept).
+pg_resume() {
+    local dir=$1
+    as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null \
         || { tail -n 20 "$dir/postgres.log" >&2; return 1; }
 }
 

@@ -4,10 +4,13 @@
 #   deploy/local/stack.sh up     build, start everything, wait until every service is ready
 #   deploy/local/stack.sh down   stop everything it started
 #   deploy/local/stack.sh status
+#   deploy/local/stack.sh start-service NAME-I   start one instance again (e.g. order-1)
+#   deploy/local/stack.sh pg-stop | pg-start     stop PostgreSQL, start it again (data kept)
 #
 # Settings (environment): STACK_DIR (.stack), PG_PORT (55432), INSTANCES (1: instances of each
 # service; instance i>1 listens on the base port + 100*(i-1)), CONFIG (debug or release),
-# SKIP_BUILD (1: start what is built, without building first), PG_SETTINGS (extra PostgreSQL
+# SKIP_BUILD (1: start what is built, without building first), SAGA_STEP_TIMEOUT_MS (the
+# orchestrator's step deadline, written to its env file), PG_SETTINGS (extra PostgreSQL
 # settings, space-separated name=value, e.g. "synchronous_commit=off" for a measurement).
 # The stack is ephemeral: the development broker keeps its data in memory, so every `up`
 # starts from empty PostgreSQL databases too.
@@ -49,6 +52,45 @@ print_urls() {
     printf '  %-16s 127.0.0.1:%s (admin: psql -h 127.0.0.1 -p %s -U postgres)\n' postgres "$PG_PORT" "$PG_PORT"
 }
 
+# start_instance BIN NAME PORT PRODUCT I: starts instance I of a service in the background, with
+# its env file (written by `up`), and records its pid.
+start_instance() {
+    local bin=$1 name=$2 port=$3 product=$4 i=$5
+    (
+        cd "$ROOT"
+        set -a
+        # shellcheck disable=SC1090
+        source "$STACK_DIR/env/$name.env"
+        set +a
+        export HTTP_PORT=$((port + 100 * (i - 1))) INSTANCE_ID="$name-$i"
+        # The service keeps no descriptor of whoever started it (a caller waiting for this script's
+        # output, or for a socket of its own to close, would otherwise wait for the service's end).
+        local fd
+        for fd in /proc/$BASHPID/fd/*; do
+            fd=${fd##*/}
+            if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+        done
+        nohup "$bin/$product" >>"$STACK_DIR/logs/$name-$i.log" 2>&1 &
+        echo $! >"$STACK_DIR/pids/$name-$i.pid"
+    )
+}
+
+# start-service NAME-I: starts one instance again (after a crash, or the chaos runner's kill -9),
+# without waiting for it to be ready.
+start_service() {
+    local instance=${1:?usage: stack.sh start-service NAME-I} entry name port product database role bin
+    bin=$(cd "$ROOT" && swift build -c "$CONFIG" --show-bin-path)
+    for entry in "${SERVICES[@]}"; do
+        read -r name port product database role <<<"$entry"
+        if [[ "$instance" == "$name"-* ]]; then
+            start_instance "$bin" "$name" "$port" "$product" "${instance##*-}"
+            return 0
+        fi
+    done
+    echo "no service instance '$instance'" >&2
+    return 2
+}
+
 up() {
     if running; then
         echo "local stack already running; 'make down' first to restart it"
@@ -65,6 +107,7 @@ up() {
     local bin
     bin=$(cd "$ROOT" && swift build -c "$CONFIG" --show-bin-path)
     mkdir -p "$STACK_DIR"/{logs,pids,secrets,broker}
+    rm -f "$STACK_DIR"/logs/*.log
     chmod 700 "$STACK_DIR/secrets"
 
     echo "starting PostgreSQL on 127.0.0.1:$PG_PORT..."
@@ -100,19 +143,9 @@ KAFKA_BOOTSTRAP_FILE=$STACK_DIR/broker/bootstrap
 TOPICS_FILE=$ROOT/deploy/topics.txt
 RDKAFKA_SESSION_TIMEOUT_MS=${RDKAFKA_SESSION_TIMEOUT_MS:-6000}
 RDKAFKA_FETCH_WAIT_MAX_MS=${RDKAFKA_FETCH_WAIT_MAX_MS:-10}
+${SAGA_STEP_TIMEOUT_MS:+SAGA_STEP_TIMEOUT_MS=$SAGA_STEP_TIMEOUT_MS}
 EOF
-        for ((i = 1; i <= INSTANCES; i++)); do
-            (
-                cd "$ROOT"
-                set -a
-                # shellcheck disable=SC1090
-                source "$STACK_DIR/env/$name.env"
-                set +a
-                export HTTP_PORT=$((port + 100 * (i - 1))) INSTANCE_ID="$name-$i"
-                nohup "$bin/$product" >"$STACK_DIR/logs/$name-$i.log" 2>&1 &
-                echo $! >"$STACK_DIR/pids/$name-$i.pid"
-            )
-        done
+        for ((i = 1; i <= INSTANCES; i++)); do start_instance "$bin" "$name" "$port" "$product" "$i"; done
     done
 
     echo "waiting for every service to be ready..."
@@ -153,5 +186,8 @@ case "${1:-}" in
     up) up ;;
     down) down ;;
     status) status ;;
-    *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+    start-service) start_service "${2:-}" ;;
+    pg-stop) pg_stop "$STACK_DIR/pg" ;;
+    pg-start) pg_resume "$STACK_DIR/pg" ;;
+    *) echo "usage: $0 up|down|status|start-service NAME-I|pg-stop|pg-start" >&2; exit 2 ;;
 esac
