@@ -49,30 +49,36 @@ public struct ChaosError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Runs a command and returns its status and output (stdout and stderr together). The output goes
-/// through a file, not a pipe: a command that starts a service in the background (`stack.sh
-/// start-service`) leaves it holding whatever the command's output was, and a pipe would then
-/// never reach its end.
+/// Runs a command and returns its status and output (stdout and stderr together, through a file).
+///
+/// posix_spawn and waitpid, not Foundation's `Process`: on Linux, `Process` learns of the end of
+/// its child through a socket the child inherits, and a command that starts a daemon
+/// (`stack.sh start-service`, `pg_ctl start`) hands that socket on to it, so `waitUntilExit`
+/// would wait for the daemon's end.
 func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (
     status: Int32, output: String
 ) {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("chaos-\(UUID().uuidString).out").path
-    guard FileManager.default.createFile(atPath: path, contents: nil), let output = FileHandle(forWritingAtPath: path) else {
-        throw ChaosError("cannot create \(path)")
-    }
     defer { try? FileManager.default.removeItem(atPath: path) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    process.waitUntilExit()
-    try? output.close()
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    let variables = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    let envp = variables.map { strdup($0) } + [nil]
+    defer { (argv + envp).forEach { free($0) } }
+    var pid = pid_t()
+    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+    guard spawned == 0 else { throw ChaosError("posix_spawn \(executable): error \(spawned)") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-    return (process.terminationStatus, text)
+    // WIFEXITED / WEXITSTATUS, spelled out (the macros are not imported).
+    let exited = status & 0x7F == 0
+    return (exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), text)
 }
 
 /// The local stack of `deploy/local/stack.sh` (`make up`), found through its state directory:
