@@ -190,23 +190,21 @@ public final class ChaosRunner: Sendable {
             sleepUntilEnd()
             try control.startBrokers()
         case .brokerErrors:
-            guard let local = control as? LocalStackControl else { break }
             var pushes = 0
             while ContinuousClock.now < end {
                 // NOT_LEADER_OR_FOLLOWER and REQUEST_TIMED_OUT on Produce, NOT_LEADER_OR_FOLLOWER on Fetch.
-                try local.brokerRequest("/errors", body: #"{"apiKey":0,"errors":[6,7,6,7,6,7,6,7,6,7]}"#)
-                try local.brokerRequest("/errors", body: #"{"apiKey":1,"errors":[6,6,6,6,6,6,6,6,6,6]}"#)
+                try control.brokerRequest("/errors", body: #"{"apiKey":0,"errors":[6,7,6,7,6,7,6,7,6,7]}"#)
+                try control.brokerRequest("/errors", body: #"{"apiKey":1,"errors":[6,6,6,6,6,6,6,6,6,6]}"#)
                 pushes += 1
                 Thread.sleep(forTimeInterval: 1)
             }
             notes.append("\(pushes * 10) Produce and \(pushes * 10) Fetch errors pushed")
         case .brokerSlow:
-            guard let local = control as? LocalStackControl else { break }
             let milliseconds = Int(settings.timing.addedRoundTrip.inSeconds * 1000)
             notes.append("\(milliseconds) ms added to every broker's round-trip time")
-            try local.brokerRequest("/brokers/all/rtt", body: #"{"ms":\#(milliseconds)}"#)
+            try control.brokerRequest("/brokers/all/rtt", body: #"{"ms":\#(milliseconds)}"#)
             sleepUntilEnd()
-            try local.brokerRequest("/brokers/all/rtt", body: #"{"ms":0}"#)
+            try control.brokerRequest("/brokers/all/rtt", body: #"{"ms":0}"#)
         case .pause:
             let victim = control.instances.first { $0.hasPrefix((settings.victim ?? "payment") + "-") || $0 == settings.victim ?? "payment" }
                 ?? pick(control.instances)
@@ -244,14 +242,9 @@ public final class ChaosRunner: Sendable {
 
     /// Waits until every service answers `/readyz` 200 (up to two minutes).
     private func waitReady(_ when: String) -> [String] {
-        let endpoints = control.endpoints
-        let services = [
-            ("order", endpoints.orders), ("payment", endpoints.payments), ("inventory", endpoints.inventory),
-            ("notification", endpoints.notifications), ("saga", endpoints.sagas),
-        ]
         let deadline = ContinuousClock.now + .seconds(120)
         var problems: [String] = []
-        for (name, url) in services {
+        for (name, url) in control.endpoints.byService {
             while (try? HTTPClient().send("GET", to: HTTPURL(host: url.host, port: url.port, target: "/readyz"), timeout: .seconds(5)))?.status != 200 {
                 if ContinuousClock.now > deadline {
                     problems.append("\(name) not ready \(when)")
@@ -285,9 +278,8 @@ public final class ChaosRunner: Sendable {
 
     /// The sum of `messages_duplicate_total` over every service's `/metrics`.
     private func duplicatesSuppressed() -> Int {
-        let endpoints = control.endpoints
         var total = 0
-        for url in [endpoints.orders, endpoints.payments, endpoints.inventory, endpoints.notifications, endpoints.sagas] {
+        for (_, url) in control.endpoints.byService {
             guard
                 let response = try? HTTPClient(maxResponseBytes: 8 << 20).send(
                     "GET", to: HTTPURL(host: url.host, port: url.port, target: "/metrics"), timeout: .seconds(5))

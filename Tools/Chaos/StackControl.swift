@@ -81,6 +81,17 @@ func runCommand(_ executable: String, _ arguments: [String], environment: [Strin
     return (exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), text)
 }
 
+extension StackControl {
+    /// POSTs to the development broker's control API (fault injection).
+    func brokerRequest(_ path: String, body: String = "") throws {
+        guard let control = brokerControl else { throw ChaosError("no development broker control API") }
+        let response = try HTTPClient().post(
+            HTTPURL(host: control.host, port: control.port, target: path),
+            headers: [(name: "Content-Type", value: "application/json")], body: Array(body.utf8), timeout: .seconds(10))
+        guard response.status == 200 else { throw ChaosError("broker control \(path): \(response.status) \(response.text)") }
+    }
+}
+
 /// The local stack of `deploy/local/stack.sh` (`make up`), found through its state directory:
 /// pid files, env files, the broker's bootstrap and control files.
 public struct LocalStackControl: StackControl {
@@ -157,14 +168,6 @@ public struct LocalStackControl: StackControl {
     public func startBrokers() throws { try brokerRequest("/brokers/all/up") }
     public func stopPostgres() throws { try stack(["pg-stop"]) }
     public func startPostgres() throws { try stack(["pg-start"]) }
-
-    func brokerRequest(_ path: String, body: String = "") throws {
-        guard let control = brokerControl else { throw ChaosError("no development broker control API") }
-        let response = try HTTPClient().post(
-            HTTPURL(host: control.host, port: control.port, target: path),
-            headers: [(name: "Content-Type", value: "application/json")], body: Array(body.utf8), timeout: .seconds(10))
-        guard response.status == 200 else { throw ChaosError("broker control \(path): \(response.status) \(response.text)") }
-    }
 
     public func setReadOnly(_ readOnly: Bool, service: String) throws {
         let env = Self.environment((try? String(contentsOfFile: "\(directory)/env/\(service).env", encoding: .utf8)) ?? "")

@@ -17,6 +17,11 @@ public struct StackEndpoints: Sendable, Equatable {
         self.sagas = sagas
     }
 
+    /// Every service's URL, by the name the stack scripts and the replay tool use.
+    public var byService: [(service: String, url: HTTPURL)] {
+        [("order", orders), ("payment", payments), ("inventory", inventory), ("notification", notifications), ("saga", sagas)]
+    }
+
     /// The local stack's and the compose stack's ports (api-contract.md's defaults) on `host`.
     public static func defaults(host: String = "127.0.0.1") -> StackEndpoints {
         StackEndpoints(
