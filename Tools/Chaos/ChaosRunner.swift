@@ -19,6 +19,9 @@ public struct ChaosSettings: Sendable {
     public var victim: String?
     /// The replay tool's executable, for `replay <service> --verify`.
     public var replayExecutable: String
+    /// Whether `orders.events` already holds undecodable events (an earlier `poison` run against
+    /// this stack), so that `replay order --verify` must skip them. A run of `poison` sets it.
+    public var logHasPoison = false
 
     public init(replayExecutable: String) {
         self.replayExecutable = replayExecutable
@@ -33,6 +36,9 @@ public final class ChaosRunner: Sendable {
     let logger: Logger
     let say: @Sendable (String) -> Void
     private let random: Mutex<SplitMixRandom>
+    /// Set once `poison` wrote undecodable events into the order service's log: every later
+    /// `replay order --verify` against this stack must skip them.
+    private let logHasPoison: Mutex<Bool>
 
     public init(control: any StackControl, settings: ChaosSettings, logger: Logger, say: @escaping @Sendable (String) -> Void) {
         self.control = control
@@ -40,6 +46,7 @@ public final class ChaosRunner: Sendable {
         self.logger = logger
         self.say = say
         random = Mutex(SplitMixRandom(seed: settings.seed))
+        logHasPoison = Mutex(settings.logHasPoison)
     }
 
     private func pick(_ values: [String]) -> String {
@@ -141,9 +148,10 @@ public final class ChaosRunner: Sendable {
         let report = InvariantChecker(endpoints: control.endpoints, settle: timing.settle).check(ledger)
         result.violations += report.violations
         result.ordersChecked = report.ordersByStatus
-        // The poison scenario wrote undecodable events into orders.events, the order service's own
-        // log: a replay stops at those unless told to skip (and report) them.
-        result.violations += replayVerify(skipUndecodable: scenario == .poison)
+        // The poison scenario writes undecodable events into orders.events, the order service's own
+        // log: from then on a replay stops at those unless told to skip (and report) them.
+        if scenario == .poison { logHasPoison.withLock { $0 = true } }
+        result.violations += replayVerify(skipUndecodable: logHasPoison.withLock { $0 })
 
         let letters = try deadLetters(reader, since: lettersBefore)
         result.deadLetters = letters.byReason

@@ -63,6 +63,9 @@ struct ChaosCommand: ParsableCommand {
     @Option(help: "Compose stack: the orchestrator's step deadline in milliseconds (its SAGA_STEP_TIMEOUT_MS).")
     var stepDeadlineMs = 30_000
 
+    @Flag(help: "The stack's logs already hold poison from an earlier `chaos poison`: replay --verify skips undecodable events.")
+    var skipUndecodable = false
+
     @Option(help: "Write every result as JSON to this file.")
     var json: String?
 
@@ -100,6 +103,7 @@ struct ChaosCommand: ParsableCommand {
         settings.connections = connections
         settings.timing = short ? .short : .full
         settings.victim = victim
+        settings.logHasPoison = skipUndecodable
         if let seed { settings.seed = seed }
         let runner = ChaosRunner(control: control, settings: settings, logger: logger) { line in
             FileHandle.standardError.write(Data("chaos: \(line)\n".utf8))
