@@ -123,7 +123,8 @@ public struct LocalStackControl: StackControl {
         guard !instances.isEmpty else { throw ChaosError("no service pid files in \(directory)/pids: is the local stack up?") }
         let saga = Self.environment(try read("env/saga.env"))
         stepDeadline = saga["SAGA_STEP_TIMEOUT_MS"].flatMap(Int.init).map { .milliseconds($0) } ?? .seconds(30)
-        endpoints = StackEndpoints.defaults()
+        // `HTTP_PORT_OFFSET` of `stack.sh up` (a second stack beside `make up`), 0 without the file.
+        endpoints = StackEndpoints.defaults(portOffset: (try? read("http-port-offset")).flatMap { Int($0) } ?? 0)
     }
 
     static func environment(_ text: String) -> [String: String] {

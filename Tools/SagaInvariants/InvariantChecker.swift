@@ -22,12 +22,13 @@ public struct StackEndpoints: Sendable, Equatable {
         [("order", orders), ("payment", payments), ("inventory", inventory), ("notification", notifications), ("saga", sagas)]
     }
 
-    /// The local stack's and the compose stack's ports (api-contract.md's defaults) on `host`.
-    public static func defaults(host: String = "127.0.0.1") -> StackEndpoints {
+    /// The local stack's and the compose stack's ports (api-contract.md's defaults) on `host`,
+    /// each moved by `portOffset` (the local stack's `HTTP_PORT_OFFSET`).
+    public static func defaults(host: String = "127.0.0.1", portOffset: Int = 0) -> StackEndpoints {
         StackEndpoints(
-            orders: HTTPURL(host: host, port: 8081), inventory: HTTPURL(host: host, port: 8083),
-            payments: HTTPURL(host: host, port: 8082), notifications: HTTPURL(host: host, port: 8084),
-            sagas: HTTPURL(host: host, port: 8085))
+            orders: HTTPURL(host: host, port: 8081 + portOffset), inventory: HTTPURL(host: host, port: 8083 + portOffset),
+            payments: HTTPURL(host: host, port: 8082 + portOffset), notifications: HTTPURL(host: host, port: 8084 + portOffset),
+            sagas: HTTPURL(host: host, port: 8085 + portOffset))
     }
 }
 

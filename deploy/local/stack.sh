@@ -9,7 +9,8 @@
 #
 # Settings (environment): STACK_DIR (.stack), PG_PORT (55432), INSTANCES (1: instances of each
 # service; instance i>1 listens on the base port + 100*(i-1)), CONFIG (debug or release),
-# SKIP_BUILD (1: start what is built, without building first), SAGA_STEP_TIMEOUT_MS (the
+# SKIP_BUILD (1: start what is built, without building first), HTTP_PORT_OFFSET (0: added to
+# every service's port, so that a second stack can run beside `make up`), SAGA_STEP_TIMEOUT_MS (the
 # orchestrator's step deadline, written to its env file), PG_SETTINGS (extra PostgreSQL
 # settings, space-separated name=value, e.g. "synchronous_commit=off" for a measurement).
 # The stack is ephemeral: the development broker keeps its data in memory, so every `up`
@@ -30,6 +31,17 @@ SERVICES=(
     "notification   8084  notification-service notifications notification_service"
     "saga           8085  saga-orchestrator   sagas          saga_orchestrator"
 )
+# What `up` chose is kept in the state directory, so that a later `start-service` starts the same
+# build on the same ports.
+if [ "${1:-}" = up ]; then
+    HTTP_PORT_OFFSET=${HTTP_PORT_OFFSET:-0}
+else
+    HTTP_PORT_OFFSET=${HTTP_PORT_OFFSET:-$(cat "$STACK_DIR/http-port-offset" 2>/dev/null || echo 0)}
+fi
+for index in "${!SERVICES[@]}"; do
+    read -r name port rest <<<"${SERVICES[$index]}"
+    SERVICES[$index]="$name $((port + HTTP_PORT_OFFSET)) $rest"
+done
 
 running() {
     local pidfile
@@ -79,7 +91,7 @@ start_instance() {
 # without waiting for it to be ready.
 start_service() {
     local instance=${1:?usage: stack.sh start-service NAME-I} entry name port product database role bin
-    bin=$(cd "$ROOT" && swift build -c "$CONFIG" --show-bin-path)
+    bin=$(cat "$STACK_DIR/bin" 2>/dev/null || (cd "$ROOT" && swift build -c "$CONFIG" --show-bin-path))
     for entry in "${SERVICES[@]}"; do
         read -r name port product database role <<<"$entry"
         if [[ "$instance" == "$name"-* ]]; then
@@ -108,6 +120,8 @@ up() {
     bin=$(cd "$ROOT" && swift build -c "$CONFIG" --show-bin-path)
     mkdir -p "$STACK_DIR"/{logs,pids,secrets,broker}
     rm -f "$STACK_DIR"/logs/*.log
+    echo "$bin" >"$STACK_DIR/bin"
+    echo "$HTTP_PORT_OFFSET" >"$STACK_DIR/http-port-offset"
     chmod 700 "$STACK_DIR/secrets"
 
     echo "starting PostgreSQL on 127.0.0.1:$PG_PORT..."
@@ -137,6 +151,7 @@ up() {
         # (`swift run replay <service>`, `swift run dlq ...`), so that they use exactly what it uses.
         cat >"$STACK_DIR/env/$name.env" <<EOF
 HTTP_HOST=127.0.0.1
+HTTP_PORT=$port
 DATABASE_URL=postgresql://$role@127.0.0.1:$PG_PORT/$database
 DATABASE_PASSWORD_FILE=$STACK_DIR/secrets/$role
 KAFKA_BOOTSTRAP_FILE=$STACK_DIR/broker/bootstrap
