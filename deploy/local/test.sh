@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: builds everything, starts a private PostgreSQL (fresh, loopback, port
 # 55433 by default), runs `swift test`, and stops the server whatever happens. Tests start their
-# own development brokers and service processes.
+# own development brokers and service processes. Then the chaos runner's short run and the
+# fuzzers' smoke run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -28,6 +29,12 @@ if [ -n "${SWIFT_TEST_ARGS:-}" ]; then
 else
     swift test --skip EndToEndTests
     swift test --filter EndToEndTests
+fi
+
+# The chaos runner: the short version of every scenario against a stack of its own (ports + 1000,
+# PostgreSQL on 55434), every invariant and `replay --verify` after each (deploy/local/chaos.sh).
+if [ -z "${SWIFT_TEST_ARGS:-}" ]; then
+    SKIP_BUILD=1 "$ROOT/deploy/local/chaos.sh"
 fi
 
 # Every libFuzzer target briefly (deploy/fuzz/fuzz.sh: the saved crash inputs first, then 5 s each).
