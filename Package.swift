@@ -213,6 +213,9 @@ let package = Package(
             name: "LoadGenerationTests", dependencies: ["LoadGeneration"], path: "Tests/LoadGenerationTests",
             swiftSettings: strict),
         .testTarget(
+            name: "ChaosTests", dependencies: ["Chaos", "SagaInvariants", "HTTPClient", "HTTPServer", log], path: "Tests/ChaosTests",
+            swiftSettings: strict),
+        .testTarget(
             name: "DeploymentTests", dependencies: ["TestSupport"], path: "Tests/DeploymentTests", swiftSettings: strict),
     ]
 )
