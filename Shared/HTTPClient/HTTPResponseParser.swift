@@ -4,12 +4,15 @@ import Foundation
 /// server closed): status line, headers, and a body framed by Content-Length, chunked
 /// transfer coding, or the end of the connection.
 enum HTTPResponseParser {
-    /// Where the head ends (the index after CRLFCRLF), or nil if it has not arrived yet.
-    static func headEnd(_ bytes: [UInt8]) -> Int? {
-        guard bytes.count >= 4 else { return nil }
-        for index in 0...(bytes.count - 4)
-        where bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 && bytes[index + 3] == 10 {
-            return index + 4
+    /// Where the head ends (the index after CRLFCRLF), searching from `start`, or nil if it has not
+    /// arrived yet.
+    static func headEnd(_ bytes: [UInt8], from start: Int = 0) -> Int? {
+        var index = start
+        while index + 3 < bytes.count {
+            if bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 && bytes[index + 3] == 10 {
+                return index + 4
+            }
+            index += 1
         }
         return nil
     }
@@ -62,33 +65,109 @@ enum HTTPResponseParser {
 
     /// Decodes a chunked body; nil if it is not complete yet.
     static func dechunk(_ bytes: ArraySlice<UInt8>) throws(HTTPClientError) -> [UInt8]? {
-        var body: [UInt8] = []
-        var index = bytes.startIndex
-        while true {
-            guard let lineEnd = crlf(in: bytes, from: index) else { return nil }
-            let sizeText = String(decoding: bytes[index..<lineEnd], as: UTF8.self)
-                .split(separator: ";").first.map { $0.trimmingCharacters(in: [" ", "\t"]) } ?? ""
-            // 1–15 hex digits (RFC 9112 allows no sign, and 15 keep `size + 2` far from overflow).
-            guard (1...15).contains(sizeText.utf8.count), sizeText.utf8.allSatisfy(\.isHexDigit),
-                let size = Int(sizeText, radix: 16)
-            else {
-                throw HTTPClientError(kind: .malformedResponse, message: "bad chunk size '\(sizeText.prefix(20))'")
-            }
-            index = lineEnd + 2
-            if size == 0 { return body }
-            guard bytes.endIndex - index >= size + 2 else { return nil }
-            body += bytes[index..<(index + size)]
-            index += size + 2
-        }
+        var decoder = ChunkedBodyDecoder(start: bytes.startIndex)
+        return try decoder.decode(bytes)
     }
 
-    private static func crlf(in bytes: ArraySlice<UInt8>, from start: Int) -> Int? {
+    /// The index of the first CRLF at or after `start`, or nil.
+    static func crlf(in bytes: ArraySlice<UInt8>, from start: Int) -> Int? {
         var index = start
         while index + 1 < bytes.endIndex {
             if bytes[index] == 13 && bytes[index + 1] == 10 { return index }
             index += 1
         }
         return nil
+    }
+}
+
+/// A chunked body decoded as it arrives: each call goes on where the last one stopped (the size
+/// line searched so far, the chunk waited for), so a body that trickles in a byte at a time costs
+/// time linear in its length, not quadratic.
+struct ChunkedBodyDecoder {
+    private(set) var body: [UInt8] = []
+    /// Where the next chunk's size line starts.
+    private var lineStart: Int
+    /// How far the size line has been searched for its CRLF without finding it.
+    private var searched: Int
+    /// A size line read whose chunk has not all arrived: its size and where its data starts.
+    private var pending: (size: Int, dataStart: Int)?
+    /// After the last chunk's size line: how far the trailer section (ended by an empty line) has
+    /// been searched for its end.
+    private var trailersSearched: Int?
+    /// Bytes examined so far (a test checks that it stays proportional to the input).
+    private(set) var examined = 0
+
+    /// `start`: where the body starts in the bytes given to ``decode(_:)``.
+    init(start: Int) {
+        lineStart = start
+        searched = start
+    }
+
+    /// Everything received so far (the same buffer each time, grown at its end): the body once
+    /// the last chunk is there, nil while more is to come.
+    mutating func decode(_ bytes: ArraySlice<UInt8>) throws(HTTPClientError) -> [UInt8]? {
+        while true {
+            if let trailersSearched { return finish(bytes, from: trailersSearched) }
+            let chunk: (size: Int, dataStart: Int)
+            if let pending {
+                chunk = pending
+            } else {
+                guard let lineEnd = HTTPResponseParser.crlf(in: bytes, from: searched) else {
+                    // The CR of a CRLF may be the last byte: search from there next time.
+                    let resume = max(lineStart, bytes.endIndex - 1)
+                    examined += max(0, resume - searched)
+                    searched = resume
+                    return nil
+                }
+                examined += lineEnd - searched
+                chunk = (try Self.size(bytes[lineStart..<lineEnd]), lineEnd + 2)
+                if chunk.size == 0 {
+                    // The size line's CRLF begins the search for the empty line that ends the trailers.
+                    trailersSearched = lineEnd
+                    continue
+                }
+            }
+            guard bytes.endIndex - chunk.dataStart >= chunk.size + 2 else {
+                pending = chunk
+                return nil
+            }
+            let dataEnd = chunk.dataStart + chunk.size
+            guard bytes[dataEnd] == 13, bytes[dataEnd + 1] == 10 else {
+                throw HTTPClientError(kind: .malformedResponse, message: "chunk data not followed by CRLF")
+            }
+            body += bytes[chunk.dataStart..<dataEnd]
+            examined += chunk.size + 2
+            pending = nil
+            lineStart = chunk.dataStart + chunk.size + 2
+            searched = lineStart
+        }
+    }
+
+    /// The body once the trailer section (usually empty: the CRLF right after `0\r\n`) has ended.
+    private mutating func finish(_ bytes: ArraySlice<UInt8>, from searched: Int) -> [UInt8]? {
+        var index = searched
+        while index + 3 < bytes.endIndex {
+            if bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 && bytes[index + 3] == 10 {
+                examined += index + 4 - searched
+                return body
+            }
+            index += 1
+        }
+        examined += index - searched
+        trailersSearched = index
+        return nil
+    }
+
+    /// A chunk's size line (extensions after `;` ignored): 1–15 hex digits (RFC 9112 allows no
+    /// sign, and 15 keep `size + 2` far from overflow).
+    private static func size(_ line: ArraySlice<UInt8>) throws(HTTPClientError) -> Int {
+        let sizeText = String(decoding: line, as: UTF8.self)
+            .split(separator: ";").first.map { $0.trimmingCharacters(in: [" ", "\t"]) } ?? ""
+        guard (1...15).contains(sizeText.utf8.count), sizeText.utf8.allSatisfy(\.isHexDigit), let size = Int(sizeText, radix: 16)
+        else {
+            throw HTTPClientError(kind: .malformedResponse, message: "bad chunk size '\(sizeText.prefix(20))'")
+        }
+        return size
     }
 }
 

@@ -8,28 +8,42 @@ struct HTTPResponseReader {
     private(set) var received: [UInt8] = []
     private var parsedHead: (status: Int, headers: [(name: String, value: String)], bodyStart: Int)?
     private var framing = HTTPResponseParser.Framing.untilClose
+    /// Where the head being waited for starts (after any interim 1xx responses), and how far it
+    /// has been searched for its end: each `receive` goes on from there, so a response that
+    /// trickles in costs time linear in its length.
+    private var headStart = 0
+    private var headSearched = 0
+    /// A 101 Switching Protocols head: nothing more of HTTP follows on this connection.
+    private var switchedProtocols = false
+    private var chunked: ChunkedBodyDecoder?
 
     init(method: String, peer: String) {
         self.method = method
         self.peer = peer
     }
 
+    /// Bytes the reader examined so far (a test checks that it stays proportional to what arrived).
+    var examined: Int { headSearched + (chunked?.examined ?? 0) }
+
     /// Adds what arrived; the response once complete, nil while more is to come. Interim 1xx
     /// responses (e.g. 100 Continue) are skipped.
     mutating func receive(_ bytes: some Collection<UInt8>) throws(HTTPClientError) -> HTTPClientResponse? {
         received += bytes
-        if parsedHead == nil, let end = HTTPResponseParser.headEnd(received) {
-            var (status, headers) = try HTTPResponseParser.head(received[..<(end - 4)])
-            var start = end
-            while (100..<200).contains(status), status != 101,
-                let next = HTTPResponseParser.headEnd(Array(received[start...]))
-            {
-                (status, headers) = try HTTPResponseParser.head(received[start..<(start + next - 4)])
-                start += next
+        while parsedHead == nil {
+            guard !switchedProtocols else { return nil }
+            guard let end = HTTPResponseParser.headEnd(received, from: headSearched) else {
+                // The CRLFCRLF may have begun in the last three bytes: search from there next time.
+                headSearched = max(headSearched, received.count - 3)
+                return nil
             }
-            if (100..<200).contains(status) { return nil }
-            parsedHead = (status, headers, start)
+            let (status, headers) = try HTTPResponseParser.head(received[headStart..<(end - 4)])
+            headStart = end
+            headSearched = end
+            if status == 101 { switchedProtocols = true }
+            if (100..<200).contains(status) { continue }
+            parsedHead = (status, headers, end)
             framing = try HTTPResponseParser.framing(status: status, headers: headers, requestMethod: method)
+            if framing == .chunked { chunked = ChunkedBodyDecoder(start: end) }
         }
         guard let head = parsedHead else { return nil }
         let body = received[head.bodyStart...]
@@ -37,7 +51,7 @@ struct HTTPResponseReader {
         case .length(let length) where body.count >= length:
             return HTTPClientResponse(status: head.status, headers: head.headers, body: Array(body.prefix(length)))
         case .chunked:
-            return try HTTPResponseParser.dechunk(body).map {
+            return try chunked?.decode(body).map {
                 HTTPClientResponse(status: head.status, headers: head.headers, body: $0)
             }
         default:

@@ -88,5 +88,45 @@ struct HTTPClientTests {
         }
         #expect(try HTTPResponseParser.dechunk(Array("5;ext=1\r\nhello\r\n0\r\n\r\n".utf8)[...]) == Array("hello".utf8))
         #expect(try HTTPResponseParser.dechunk(Array("A\r\n0123".utf8)[...]) == nil)  // not all received yet
+        // Complete only at the empty line after the last chunk (and its trailers, if any).
+        #expect(try HTTPResponseParser.dechunk(Array("5\r\nhello\r\n0\r\n".utf8)[...]) == nil)
+        #expect(try HTTPResponseParser.dechunk(Array("5\r\nhello\r\n0\r\nX-T: 1\r\n".utf8)[...]) == nil)
+        #expect(try HTTPResponseParser.dechunk(Array("5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n".utf8)[...]) == Array("hello".utf8))
+        // Chunk data must end with CRLF, or the next size line would be read from inside the data.
+        #expect(throws: HTTPClientError.self) { try HTTPResponseParser.dechunk(Array("5\r\nhelloXY0\r\n\r\n".utf8)[...]) }
+    }
+
+    /// A server that sends its response a byte at a time (a slow or hostile webhook server) must
+    /// cost the client time linear in the response: the reader goes on where it stopped instead
+    /// of searching the head and decoding the chunked body again from the start on every `recv`.
+    @Test func aResponseTricklingInAByteAtATimeIsReadInLinearTime() throws {
+        var text = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Pad: \(String(repeating: "p", count: 2000))\r\n"
+        text += "Transfer-Encoding: chunked\r\n\r\n"
+        var expected: [UInt8] = []
+        for index in 0..<2000 {
+            let data = String(repeating: Character(UnicodeScalar(UInt8(97 + index % 26))), count: index % 7 + 1)
+            text += "\(String(data.utf8.count, radix: 16));ext=\(index)\r\n\(data)\r\n"
+            expected += Array(data.utf8)
+        }
+        text += "0\r\nX-Trailer: yes\r\n\r\n"
+        let bytes = Array(text.utf8)
+
+        var whole = HTTPResponseReader(method: "GET", peer: "test")
+        let once = try #require(try whole.receive(bytes))
+
+        var trickled = HTTPResponseReader(method: "GET", peer: "test")
+        var response: HTTPClientResponse?
+        for (index, byte) in bytes.enumerated() {
+            response = try trickled.receive([byte])
+            if response != nil {
+                #expect(index == bytes.count - 1, "complete only with its last byte")
+                break
+            }
+        }
+        let read = try #require(response)
+        #expect(read.status == 200 && once.status == 200)
+        #expect(read.body == expected && once.body == expected)
+        #expect(read.headers.map(\.name) == once.headers.map(\.name))
+        #expect(trickled.examined <= 2 * bytes.count, "examined \(trickled.examined) bytes of \(bytes.count)")
     }
 }
