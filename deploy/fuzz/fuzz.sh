@@ -5,6 +5,7 @@
 #   deploy/fuzz/fuzz.sh chunked envelope      only those targets
 #   deploy/fuzz/fuzz.sh --smoke               every target for 5 s (what `make test` runs)
 #   deploy/fuzz/fuzz.sh --build-only          build, do not run
+#   FUZZ_RUNS=10000000 deploy/fuzz/fuzz.sh    each target until 10 million executions (the goal)
 #
 # Targets: request-head, chunked, http-response, envelope. Each is the parser's own source files
 # compiled with swiftc (not SwiftPM) with -sanitize=fuzzer,address, plus an entry file
@@ -30,12 +31,13 @@ for arg in "$@"; do
     case "$arg" in
         --smoke) FUZZ_SECONDS=${FUZZ_SMOKE_SECONDS:-5} ;;
         --build-only) BUILD_ONLY=1 ;;
-        -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         request-head|chunked|http-response|envelope) TARGETS+=("$arg") ;;
         *) echo "fuzz.sh: unknown target or option '$arg' (targets: ${ALL_TARGETS[*]})" >&2; exit 2 ;;
     esac
 done
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL_TARGETS[@]}")
+FUZZ_SECONDS_GIVEN=${FUZZ_SECONDS:-}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_MAX_LEN=${FUZZ_MAX_LEN:-8192}
 
@@ -156,9 +158,16 @@ for target in "${TARGETS[@]}"; do
         fi
     fi
 
-    echo "fuzzing $target for ${FUZZ_SECONDS}s (log: $log)"
+    # FUZZ_RUNS: a number of executions instead of a time (then FUZZ_SECONDS only bounds it, 1 day).
+    limit=(-max_total_time="$FUZZ_SECONDS")
+    if [ -n "${FUZZ_RUNS:-}" ]; then
+        limit=(-runs="$FUZZ_RUNS" -max_total_time="${FUZZ_SECONDS_GIVEN:-86400}")
+        echo "fuzzing $target for $FUZZ_RUNS executions (log: $log)"
+    else
+        echo "fuzzing $target for ${FUZZ_SECONDS}s (log: $log)"
+    fi
     status=0
-    "$binary" "$corpus" -max_total_time="$FUZZ_SECONDS" -max_len="$FUZZ_MAX_LEN" -timeout=10 -rss_limit_mb=2048 \
+    "$binary" "$corpus" "${limit[@]}" -max_len="$FUZZ_MAX_LEN" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1 || status=$?
     done_line=$(grep -E '^Done [0-9]+ runs in [0-9]+ second' "$log" | tail -1 || true)
     runs=$(grep -E '^stat::number_of_executed_units:' "$log" | awk '{print $2}' | tail -1)
@@ -176,6 +185,10 @@ for target in "${TARGETS[@]}"; do
 done
 
 echo
-echo "fuzz results (${FUZZ_SECONDS}s per target):"
+if [ -n "${FUZZ_RUNS:-}" ]; then
+    echo "fuzz results ($FUZZ_RUNS executions per target):"
+else
+    echo "fuzz results (${FUZZ_SECONDS}s per target):"
+fi
 printf '  %s\n' "${summary[@]}"
 exit "$failed"
