@@ -55,27 +55,52 @@ public final class LoadRun: Sendable {
         self.progress = progress
     }
 
-    /// Opens every account and adds stock to every sku, then waits until the read models show them.
+    /// Opens every account and adds stock to every sku (over `connections` threads), then waits
+    /// until the read models show them.
     public func prepare() throws {
+        let json = [(name: "Content-Type", value: "application/json")]
+        let requests: [(url: HTTPURL, body: String, what: String)] =
+            (0..<settings.skus).map {
+                (url(settings.inventory, "/stock/\(settings.sku($0))"), #"{"quantity":\#(settings.stockPerSku)}"#, "adding stock")
+            }
+            + (0..<settings.customers).map {
+                (url(settings.payments, "/accounts"),
+                 #"{"customerId":"\#(settings.customer($0))","creditLimitCents":\#(settings.creditLimitCents)}"#, "opening an account")
+            }
+        let next = Atomic<Int>(0)
+        let failure = Mutex<String?>(nil)
+        let group = DispatchGroup()
+        for worker in 0..<max(1, min(settings.connections, requests.count)) {
+            group.enter()
+            let thread = Thread { [self] in
+                defer { group.leave() }
+                while failure.withLock({ $0 == nil }) {
+                    let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard index < requests.count else { return }
+                    let request = requests[index]
+                    do {
+                        try expect202(
+                            HTTPClient().post(request.url, headers: json, body: Array(request.body.utf8), timeout: settings.requestTimeout),
+                            request.what)
+                    } catch let error as LoadError {
+                        failure.withLock { $0 = $0 ?? error.description }
+                    } catch {
+                        failure.withLock { $0 = $0 ?? "\(request.what): \(error)" }
+                    }
+                }
+            }
+            thread.name = "loadgen-prepare-\(worker)"
+            thread.start()
+        }
+        group.wait()
+        if let message = failure.withLock({ $0 }) { throw LoadError(message) }
+
+        // Every sku and account, as they went in parallel and land on different partitions.
         let client = HTTPClient()
-        for index in 0..<settings.skus {
-            try expect202(
-                client.post(
-                    url(settings.inventory, "/stock/\(settings.sku(index))"),
-                    headers: [(name: "Content-Type", value: "application/json")],
-                    body: Array(#"{"quantity":\#(settings.stockPerSku)}"#.utf8), timeout: settings.requestTimeout), "adding stock")
-        }
-        for index in 0..<settings.customers {
-            let body = #"{"customerId":"\#(settings.customer(index))","creditLimitCents":\#(settings.creditLimitCents)}"#
-            try expect202(
-                client.post(
-                    url(settings.payments, "/accounts"), headers: [(name: "Content-Type", value: "application/json")],
-                    body: Array(body.utf8), timeout: settings.requestTimeout), "opening an account")
-        }
         let deadline = ContinuousClock.now + .seconds(120)
-        for (service, path) in [(settings.inventory, "/stock/\(settings.sku(settings.skus - 1))"),
-            (settings.payments, "/accounts/\(settings.customer(settings.customers - 1))")]
-        {
+        let shown = (0..<settings.skus).map { (settings.inventory, "/stock/\(settings.sku($0))") }
+            + (0..<settings.customers).map { (settings.payments, "/accounts/\(settings.customer($0))") }
+        for (service, path) in shown {
             while try client.send("GET", to: url(service, path), timeout: settings.requestTimeout).status != 200 {
                 guard ContinuousClock.now < deadline else { throw LoadError("\(path) did not appear within 120 s") }
                 Thread.sleep(forTimeInterval: 0.2)
