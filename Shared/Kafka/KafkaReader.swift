@@ -171,6 +171,37 @@ public final class KafkaReader: @unchecked Sendable {
         if !batch.isEmpty { try body(batch) }
     }
 
+    /// Follows partitions from the given offsets without a consumer group (no join, so it starts
+    /// at once), handing `body` every batch that arrives (at most `batchSize` messages, each
+    /// partition in offset order) and an empty batch at least every `pollInterval`; returns when
+    /// `body` returns false. Holds the reader for the whole time: use a reader of its own.
+    public func follow(
+        _ starts: [TopicPartition: Int64], batchSize: Int = 5000, pollInterval: Duration = .milliseconds(100),
+        _ body: ([ConsumedMessage]) -> Bool
+    ) throws(KafkaError) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { throw KafkaError(code: .state, message: "the reader is closed") }
+        try assign(starts.map { ($0.key, $0.value) })
+        defer { _ = try? assign([]) }
+        let pollMilliseconds = Int32(pollInterval.components.seconds * 1000 + pollInterval.components.attoseconds / 1_000_000_000_000_000)
+        var batch: [ConsumedMessage] = []
+        while true {
+            let deadline = ContinuousClock.now + pollInterval
+            while batch.count < batchSize, let raw = rd_kafka_consumer_poll(client.handle, batch.isEmpty ? pollMilliseconds : 0) {
+                switch RDKafkaMessage.consume(raw, operation: "follow") {
+                case .message(let message): batch.append(message)
+                case .partitionEOF: continue
+                case .error(let error) where !error.isRetriable: throw error
+                case .error: continue  // transient (a broker away): librdkafka goes on fetching
+                }
+                if ContinuousClock.now >= deadline { break }
+            }
+            guard body(batch) else { return }
+            batch.removeAll(keepingCapacity: true)
+        }
+    }
+
     /// Destroys the handle. Idempotent.
     public func close() {
         lock.withLock {

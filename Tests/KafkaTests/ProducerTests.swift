@@ -94,6 +94,39 @@ struct ProducerTests {
         }
     }
 
+    /// `follow` (the load generator's terminal watcher): from explicit offsets, without a group,
+    /// what is there and what arrives later, each partition in order, until the body says stop.
+    @Test func followReadsFromOffsetsAndWhatArrivesLaterWithoutAGroup() async throws {
+        try await onThread {
+            let fixture = try MockFixture(topics: ["events": 2], label: "follow")
+            defer { fixture.cluster.close() }
+            let producer = try KafkaProducer(configuration: fixture.configuration, logger: testLogger("follow"))
+            defer { producer.close() }
+            let before = (0..<6).map { OutgoingMessage(topic: "events", key: nil, value: Array("before-\($0)".utf8), partition: Int32($0 % 2)) }
+            _ = try producer.send(before)
+            let reader = try KafkaReader(configuration: fixture.configuration, logger: testLogger("follow.reader"))
+            defer { reader.close() }
+            // Start after the first two messages of partition 0 and the first of partition 1.
+            let starts = [TopicPartition(topic: "events", partition: 0): Int64(2), TopicPartition(topic: "events", partition: 1): Int64(1)]
+            let late = Thread {
+                Thread.sleep(forTimeInterval: 0.5)
+                _ = try? producer.send([OutgoingMessage(topic: "events", key: nil, value: Array("after".utf8), partition: 1)])
+            }
+            late.start()
+            var seen: [String] = []
+            var emptyBatches = 0
+            let began = ContinuousClock.now
+            try reader.follow(starts, pollInterval: .milliseconds(50)) { batch in
+                if batch.isEmpty { emptyBatches += 1 }
+                seen += batch.map { "\($0.partition):\(String(decoding: $0.value, as: UTF8.self))" }
+                return !seen.contains("1:after") && ContinuousClock.now - began < .seconds(20)
+            }
+            #expect(seen.filter { $0.hasPrefix("0:") } == ["0:before-4"])
+            #expect(seen.filter { $0.hasPrefix("1:") } == ["1:before-3", "1:before-5", "1:after"])
+            #expect(emptyBatches > 0, "the body is called while nothing arrives, so that it can stop")
+        }
+    }
+
     @Test func concurrentSendsFromEightThreads() async throws {
         try await onThread {
             let fixture = try MockFixture(topics: ["load": 4], label: "concurrent")

@@ -4,11 +4,12 @@ import Logging
 import Messaging
 import Synchronization
 
-/// Follows `orders.events` from its end (a consumer group of its own) on a thread of its own and
-/// hands every order's terminal event to the recorder as it arrives.
+/// Follows `orders.events` from its end (partitions assigned directly, no consumer group to
+/// join) on a thread of its own and hands every order's terminal event to the recorder as it
+/// arrives.
 public final class TerminalWatcher: Sendable {
-    private let consumer: KafkaConsumer
-    private let listener: StartAtEnd
+    private let reader: KafkaReader
+    private let ends: [TopicPartition: Int64]
     private let recorder: LoadRecorder
     private let stopped = Atomic<Bool>(false)
     private let finished = Mutex<Bool>(false)
@@ -21,56 +22,49 @@ public final class TerminalWatcher: Sendable {
     public init(kafka: KafkaConfiguration, topic: String, recorder: LoadRecorder, logger: Logger) throws {
         // Where the topic ends now, read before any order is sent: "the end" resolved later, when
         // the fetch starts, could already be past the first orders' events.
-        let reader = try KafkaReader(configuration: kafka, logger: logger)
-        defer { reader.close() }
-        guard let count = try reader.partitionCounts()[topic] else { throw LoadError("no topic \(topic) on the broker") }
+        reader = try KafkaReader(configuration: kafka, logger: logger)
+        guard let count = try reader.partitionCounts()[topic] else {
+            reader.close()
+            throw LoadError("no topic \(topic) on the broker")
+        }
         var ends: [TopicPartition: Int64] = [:]
         for partition in 0..<Int32(count) {
             let tp = TopicPartition(topic: topic, partition: partition)
             ends[tp] = try reader.watermarks(tp).high
         }
-        let listener = StartAtEnd(ends: ends)
-        self.listener = listener
+        self.ends = ends
         self.recorder = recorder
         self.logger = logger
-        consumer = try KafkaConsumer(
-            configuration: kafka, groupId: "loadgen-\(UUID().uuidString.prefix(8).lowercased())", topics: [topic],
-            listener: listener, logger: logger)
     }
 
-    /// Starts following; returns once the group assigned the partitions (or `timeout` passed).
-    public func start(timeout: Duration = .seconds(60)) throws {
+    /// Starts following on a thread of its own.
+    public func start() throws {
         let thread = Thread { [self] in run() }
         thread.name = "loadgen-watcher"
         thread.start()
-        let deadline = ContinuousClock.now + timeout
-        while !listener.assigned {
-            guard ContinuousClock.now < deadline else {
-                throw LoadError("the consumer group did not assign orders.events within \(timeout)")
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
     }
 
     private func run() {
         defer { finished.withLock { $0 = true } }
+        var next = ends
         while !stopped.load(ordering: .relaxed) {
-            let batch: [ConsumedMessage]
             do {
-                batch = try consumer.poll(maxMessages: 5000, timeout: .milliseconds(100))
+                try reader.follow(next) { batch in
+                    let now = ContinuousClock.now
+                    for message in batch {
+                        next[message.topicPartition] = message.offset + 1
+                        guard let type = MessageHeaders.value(MessageHeaders.type, in: message.headers),
+                            let status = Self.terminalTypes[type], let key = message.key
+                        else { continue }
+                        var outcome = status
+                        if status == "REJECTED", let reason = Self.reason(message.value) { outcome += "/\(reason)" }
+                        recorder.terminal(String(decoding: key, as: UTF8.self), outcome: outcome, at: now)
+                    }
+                    return !stopped.load(ordering: .relaxed)
+                }
             } catch {
-                logger.warning("watching orders.events failed", metadata: ["error": "\(error)"])
+                logger.warning("watching orders.events failed; following again", metadata: ["error": "\(error)"])
                 Thread.sleep(forTimeInterval: 0.2)
-                continue
-            }
-            let now = ContinuousClock.now
-            for message in batch {
-                guard let type = MessageHeaders.value(MessageHeaders.type, in: message.headers), let status = Self.terminalTypes[type],
-                    let key = message.key
-                else { continue }
-                var outcome = status
-                if status == "REJECTED", let reason = Self.reason(message.value) { outcome += "/\(reason)" }
-                recorder.terminal(String(decoding: key, as: UTF8.self), outcome: outcome, at: now)
             }
         }
     }
@@ -86,28 +80,8 @@ public final class TerminalWatcher: Sendable {
     public func stop() {
         stopped.store(true, ordering: .relaxed)
         while !finished.withLock({ $0 }) { Thread.sleep(forTimeInterval: 0.02) }
-        consumer.close()
+        reader.close()
     }
-}
-
-/// Starts every assigned partition where it ended when the run began: the run sees only what
-/// happens from then on.
-final class StartAtEnd: KafkaRebalanceListener {
-    private let ends: [TopicPartition: Int64]
-    private let state = Mutex(false)
-
-    init(ends: [TopicPartition: Int64]) {
-        self.ends = ends
-    }
-
-    var assigned: Bool { state.withLock { $0 } }
-
-    func partitionsAssigned(_ partitions: [TopicPartition]) throws -> [TopicPartition: StartPosition] {
-        state.withLock { $0 = true }
-        return Dictionary(uniqueKeysWithValues: partitions.map { ($0, ends[$0].map { .offset($0) } ?? .end) })
-    }
-
-    func partitionsRevoked(_ partitions: [TopicPartition]) {}
 }
 
 /// A load run that cannot go on, with why.
