@@ -31,13 +31,21 @@ else
     swift test --filter EndToEndTests
 fi
 
-# The chaos runner: the short version of every scenario against a stack of its own (ports + 1000,
-# PostgreSQL on 55434), every invariant and `replay --verify` after each (deploy/local/chaos.sh).
+# Then, side by side (the chaos run mostly waits for its faults, the fuzzers mostly compute):
+# - the chaos runner: the short version of every scenario against a stack of its own (ports +
+#   1000, PostgreSQL on 55434), every invariant and `replay --verify` after each
+#   (deploy/local/chaos.sh);
+# - every libFuzzer target briefly (deploy/fuzz/fuzz.sh: build, the saved crash inputs, then 5 s
+#   each), its output kept in .stack-test/fuzz-smoke.log and shown when the chaos run is done.
 if [ -z "${SWIFT_TEST_ARGS:-}" ]; then
-    SKIP_BUILD=1 "$ROOT/deploy/local/chaos.sh"
-fi
-
-# Every libFuzzer target briefly (deploy/fuzz/fuzz.sh: the saved crash inputs first, then 5 s each).
-if [ -z "${SWIFT_TEST_ARGS:-}" ]; then
-    "$ROOT/deploy/fuzz/fuzz.sh" --smoke
+    mkdir -p "$TEST_DIR"
+    "$ROOT/deploy/fuzz/fuzz.sh" --smoke >"$TEST_DIR/fuzz-smoke.log" 2>&1 &
+    fuzz_pid=$!
+    chaos_status=0
+    SKIP_BUILD=1 "$ROOT/deploy/local/chaos.sh" || chaos_status=$?
+    fuzz_status=0
+    wait "$fuzz_pid" || fuzz_status=$?
+    cat "$TEST_DIR/fuzz-smoke.log"
+    [ "$chaos_status" -eq 0 ] || { echo "test.sh: the chaos run failed (exit $chaos_status)" >&2; exit 1; }
+    [ "$fuzz_status" -eq 0 ] || { echo "test.sh: the fuzz smoke run failed (exit $fuzz_status)" >&2; exit 1; }
 fi
