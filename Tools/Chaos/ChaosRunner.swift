@@ -264,24 +264,26 @@ public final class ChaosRunner: Sendable {
         return problems
     }
 
-    /// `replay <service> --verify` for every service: the rebuilt read model must equal the live one.
+    /// `replay <service> --verify` for every service, side by side (each rebuilds into its own
+    /// database): the rebuilt read model must equal the live one.
     private func replayVerify(skipUndecodable: Bool) -> [String] {
-        var problems: [String] = []
-        for service in chaosServices {
+        let problems = Mutex<[Int: String]>([:])
+        DispatchQueue.concurrentPerform(iterations: chaosServices.count) { index in
+            let service = chaosServices[index]
             guard let arguments = control.replayArguments(service) else {
-                problems.append("replay \(service) --verify not run: no env file for it (--replay-env-dir)")
-                continue
+                problems.withLock { $0[index] = "replay \(service) --verify not run: no env file for it (--replay-env-dir)" }
+                return
             }
             do {
                 let run = try runCommand(settings.replayExecutable, [service, "--verify"] + (skipUndecodable ? ["--skip-undecodable"] : []) + arguments)
                 if run.status != 0 || !run.output.contains("no differences") {
-                    problems.append("replay \(service) --verify (status \(run.status)): \(run.output.suffix(1500))")
+                    problems.withLock { $0[index] = "replay \(service) --verify (status \(run.status)): \(run.output.suffix(1500))" }
                 }
             } catch {
-                problems.append("replay \(service) --verify: \(error)")
+                problems.withLock { $0[index] = "replay \(service) --verify: \(error)" }
             }
         }
-        return problems
+        return problems.withLock { $0 }.sorted { $0.key < $1.key }.map(\.value)
     }
 
     /// The sum of `messages_duplicate_total` over every service's `/metrics`.
