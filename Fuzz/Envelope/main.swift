@@ -4,7 +4,10 @@
 // The input is decoded by every family's codec (with no type header, and with a type header chosen by
 // the input's length). When a decode succeeds, the envelope is encoded and the encoding decoded again:
 // that must succeed and give an equal envelope, and encoding that must give the same bytes (the
-// codec's "byte-stable" promise). Anything else is a crash.
+// codec's "byte-stable" promise). Foundation's `JSONDecoder` is the second oracle: whatever the codec
+// (MessageJSONDecoder) accepts, the same decode through Foundation (`decodeWithFoundation`) must accept
+// and give an equal envelope. The other way round is not checked: the codec is stricter on purpose
+// (MessageJSONDecoderTests lists where). Anything else is a crash.
 //
 // A short input (up to 64 bytes) is also given to `Timestamp.parse` as text: whatever it accepts must
 // be an RFC 3339 date-time (`YYYY-MM-DD'T'HH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)`, 'T' and 'Z' in
@@ -37,6 +40,7 @@ private func roundTrip<F: MessageFamily>(_ family: F.Type, _ bytes: [UInt8], typ
         return
     }
     report("\(F.self)", typeHeader, "decoded \(first.type)")
+    agreeWithFoundation(first, { try F.codec.decodeWithFoundation(bytes, typeHeader: typeHeader) }, bytes)
     check(first, encode: { try F.codec.encode($0) }, decode: { try F.codec.decode($0, typeHeader: first.type) })
 }
 
@@ -49,7 +53,20 @@ private func roundTripNotification(_ bytes: [UInt8], typeHeader: String?) {
         return
     }
     report("SendNotification", typeHeader, "decoded \(first.type)")
+    agreeWithFoundation(first, { try notificationCodec.decodeWithFoundation(bytes, typeHeader: typeHeader) }, bytes)
     check(first, encode: { try MessageJSON.encode($0) }, decode: { try notificationCodec.decode($0, typeHeader: first.type) })
+}
+
+private func agreeWithFoundation<T: Equatable>(
+    _ envelope: Envelope<T>, _ decodeWithFoundation: () throws -> Envelope<T>, _ bytes: [UInt8]
+) {
+    let theirs: Envelope<T>
+    do { theirs = try decodeWithFoundation() } catch {
+        fatalError("the codec accepts what Foundation's decoder rejects (\(error)):\n\(String(decoding: bytes, as: UTF8.self))")
+    }
+    guard theirs == envelope else {
+        fatalError("the codec and Foundation's decoder differ:\nours: \(envelope)\ntheirs: \(theirs)")
+    }
 }
 
 private func check<T: Equatable>(

@@ -32,7 +32,7 @@ public struct MessageDecodingError: Error, Sendable, Equatable, CustomStringConv
 public struct MessageCodec<Family: Sendable>: Sendable {
     /// Decodes the `data` member of an envelope whose head was read: from the same parse, or, for
     /// an older schema version, from the raw bytes through the payload's upcaster.
-    typealias PayloadDecoder = @Sendable (EnvelopeHead, KeyedDecodingContainer<EnvelopeDataKey>, Data) throws -> Family
+    typealias PayloadDecoder = @Sendable (EnvelopeHead, KeyedDecodingContainer<EnvelopeDataKey>, [UInt8]) throws -> Family
     private var decoders: [String: PayloadDecoder] = [:]
 
     public init() {}
@@ -47,7 +47,7 @@ public struct MessageCodec<Family: Sendable>: Sendable {
             } else if head.schemaVersion < P.schemaVersion, head.schemaVersion >= 1 {
                 // Whatever an upcaster throws is the payload's fault, as it was before the one-pass decode.
                 do {
-                    payload = try P.upcast(from: head.schemaVersion, data: try EnvelopeRawData.extract(from: bytes))
+                    payload = try P.upcast(from: head.schemaVersion, data: try EnvelopeRawData.extract(from: Data(bytes)))
                 } catch let error as MessageDecodingError {
                     throw error
                 } catch let error as DecodingError {
@@ -73,15 +73,31 @@ public struct MessageCodec<Family: Sendable>: Sendable {
 
     /// Decodes one message; `typeHeader` is the Kafka `type` header, which must agree with the body.
     ///
-    /// One JSON parse: the envelope's head is decoded first, then the checks on it (type header,
-    /// known type, schema version), then the payload from the same parsed document.
+    /// One JSON parse (``MessageJSONDecoder``): the envelope's head is decoded first, then the checks
+    /// on it (type header, known type, schema version), then the payload from the same document.
     public func decode(_ bytes: [UInt8], typeHeader: String? = nil) throws(MessageDecodingError) -> Envelope<Family> {
-        let data = Data(bytes)
-        let decoder = MessageJSON.decoder()
-        decoder.userInfo[EnvelopeDecoding<Family>.contextKey] = EnvelopeDecoding<Family>.Context(
-            decoders: decoders, bytes: data, typeHeader: typeHeader)
+        try decode(bytes, typeHeader: typeHeader) { userInfo in
+            try MessageJSONDecoder.decode(EnvelopeDecoding<Family>.self, from: bytes, userInfo: userInfo)
+        }
+    }
+
+    /// The same decode through Foundation's `JSONDecoder`: what the tests compare
+    /// ``decode(_:typeHeader:)`` with, and what `codec-bench` measures it against.
+    public func decodeWithFoundation(_ bytes: [UInt8], typeHeader: String? = nil) throws(MessageDecodingError) -> Envelope<Family> {
+        try decode(bytes, typeHeader: typeHeader) { userInfo in
+            let decoder = MessageJSON.decoder()
+            decoder.userInfo = userInfo
+            return try decoder.decode(EnvelopeDecoding<Family>.self, from: Data(bytes))
+        }
+    }
+
+    private func decode(
+        _ bytes: [UInt8], typeHeader: String?,
+        with decodeDocument: ([CodingUserInfoKey: any Sendable]) throws -> EnvelopeDecoding<Family>
+    ) throws(MessageDecodingError) -> Envelope<Family> {
+        let context = EnvelopeDecoding<Family>.Context(decoders: decoders, bytes: bytes, typeHeader: typeHeader)
         do {
-            return try decoder.decode(EnvelopeDecoding<Family>.self, from: data).envelope
+            return try decodeDocument([EnvelopeDecoding<Family>.contextKey: context]).envelope
         } catch let error as MessageDecodingError {
             throw error
         } catch let error as DecodingError {
@@ -145,7 +161,7 @@ struct EnvelopeDecoding<Family: Sendable>: Decodable {
     /// What `init(from:)` needs besides the document, passed through the decoder's `userInfo`.
     struct Context: Sendable {
         var decoders: [String: MessageCodec<Family>.PayloadDecoder]
-        var bytes: Data
+        var bytes: [UInt8]
         var typeHeader: String?
     }
 
