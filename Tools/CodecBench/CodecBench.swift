@@ -7,7 +7,8 @@ import Messaging
 ///
 /// It encodes a saga's typical messages (a PlaceOrder with three lines, a ReserveStock, a
 /// PaymentReply) through `MessageJSONEncoder` and through Foundation's `JSONEncoder` (the same
-/// bytes, checked before timing), and decodes them with the strict codec. Each measure runs
+/// bytes, checked before timing), and decodes them with the strict codec, through
+/// `MessageJSONDecoder` and through Foundation's `JSONDecoder`. Each measure runs
 /// `--rounds` times and prints the median. `deploy/bench/codec-throughput.sh` runs it.
 @main
 struct CodecBench: ParsableCommand {
@@ -22,6 +23,9 @@ struct CodecBench: ParsableCommand {
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
+
+    @Option(help: "Run only these measures (encode, encodeFoundation, decode, decodeFoundation); all by default. For profiling one.")
+    var only: [String] = []
 
     func run() throws {
         let now = Timestamp.parse("2026-12-02T12:00:00.000Z")!
@@ -42,6 +46,7 @@ struct CodecBench: ParsableCommand {
 
         var results: [String: Double] = [:]
         func measure(_ name: String, _ body: () throws -> Int) rethrows {
+            guard only.isEmpty || only.contains(name) else { return }
             var rates: [Double] = []
             for _ in 0..<rounds {
                 let start = ContinuousClock.now
@@ -81,6 +86,12 @@ struct CodecBench: ParsableCommand {
         try measure("decode") {
             for _ in 0..<(messages / 2) {
                 for (bytes, type) in inputs { _ = try SagaInput.codec.decode(bytes, typeHeader: type) }
+            }
+            return messages / 2 * 2
+        }
+        try measure("decodeFoundation") {
+            for _ in 0..<(messages / 2) {
+                for (bytes, type) in inputs { _ = try SagaInput.codec.decodeWithFoundation(bytes, typeHeader: type) }
             }
             return messages / 2 * 2
         }

@@ -6,7 +6,8 @@
 #   SKIP_BUILD=1 deploy/bench/codec-throughput.sh
 #
 # Prints messages per second for the log's encoder (MessageJSONEncoder), Foundation's JSONEncoder
-# writing the same bytes, and the strict decoder; each the median of the rounds of each run, and
+# writing the same bytes, the strict decoder (MessageJSONDecoder) and the same decode through
+# Foundation's JSONDecoder; each the median of the rounds of each run, and
 # the median of RUNS runs.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
