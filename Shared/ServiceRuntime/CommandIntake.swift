@@ -38,7 +38,8 @@ extension ServiceContext {
     ///
     /// - Parameters:
     ///   - scope: the endpoint, e.g. `POST /orders`; keys are unique per scope.
-    ///   - fingerprint: the request in canonical form (see ``IdempotencyStore/fingerprint(_:)``).
+    ///   - fingerprint: the request in canonical form (see ``IdempotencyStore/fingerprint(_:)``),
+    ///     computed only when a key is bound to the request: one came with it, or the outcome is unknown.
     ///   - resource: how answers name the resource.
     ///   - resourceId: the id of the resource the command creates or changes, given the id derived
     ///     from the key (use it for new resources).
@@ -48,7 +49,8 @@ extension ServiceContext {
     ///   broker surely did not take the command, a 504 when it may have.
     /// - Throws: a `Problem` before anything is sent: 400 for a bad key, 422 for a reused key.
     public func acceptCommand(
-        _ request: HTTPRequest, scope: String, fingerprint: String, resource: CommandResource,
+        _ request: HTTPRequest, scope: String, fingerprint: @autoclosure @escaping @Sendable () -> String,
+        resource: CommandResource,
         resourceId: (_ derivedId: String) -> String,
         message: (_ resourceId: String, _ messageId: UUID) throws -> OutgoingMessage,
         accepted: @escaping @Sendable (_ resourceId: String) -> HTTPResponse
@@ -59,7 +61,7 @@ extension ServiceContext {
         var id = resourceId(derived.uuidString.lowercased())
         if clientKey != nil {
             if case .replay(let existing) = try idempotency.reserve(
-                scope: scope, key: key, fingerprint: fingerprint, resourceId: id)
+                scope: scope, key: key, fingerprint: fingerprint(), resourceId: id)
             {
                 // The same command again (same messageId): harmless if the first was taken, and it
                 // completes the request if the first one's outcome was unknown.
@@ -86,7 +88,7 @@ extension ServiceContext {
                         // Bind the key to this request, so that the retry the answer describes is
                         // recognised (422 for another body). Best effort: the retry is harmless
                         // without it, since the key alone derives the same ids.
-                        try? idempotency.record(scope: scope, key: key, fingerprint: fingerprint, resourceId: resourceId)
+                        try? idempotency.record(scope: scope, key: key, fingerprint: fingerprint(), resourceId: resourceId)
                     }
                     promise.complete(.problem(.commandOutcomeUnknown(resource: resource, id: resourceId, key: key)))
                 }

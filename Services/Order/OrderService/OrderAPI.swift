@@ -43,9 +43,10 @@ public struct OrderAPI: Sendable {
     }
 
     func placeOrder(_ request: HTTPRequest) throws -> HTTPResponse {
-        var body = try request.decodeJSON(PlaceOrderRequest.self)
-        let currency = body.currency ?? "EUR"
-        body.currency = currency
+        var decoded = try request.decodeJSON(PlaceOrderRequest.self)
+        let currency = decoded.currency ?? "EUR"
+        decoded.currency = currency
+        let body = decoded
         let violations = OrderRules.violations(customerId: body.customerId, items: body.items, currency: currency)
         if !violations.isEmpty {
             throw Problem.unprocessable(
