@@ -214,22 +214,13 @@ private final class DocumentDecoder: Decoder, SingleValueDecodingContainer {
                     position += 1
                     continue
                 }
-                guard let high = hexValue(utf8[position]), let low = hexValue(utf8[position + 1]) else { return nil }
+                guard let high = hexDigit(utf8[position]), let low = hexDigit(utf8[position + 1]) else { return nil }
                 bytes.append(high << 4 | low)
                 position += 2
             }
             return UUID(uuid: (
                 bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
                 bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
-        }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
         }
     }
 }
