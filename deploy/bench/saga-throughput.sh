@@ -8,7 +8,8 @@
 #
 # For each run it starts a fresh local stack (STACK_DIR .stack-bench-saga, PostgreSQL on port
 # 55435, fsync on: what a user gets from `CONFIG=release make up`), runs `loadgen --json` once, reads
-# every service's /metrics (batch sizes and times), and stops the stack. Modes:
+# every service's /metrics (batch sizes and times) and every process's peak RSS (VmHWM), and stops
+# the stack. Modes:
 #   ramp  RAMP (default 100:100:5000) in stages of STAGE_SECONDS (10): the highest sustained rate
 #   100   100 orders/s for SECONDS_PER_RUN (30)
 #   1000  1,000 orders/s for SECONDS_PER_RUN
@@ -81,6 +82,12 @@ run_one() {
             metrics_line $service
         done
     } >"$out_dir/$mode-$run.metrics.txt"
+    # Peak resident memory of every process of the stack during the run (VmHWM), for issue 11's
+    # "each service ≤ 120 MiB RSS under the maximum load".
+    for pidfile in "$STACK_DIR"/pids/*.pid; do
+        awk -v name="$(basename "$pidfile" .pid)" '/^VmHWM:/ {printf "%s %.1f\n", name, $2 / 1024}' \
+            "/proc/$(cat "$pidfile")/status" 2>/dev/null || true
+    done >"$out_dir/$mode-$run.rss.txt"
     "$ROOT/deploy/local/stack.sh" down >/dev/null 2>&1
     python3 - "$out_dir/$mode-$run.json" "$mode" "$run" <<'PY'
 import json, sys
@@ -131,6 +138,17 @@ for mode in modes:
     unfinished = sum(r["unfinished"] for r in reports)
     print(f"| {label} | {' · '.join(str(x) for x in rates)} | **{med(rates)}** | {med([r['latency']['p50'] for r in reports])} | "
           f"{med([r['latency']['p99'] for r in reports])} | {med([r['latency']['p99_9'] for r in reports])} | {errors} | {unfinished} |")
+print()
+print("| mode | peak RSS in MiB (VmHWM), the highest of the runs |")
+print("| --- | --- |")
+for mode in modes:
+    peaks = {}
+    for f in glob.glob(f"{out}/{mode}-*.rss.txt"):
+        for line in open(f):
+            name, mib = line.split()
+            peaks[name] = max(peaks.get(name, 0.0), float(mib))
+    if peaks:
+        print(f"| {mode} | " + ", ".join(f"{name} {mib:.0f}" for name, mib in sorted(peaks.items())) + " |")
 print()
 for mode in modes:
     files = sorted(glob.glob(f"{out}/{mode}-*.metrics.txt"))
