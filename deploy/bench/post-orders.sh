@@ -4,6 +4,7 @@
 #   deploy/bench/post-orders.sh                  # 3 runs of a 3 s burst, 64 connections
 #   ALONE=1 deploy/bench/post-orders.sh          # the other services SIGSTOPped during each burst
 #   RUNS=5 DURATION=5 CONNECTIONS=128 SKIP_BUILD=1 deploy/bench/post-orders.sh
+#   BIN_DIR=/tmp/base-bin SKIP_BUILD=1 deploy/bench/post-orders.sh   # another commit's binaries
 #
 # Each run starts a fresh stack (STACK_DIR .stack-bench-post, PostgreSQL on port 55437) with
 # ORDER_MAX_PENDING lifted to 10,000,000, so that admission control does not answer 503 (issue 11,
@@ -61,4 +62,4 @@ print("requests/s: " + " · ".join(f"{r:,.0f}" for r in rates) + f", median {sta
 '
 alone=""
 [ "${ALONE:-0}" = 1 ] && alone=", the other services stopped"
-echo "commit $(git rev-parse --short HEAD), $RUNS runs of ${DURATION} s, $CONNECTIONS connections$alone"
+echo "commit $(git rev-parse --short HEAD)${BIN_DIR:+ (binaries from $BIN_DIR)}, $RUNS runs of ${DURATION} s, $CONNECTIONS connections$alone"

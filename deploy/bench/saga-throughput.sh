@@ -5,6 +5,7 @@
 #   RUNS=5 SECONDS_PER_RUN=60 deploy/bench/saga-throughput.sh
 #   MODES="ramp 100" deploy/bench/saga-throughput.sh
 #   SKIP_BUILD=1 deploy/bench/saga-throughput.sh     # what is built already (no rebuild)
+#   BIN_DIR=/tmp/base-bin SKIP_BUILD=1 deploy/bench/saga-throughput.sh   # another commit's binaries
 #
 # For each run it starts a fresh local stack (STACK_DIR .stack-bench-saga, PostgreSQL on port
 # 55435, fsync on: what a user gets from `CONFIG=release make up`), runs `loadgen --json` once, reads
@@ -35,7 +36,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     echo "building (release)..."
     swift build -c release >/dev/null
 fi
-bin=$(swift build -c release --show-bin-path)
+bin=${BIN_DIR:-$(swift build -c release --show-bin-path)}
 # Every run starts what was built here, unchanged by later edits or builds until the next run.
 export SKIP_BUILD=1
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -156,4 +157,5 @@ for mode in modes:
         print(f"per-service batches, {mode} run {len(files)}:")
         print("".join("    " + line for line in open(files[-1])))
 PY
+[ -n "${BIN_DIR:-}" ] && echo "binaries from $BIN_DIR, not this checkout's build"
 echo "results: $out_dir.md (raw reports in $out_dir/)"

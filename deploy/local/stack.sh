@@ -12,7 +12,9 @@
 # SKIP_BUILD (1: start what is built, without building first), HTTP_PORT_OFFSET (0: added to
 # every service's port, so that a second stack can run beside `make up`), SAGA_STEP_TIMEOUT_MS (the
 # orchestrator's step deadline, written to its env file), PG_SETTINGS (extra PostgreSQL
-# settings, space-separated name=value, e.g. "synchronous_commit=off" for a measurement).
+# settings, space-separated name=value, e.g. "synchronous_commit=off" for a measurement), BIN_DIR
+# (start the executables of that directory instead of this checkout's build: another commit's
+# binaries, for a benchmark's baseline; with SKIP_BUILD=1).
 # The stack is ephemeral: the development broker keeps its data in memory, so every `up`
 # starts from empty PostgreSQL databases too.
 set -euo pipefail
@@ -117,7 +119,7 @@ up() {
         (cd "$ROOT" && swift build -c "$CONFIG" 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | tail -n 5)
     fi
     local bin
-    bin=$(cd "$ROOT" && swift build -c "$CONFIG" --show-bin-path)
+    bin=${BIN_DIR:-$(cd "$ROOT" && swift build -c "$CONFIG" --show-bin-path)}
     mkdir -p "$STACK_DIR"/{logs,pids,secrets,broker}
     rm -f "$STACK_DIR"/logs/*.log
     echo "$bin" >"$STACK_DIR/bin"
