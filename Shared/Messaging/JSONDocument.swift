@@ -80,18 +80,6 @@ struct JSONDocument: Sendable {
         return result
     }
 
-    /// The index of every element of the array at `array`, in order.
-    func elements(of array: Int) -> [Int] {
-        var result: [Int] = []
-        result.reserveCapacity(Int(values[array].count))
-        var index = array + 1
-        for _ in 0..<values[array].count {
-            result.append(index)
-            index = Int(values[index].next)
-        }
-        return result
-    }
-
     private func keyEquals(_ index: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
         let value = values[index]
         if value.flag { return Array(string(at: index).utf8).elementsEqual(key) }
