@@ -46,7 +46,7 @@ public struct OrderAPI: Sendable {
         var decoded = try request.decodeJSON(PlaceOrderRequest.self)
         let currency = decoded.currency ?? "EUR"
         decoded.currency = currency
-        let body = decoded
+        let body = decoded  // a constant: the idempotency fingerprint may be taken from it later, on another thread
         let violations = OrderRules.violations(customerId: body.customerId, items: body.items, currency: currency)
         if !violations.isEmpty {
             throw Problem.unprocessable(
