@@ -166,6 +166,29 @@ struct LoopStore {
         }
     }
 
+    /// Whether the completing transaction of `batch` committed already: after a COMMIT whose
+    /// answer was lost (the server stopped while committing), a retry must not apply the events
+    /// again. True when every partition's stored offset, in this instance's generation, has reached
+    /// the batch's next offset. Not for a release, whose offsets are behind the partition's.
+    func isCompleted<Event>(
+        _ batch: DecidedBatch<Event>, generations: [TopicPartition: Int64], db: PostgresConnection
+    ) throws -> Bool {
+        let partitions = batch.nextOffsets.keys.sorted()
+        guard !batch.isRelease, !partitions.isEmpty else { return false }
+        let rows = try db.query(
+            """
+            SELECT count(*) FROM consumer_offsets AS c
+            JOIN unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS u(topic, partition, generation, next_offset)
+              ON c.topic = u.topic AND c.partition = u.partition
+            WHERE c.group_id = $1 AND c.generation = u.generation AND c.next_offset >= u.next_offset
+            """,
+            [
+                groupId, partitions.map(\.topic), partitions.map { Int($0.partition) },
+                partitions.map { generations[$0] ?? -1 }, partitions.map { batch.nextOffsets[$0] ?? 0 },
+            ])
+        return try rows.first?.decode(Int.self) == partitions.count
+    }
+
     /// The end of the completing transaction in one statement: the inputs are recorded as processed
     /// (dead-lettered ones flagged), the journal rows go, and the consumer offsets move on where the
     /// generations are still this instance's; ``FencedError`` (rolling the transaction back) where not.

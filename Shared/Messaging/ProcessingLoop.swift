@@ -404,8 +404,13 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 }
                 guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
                 let committing = ContinuousClock.now
-                try store.complete(
-                    batch, eventTopic: processor.eventTopic, generations: generations, db: db, apply: processor.apply)
+                // A retry after a COMMIT whose answer was lost: that COMMIT may have taken effect.
+                if attempt > 0, try store.isCompleted(batch, generations: generations, db: db) {
+                    logger.info("the decided batch was completed by the commit whose answer was lost")
+                } else {
+                    try store.complete(
+                        batch, eventTopic: processor.eventTopic, generations: generations, db: db, apply: processor.apply)
+                }
                 metrics.phase("commit", ContinuousClock.now - committing)
                 // A release's offsets are behind the partition's position: nothing to commit there.
                 if !batch.isRelease { groupOffsets.merge(batch.nextOffsets) { max($0, $1) } }
