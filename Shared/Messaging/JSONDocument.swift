@@ -129,9 +129,9 @@ struct JSONDocument: Sendable {
     }
 
     /// The digits of the number value at `index`, as written.
-    func numberText(at index: Int) -> Substring {
+    func numberText(at index: Int) -> String {
         let value = values[index]
-        return Substring(String(decoding: bytes[Int(value.start)..<Int(value.end)], as: UTF8.self))
+        return String(decoding: bytes[Int(value.start)..<Int(value.end)], as: UTF8.self)
     }
 
     /// The number value at `index` as an `Int`, or nil when it has a fraction or an exponent, or
@@ -246,22 +246,10 @@ private struct Scanner {
                 skipWhitespace()
                 try value(into: &values, depth: depth)
                 count += 1
-                skipWhitespace()
-                guard !atEnd else { throw error("unexpected end of text in an object") }
-                if buffer[index] == UInt8(ascii: ",") {
-                    index += 1
-                    skipWhitespace()
-                } else if buffer[index] == UInt8(ascii: "}") {
-                    index += 1
-                    break
-                } else {
-                    throw error("expected ',' or '}'")
-                }
+                if try closes(with: UInt8(ascii: "}"), in: "an object") { break }
             }
         }
-        values[at].count = count
-        values[at].end = Int32(index)
-        values[at].next = Int32(values.count)
+        end(at, count: count, in: &values)
     }
 
     private mutating func array(into values: inout [JSONDocument.Value], depth: Int) throws(JSONDocument.SyntaxError) {
@@ -277,19 +265,29 @@ private struct Scanner {
             while true {
                 try value(into: &values, depth: depth)
                 count += 1
-                skipWhitespace()
-                guard !atEnd else { throw error("unexpected end of text in an array") }
-                if buffer[index] == UInt8(ascii: ",") {
-                    index += 1
-                    skipWhitespace()
-                } else if buffer[index] == UInt8(ascii: "]") {
-                    index += 1
-                    break
-                } else {
-                    throw error("expected ',' or ']'")
-                }
+                if try closes(with: UInt8(ascii: "]"), in: "an array") { break }
             }
         }
+        end(at, count: count, in: &values)
+    }
+
+    /// After a member or an element: a `,` (false, and the next one's whitespace skipped) or the
+    /// closing bracket (true); anything else is an error.
+    private mutating func closes(with close: UInt8, in container: String) throws(JSONDocument.SyntaxError) -> Bool {
+        skipWhitespace()
+        guard !atEnd else { throw error("unexpected end of text in \(container)") }
+        if buffer[index] == UInt8(ascii: ",") {
+            index += 1
+            skipWhitespace()
+            return false
+        }
+        guard buffer[index] == close else { throw error("expected ',' or '\(Character(Unicode.Scalar(close)))'") }
+        index += 1
+        return true
+    }
+
+    /// Completes the container that starts at `at`, now that its last member was scanned.
+    private func end(_ at: Int, count: Int32, in values: inout [JSONDocument.Value]) {
         values[at].count = count
         values[at].end = Int32(index)
         values[at].next = Int32(values.count)

@@ -96,11 +96,7 @@ private final class DocumentDecoder: Decoder, SingleValueDecodingContainer {
     func decode(_ type: Int.Type) throws -> Int { try integer(Int.self, at: index, key: nil) }
     func decode(_ type: Int64.Type) throws -> Int64 { try integer(Int64.self, at: index, key: nil) }
     func decode(_ type: Double.Type) throws -> Double { try double(at: index, key: nil) }
-    func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        // Not through decodeValue: a type without a fast path decodes itself from this decoder.
-        if let value = try special(T.self, at: index, key: nil) { return value }
-        return try T(from: self)
-    }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try decodeValue(T.self, at: index, key: nil) }
 
     // MARK: Values
 
