@@ -25,11 +25,13 @@ public struct KafkaConfiguration: Sendable, Hashable {
     }
 
     /// Properties that make librdkafka's mock cluster (the development broker) responsive:
-    /// `fetch.wait.max.ms=10` (the mock holds an empty fetch for the whole wait) and
+    /// `fetch.wait.max.ms=3` (the mock holds an empty fetch for the whole wait, so a message that
+    /// arrives meanwhile waits for the rest of it: 1.5 ms per hop on average, for about 2% of a core
+    /// of polling while idle; docs/benchmarks.md) and
     /// `session.timeout.ms=6000` (the mock waits session.timeout.ms − 1 s before reassigning
     /// partitions after a join or leave; the default 45 s is unusable).
     public static let developmentProperties: [String: String] = [
-        "fetch.wait.max.ms": "10",
+        "fetch.wait.max.ms": "3",
         "session.timeout.ms": "6000",
     ]
 

@@ -29,6 +29,12 @@ public struct ServiceConfiguration: Sendable {
     /// COMMAND_TIMEOUT_MS: how long the HTTP edge waits for the broker to take a command before
     /// answering 503. Default: 5000.
     public var commandTimeout: Duration
+    /// LOOP_LINGER_MS: `linger.ms` of the processing loop's producer. Default: 0. The loop queues a
+    /// whole batch's outputs at once and then waits for them, so a linger window adds latency to
+    /// every hop and batches nothing more (docs/benchmarks.md).
+    public var loopLinger: Duration
+    /// COMMAND_LINGER_MS: `linger.ms` of the HTTP edge's producer, which many threads share. Default: 0.
+    public var commandLinger: Duration
     /// STARTUP_TIMEOUT_MS: how long start-up waits for the database and the broker. Default: 60000.
     public var startupTimeout: Duration
     /// LOG_LEVEL: trace, debug, info, notice, warning, error, critical. Default: info.
@@ -99,6 +105,8 @@ public struct ServiceConfiguration: Sendable {
             databasePoolSize: try env.int("DATABASE_POOL_SIZE", default: 8, in: 1...1000), kafka: kafka, loop: loop,
             topicsFile: env.string("TOPICS_FILE", default: "deploy/topics.txt"),
             commandTimeout: try env.milliseconds("COMMAND_TIMEOUT_MS", default: .seconds(5), in: 1...600_000),
+            loopLinger: try env.milliseconds("LOOP_LINGER_MS", default: .zero, in: 0...5000),
+            commandLinger: try env.milliseconds("COMMAND_LINGER_MS", default: .zero, in: 0...5000),
             startupTimeout: try env.milliseconds("STARTUP_TIMEOUT_MS", default: .seconds(60)),
             logLevel: level,
             crashAfterProduceBatch: try env.optionalInt("FAULT_CRASH_AFTER_PRODUCE_BATCH", in: 1...Int.max))
@@ -114,5 +122,23 @@ public struct ServiceConfiguration: Sendable {
         }
         let escaped = password.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
         return url + " password='\(escaped)'"
+    }
+}
+
+extension ServiceConfiguration {
+    /// The Kafka settings of the processing loop's producer: ``loopLinger``.
+    public var loopKafka: KafkaConfiguration {
+        var kafka = kafka
+        kafka.properties["linger.ms"] = String(loopLinger.wholeMilliseconds)
+        return kafka
+    }
+
+    /// The Kafka settings of the HTTP edge's producer: ``commandLinger``, and ``commandTimeout`` as
+    /// `message.timeout.ms` (a command the broker has not taken by then is answered 503 or 504).
+    public var commandKafka: KafkaConfiguration {
+        var kafka = kafka
+        kafka.properties["linger.ms"] = String(commandLinger.wholeMilliseconds)
+        kafka.properties["message.timeout.ms"] = String(commandTimeout.wholeMilliseconds)
+        return kafka
     }
 }

@@ -50,11 +50,11 @@ public enum ServiceHost {
                 }
             }
         }
-        let kafka = configuration.kafka
+        let producerKafka = configuration.loopKafka
         let loop = ProcessingLoop(
-            processor: processor, configuration: loopConfiguration, kafka: kafka, producer: producer,
+            processor: processor, configuration: loopConfiguration, kafka: configuration.kafka, producer: producer,
             database: configuration.database, logger: logger,
-            makeProducer: { try KafkaProducer(configuration: kafka, logger: logger) })
+            makeProducer: { try KafkaProducer(configuration: producerKafka, logger: logger) })
         let pool = PostgresPool(configuration: configuration.database, size: configuration.databasePoolSize, logger: logger)
         let context = ServiceContext(
             configuration: configuration, logger: logger, pool: pool,
@@ -127,10 +127,8 @@ public enum ServiceHost {
             if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
         }
 
-        let producer = try KafkaProducer(configuration: configuration.kafka, logger: logger)
-        var edgeKafka = configuration.kafka
-        edgeKafka.properties["message.timeout.ms"] = String(configuration.commandTimeout.wholeMilliseconds)
-        let edgeProducer = try KafkaProducer(configuration: edgeKafka, logger: logger)
+        let producer = try KafkaProducer(configuration: configuration.loopKafka, logger: logger)
+        let edgeProducer = try KafkaProducer(configuration: configuration.commandKafka, logger: logger)
 
         try retrying("checking topics on the broker", until: deadline, backoff: backoff, logger: logger) {
             let actual = try producer.partitionCounts(timeout: .seconds(5))

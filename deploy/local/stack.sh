@@ -14,7 +14,9 @@
 # orchestrator's step deadline, written to its env file), PG_SETTINGS (extra PostgreSQL
 # settings, space-separated name=value, e.g. "synchronous_commit=off" for a measurement), BIN_DIR
 # (start the executables of that directory instead of this checkout's build: another commit's
-# binaries, for a benchmark's baseline; with SKIP_BUILD=1).
+# binaries, for a benchmark's baseline; with SKIP_BUILD=1), DEV_BROKERS (1: brokers of the
+# development broker; one serves every partition on one connection per client, which costs the
+# clients fewer threads and wakeups than three; the tests run three).
 # The stack is ephemeral: the development broker keeps its data in memory, so every `up`
 # starts from empty PostgreSQL databases too.
 set -euo pipefail
@@ -142,7 +144,7 @@ up() {
     echo "starting the development broker..."
     rm -f "$STACK_DIR/broker/bootstrap" "$STACK_DIR/broker/control"
     nohup "$bin/dev-broker" --topics "$ROOT/deploy/topics.txt" --bootstrap-file "$STACK_DIR/broker/bootstrap" \
-        --control-file "$STACK_DIR/broker/control" >"$STACK_DIR/logs/broker.log" 2>&1 &
+        --control-file "$STACK_DIR/broker/control" --brokers "${DEV_BROKERS:-1}" >"$STACK_DIR/logs/broker.log" 2>&1 &
     echo $! >"$STACK_DIR/pids/broker.pid"
     wait_file "$STACK_DIR/broker/control" 30 || { tail -n 20 "$STACK_DIR/logs/broker.log" >&2; exit 1; }
 
@@ -159,7 +161,7 @@ DATABASE_PASSWORD_FILE=$STACK_DIR/secrets/$role
 KAFKA_BOOTSTRAP_FILE=$STACK_DIR/broker/bootstrap
 TOPICS_FILE=$ROOT/deploy/topics.txt
 RDKAFKA_SESSION_TIMEOUT_MS=${RDKAFKA_SESSION_TIMEOUT_MS:-6000}
-RDKAFKA_FETCH_WAIT_MAX_MS=${RDKAFKA_FETCH_WAIT_MAX_MS:-10}
+RDKAFKA_FETCH_WAIT_MAX_MS=${RDKAFKA_FETCH_WAIT_MAX_MS:-3}
 ${SAGA_STEP_TIMEOUT_MS:+SAGA_STEP_TIMEOUT_MS=$SAGA_STEP_TIMEOUT_MS}
 EOF
         for ((i = 1; i <= INSTANCES; i++)); do start_instance "$bin" "$name" "$port" "$product" "$i"; done
