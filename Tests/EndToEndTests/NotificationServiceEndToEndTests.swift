@@ -241,6 +241,48 @@ struct NotificationServiceEndToEndTests {
         #expect(verify.status == 0, "\(verify)")
     }
 
+    /// The worker records the outcomes it delivered together. While the broker is down it keeps
+    /// retrying them and keeps their claims (three times as long as one claim lasts), so the second
+    /// instance takes over only what was not delivered yet: each notification reaches the webhook
+    /// once and ends SENT.
+    @Test func outcomesWaitingForTheBrokerKeepTheirClaims() throws {
+        let receiver = try WebhookReceiver(failFirst: 0, delay: .milliseconds(100))
+        defer { receiver.stop() }
+        let stack = try ServiceStack(name: "notification-outage")
+        defer { stack.shutdown() }
+        let environment = [
+            "NOTIFICATION_CHANNEL": "webhook", "NOTIFICATION_WEBHOOK_URL": "http://127.0.0.1:\(receiver.port)/hooks",
+            "NOTIFICATION_WEBHOOK_TIMEOUT_MS": "1000", "NOTIFICATION_CLAIM_MS": "2000", "NOTIFICATION_POLL_MS": "50",
+            "NOTIFICATION_BACKOFF_INITIAL_MS": "200", "NOTIFICATION_BACKOFF_MAX_MS": "400", "COMMAND_TIMEOUT_MS": "1000",
+        ]
+        let first = try stack.start("notification-service", instance: "notification-a", environment: environment)
+        try stack.start("notification-service", instance: "notification-b", environment: environment)
+
+        let customer = "c-outage-\(UUID().uuidString.prefix(6))"
+        let orders = (0..<20).map { "o-outage-\($0)-\(UUID().uuidString.prefix(6))" }
+        try Self.produce(
+            orders.map {
+                Self.sendNotification(orderId: $0, customerId: customer, kind: "ORDER_APPROVED", occurredAt: "2026-03-02T10:00:00.000Z")
+            }, stack: stack)
+        _ = try eventually(timeout: .seconds(30), every: .milliseconds(20)) { receiver.requests.count >= 2 ? true : nil }
+        try stack.broker.control("/brokers/all/down")
+        Thread.sleep(forTimeInterval: 6)
+        try stack.broker.control("/brokers/all/up")
+
+        let sent = try eventually(timeout: .seconds(60)) { () -> Int? in
+            let items = try first.get("/notifications?customerId=\(customer)").json()["items"] as? [[String: Any]] ?? []
+            let count = items.filter { $0["status"] as? String == "SENT" }.count
+            return count == orders.count ? count : nil
+        }
+        #expect(sent == orders.count)
+        Thread.sleep(forTimeInterval: 2)  // time for a second delivery to show, if there were one
+        let keys = receiver.requests.filter(\.accepted).compactMap(\.idempotencyKey)
+        #expect(keys.count == orders.count, "\(keys.count) deliveries of \(orders.count) notifications")
+        #expect(Set(keys).count == orders.count)
+        let verify = try stack.runTool("replay", ["notification", "--verify"], service: "notification-service")
+        #expect(verify.status == 0, "\(verify)")
+    }
+
     @Test func queryNeedsExactlyOneOfOrderIdAndCustomerId() throws {
         let stack = try ServiceStack(name: "notification-query")
         defer { stack.shutdown() }
@@ -260,7 +302,7 @@ struct NotificationServiceEndToEndTests {
 }
 
 /// A webhook receiver on our own HTTP server (port 0): fails the first `failFirst` requests with
-/// 500, accepts the rest with 204, and remembers every request.
+/// 500, accepts the rest with 204 (each after `delay`), and remembers every request.
 final class WebhookReceiver: @unchecked Sendable {
     struct Request: Sendable {
         var idempotencyKey: String?
@@ -275,9 +317,10 @@ final class WebhookReceiver: @unchecked Sendable {
     private var received: [Request] = []
     private var server: HTTPServer?
 
-    init(failFirst: Int) throws {
+    init(failFirst: Int, delay: Duration = .zero) throws {
         var router = Router()
         router.post("/hooks") { [self] request in
+            if delay > .zero { Thread.sleep(forTimeInterval: Double(delay.components.attoseconds) / 1e18) }
             let accepted = lock.withLock { () -> Bool in
                 let accepted = received.count >= failFirst
                 received.append(

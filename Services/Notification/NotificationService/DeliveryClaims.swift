@@ -41,18 +41,36 @@ public enum DeliveryClaims {
         return try rows.map(NotificationStore.decode)
     }
 
-    /// Extends `instance`'s claim on a notification; false when another instance took it over or
-    /// the notification is no longer PENDING (then it must not be delivered).
-    public static func renew(_ notificationId: String, instance: String, duration: Duration, db: PostgresConnection) throws
-        -> Bool
+    /// Extends `instance`'s claims on notifications, in one statement; returns those it still
+    /// holds. A claim is gone when another instance took it over or the notification is no
+    /// longer PENDING (then it must not be delivered, nor its outcome recorded).
+    public static func renew(_ notificationIds: [String], instance: String, duration: Duration, db: PostgresConnection)
+        throws -> Set<String>
     {
-        let updated = try db.execute(
+        guard !notificationIds.isEmpty else { return [] }
+        let rows = try db.query(
             """
-            UPDATE delivery_claims SET claimed_until = now() + $3::bigint * interval '1 millisecond'
-            WHERE notification_id = $1 AND claimed_by = $2
-              AND EXISTS (SELECT 1 FROM notifications n WHERE n.notification_id = $1 AND n.status = 'PENDING')
-            """, [notificationId, instance, milliseconds(duration)])
-        return updated == 1
+            UPDATE delivery_claims c SET claimed_until = now() + $3::bigint * interval '1 millisecond'
+            FROM notifications n
+            WHERE c.notification_id = ANY($1::text[]) AND c.claimed_by = $2
+              AND n.notification_id = c.notification_id AND n.status = 'PENDING'
+            RETURNING c.notification_id
+            """, [notificationIds, instance, milliseconds(duration)])
+        return Set(try rows.map { try $0.decode(0, as: String.self) })
+    }
+
+    /// Keeps the claims of notifications whose outcome is on the log until the processing loop
+    /// applies it (`claimed_until` infinity; ``removeFinished(db:)`` drops them once the
+    /// notification left PENDING). Until then the notification is still PENDING in the read model,
+    /// and a claim that lapsed would let an instance deliver it again (say while the broker is
+    /// down and the loop cannot consume the outcome).
+    public static func markRecorded(_ notificationIds: [String], instance: String, db: PostgresConnection) throws {
+        guard !notificationIds.isEmpty else { return }
+        try db.execute(
+            """
+            UPDATE delivery_claims SET claimed_until = 'infinity'
+            WHERE notification_id = ANY($1::text[]) AND claimed_by = $2
+            """, [notificationIds, instance])
     }
 
     /// Gives a claim up (the worker stopped before it recorded an outcome).

@@ -25,13 +25,13 @@ public struct DeliveryConfiguration: Sendable {
     /// renews it before each attempt and during every wait, so it lapses only when the worker is
     /// gone. At least twice the webhook timeout. Default: 60000.
     public var claimDuration: Duration
-    /// NOTIFICATION_BATCH_SIZE: notifications claimed per poll. Default: 16.
+    /// NOTIFICATION_BATCH_SIZE: notifications claimed per poll. Default: 128.
     public var batchSize: Int
 
     public init(
         channel: Channel = .log(path: nil), pollInterval: Duration = .milliseconds(200), maxAttempts: Int = 5,
         backoff: Backoff = Backoff(initial: .milliseconds(200), max: .seconds(5)), claimDuration: Duration = .seconds(60),
-        batchSize: Int = 16
+        batchSize: Int = 128
     ) {
         self.channel = channel
         self.pollInterval = pollInterval

@@ -19,10 +19,13 @@ import ServiceRuntime
 /// NotificationFailed (and, for a failure it applies, the dead letter on
 /// `notifications.commands.dlq`); the worker never writes the read model.
 ///
-/// The claim is renewed before every attempt, during every wait between attempts and while the
-/// outcome waits for the broker, so it never lapses while this instance still works on the
-/// notification; when a renewal finds the claim gone (another instance took it over, or the
-/// notification is no longer PENDING) the worker stops there. The two outcomes have different
+/// A claimed batch is delivered one notification at a time and its outcomes are recorded together
+/// (one produce, at most `recordInterval` after the first was ready). A claim is renewed before an
+/// attempt once a third of it has passed, during every wait between attempts and while outcomes
+/// wait for the broker, and it is kept once its outcome is on the log, until the loop applied it;
+/// so it never lapses while this instance still works on the notification. When a renewal finds
+/// the claim gone (another instance took it over, or the notification is no longer PENDING) the
+/// worker stops there. The two outcomes have different
 /// record ids, and SENT wins over FAILED in the decider, so a delivered notification never ends
 /// FAILED. Delivery is at-least-once: a crash after the channel accepted but before the outcome
 /// was projected delivers again, with the same Idempotency-Key.
@@ -87,18 +90,13 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
                     _ = try pool.withConnection { try DeliveryClaims.removeFinished(db: $0) }
                     lastCleanup = ContinuousClock.now
                 }
+                let claimedAt = ContinuousClock.now
                 let batch = try pool.withConnection {
                     try DeliveryClaims.claim(
                         instance: instance, limit: configuration.batchSize, duration: configuration.claimDuration, db: $0)
                 }
                 failures = 0
-                for (index, notification) in batch.enumerated() {
-                    if stop.isStopped {
-                        release(batch[index...].map(\.notificationId))
-                        break
-                    }
-                    try deliver(notification)
-                }
+                try deliver(batch, claimedAt: claimedAt)
                 if batch.isEmpty { stop.wait(for: configuration.pollInterval) }
             } catch {
                 failures += 1
@@ -109,8 +107,52 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
         logger.info("delivery worker stopped")
     }
 
-    /// Delivers one claimed notification and records the outcome (unless the worker stops first).
-    private func deliver(_ notification: CustomerNotification) throws {
+    /// Delivers a claimed batch one notification at a time and records the outcomes together: one
+    /// produce for all that are ready, at the latest `recordInterval` after the first of them was.
+    private func deliver(_ batch: [CustomerNotification], claimedAt: ContinuousClock.Instant) throws {
+        let claims = ClaimClock(ids: batch.map(\.notificationId), renewedAt: claimedAt, freshFor: configuration.claimDuration / 3)
+        var ready: [ReadyOutcome] = []
+        var firstReady: ContinuousClock.Instant?
+        func recordReady() {
+            record(ready, claims: claims)
+            ready = []
+            firstReady = nil
+        }
+        // What was delivered is recorded even when the rest of the batch cannot be.
+        defer { recordReady() }
+        for (index, notification) in batch.enumerated() {
+            if stop.isStopped {
+                release(batch[index...].map(\.notificationId))
+                break
+            }
+            // A notification that needs another attempt may take long: what is ready goes first.
+            if let outcome = try deliver(notification, claims: claims, beforeRetrying: recordReady) {
+                ready.append(outcome)
+                firstReady = firstReady ?? ContinuousClock.now
+            }
+            if let first = firstReady, ContinuousClock.now - first >= Self.recordInterval { recordReady() }
+        }
+    }
+
+    /// How long a delivered outcome may wait for the others of its batch before it is recorded.
+    static let recordInterval: Duration = .milliseconds(50)
+
+    /// A delivered (or finally failed) notification whose outcome is not on the log yet.
+    private struct ReadyOutcome {
+        var notification: CustomerNotification
+        var outcome: DeliveryOutcome
+        var attempts: Int
+        var detail: String?
+        var failure: (first: Date, last: Date)?
+    }
+
+    /// Tries one notification until it is delivered or out of attempts; the outcome to record, or
+    /// nil when the claim was lost or the worker stopped (its claim then given up). Throws when a
+    /// claim cannot be renewed on the database: whether it is still held is unknown, so nothing
+    /// more of the batch is delivered (the claims lapse, and the notifications are claimed again).
+    private func deliver(
+        _ notification: CustomerNotification, claims: ClaimClock, beforeRetrying: () -> Void
+    ) throws -> ReadyOutcome? {
         let id = notification.notificationId
         var attempt = 0
         var firstFailure: Date?
@@ -118,19 +160,18 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
         var lastError = ""
         while true {
             attempt += 1
-            guard try renew(id) else {
-                logger.info("claim lost, leaving the notification", metadata: ["notificationId": "\(id)", "attempt": "\(attempt)"])
-                return
+            // A claim renewed (or taken) within a third of its duration needs no renewal yet.
+            if !claims.isFresh(id) {
+                guard try renew([id]).contains(id) else {
+                    logger.info("claim lost, leaving the notification", metadata: ["notificationId": "\(id)", "attempt": "\(attempt)"])
+                    return nil
+                }
+                claims.renewed([id])
             }
             do {
                 try channel.deliver(notification)
                 logger.info("notification delivered", metadata: ["notificationId": "\(id)", "attempts": "\(attempt)"])
-                if try record(notification, outcome: .sent, attempts: attempt, detail: nil) {
-                    delivered.increment()
-                } else {
-                    release([id])
-                }
-                return
+                return ReadyOutcome(notification: notification, outcome: .sent, attempts: attempt)
             } catch {
                 attemptsFailed.increment()
                 lastFailure = Date()
@@ -141,87 +182,143 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
                     metadata: ["notificationId": "\(id)", "attempt": "\(attempt)", "error": "\(error)"])
             }
             if attempt >= configuration.maxAttempts { break }
-            switch waitKeepingClaim(id, for: configuration.backoff.delay(attempt: attempt)) {
-            case .waited: continue
+            beforeRetrying()
+            switch waitKeepingClaims([id], for: configuration.backoff.delay(attempt: attempt), claims: claims) {
+            case .waited(let lost) where lost.isEmpty: continue
+            case .waited:
+                logger.info("claim lost, leaving the notification", metadata: ["notificationId": "\(id)", "attempt": "\(attempt)"])
+                return nil
             case .stopped:
                 release([id])
-                return
-            case .claimLost:
-                logger.info("claim lost, leaving the notification", metadata: ["notificationId": "\(id)", "attempt": "\(attempt)"])
-                return
+                return nil
             }
         }
         logger.error(
             "notification failed, recording the failure (the loop dead-letters it)",
             metadata: ["notificationId": "\(id)", "attempts": "\(attempt)", "error": "\(lastError)"])
-        let failure = (first: firstFailure ?? lastFailure, last: lastFailure)
-        if try record(notification, outcome: .failed, attempts: attempt, detail: lastError, failure: failure) {
-            failed.increment()
-        } else {
-            release([id])
-        }
+        return ReadyOutcome(
+            notification: notification, outcome: .failed, attempts: attempt, detail: lastError,
+            failure: (first: firstFailure ?? lastFailure, last: lastFailure))
     }
 
-    /// Produces the outcome, retrying (and keeping the claim) until the broker takes it; false if
-    /// the worker stopped first or the claim is gone (the notification is no longer PENDING, e.g.
-    /// the outcome arrived after all, or another instance took it over).
-    private func record(
-        _ notification: CustomerNotification, outcome: DeliveryOutcome, attempts: Int, detail: String?,
-        failure: (first: Date, last: Date)? = nil
-    ) throws -> Bool {
-        let command = Envelope<NotificationCommand>(
-            messageId: Self.recordId(notification.notificationId, outcome), type: RecordDelivery.messageType,
-            schemaVersion: RecordDelivery.schemaVersion, key: notification.orderId, correlationId: notification.orderId,
-            causationId: nil, occurredAt: Timestamp.now(), producer: serviceName,
-            data: .recordDelivery(
-                RecordDelivery(
-                    notificationId: notification.notificationId, orderId: notification.orderId, outcome: outcome,
-                    attempts: attempts, detail: detail, firstFailureAt: failure?.first, lastFailureAt: failure?.last,
-                    failedBy: failure == nil ? nil : instance)))
-        let messages = [try NotificationCommand.codec.outgoing(command, topic: Topics.notificationsCommands)]
+    /// Produces the outcomes in one send, retrying until the broker takes them, and keeps their
+    /// claims meanwhile, during the send too (a send can wait longer than a claim lasts when the
+    /// broker is down). Outcomes whose claim is gone (the notification is no longer PENDING, e.g.
+    /// the outcome arrived after all, or another instance took it over) are left out. When the
+    /// worker stops first, the claims of what was not recorded are given up.
+    private func record(_ ready: [ReadyOutcome], claims: ClaimClock) {
+        var ready = ready
         var failures = 0
-        while true {
-            do {
-                try commands.send(messages)
-                return true
-            } catch {
-                failures += 1
-                logger.warning(
-                    "recording the delivery outcome failed, retrying",
-                    metadata: ["notificationId": "\(notification.notificationId)", "error": "\(error)"])
-                switch waitKeepingClaim(notification.notificationId, for: configuration.backoff.delay(attempt: failures)) {
-                case .waited: continue
-                case .stopped, .claimLost: return false
+        while !ready.isEmpty {
+            let ids = ready.map(\.notification.notificationId)
+            let stale = ids.filter { !claims.isFresh($0) }
+            if !stale.isEmpty {
+                do {
+                    let held = try renew(stale)
+                    claims.renewed(Array(held))
+                    ready.removeAll { stale.contains($0.notification.notificationId) && !held.contains($0.notification.notificationId) }
+                    if ready.isEmpty { return }
+                } catch {
+                    logger.warning("renewing claims failed", metadata: ["error": "\(error)"])
                 }
+            }
+            let messages: [OutgoingMessage]
+            do {
+                messages = try ready.map(command)
+            } catch {
+                // Our own command does not encode: a bug, not a condition to wait out.
+                logger.error("cannot encode delivery outcomes", metadata: ["error": "\(error)"])
+                release(ids)
+                return
+            }
+            let sending = PendingSend()
+            commands.offer(messages) { sending.finish($0) }
+            var outcome: CommandGateway.CommandOutcome?
+            var lost = Set<String>()
+            while outcome == nil {
+                outcome = sending.wait(for: configuration.claimDuration / 3)
+                if outcome == nil { lost.formUnion(renewWhileWaiting(ids.filter { !lost.contains($0) }, claims: claims)) }
+            }
+            if case .accepted = outcome {
+                for item in ready { (item.outcome == .sent ? delivered : failed).increment() }
+                keepClaimsUntilApplied(ids)
+                return
+            }
+            failures += 1
+            ready.removeAll { lost.contains($0.notification.notificationId) }
+            logger.warning(
+                "recording delivery outcomes failed, retrying", metadata: ["outcomes": "\(ready.count)", "failures": "\(failures)"])
+            switch waitKeepingClaims(ready.map(\.notification.notificationId), for: configuration.backoff.delay(attempt: failures), claims: claims) {
+            case .waited(let lost): ready.removeAll { lost.contains($0.notification.notificationId) }
+            case .stopped:
+                release(ready.map(\.notification.notificationId))
+                return
             }
         }
     }
 
-    private enum Wait { case waited, stopped, claimLost }
+    /// The RecordDelivery command of an outcome.
+    private func command(_ item: ReadyOutcome) throws -> OutgoingMessage {
+        let notification = item.notification
+        let command = Envelope<NotificationCommand>(
+            messageId: Self.recordId(notification.notificationId, item.outcome), type: RecordDelivery.messageType,
+            schemaVersion: RecordDelivery.schemaVersion, key: notification.orderId, correlationId: notification.orderId,
+            causationId: nil, occurredAt: Timestamp.now(), producer: serviceName,
+            data: .recordDelivery(
+                RecordDelivery(
+                    notificationId: notification.notificationId, orderId: notification.orderId, outcome: item.outcome,
+                    attempts: item.attempts, detail: item.detail, firstFailureAt: item.failure?.first,
+                    lastFailureAt: item.failure?.last, failedBy: item.failure == nil ? nil : instance)))
+        return try NotificationCommand.codec.outgoing(command, topic: Topics.notificationsCommands)
+    }
 
-    /// Waits `delay`, renewing the claim at least three times per claim duration. A renewal that
-    /// fails on the database is not a lost claim: the wait goes on (the claim may lapse meanwhile,
-    /// and then delivery is at-least-once).
-    private func waitKeepingClaim(_ id: String, for delay: Duration) -> Wait {
+    private enum Wait {
+        /// The wait is over; these claims were found gone on the way.
+        case waited(lost: Set<String>)
+        case stopped
+    }
+
+    /// Waits `delay`, renewing the claims at least three times per claim duration.
+    private func waitKeepingClaims(_ ids: [String], for delay: Duration, claims: ClaimClock) -> Wait {
         var left = delay
+        var lost = Set<String>()
         let slice = configuration.claimDuration / 3
         while left > .zero {
             let step = min(left, slice)
             if stop.wait(for: step) { return .stopped }
             left -= step
-            do {
-                guard try renew(id) else { return .claimLost }
-            } catch {
-                logger.warning("renewing a claim failed", metadata: ["notificationId": "\(id)", "error": "\(error)"])
-            }
+            lost.formUnion(renewWhileWaiting(ids.filter { !lost.contains($0) }, claims: claims))
         }
-        return .waited
+        return .waited(lost: lost)
     }
 
-    /// Extends this instance's claim; false when it is gone.
-    private func renew(_ id: String) throws -> Bool {
+    /// Renews claims during a wait; the ids found gone. A renewal that fails on the database is
+    /// not a lost claim: the wait goes on (the claim may lapse meanwhile; delivery is at-least-once).
+    private func renewWhileWaiting(_ ids: [String], claims: ClaimClock) -> Set<String> {
+        do {
+            let held = try renew(ids)
+            claims.renewed(Array(held))
+            return Set(ids.filter { !held.contains($0) })
+        } catch {
+            logger.warning("renewing claims failed", metadata: ["notifications": "\(ids.count)", "error": "\(error)"])
+            return []
+        }
+    }
+
+    /// Outcomes on the log keep their claims until the loop applies them (``DeliveryClaims/markRecorded``).
+    /// Should that fail, the claims lapse as usual and delivery stays at-least-once.
+    private func keepClaimsUntilApplied(_ ids: [String]) {
+        do {
+            try pool.withConnection { try DeliveryClaims.markRecorded(ids, instance: instance, db: $0) }
+        } catch {
+            logger.warning("keeping the claims of recorded outcomes failed", metadata: ["notifications": "\(ids.count)", "error": "\(error)"])
+        }
+    }
+
+    /// Extends this instance's claims; the ids it still holds.
+    private func renew(_ ids: [String]) throws -> Set<String> {
         try pool.withConnection {
-            try DeliveryClaims.renew(id, instance: instance, duration: configuration.claimDuration, db: $0)
+            try DeliveryClaims.renew(ids, instance: instance, duration: configuration.claimDuration, db: $0)
         }
     }
 
@@ -240,5 +337,49 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
                 logger.warning("releasing a claim failed (it expires by itself)", metadata: ["notificationId": "\(id)", "error": "\(error)"])
             }
         }
+    }
+}
+
+/// When each claim of a batch was last taken or renewed: a claim younger than a third of its
+/// duration is not renewed again before an attempt or a record. Used by the worker thread only.
+final class ClaimClock {
+    private var renewedAt: [String: ContinuousClock.Instant]
+    private let freshFor: Duration
+
+    init(ids: [String], renewedAt instant: ContinuousClock.Instant, freshFor: Duration) {
+        renewedAt = Dictionary(ids.map { ($0, instant) }, uniquingKeysWith: { first, _ in first })
+        self.freshFor = freshFor
+    }
+
+    func isFresh(_ id: String, now: ContinuousClock.Instant = .now) -> Bool {
+        renewedAt[id].map { now - $0 < freshFor } ?? false
+    }
+
+    func renewed(_ ids: [String], at instant: ContinuousClock.Instant = .now) {
+        for id in ids { renewedAt[id] = instant }
+    }
+}
+
+/// One send of outcomes in flight: the producer's poll thread finishes it, the worker waits in
+/// slices (renewing claims between them).
+final class PendingSend: @unchecked Sendable {
+    // `@unchecked Sendable`: `outcome` is guarded by `condition`.
+    private let condition = NSCondition()
+    private var outcome: CommandGateway.CommandOutcome?
+
+    func finish(_ outcome: CommandGateway.CommandOutcome) {
+        condition.lock()
+        self.outcome = outcome
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The outcome, or nil if it did not come within `timeout`.
+    func wait(for timeout: Duration) -> CommandGateway.CommandOutcome? {
+        let deadline = Date().addingTimeInterval(timeout.timeInterval)
+        condition.lock()
+        defer { condition.unlock() }
+        while outcome == nil, condition.wait(until: deadline) {}
+        return outcome
     }
 }
