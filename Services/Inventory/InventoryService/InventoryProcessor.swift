@@ -11,6 +11,8 @@ public struct InventoryProcessor: MessageProcessor {
     public let serviceName: String
     public let inputTopics = [Topics.inventoryCommands]
     public let eventTopic = Topics.inventoryEvents
+    /// The stock items decide read, for the apply of the same batch.
+    private let handoff = StateHandoff<StockItem>()
 
     public init(serviceName: String = "inventory-service") {
         self.serviceName = serviceName
@@ -21,8 +23,10 @@ public struct InventoryProcessor: MessageProcessor {
     public func decide(
         _ batch: [Envelope<InventoryCommand>], reading db: PostgresConnection
     ) throws -> Decision<InventoryEvent> {
+        let keys = Array(Set(batch.map(\.data.sku)))
         var states = try InventoryStore.load(
-            skus: Array(Set(batch.map(\.data.sku))), orders: Array(Set(batch.compactMap(\.data.referencedOrderId))), db: db)
+            skus: keys, orders: Array(Set(batch.compactMap(\.data.referencedOrderId))), db: db)
+        handoff.keep(states, keys: keys, causes: batch.map(\.messageId))
         return try BatchFold.decide(
             batch, states: &states, producer: serviceName, key: \.sku,
             decide: { state, command in
@@ -33,7 +37,7 @@ public struct InventoryProcessor: MessageProcessor {
     }
 
     public func apply(_ events: [Envelope<InventoryEvent>], to db: PostgresConnection) throws {
-        try InventoryProjection.apply(events, to: db)
+        try InventoryProjection.apply(events, to: db, handoff: handoff)
     }
 }
 
@@ -56,9 +60,20 @@ public enum InventoryProjection: Projection {
     public static let readModelMigrations = InventorySchema.migrations
 
     public static func apply(_ events: [Envelope<InventoryEvent>], to db: PostgresConnection) throws {
+        try apply(events, to: db, handoff: nil)
+    }
+
+    /// Applies `events`, starting from the stock items the batch's decide read (``StateHandoff``, with
+    /// the reservations of the batch's orders) where it may, and reading the rest.
+    static func apply(_ events: [Envelope<InventoryEvent>], to db: PostgresConnection, handoff: StateHandoff<StockItem>?) throws {
         guard !events.isEmpty else { return }
-        let loaded = try InventoryStore.load(
-            skus: Array(Set(events.map(\.data.sku))), orders: Array(Set(events.compactMap(\.data.orderId))), db: db)
+        let keys = Set(events.map(\.data.sku))
+        let (known, read) = handoff?.take(keys: keys, causes: events.map(\.causationId)) ?? ([:], Array(keys))
+        let loaded = read.isEmpty
+            ? known
+            : known.merging(
+                try InventoryStore.load(skus: read, orders: Array(Set(events.compactMap(\.data.orderId))), db: db)
+            ) { kept, _ in kept }
         let changed = BatchFold.changedStates(
             applying: events, to: loaded, key: \.sku, evolve: InventoryDecider.evolve)
         try InventoryStore.save(changed, loaded: loaded, db: db)

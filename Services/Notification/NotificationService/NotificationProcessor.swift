@@ -10,6 +10,8 @@ public struct NotificationProcessor: MessageProcessor {
     public let serviceName: String
     public let inputTopics = [Topics.notificationsCommands]
     public let eventTopic = Topics.notificationsEvents
+    /// The notifications decide read, for the apply of the same batch.
+    private let handoff = StateHandoff<CustomerNotification>()
 
     public init(serviceName: String = "notification-service") {
         self.serviceName = serviceName
@@ -18,7 +20,9 @@ public struct NotificationProcessor: MessageProcessor {
     public func decide(
         _ batch: [Envelope<NotificationCommand>], reading db: PostgresConnection
     ) throws -> Decision<NotificationEvent> {
-        var states = try NotificationStore.load(Array(Set(batch.map(\.data.notificationId))), db: db)
+        let ids = Array(Set(batch.map(\.data.notificationId)))
+        var states = try NotificationStore.load(ids, db: db)
+        handoff.keep(states, keys: ids, causes: batch.map(\.messageId))
         var decision = BatchFold.decide(
             batch, states: &states, producer: serviceName, key: \.notificationId, partitionKey: \.orderId,
             decide: NotificationDecider.decide, evolve: NotificationDecider.evolve)
@@ -39,6 +43,6 @@ public struct NotificationProcessor: MessageProcessor {
     }
 
     public func apply(_ events: [Envelope<NotificationEvent>], to db: PostgresConnection) throws {
-        try NotificationProjection.apply(events, to: db)
+        try NotificationProjection.apply(events, to: db, handoff: handoff)
     }
 }

@@ -12,8 +12,18 @@ public enum NotificationProjection: Projection {
     public static let readModelMigrations = [NotificationSchema.readModel]
 
     public static func apply(_ events: [Envelope<NotificationEvent>], to db: PostgresConnection) throws {
+        try apply(events, to: db, handoff: nil)
+    }
+
+    /// Applies `events`, starting from the notifications the batch's decide read
+    /// (``StateHandoff``) where it may, and reading the rest.
+    static func apply(
+        _ events: [Envelope<NotificationEvent>], to db: PostgresConnection, handoff: StateHandoff<CustomerNotification>?
+    ) throws {
         guard !events.isEmpty else { return }
-        let states = try NotificationStore.load(Array(Set(events.map(\.data.notificationId))), db: db)
+        let ids = Set(events.map(\.data.notificationId))
+        let (known, read) = handoff?.take(keys: ids, causes: events.map(\.causationId)) ?? ([:], Array(ids))
+        let states = known.merging(try NotificationStore.load(read, db: db)) { kept, _ in kept }
         try NotificationStore.save(
             BatchFold.changedStates(
                 applying: events, to: states, key: \.notificationId, evolve: NotificationDecider.evolve),

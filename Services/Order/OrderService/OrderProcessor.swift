@@ -8,20 +8,24 @@ public struct OrderProcessor: MessageProcessor {
     public let serviceName: String
     public let inputTopics = [Topics.ordersCommands]
     public let eventTopic = Topics.ordersEvents
+    /// The orders decide read, for the apply of the same batch.
+    private let handoff = StateHandoff<Order>()
 
     public init(serviceName: String = "order-service") {
         self.serviceName = serviceName
     }
 
     public func decide(_ batch: [Envelope<OrderCommand>], reading db: PostgresConnection) throws -> Decision<OrderEvent> {
-        var states = try OrderStore.load(Array(Set(batch.map(\.data.orderId))), db: db)
+        let ids = Array(Set(batch.map(\.data.orderId)))
+        var states = try OrderStore.load(ids, db: db)
+        handoff.keep(states, keys: ids, causes: batch.map(\.messageId))
         return BatchFold.decide(
             batch, states: &states, producer: serviceName, key: \.orderId, decide: OrderDecider.decide,
             evolve: OrderDecider.evolve)
     }
 
     public func apply(_ events: [Envelope<OrderEvent>], to db: PostgresConnection) throws {
-        try OrderProjection.apply(events, to: db)
+        try OrderProjection.apply(events, to: db, handoff: handoff)
     }
 }
 
@@ -33,8 +37,16 @@ public enum OrderProjection: Projection {
     public static let readModelMigrations = OrderSchema.migrations
 
     public static func apply(_ events: [Envelope<OrderEvent>], to db: PostgresConnection) throws {
+        try apply(events, to: db, handoff: nil)
+    }
+
+    /// Applies `events`, starting from the orders the batch's decide read (``StateHandoff``) where
+    /// it may, and reading the rest.
+    static func apply(_ events: [Envelope<OrderEvent>], to db: PostgresConnection, handoff: StateHandoff<Order>?) throws {
         guard !events.isEmpty else { return }
-        let states = try OrderStore.load(Array(Set(events.map(\.data.orderId))), db: db)
+        let ids = Set(events.map(\.data.orderId))
+        let (known, read) = handoff?.take(keys: ids, causes: events.map(\.causationId)) ?? ([:], Array(ids))
+        let states = known.merging(try OrderStore.load(read, db: db)) { kept, _ in kept }
         try OrderStore.save(
             BatchFold.changedStates(applying: events, to: states, key: \.orderId, evolve: OrderDecider.evolve), db: db)
     }

@@ -10,6 +10,8 @@ public struct PaymentProcessor: MessageProcessor {
     public let serviceName: String
     public let inputTopics = [Topics.paymentsCommands]
     public let eventTopic = Topics.paymentsEvents
+    /// The accounts decide read, for the apply of the same batch.
+    private let handoff = StateHandoff<Account>()
 
     public init(serviceName: String = "payment-service") {
         self.serviceName = serviceName
@@ -19,8 +21,10 @@ public struct PaymentProcessor: MessageProcessor {
     /// authorization sees every charge decided before it in the same batch: no account is ever
     /// overdrawn.
     public func decide(_ batch: [Envelope<PaymentCommand>], reading db: PostgresConnection) throws -> Decision<PaymentEvent> {
+        let keys = Array(Set(batch.map(\.data.customerId)))
         var states = try PaymentStore.load(
-            customers: Array(Set(batch.map(\.data.customerId))), orders: Array(Set(batch.compactMap(\.data.referencedOrderId))), db: db)
+            customers: keys, orders: Array(Set(batch.compactMap(\.data.referencedOrderId))), db: db)
+        handoff.keep(states, keys: keys, causes: batch.map(\.messageId))
         return try BatchFold.decide(
             batch, states: &states, producer: serviceName, key: \.customerId,
             decide: { state, command in
@@ -31,7 +35,7 @@ public struct PaymentProcessor: MessageProcessor {
     }
 
     public func apply(_ events: [Envelope<PaymentEvent>], to db: PostgresConnection) throws {
-        try PaymentProjection.apply(events, to: db)
+        try PaymentProjection.apply(events, to: db, handoff: handoff)
     }
 }
 
@@ -54,10 +58,20 @@ public enum PaymentProjection: Projection {
     public static let readModelMigrations = PaymentSchema.migrations
 
     public static func apply(_ events: [Envelope<PaymentEvent>], to db: PostgresConnection) throws {
+        try apply(events, to: db, handoff: nil)
+    }
+
+    /// Applies `events`, starting from the accounts the batch's decide read (``StateHandoff``, with
+    /// the payments of the batch's orders) where it may, and reading the rest.
+    static func apply(_ events: [Envelope<PaymentEvent>], to db: PostgresConnection, handoff: StateHandoff<Account>?) throws {
         guard !events.isEmpty else { return }
-        let loaded = try PaymentStore.load(
-            customers: Array(Set(events.map(\.data.customerId))), orders: Array(Set(events.compactMap(\.data.orderId))),
-            db: db)
+        let keys = Set(events.map(\.data.customerId))
+        let (known, read) = handoff?.take(keys: keys, causes: events.map(\.causationId)) ?? ([:], Array(keys))
+        let loaded = read.isEmpty
+            ? known
+            : known.merging(
+                try PaymentStore.load(customers: read, orders: Array(Set(events.compactMap(\.data.orderId))), db: db)
+            ) { kept, _ in kept }
         let changed = BatchFold.changedStates(
             applying: events, to: loaded, key: \.customerId, evolve: PaymentDecider.evolve)
         try PaymentStore.save(changed, loaded: loaded, db: db)

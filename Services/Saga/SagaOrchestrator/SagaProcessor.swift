@@ -13,6 +13,8 @@ public struct SagaProcessor: MessageProcessor {
     public let eventTopic = Topics.sagasEvents
     /// How long a step may wait for its answer, and how the order service's steps are retried.
     public let timing: SagaTiming
+    /// The sagas decide read, for the apply of the same batch.
+    private let handoff = StateHandoff<Saga>()
 
     public init(serviceName: String = "saga-orchestrator", timing: SagaTiming = SagaTiming()) {
         self.serviceName = serviceName
@@ -20,7 +22,9 @@ public struct SagaProcessor: MessageProcessor {
     }
 
     public func decide(_ batch: [Envelope<SagaInput>], reading db: PostgresConnection) throws -> Decision<SagaEvent> {
-        var sagas = try SagaStore.load(Array(Set(batch.map(\.data.orderId))), db: db)
+        let ids = Array(Set(batch.map(\.data.orderId)))
+        var sagas = try SagaStore.load(ids, db: db)
+        handoff.keep(sagas, keys: ids, causes: batch.map(\.messageId))
         var events: [Envelope<SagaEvent>] = []
         var messages: [OutgoingMessage] = []
         for input in batch {
@@ -39,7 +43,7 @@ public struct SagaProcessor: MessageProcessor {
     }
 
     public func apply(_ events: [Envelope<SagaEvent>], to db: PostgresConnection) throws {
-        try SagaProjection.apply(events, to: db)
+        try SagaProjection.apply(events, to: db, handoff: handoff)
     }
 }
 
@@ -51,8 +55,16 @@ public enum SagaProjection: Projection {
     public static let readModelMigrations = SagaSchema.migrations
 
     public static func apply(_ events: [Envelope<SagaEvent>], to db: PostgresConnection) throws {
+        try apply(events, to: db, handoff: nil)
+    }
+
+    /// Applies `events`, starting from the sagas the batch's decide read (``StateHandoff``) where
+    /// it may, and reading the rest.
+    static func apply(_ events: [Envelope<SagaEvent>], to db: PostgresConnection, handoff: StateHandoff<Saga>?) throws {
         guard !events.isEmpty else { return }
-        var sagas = try SagaStore.load(Array(Set(events.map(\.data.orderId))), db: db)
+        let ids = Set(events.map(\.data.orderId))
+        let (known, read) = handoff?.take(keys: ids, causes: events.map(\.causationId)) ?? ([:], Array(ids))
+        var sagas = known.merging(try SagaStore.load(read, db: db)) { kept, _ in kept }
         var changed: [String] = []
         for event in events {
             let id = event.data.orderId
