@@ -17,7 +17,7 @@ struct LoopStore {
         guard !ids.isEmpty else { return [:] }
         let rows = try db.query(
             "SELECT message_id::text, dead_lettered FROM processed_messages WHERE message_id = ANY($1::uuid[])",
-            [ids.map { $0.uuidString.lowercased() }])
+            [ids.map { $0.lowercasedText }])
         var result: [UUID: Bool] = [:]
         for row in rows {
             let (text, deadLettered) = try row.decode(String.self, Bool.self)
@@ -103,10 +103,10 @@ struct LoopStore {
             SELECT topic, partition FROM owned
             """,
             [
-                groupId, UUID().uuidString.lowercased(), inputs.map(\.position.topic),
+                groupId, UUID().lowercasedText, inputs.map(\.position.topic),
                 inputs.map { Int($0.position.partition) }, inputs.map(\.position.offset),
                 inputs.map { batch.nextOffsets[$0.position.topicPartition] ?? $0.position.offset + 1 },
-                Array(inputs.indices), inputs.map { $0.messageId?.uuidString.lowercased() },
+                Array(inputs.indices), inputs.map { $0.messageId?.lowercasedText },
                 inputs.map(\.deadLettered),
                 inputs.map { PostgresBytea.format($0.journalRecord(eventTopic: eventTopic).encoded()) },
                 partitions.map(\.topic), partitions.map { Int($0.partition) }, partitions.map { generations[$0] ?? -1 },
@@ -219,7 +219,7 @@ struct LoopStore {
             [
                 groupId, partitions.map(\.topic), partitions.map { Int($0.partition) },
                 partitions.map { generations[$0] ?? -1 }, partitions.map { batch.nextOffsets[$0] ?? 0 },
-                recorded.map { $0.messageId!.uuidString.lowercased() }, recorded.map(\.deadLettered),
+                recorded.map { $0.messageId!.lowercasedText }, recorded.map(\.deadLettered),
                 journaled.map(\.position.topic), journaled.map { Int($0.position.partition) }, journaled.map(\.position.offset),
             ])
         try checkFence(partitions, rows)

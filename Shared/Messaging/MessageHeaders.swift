@@ -13,14 +13,14 @@ public enum MessageHeaders {
 
     public static func make<T: Sendable>(for envelope: Envelope<T>) -> [KafkaHeader] {
         var headers = [
-            KafkaHeader(key: messageId, value: Array(envelope.messageId.uuidString.lowercased().utf8)),
+            KafkaHeader(key: messageId, value: Array(envelope.messageId.lowercasedText.utf8)),
             KafkaHeader(key: type, value: Array(envelope.type.utf8)),
             KafkaHeader(key: schemaVersion, value: Array(String(envelope.schemaVersion).utf8)),
             KafkaHeader(key: correlationId, value: Array(envelope.correlationId.utf8)),
             KafkaHeader(key: producer, value: Array(envelope.producer.utf8)),
         ]
         if let causation = envelope.causationId {
-            headers.append(KafkaHeader(key: causationId, value: Array(causation.uuidString.lowercased().utf8)))
+            headers.append(KafkaHeader(key: causationId, value: Array(causation.lowercasedText.utf8)))
         }
         return headers
     }

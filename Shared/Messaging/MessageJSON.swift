@@ -77,12 +77,12 @@ private struct EnvelopeWire<P: Encodable>: Encodable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(messageId.uuidString.lowercased(), forKey: .messageId)
+        try container.encode(messageId.lowercasedText, forKey: .messageId)
         try container.encode(type, forKey: .type)
         try container.encode(schemaVersion, forKey: .schemaVersion)
         try container.encode(key, forKey: .key)
         try container.encode(correlationId, forKey: .correlationId)
-        try container.encode(causationId?.uuidString.lowercased(), forKey: .causationId)
+        try container.encode(causationId?.lowercasedText, forKey: .causationId)
         try container.encode(occurredAt, forKey: .occurredAt)
         try container.encode(producer, forKey: .producer)
         try container.encode(data, forKey: .data)

@@ -34,7 +34,7 @@ extension ServiceContext {
     /// retry with it and the same body goes through; another body with it is a 422.
     ///
     /// The answer is given when the broker answered, without holding the HTTP thread meanwhile
-    /// (``HTTPResponse/deferred(_:)``): many commands share one linger window.
+    /// (``HTTPResponse/deferred(_:)``): many commands are in flight at once.
     ///
     /// - Parameters:
     ///   - scope: the endpoint, e.g. `POST /orders`; keys are unique per scope.
@@ -56,9 +56,9 @@ extension ServiceContext {
         accepted: @escaping @Sendable (_ resourceId: String) -> HTTPResponse
     ) throws -> HTTPResponse {
         let clientKey = request.headers["Idempotency-Key"]
-        let key = clientKey ?? Self.serverKeyPrefix + UUID().uuidString.lowercased()
+        let key = clientKey ?? Self.serverKeyPrefix + UUID().lowercasedText
         let derived = UUID.nameBased(namespace: Self.idempotencyNamespace, name: "\(scope)\n\(key)")
-        var id = resourceId(derived.uuidString.lowercased())
+        var id = resourceId(derived.lowercasedText)
         if clientKey != nil {
             if case .replay(let existing) = try idempotency.reserve(
                 scope: scope, key: key, fingerprint: fingerprint(), resourceId: id)

@@ -54,7 +54,6 @@ public enum InventoryStore {
                 deletes.append(ReservationRow(order_id: orderId, sku: item.sku, quantity: quantity))
             }
         }
-        let encoder = JSONEncoder()
         try db.execute(
             """
             INSERT INTO stock (sku, available, reserved, updated_at)
@@ -62,14 +61,14 @@ public enum InventoryStore {
             FROM jsonb_to_recordset($1::jsonb) AS r(sku text, available bigint, reserved bigint, updated_at timestamptz)
             ON CONFLICT (sku) DO UPDATE SET
                 available = EXCLUDED.available, reserved = EXCLUDED.reserved, updated_at = EXCLUDED.updated_at
-            """, [String(decoding: try encoder.encode(stockRows), as: UTF8.self)])
+            """, [String(decoding: try MessageJSONEncoder.encode(stockRows), as: UTF8.self)])
         if !deletes.isEmpty {
             try db.execute(
                 """
                 DELETE FROM reservations AS t
                 USING jsonb_to_recordset($1::jsonb) AS r(order_id text, sku text)
                 WHERE t.sku = r.sku AND t.order_id = r.order_id
-                """, [String(decoding: try encoder.encode(deletes), as: UTF8.self)])
+                """, [String(decoding: try MessageJSONEncoder.encode(deletes), as: UTF8.self)])
         }
         if !upserts.isEmpty {
             try db.execute(
@@ -78,7 +77,7 @@ public enum InventoryStore {
                 SELECT order_id, sku, quantity
                 FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, sku text, quantity bigint)
                 ON CONFLICT (sku, order_id) DO UPDATE SET quantity = EXCLUDED.quantity
-                """, [String(decoding: try encoder.encode(upserts), as: UTF8.self)])
+                """, [String(decoding: try MessageJSONEncoder.encode(upserts), as: UTF8.self)])
         }
     }
 

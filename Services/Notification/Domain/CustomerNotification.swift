@@ -37,6 +37,6 @@ public struct CustomerNotification: Sendable, Equatable {
     /// The one id of the notification of `kind` for `orderId`: a name-based UUID of "orderId/kind",
     /// so that every SendNotification for the same (order, kind) names the same notification.
     public static func id(orderId: String, kind: NotificationKind) -> String {
-        UUID.nameBased(namespace: idNamespace, name: "\(orderId)/\(kind.rawValue)").uuidString.lowercased()
+        UUID.nameBased(namespace: idNamespace, name: "\(orderId)/\(kind.rawValue)").lowercasedText
     }
 }

@@ -34,7 +34,7 @@ public enum NotificationDeadLetter {
             KafkaHeader(key: DeadLetter.failedBy, value: failedBy),
         ]
         if let cause {
-            headers.append(KafkaHeader(key: MessageHeaders.causationId, value: cause.uuidString.lowercased()))
+            headers.append(KafkaHeader(key: MessageHeaders.causationId, value: cause.lowercasedText))
         }
         return OutgoingMessage(
             topic: DeadLetter.topic(for: Topics.notificationsCommands), key: notification.orderId,

@@ -40,7 +40,7 @@ public enum NotificationStore {
     /// Inserts or updates whole rows in one statement.
     public static func save(_ notifications: [CustomerNotification], db: PostgresConnection) throws {
         guard !notifications.isEmpty else { return }
-        let json = String(decoding: try JSONEncoder().encode(notifications.map(Row.init)), as: UTF8.self)
+        let json = String(decoding: try MessageJSONEncoder.encode(notifications.map(Row.init)), as: UTF8.self)
         try db.execute(
             """
             INSERT INTO notifications (notification_id, order_id, customer_id, kind, message, status, attempts,

@@ -53,7 +53,7 @@ public enum OrderStore {
     public static func save(_ orders: [Order], db: PostgresConnection) throws {
         guard !orders.isEmpty else { return }
         let rows = orders.map(Row.init)
-        let json = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
+        let json = String(decoding: try MessageJSONEncoder.encode(rows), as: UTF8.self)
         try db.execute(
             """
             INSERT INTO orders (order_id, customer_id, items, total_cents, currency, status, reason,
@@ -79,7 +79,7 @@ public enum OrderStore {
         guard let orderStatus = OrderStatus(rawValue: status) else {
             throw StoreError(detail: "order \(id) has unknown status '\(status)'")
         }
-        let items = try JSONDecoder().decode([OrderLine].self, from: Data(itemsJSON.utf8))
+        let items = try MessageJSONDecoder.decode([OrderLine].self, from: Array(itemsJSON.utf8))
         return Order(
             orderId: id, customerId: customer, items: items, totalCents: total, currency: currency,
             status: orderStatus, reason: reason.flatMap(OrderReason.init(rawValue:)), cancellationRequested: cancelling,

@@ -73,7 +73,6 @@ public enum PaymentStore {
                         status: payment.status.rawValue))
             }
         }
-        let encoder = JSONEncoder()
         try db.execute(
             """
             INSERT INTO accounts (customer_id, credit_limit_cents, available_cents, updated_at)
@@ -83,7 +82,7 @@ public enum PaymentStore {
             ON CONFLICT (customer_id) DO UPDATE SET
                 credit_limit_cents = EXCLUDED.credit_limit_cents, available_cents = EXCLUDED.available_cents,
                 updated_at = EXCLUDED.updated_at
-            """, [String(decoding: try encoder.encode(accountRows), as: UTF8.self)])
+            """, [String(decoding: try MessageJSONEncoder.encode(accountRows), as: UTF8.self)])
         if !paymentRows.isEmpty {
             try db.execute(
                 """
@@ -92,7 +91,7 @@ public enum PaymentStore {
                 FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, customer_id text, amount_cents bigint, status text)
                 ON CONFLICT (customer_id, order_id) DO UPDATE SET
                     amount_cents = EXCLUDED.amount_cents, status = EXCLUDED.status
-                """, [String(decoding: try encoder.encode(paymentRows), as: UTF8.self)])
+                """, [String(decoding: try MessageJSONEncoder.encode(paymentRows), as: UTF8.self)])
         }
     }
 

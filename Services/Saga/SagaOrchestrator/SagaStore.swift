@@ -62,7 +62,7 @@ public enum SagaStore {
                   AND NOT EXISTS (SELECT 1 FROM processed_messages p WHERE p.message_id = s.expiry_id)))
             ORDER BY s.deadline
             LIMIT $2
-            """, [now, limit, inFlight.map { $0.uuidString.lowercased() }])
+            """, [now, limit, inFlight.map { $0.lowercasedText }])
         return try rows.compactMap { row in
             let (orderId, step, attempt, deadline, cause) = try row.decode(String.self, String.self, Int.self, Date.self, String?.self)
             guard let name = SagaStepName(rawValue: step) else { return nil }
