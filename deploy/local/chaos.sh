@@ -16,6 +16,11 @@ export PG_PORT=${CHAOS_PG_PORT:-55434}
 export HTTP_PORT_OFFSET=${CHAOS_HTTP_PORT_OFFSET:-1000}
 export SAGA_STEP_TIMEOUT_MS=${SAGA_STEP_TIMEOUT_MS:-5000}
 export CONFIG=${CONFIG:-debug}
+# Three mock brokers, not the local stack's one: with one, the broker-errors scenario (NOT_LEADER
+# and REQUEST_TIMED_OUT pushed onto Produce) makes librdkafka 2.0.2's mock acknowledge a few
+# messages it never stored (docs/reliability.md), a loss no client can see; with three the errors
+# spread over three connections and the runs stay clean.
+export DEV_BROKERS=${DEV_BROKERS:-3}
 
 [ $# -gt 0 ] || set -- all --short --rate 20
 cd "$ROOT"
