@@ -79,7 +79,8 @@ let package = Package(
         .target(name: "OrderDomain", dependencies: ["Contracts"], path: "Services/Order/Domain", swiftSettings: strict),
         .target(
             name: "OrderService", dependencies: ["OrderDomain", "Contracts", "ServiceRuntime"],
-            path: "Services/Order/OrderService", swiftSettings: strict),
+            path: "Services/Order/OrderService",
+            resources: [.embedInCode("openapi.json")], swiftSettings: strict),
         .executableTarget(
             name: "OrderServiceMain", dependencies: ["OrderService", "ServiceRuntime"], path: "Services/Order/Main",
             swiftSettings: strict),
@@ -88,7 +89,8 @@ let package = Package(
         .target(name: "InventoryDomain", dependencies: ["Contracts"], path: "Services/Inventory/Domain", swiftSettings: strict),
         .target(
             name: "InventoryService", dependencies: ["InventoryDomain", "Contracts", "ServiceRuntime"],
-            path: "Services/Inventory/InventoryService", swiftSettings: strict),
+            path: "Services/Inventory/InventoryService",
+            resources: [.embedInCode("openapi.json")], swiftSettings: strict),
         .executableTarget(
             name: "InventoryServiceMain", dependencies: ["InventoryService", "ServiceRuntime"],
             path: "Services/Inventory/Main", swiftSettings: strict),
@@ -97,7 +99,8 @@ let package = Package(
         .target(name: "PaymentDomain", dependencies: ["Contracts"], path: "Services/Payment/Domain", swiftSettings: strict),
         .target(
             name: "PaymentService", dependencies: ["PaymentDomain", "Contracts", "ServiceRuntime"],
-            path: "Services/Payment/PaymentService", swiftSettings: strict),
+            path: "Services/Payment/PaymentService",
+            resources: [.embedInCode("openapi.json")], swiftSettings: strict),
         .executableTarget(
             name: "PaymentServiceMain", dependencies: ["PaymentService", "ServiceRuntime"],
             path: "Services/Payment/Main", swiftSettings: strict),
@@ -105,7 +108,8 @@ let package = Package(
         .target(name: "SagaDomain", dependencies: ["Contracts"], path: "Services/Saga/Domain", swiftSettings: strict),
         .target(
             name: "SagaOrchestrator", dependencies: ["SagaDomain", "Contracts", "ServiceRuntime", log, lifecycle],
-            path: "Services/Saga/SagaOrchestrator", swiftSettings: strict),
+            path: "Services/Saga/SagaOrchestrator",
+            resources: [.embedInCode("openapi.json")], swiftSettings: strict),
         .executableTarget(
             name: "SagaOrchestratorMain", dependencies: ["SagaOrchestrator", "ServiceRuntime"], path: "Services/Saga/Main",
             swiftSettings: strict),
@@ -119,7 +123,8 @@ let package = Package(
         .target(
             name: "NotificationService",
             dependencies: ["NotificationDomain", "Contracts", "ServiceRuntime", "HTTPClient", log, metrics, lifecycle],
-            path: "Services/Notification/NotificationService", swiftSettings: strict),
+            path: "Services/Notification/NotificationService",
+            resources: [.embedInCode("openapi.json")], swiftSettings: strict),
         .executableTarget(
             name: "NotificationServiceMain", dependencies: ["NotificationService", "ServiceRuntime"],
             path: "Services/Notification/Main", swiftSettings: strict),
@@ -173,7 +178,7 @@ let package = Package(
 
         // Tests.
         .target(
-            name: "TestSupport", dependencies: ["Postgres", "Kafka", log], path: "Tests/TestSupport",
+            name: "TestSupport", dependencies: ["Postgres", "Kafka", "Messaging", log], path: "Tests/TestSupport",
             swiftSettings: strict),
         .testTarget(
             name: "HTTPServerTests",

@@ -7,7 +7,8 @@ import Metrics
 /// match a path, the most specific one (literal segments before parameters, compared left to right) that has a
 /// handler for the method wins. Empty segments are ignored, so `/orders/` matches `/orders`.
 ///
-/// `respond(to:)` never throws: unknown paths give 404, known paths with another method give 405 with `Allow`,
+/// `respond(to:)` never throws: unknown paths give 404, known paths with another method give 405 with `Allow`, a path
+/// parameter with a NUL character (`%00`) gives 400,
 /// HEAD is served by the GET handler (the server drops the body), a thrown `Problem` is rendered as is and any
 /// other error becomes a generic 500 problem (the error itself is only logged).
 ///
@@ -94,6 +95,12 @@ public struct Router: Sendable {
     public mutating func patch(_ pattern: String, _ handler: @escaping Handler) { on(.PATCH, pattern, handler) }
     public mutating func delete(_ pattern: String, _ handler: @escaping Handler) { on(.DELETE, pattern, handler) }
 
+    /// Every registered route: its pattern as registered and the methods registered on it, in
+    /// registration order (HEAD, served by GET's handler, only when registered itself).
+    public var routeTable: [(pattern: String, methods: [HTTPMethod])] {
+        routes.map { (pattern: $0.pattern, methods: $0.handlers.map(\.method)) }
+    }
+
     /// Routes the request and returns the response; never throws.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         let start = MonotonicClock.nanoseconds()
@@ -121,6 +128,7 @@ public struct Router: Sendable {
             guard Self.match(route.segments, pathSegments, into: &parameters) else { continue }
             if firstMatch == nil { firstMatch = route }
             guard let handler = route.handler(for: request.method) else { continue }
+            if let problem = Self.nulProblem(parameters) { return (.problem(problem), route.pattern) }
             var routed = request
             routed.pathParameters = parameters
             return (invoke(handler, routed, pattern: route.pattern), route.pattern)
@@ -141,6 +149,16 @@ public struct Router: Sendable {
             detail: "Method \(request.method.rawValue) is not allowed on '\(request.path)'."
         )
         return (.problem(problem), firstMatch.pattern)
+    }
+
+    /// A path parameter that decodes to text with a NUL character (`%00`) is refused with a 400
+    /// before any handler sees it: no identifier contains one, and PostgreSQL text cannot store it
+    /// (a lookup would fail as a 500).
+    static func nulProblem(_ parameters: [String: String]) -> Problem? {
+        let errors = parameters.filter { $0.value.utf8.contains(0) }.keys.sorted().map {
+            Problem.FieldError(field: $0, message: "must not contain a NUL character (%00)")
+        }
+        return errors.isEmpty ? nil : Problem(status: .badRequest, detail: "invalid path parameters", errors: errors)
     }
 
     private func invoke(_ handler: Handler, _ request: HTTPRequest, pattern: String) -> HTTPResponse {

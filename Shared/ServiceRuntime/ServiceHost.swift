@@ -14,6 +14,9 @@ import UnixSignals
 /// and shuts down in reverse order (HTTP stops accepting and finishes in-flight requests, the
 /// loop finishes its batch, producers flush).
 ///
+/// `openAPI` is the service's OpenAPI document, served at `GET /openapi.json`; the process refuses
+/// to start when its routes and the document's operations disagree (``OpenAPIDocument/drift(from:)``).
+///
 /// `extraServices` adds a service's own background workers (the orchestrator's deadline timer,
 /// the notification delivery worker); they start after the HTTP server and stop first, while the
 /// pool and the producers are still open.
@@ -22,6 +25,7 @@ public enum ServiceHost {
         configuration: ServiceConfiguration,
         migrations: [Migration],
         processor: Processor,
+        openAPI: [UInt8],
         extraServices: (ServiceContext) -> [any Service] = { _ in [] },
         routes: @escaping @Sendable (ServiceContext, inout Router) -> Void
     ) async throws {
@@ -32,6 +36,12 @@ public enum ServiceHost {
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
+        }
+        let document: OpenAPIDocument
+        do {
+            document = try OpenAPIDocument(bytes: openAPI)
+        } catch {
+            throw StartupError(step: "reading the OpenAPI document", underlying: "\(error)")
         }
         var baseLogger = Logger(label: configuration.serviceName)
         baseLogger[metadataKey: "instance"] = "\(configuration.loop.instanceId)"
@@ -84,7 +94,13 @@ public enum ServiceHost {
             headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
             return HTTPResponse(status: .ok, headers: headers, body: buffer)
         }
+        router.get("/openapi.json") { _ in document.response() }
         routes(context, &router)
+        let drift = document.drift(from: router.routeTable)
+        if !drift.isEmpty {
+            throw StartupError(
+                step: "comparing the routes with the OpenAPI document", underlying: drift.joined(separator: "; "))
+        }
         let server = HTTPServer(configuration: configuration.http, logger: logger, router: router)
 
         let group = ServiceGroup(

@@ -39,6 +39,23 @@ struct RouterTests {
         #expect(String(decoding: cancel.body, as: UTF8.self) == "cancel a b")
     }
 
+    @Test func aPathParameterWithANulCharacterIs400BeforeTheHandler() throws {
+        let router = Self.makeRouter()
+        let response = router.respond(to: Self.request(.POST, "/orders/a%00b/cancel"))
+        #expect(response.status == .badRequest)
+        let problem = try Self.problem(response)
+        #expect(problem.errors == [Problem.FieldError(field: "orderId", message: "must not contain a NUL character (%00)")])
+        // Elsewhere in the path it is a literal that matches nothing: 404, as before.
+        #expect(router.respond(to: Self.request(.GET, "/orders%00")).status == .notFound)
+    }
+
+    @Test func theRouteTableListsEveryPatternWithItsMethods() {
+        let table = Self.makeRouter().routeTable
+        #expect(table.first { $0.pattern == "/orders/{orderId}" }?.methods == [.GET, .DELETE])
+        #expect(table.first { $0.pattern == "/orders" }?.methods == [.GET, .POST])
+        #expect(table.count == 7)
+    }
+
     @Test func literalSegmentsWinOverParameters() {
         let router = Self.makeRouter()
         let response = router.respond(to: Self.request(.GET, "/orders/summary"))

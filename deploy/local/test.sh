@@ -37,6 +37,7 @@ fi
 #   (deploy/local/chaos.sh);
 # - every libFuzzer target briefly (deploy/fuzz/fuzz.sh: build, the saved crash inputs, then 5 s
 #   each), its output kept in .stack-test/fuzz-smoke.log and shown when the chaos run is done.
+# Then schemathesis against every service's OpenAPI document (deploy/local/api-check.sh).
 if [ -z "${SWIFT_TEST_ARGS:-}" ]; then
     mkdir -p "$TEST_DIR"
     "$ROOT/deploy/fuzz/fuzz.sh" --smoke >"$TEST_DIR/fuzz-smoke.log" 2>&1 &
@@ -46,6 +47,10 @@ if [ -z "${SWIFT_TEST_ARGS:-}" ]; then
     fuzz_status=0
     wait "$fuzz_pid" || fuzz_status=$?
     cat "$TEST_DIR/fuzz-smoke.log"
+    # Then every service's API against its OpenAPI document, from outside (schemathesis).
+    api_status=0
+    SKIP_BUILD=1 "$ROOT/deploy/local/api-check.sh" || api_status=$?
     [ "$chaos_status" -eq 0 ] || { echo "test.sh: the chaos run failed (exit $chaos_status)" >&2; exit 1; }
     [ "$fuzz_status" -eq 0 ] || { echo "test.sh: the fuzz smoke run failed (exit $fuzz_status)" >&2; exit 1; }
+    [ "$api_status" -eq 0 ] || { echo "test.sh: the OpenAPI check failed (exit $api_status)" >&2; exit 1; }
 fi

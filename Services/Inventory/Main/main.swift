@@ -9,7 +9,8 @@ do {
         defaultDatabaseUser: "inventory_service")
     try await ServiceHost.run(
         configuration: configuration, migrations: InventorySchema.migrations,
-        processor: InventoryProcessor(serviceName: configuration.serviceName)
+        processor: InventoryProcessor(serviceName: configuration.serviceName),
+        openAPI: InventoryAPI.openAPIDocument
     ) { context, router in
         InventoryAPI(context: context, serviceName: configuration.serviceName).register(into: &router)
     }

@@ -12,6 +12,7 @@ do {
     try await ServiceHost.run(
         configuration: configuration, migrations: NotificationSchema.migrations,
         processor: NotificationProcessor(serviceName: configuration.serviceName),
+        openAPI: NotificationAPI.openAPIDocument,
         extraServices: { context in [DeliveryWorker(configuration: delivery, context: context)] }
     ) { context, router in
         NotificationAPI(context: context).register(into: &router)

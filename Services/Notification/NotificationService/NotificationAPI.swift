@@ -13,6 +13,10 @@ public struct NotificationAPI: Sendable {
         self.context = context
     }
 
+    /// The OpenAPI document of these routes (`openapi.json` beside this file, embedded at build time),
+    /// served at `GET /openapi.json`.
+    public static var openAPIDocument: [UInt8] { PackageResources.openapi_json }
+
     public func register(into router: inout Router) {
         router.get("/notifications") { request in try listNotifications(request) }
     }
@@ -26,9 +30,12 @@ public struct NotificationAPI: Sendable {
         let orderId = request.query("orderId")
         let customerId = request.query("customerId")
         var errors: [Problem.FieldError] = []
-        if orderId?.isEmpty == true { errors.append(Problem.FieldError(field: "orderId", message: "must not be empty")) }
-        if customerId?.isEmpty == true {
-            errors.append(Problem.FieldError(field: "customerId", message: "must not be empty"))
+        for (field, value) in [("orderId", orderId), ("customerId", customerId)] {
+            if value?.isEmpty == true {
+                errors.append(Problem.FieldError(field: field, message: "must not be empty"))
+            } else if value?.utf8.contains(0) == true {
+                errors.append(Problem.FieldError(field: field, message: "must not contain a NUL character (%00)"))
+            }
         }
         if errors.isEmpty {
             switch (orderId, customerId) {

@@ -10,7 +10,8 @@ do {
     let maxPending = try EnvironmentReader().int("ORDER_MAX_PENDING", default: 2000, in: 0...10_000_000)
     try await ServiceHost.run(
         configuration: configuration, migrations: OrderSchema.migrations,
-        processor: OrderProcessor(serviceName: configuration.serviceName)
+        processor: OrderProcessor(serviceName: configuration.serviceName),
+        openAPI: OrderAPI.openAPIDocument
     ) { context, router in
         OrderAPI(context: context, serviceName: configuration.serviceName, maxPending: maxPending).register(into: &router)
     }

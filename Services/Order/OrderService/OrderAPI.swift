@@ -22,6 +22,10 @@ public struct OrderAPI: Sendable {
         self.admission = OrderAdmission(context: context, maxPending: maxPending)
     }
 
+    /// The OpenAPI document of these routes (`openapi.json` beside this file, embedded at build time),
+    /// served at `GET /openapi.json`.
+    public static var openAPIDocument: [UInt8] { PackageResources.openapi_json }
+
     public func register(into router: inout Router) {
         context.readiness.add("admission") { [admission] in admission.refusal() }
         router.post("/orders") { request in try placeOrder(request) }
@@ -125,6 +129,8 @@ public struct OrderAPI: Sendable {
         let customerId = request.query("customerId")
         if let customerId, customerId.isEmpty {
             errors.append(Problem.FieldError(field: "customerId", message: "must not be empty"))
+        } else if let customerId, customerId.utf8.contains(0) {
+            errors.append(Problem.FieldError(field: "customerId", message: "must not contain a NUL character (%00)"))
         }
         var status: OrderStatus?
         if let text = request.query("status") {

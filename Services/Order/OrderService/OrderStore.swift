@@ -133,7 +133,7 @@ public struct OrderCursor: Sendable, Equatable {
         let text = String(decoding: data, as: UTF8.self)
         guard let bar = text.firstIndex(of: "|"), let date = Timestamp.parse(String(text[..<bar])) else { return nil }
         let id = String(text[text.index(after: bar)...])
-        guard !id.isEmpty else { return nil }
+        guard !id.isEmpty, !id.utf8.contains(0) else { return nil }
         self.init(createdAt: date, orderId: id)
     }
 

@@ -9,7 +9,8 @@ do {
         defaultDatabaseUser: "payment_service")
     try await ServiceHost.run(
         configuration: configuration, migrations: PaymentSchema.migrations,
-        processor: PaymentProcessor(serviceName: configuration.serviceName)
+        processor: PaymentProcessor(serviceName: configuration.serviceName),
+        openAPI: PaymentAPI.openAPIDocument
     ) { context, router in
         PaymentAPI(context: context, serviceName: configuration.serviceName).register(into: &router)
     }

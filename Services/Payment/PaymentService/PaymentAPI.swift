@@ -18,6 +18,10 @@ public struct PaymentAPI: Sendable {
         self.serviceName = serviceName
     }
 
+    /// The OpenAPI document of these routes (`openapi.json` beside this file, embedded at build time),
+    /// served at `GET /openapi.json`.
+    public static var openAPIDocument: [UInt8] { PackageResources.openapi_json }
+
     public func register(into router: inout Router) {
         router.post("/accounts") { request in try openAccount(request) }
         router.get("/accounts/{customerId}") { request in try getAccount(request) }

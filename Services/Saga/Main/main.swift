@@ -13,6 +13,7 @@ do {
     try await ServiceHost.run(
         configuration: configuration, migrations: SagaSchema.migrations,
         processor: SagaProcessor(serviceName: configuration.serviceName, timing: settings.timing),
+        openAPI: SagaAPI.openAPIDocument,
         extraServices: { context in
             [
                 DeadlineTimer(

@@ -16,6 +16,10 @@ public struct SagaAPI: Sendable {
         self.context = context
     }
 
+    /// The OpenAPI document of these routes (`openapi.json` beside this file, embedded at build time),
+    /// served at `GET /openapi.json`.
+    public static var openAPIDocument: [UInt8] { PackageResources.openapi_json }
+
     public func register(into router: inout Router) {
         router.get("/sagas") { request in try listSagas(request) }
         router.get("/sagas/{orderId}") { request in try getSaga(request) }
