@@ -221,6 +221,12 @@ let package = Package(
             name: "ChaosTests", dependencies: ["Chaos", "SagaInvariants", "HTTPClient", "HTTPServer", log], path: "Tests/ChaosTests",
             swiftSettings: strict),
         .testTarget(
+            name: "MessageSchemaTests",
+            dependencies: [
+                "Contracts", "Messaging", "InventoryDomain", "PaymentDomain", "NotificationDomain", "SagaDomain", "TestSupport",
+            ],
+            path: "Tests/MessageSchemaTests", swiftSettings: strict),
+        .testTarget(
             name: "DeploymentTests", dependencies: ["TestSupport"], path: "Tests/DeploymentTests", swiftSettings: strict),
     ]
 )

@@ -34,12 +34,15 @@ public struct MessageCodec<Family: Sendable>: Sendable {
     /// an older schema version, from the raw bytes through the payload's upcaster.
     typealias PayloadDecoder = @Sendable (EnvelopeHead, KeyedDecodingContainer<EnvelopeDataKey>, [UInt8]) throws -> Family
     private var decoders: [String: PayloadDecoder] = [:]
+    /// The payload types registered, in registration order (for the message schemas' checks).
+    public private(set) var payloadTypes: [any MessagePayload.Type] = []
 
     public init() {}
 
     /// Adds a member of the family: how its payload decodes and which case wraps it.
     public func registering<P: MessagePayload>(_ type: P.Type, _ wrap: @escaping @Sendable (P) -> Family) -> Self {
         var copy = self
+        copy.payloadTypes.append(P.self)
         copy.decoders[P.messageType] = { head, container, bytes in
             let payload: P
             if head.schemaVersion == P.schemaVersion {

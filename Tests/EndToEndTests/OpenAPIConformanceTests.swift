@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import Messaging
 import Testing
 import TestSupport
@@ -84,7 +85,10 @@ final class OpenAPIConformanceTests {
         _ = eventually { (try? payment.client.get("/accounts/c-oa"))?.status == 200 ? true : nil }
         try payment.send("GET", "/accounts/c-oa")
 
-        // Orders: one approved, one cancelled.
+        // Orders: one rejected (an unknown sku), one approved and then cancelled.
+        let rejected = try order.send(
+            "POST", "/orders", json: #"{"customerId":"c-oa","items":[{"sku":"no-such-sku","quantity":1,"unitPriceCents":1}]}"#)
+        let rejectedId = try #require(rejected.jsonObject?["orderId"].flatMap(Self.string))
         let line = #"{"customerId":"c-oa","items":[{"sku":"sku-oa","quantity":1,"unitPriceCents":100}]}"#
         let approved = try order.send("POST", "/orders", json: line)
         let approvedId = try #require(approved.jsonObject?["orderId"].flatMap(Self.string))
@@ -141,6 +145,23 @@ final class OpenAPIConformanceTests {
         let nulBody = try inventory.send("POST", "/stock/a%00b", json: #"{"quantity":1}"#)
         #expect(nulBody.status == 400 || nulBody.status == 422, "POST /stock/a%00b: \(nulBody.status) \(nulBody.text)")
 
+        _ = eventually(timeout: .seconds(60)) { Self.member("status", of: order, "/orders/\(rejectedId)") == "REJECTED" ? true : nil }
+
+        // Every message these sagas put on every topic validates against the message schema of
+        // its type and schemaVersion (schemas/messages, MessageSchemaTests).
+        let log = try SagaCommandLog(stack: world.stack)
+        defer { log.close() }
+        var types: Set<String> = []
+        for topic in Self.messageTopics {
+            for message in try log.reader.readAll(topic: topic) {
+                let type = message.headers.first { $0.key == "type" }?.value.map { String(decoding: $0, as: UTF8.self) }
+                types.insert(type ?? "?")
+                let violations = MessageSchemas.violations(ofMessage: message.value, topic: topic, typeHeader: type)
+                #expect(violations.isEmpty, "\(topic) \(type ?? "?"): \(violations)")
+            }
+        }
+        #expect(types.isSuperset(of: ["PlaceOrder", "OrderPlaced", "ReserveStock", "StockReply", "OrderRejected", "SagaEnded"]))
+
         for (service, recorder) in recorders.sorted(by: { $0.key < $1.key }) {
             for problem in recorder.problems {
                 Issue.record("\(service): \(problem)")
@@ -153,6 +174,11 @@ final class OpenAPIConformanceTests {
             }
         }
     }
+
+    static let messageTopics = [
+        "orders.commands", "orders.events", "inventory.commands", "inventory.events", "payments.commands", "payments.events",
+        "notifications.commands", "notifications.events", "sagas.replies", "sagas.events",
+    ]
 
     /// A body over the servers' 1 MiB limit.
     static let oversized = #"{"pad":""# + String(repeating: "x", count: 1_100_000) + #""}"#
