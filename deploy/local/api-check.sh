@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every service's HTTP API against its OpenAPI document, from outside: schemathesis (from PyPI,
 # into a virtual environment of its own) runs its stateless checks on every operation of every
-# running service of a local stack of its own (state in .stack-api-check, PostgreSQL on 55436,
-# every service's port + 2000, so that it runs beside `make up` and the chaos run):
+# running service of a local stack of its own (state in .stack-api-check, PostgreSQL on 25436,
+# every service's port + 2000, so that it runs beside `make up` and the chaos run; both outside the
+# kernel's ephemeral port range, where a client connection may hold the port for a moment):
 #   not_a_server_error            no 5xx, for valid and invalid input alike
 #   status_code_conformance       every status is one the operation documents
 #   content_type_conformance      every body has a documented media type (problem+json for errors)
@@ -19,7 +20,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 export STACK_DIR=${API_CHECK_STACK_DIR:-$ROOT/.stack-api-check}
-export PG_PORT=${API_CHECK_PG_PORT:-55436}
+export PG_PORT=${API_CHECK_PG_PORT:-25436}
 export HTTP_PORT_OFFSET=${HTTP_PORT_OFFSET:-2000}
 export CONFIG=${CONFIG:-debug}
 SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
@@ -42,7 +43,8 @@ cd "$ROOT"
 if [ "${SKIP_STACK:-0}" != 1 ]; then
     "$ROOT/deploy/local/stack.sh" down >/dev/null 2>&1 || true
     trap '"$ROOT/deploy/local/stack.sh" down >/dev/null 2>&1 || true' EXIT
-    "$ROOT/deploy/local/stack.sh" up
+    # One more try after a pause: a port of the stack may still be held by a closing connection.
+    "$ROOT/deploy/local/stack.sh" up || { sleep 5; "$ROOT/deploy/local/stack.sh" up; }
 fi
 
 failed=()
