@@ -178,7 +178,7 @@ let package = Package(
 
         // Tests.
         .target(
-            name: "TestSupport", dependencies: ["Postgres", "Kafka", "Messaging", log], path: "Tests/TestSupport",
+            name: "TestSupport", dependencies: ["Postgres", "Kafka", "Messaging", "Contracts", log], path: "Tests/TestSupport",
             swiftSettings: strict),
         .testTarget(
             name: "HTTPServerTests",
