@@ -40,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
     ],
     targets: [
         // C libraries, wrapped once each.
@@ -63,6 +64,7 @@ let package = Package(
             dependencies: [
                 "Kafka", "Postgres", "JSONDiagnostics", log, metrics, lifecycle,
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
             ],
             path: "Shared/Messaging", swiftSettings: strict),
         .target(name: "Contracts", dependencies: ["Messaging"], path: "Shared/Contracts", swiftSettings: strict),

@@ -108,6 +108,24 @@ struct DecidedBatch<Event: MessageFamily>: Sendable {
     }
 }
 
+extension DecidedBatch {
+    /// Gives every output of a decided input the `traceparent` of its cause: the input's trace
+    /// (`traces`, by position; one derived from the input's id when it came without one) with the
+    /// output's own span id (from its message id). Dead letters keep the headers they were copied with.
+    mutating func carryTraces(_ traces: [MessagePosition: TraceContext]) {
+        for index in inputs.indices where !inputs[index].deadLettered {
+            guard let messageId = inputs[index].messageId else { continue }
+            let trace = traces[inputs[index].position] ?? TraceContext.derived(from: messageId)
+            for output in inputs[index].outputs.indices {
+                let id = MessageHeaders.value(MessageHeaders.messageId, in: inputs[index].outputs[output].headers)
+                    .flatMap(UUID.init(uuidString:))
+                let child = id.map { trace.child(messageId: $0) } ?? trace
+                child.inject(into: &inputs[index].outputs[output].headers)
+            }
+        }
+    }
+}
+
 /// One input of a ``DecidedBatch``.
 struct DecidedInput<Event: MessageFamily>: Sendable {
     var position: MessagePosition

@@ -25,6 +25,9 @@ public struct Envelope<Message: Sendable>: Sendable {
     /// create time, fixed in the log), set by the processing loop; nil for an envelope that was
     /// not consumed. Not part of the JSON. Saga steps count their deadlines from it.
     public var recordedAt: Date?
+    /// The W3C trace context of the Kafka message it was read from (its `traceparent` header),
+    /// set by the processing loop; not part of the envelope's JSON.
+    public var trace: TraceContext?
 
     public init(
         messageId: UUID, type: String, schemaVersion: Int, key: String, correlationId: String,

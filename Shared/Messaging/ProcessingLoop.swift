@@ -294,6 +294,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
             do {
                 var envelope = try Processor.Input.codec.decode(message.value, typeHeader: typeHeader)
                 envelope.recordedAt = message.timestamp
+                envelope.trace = TraceContext.of(message.headers)
                 if seen.insert(envelope.messageId).inserted {
                     decoded.append((message, envelope))
                 } else {
@@ -331,6 +332,18 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
             decision, fresh: fresh.map { (MessagePosition($0.message), $0.envelope.messageId) }, deadLetters: deadLetters,
             order: owned.map(MessagePosition.init).filter { freshPositions.contains($0) || deadPositions.contains($0) },
             nextOffsets: Self.nextOffsets(owned), duplicates: duplicates, eventTopic: processor.eventTopic)
+        var traces: [MessagePosition: TraceContext] = [:]
+        for item in fresh {
+            let trace = item.envelope.trace ?? TraceContext.derived(from: item.envelope.messageId)
+            traces[MessagePosition(item.message)] = trace
+            logger.debug(
+                "message decided",
+                metadata: [
+                    "trace_id": "\(trace.traceId)", "type": "\(item.envelope.type)",
+                    "message_id": "\(item.envelope.messageId.lowercasedText)", "position": "\(MessagePosition(item.message))",
+                ])
+        }
+        decided.carryTraces(traces)
         decided.parking = ParkingWrites(keys: parking.changes, messages: parked)
         decided.unparked = unparked
         decided.isRelease = released

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Kafka
+import Logging
 import Messaging
 
 /// The resource a write is about, as its answers name it: the JSON member of its id and the
@@ -68,7 +69,14 @@ extension ServiceContext {
                 id = existing
             }
         }
-        let command = try message(id, UUID.nameBased(namespace: derived, name: "command"))
+        let commandId = UUID.nameBased(namespace: derived, name: "command")
+        var command = try message(id, commandId)
+        // The request's trace (W3C traceparent), or a new one; the command carries it with a span
+        // of its own, and so does every message produced because of it.
+        let trace = request.headers[TraceContext.headerName].flatMap(TraceContext.init(traceparent:)) ?? TraceContext.start()
+        trace.child(messageId: commandId).inject(into: &command.headers)
+        logger.debug(
+            "command offered", metadata: ["trace_id": "\(trace.traceId)", "scope": "\(scope)", "id": "\(id)"])
         let promise = ResponsePromise()
         let resourceId = id
         commands.offer([command]) { [idempotency] outcome in

@@ -63,6 +63,7 @@ extension Saga {
         writer.key("startedAt")
         writer.timestamp(startedAt)
         writer.optional("endedAt", endedAt) { $0.timestamp($1) }
+        writer.optional("traceId", traceId) { $0.string($1) }
         writer.key("version")
         writer.int(version)
         writer.endObject()
@@ -103,7 +104,8 @@ extension Saga {
                     status: try member.rawValue("status", as: SagaStepStatus.self), at: try member.date("at"))
             },
             failure: try object.optionalString("failure"), startedAt: try object.date("startedAt"),
-            endedAt: try object.optionalDate("endedAt"), version: try object.int("version"))
+            endedAt: try object.optionalDate("endedAt"), traceId: try object.optionalString("traceId"),
+            version: try object.int("version"))
     }
 }
 

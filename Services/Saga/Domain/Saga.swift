@@ -31,6 +31,10 @@ public struct Saga: Codable, Sendable, Equatable {
     public var failure: String?
     public var startedAt: Date
     public var endedAt: Date?
+    /// The W3C trace id of the request that placed the order (from the OrderPlaced's
+    /// `traceparent`); nil for a saga started from a message without one, or by a SagaStarted of
+    /// schemaVersion 1.
+    public var traceId: String?
     /// The number of events applied.
     public var version: Int
 
@@ -39,7 +43,7 @@ public struct Saga: Codable, Sendable, Equatable {
         payment: SagaPaymentStatus = .notRequested, refundRequested: Bool = false, state: SagaState,
         step: SagaStepName?, attempt: Int, deadline: Date?, stepCause: UUID?, rejectReason: OrderReason? = nil,
         notified: [NotificationKind] = [], steps: [SagaStepRecord], failure: String? = nil, startedAt: Date,
-        endedAt: Date?, version: Int
+        endedAt: Date?, traceId: String? = nil, version: Int
     ) {
         self.orderId = orderId
         self.customerId = customerId
@@ -58,6 +62,7 @@ public struct Saga: Codable, Sendable, Equatable {
         self.steps = steps
         self.failure = failure
         self.startedAt = startedAt
+        self.traceId = traceId
         self.endedAt = endedAt
         self.version = version
     }

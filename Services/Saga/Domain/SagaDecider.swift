@@ -28,7 +28,7 @@ public enum SagaDecider {
             return deadlineExpired(saga, expired, startedAt: startedAt, timing: timing)
         }
         if case .orderPlaced(let placed) = input.data {
-            return start(state, placed, deadline: deadline)
+            return start(state, placed, deadline: deadline, traceId: input.trace?.traceId)
         }
         guard let saga = state else { return .nothing }
         switch input.data {
@@ -59,7 +59,7 @@ public enum SagaDecider {
 
     // MARK: - Inputs
 
-    private static func start(_ state: Saga?, _ placed: OrderPlaced, deadline: Date) -> SagaDecision {
+    private static func start(_ state: Saga?, _ placed: OrderPlaced, deadline: Date, traceId: String?) -> SagaDecision {
         guard state == nil else { return .nothing }
         let lines = summed(placed.items)
         if lines.isEmpty || lines.contains(where: { $0.quantity < 1 }) {
@@ -76,7 +76,7 @@ public enum SagaDecider {
                 .started(
                     SagaStarted(
                         orderId: placed.orderId, customerId: placed.customerId, lines: lines,
-                        totalCents: placed.totalCents, currency: placed.currency, deadline: deadline))
+                        totalCents: placed.totalCents, currency: placed.currency, deadline: deadline, traceId: traceId))
             ],
             outputs: lines.map {
                 .inventory(.reserveStock(ReserveStock(orderId: placed.orderId, sku: $0.sku, quantity: $0.quantity)))
@@ -322,7 +322,7 @@ public enum SagaDecider {
                 currency: started.currency, stock: started.lines.map { SkuReservation(sku: $0.sku, quantity: $0.quantity) },
                 state: .running, step: .reserveStock, attempt: 1, deadline: started.deadline, stepCause: event.messageId,
                 steps: [SagaStepRecord(seq: 1, name: .reserveStock, status: .running, at: at)], startedAt: at, endedAt: nil,
-                version: 1)
+                traceId: started.traceId, version: 1)
         case .failed(let failed):
             guard state == nil else { return state }
             return Saga(

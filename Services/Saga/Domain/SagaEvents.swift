@@ -17,22 +17,53 @@ public struct SagaLine: Codable, Sendable, Equatable {
 }
 
 /// An OrderPlaced started a saga: ReserveStock went out for every line; step RESERVE_STOCK, attempt 1.
+///
+/// schemaVersion 2 adds `traceId`, the W3C trace id of the request that placed the order (optional:
+/// absent when the OrderPlaced came without a `traceparent`). Version 1 events are read through
+/// ``upcast(from:data:)`` with no trace id.
 public struct SagaStarted: MessagePayload {
     public static let messageType = "SagaStarted"
+    public static var schemaVersion: Int { 2 }
     public var orderId: String
     public var customerId: String
     public var lines: [SagaLine]
     public var totalCents: Int
     public var currency: String
     public var deadline: Date
+    public var traceId: String?
 
-    public init(orderId: String, customerId: String, lines: [SagaLine], totalCents: Int, currency: String, deadline: Date) {
+    public init(
+        orderId: String, customerId: String, lines: [SagaLine], totalCents: Int, currency: String, deadline: Date,
+        traceId: String? = nil
+    ) {
         self.orderId = orderId
         self.customerId = customerId
         self.lines = lines
         self.totalCents = totalCents
         self.currency = currency
         self.deadline = deadline
+        self.traceId = traceId
+    }
+
+    /// Version 1: the same members without `traceId`.
+    struct Version1: Decodable {
+        var orderId: String
+        var customerId: String
+        var lines: [SagaLine]
+        var totalCents: Int
+        var currency: String
+        var deadline: Date
+    }
+
+    public static func upcast(from version: Int, data: Data) throws -> SagaStarted {
+        guard version == 1 else {
+            throw MessageDecodingError(
+                reason: .unsupportedSchemaVersion, detail: "SagaStarted has no upcaster from schemaVersion \(version)")
+        }
+        let old = try MessageJSONDecoder.decode(Version1.self, from: [UInt8](data))
+        return SagaStarted(
+            orderId: old.orderId, customerId: old.customerId, lines: old.lines, totalCents: old.totalCents,
+            currency: old.currency, deadline: old.deadline, traceId: nil)
     }
 }
 

@@ -84,7 +84,19 @@ public final class DeadlineTimer: Service, @unchecked Sendable {
             let due = Set(expiries.map(\.messageId))
             inFlight = inFlight.filter { due.contains($0.key) || clock < $0.value.resendAt }
             guard !expiries.isEmpty else { return }
-            try context.commands.send(try expiries.map { try $0.outgoing(topic: Topics.sagasReplies) })
+            // Each expiry in its saga's trace (a span of its own), or in one derived from its id.
+            var traces: [UUID: TraceContext] = [:]
+            for (step, expiry) in zip(steps, expiries) {
+                traces[expiry.messageId] = step.traceId
+                    .flatMap { TraceContext(traceId: $0, spanId: String(repeating: "1", count: 16)) }?
+                    .child(messageId: expiry.messageId)
+            }
+            try context.commands.send(
+                try expiries.map { expiry in
+                    var message = try expiry.outgoing(topic: Topics.sagasReplies)
+                    (traces[expiry.messageId] ?? TraceContext.derived(from: expiry.messageId)).inject(into: &message.headers)
+                    return message
+                })
             for expiry in expiries {
                 let wait = inFlight[expiry.messageId].map { min($0.nextWait * 2, maxResendAfter) } ?? resendAfter
                 inFlight[expiry.messageId] = (clock + wait, wait)

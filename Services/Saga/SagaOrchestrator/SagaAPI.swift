@@ -90,6 +90,7 @@ struct SagaView: Encodable {
     var steps: [Step]
     var startedAt: String
     var endedAt: String?
+    var traceId: String?
 
     init(_ saga: Saga, steps: [SagaStepRecord]) {
         orderId = saga.orderId
@@ -101,10 +102,11 @@ struct SagaView: Encodable {
         self.steps = steps.map { Step(name: $0.name.rawValue, status: $0.status.rawValue, at: Timestamp.format($0.at)) }
         startedAt = Timestamp.format(saga.startedAt)
         endedAt = saga.endedAt.map(Timestamp.format)
+        traceId = saga.traceId
     }
 
     enum CodingKeys: String, CodingKey {
-        case orderId, customerId, state, step, attempt, deadline, steps, startedAt, endedAt
+        case orderId, customerId, state, step, attempt, deadline, steps, startedAt, endedAt, traceId
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -118,5 +120,6 @@ struct SagaView: Encodable {
         try container.encode(steps, forKey: .steps)
         try container.encode(startedAt, forKey: .startedAt)
         try container.encode(endedAt, forKey: .endedAt)
+        try container.encode(traceId, forKey: .traceId)
     }
 }

@@ -44,6 +44,8 @@ public enum SagaStore {
         public var attempt: Int
         public var deadline: Date
         public var stepCause: UUID?
+        /// The saga's trace id, for the expiry's `traceparent`.
+        public var traceId: String? = nil
     }
 
     /// Running sagas whose deadline is at or before `now`, earliest first, leaving out those whose
@@ -55,7 +57,7 @@ public enum SagaStore {
     {
         let rows = try db.query(
             """
-            SELECT s.order_id, s.step, s.attempt, s.deadline, s.data->>'stepCause' FROM sagas s
+            SELECT s.order_id, s.step, s.attempt, s.deadline, s.data->>'stepCause', s.data->>'traceId' FROM sagas s
             WHERE s.state = 'RUNNING' AND s.deadline <= $1 AND s.step IS NOT NULL
               AND (s.expiry_id IS NULL OR (
                   s.expiry_id <> ALL($3::uuid[])
@@ -64,11 +66,12 @@ public enum SagaStore {
             LIMIT $2
             """, [now, limit, inFlight.map { $0.lowercasedText }])
         return try rows.compactMap { row in
-            let (orderId, step, attempt, deadline, cause) = try row.decode(String.self, String.self, Int.self, Date.self, String?.self)
+            let (orderId, step, attempt, deadline, cause, traceId) = try row.decode(
+                String.self, String.self, Int.self, Date.self, String?.self, String?.self)
             guard let name = SagaStepName(rawValue: step) else { return nil }
             return ExpiredStep(
                 orderId: orderId, step: name, attempt: attempt, deadline: deadline,
-                stepCause: cause.flatMap(UUID.init(uuidString:)))
+                stepCause: cause.flatMap(UUID.init(uuidString:)), traceId: traceId)
         }
     }
 

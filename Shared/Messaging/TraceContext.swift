@@ -1,0 +1,142 @@
+import Foundation
+import Instrumentation
+import Kafka
+
+/// W3C trace context (`traceparent`, version 00): the trace a piece of work belongs to and the span
+/// that caused it. The HTTP edge takes it from the request (or starts a trace); every message
+/// produced because of that request carries it in its `traceparent` Kafka header, with a span id of
+/// its own per hop; log lines of that work carry `trace_id`.
+///
+/// Span ids of messages are derived from the message's id (its first 16 hex digits), so a decision
+/// replayed after a crash re-produces byte-identical headers, as it does values.
+public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
+    /// 32 lowercase hex digits, not all zero.
+    public let traceId: String
+    /// 16 lowercase hex digits, not all zero.
+    public let spanId: String
+    /// The trace flags, 2 hex digits (`01`: sampled).
+    public let flags: String
+
+    /// The header's name, in HTTP and in Kafka.
+    public static let headerName = "traceparent"
+
+    public init?(traceId: String, spanId: String, flags: String = "01") {
+        guard Self.isHex(traceId, count: 32), Self.isHex(spanId, count: 16), Self.isHex(flags, count: 2),
+            Self.isNotZero(traceId), Self.isNotZero(spanId)
+        else { return nil }
+        self.traceId = traceId
+        self.spanId = spanId
+        self.flags = flags
+    }
+
+    /// Parses a `traceparent` value (`00-<trace-id>-<parent-id>-<flags>`); nil for anything else,
+    /// all-zero ids included, as the recommendation says (the receiver then starts a new trace).
+    /// A higher version is read by its first four fields, as the recommendation asks.
+    public init?(traceparent: String) {
+        let fields = traceparent.split(separator: "-", omittingEmptySubsequences: false)
+        guard fields.count >= 4, let version = fields.first, Self.isHex(String(version), count: 2), version != "ff" else {
+            return nil
+        }
+        if version == "00" && fields.count != 4 { return nil }
+        self.init(traceId: String(fields[1]), spanId: String(fields[2]), flags: String(fields[3]))
+    }
+
+    /// The `traceparent` value.
+    public var traceparent: String { "00-\(traceId)-\(spanId)-\(flags)" }
+
+    public var description: String { traceparent }
+
+    /// A new trace with random ids.
+    public static func start() -> TraceContext {
+        let trace = UUID().lowercasedText.replacingOccurrences(of: "-", with: "")
+        let span = String(UUID().lowercasedText.replacingOccurrences(of: "-", with: "").prefix(16))
+        return TraceContext(traceId: trace, spanId: span)!
+    }
+
+    /// The same trace, with the span of the message `messageId` (its first 16 hex digits).
+    public func child(messageId: UUID) -> TraceContext {
+        TraceContext(traceId: traceId, spanId: Self.spanId(of: messageId), flags: flags) ?? self
+    }
+
+    /// A trace derived from a message that came without one (a timer's, an older producer's): its
+    /// trace id is the message id's 32 hex digits, so every replay derives the same.
+    public static func derived(from messageId: UUID) -> TraceContext {
+        let hex = messageId.lowercasedText.replacingOccurrences(of: "-", with: "")
+        return TraceContext(traceId: hex, spanId: spanId(of: messageId)) ?? start()
+    }
+
+    static func spanId(of messageId: UUID) -> String {
+        String(messageId.lowercasedText.replacingOccurrences(of: "-", with: "").prefix(16))
+    }
+
+    /// `count` lowercase hex digits.
+    static func isHex(_ text: String, count: Int) -> Bool {
+        text.utf8.count == count
+            && text.utf8.allSatisfy { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) }
+    }
+
+    static func isNotZero(_ text: String) -> Bool {
+        text.utf8.contains { $0 != UInt8(ascii: "0") }
+    }
+}
+
+extension TraceContext {
+    /// The key of a trace context in swift-distributed-tracing's `ServiceContext`.
+    public enum Key: InstrumentationContextKey {
+        public typealias Value = TraceContext
+        public static var nameOverride: String? { TraceContext.headerName }
+    }
+
+    /// The trace context of a Kafka message's headers, or nil.
+    public static func of(_ headers: [KafkaHeader]) -> TraceContext? {
+        var context = InstrumentationContext.topLevel
+        W3CTraceContextPropagator().extract(headers, into: &context, using: KafkaHeadersCarrier())
+        return context[Key.self]
+    }
+
+    /// `headers` with this context's `traceparent` (replacing one that was there).
+    public func inject(into headers: inout [KafkaHeader]) {
+        var context = InstrumentationContext.topLevel
+        context[Key.self] = self
+        W3CTraceContextPropagator().inject(context, into: &headers, using: KafkaHeadersCarrier())
+    }
+}
+
+/// swift-distributed-tracing's `Instrument` for W3C `traceparent`: reads it from any carrier into a
+/// `ServiceContext` (``TraceContext/Key``) and writes it back. Not a tracer: no spans are recorded
+/// or exported here; the context is what travels.
+public struct W3CTraceContextPropagator: Instrument {
+    public init() {}
+
+    public func extract<Carrier, Extract: Extractor>(
+        _ carrier: Carrier, into context: inout InstrumentationContext, using extractor: Extract
+    ) where Extract.Carrier == Carrier {
+        if let value = extractor.extract(key: TraceContext.headerName, from: carrier),
+            let trace = TraceContext(traceparent: value)
+        {
+            context[TraceContext.Key.self] = trace
+        }
+    }
+
+    public func inject<Carrier, Inject: Injector>(
+        _ context: InstrumentationContext, into carrier: inout Carrier, using injector: Inject
+    ) where Inject.Carrier == Carrier {
+        if let trace = context[TraceContext.Key.self] {
+            injector.inject(trace.traceparent, forKey: TraceContext.headerName, into: &carrier)
+        }
+    }
+}
+
+/// Kafka headers as a carrier of the trace context.
+public struct KafkaHeadersCarrier: Extractor, Injector {
+    public init() {}
+
+    public func extract(key: String, from carrier: [KafkaHeader]) -> String? {
+        MessageHeaders.value(key, in: carrier)
+    }
+
+    public func inject(_ value: String, forKey key: String, into carrier: inout [KafkaHeader]) {
+        carrier.removeAll { $0.key == key }
+        carrier.append(KafkaHeader(key: key, value: Array(value.utf8)))
+    }
+}
