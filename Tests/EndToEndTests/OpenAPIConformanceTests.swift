@@ -126,6 +126,10 @@ final class OpenAPIConformanceTests {
         try saga.send("GET", "/sagas/no-such-order")  // 404
         try saga.send("GET", "/sagas?state=COMPENSATED&limit=10")
         try saga.send("GET", "/sagas?state=DONE")  // 400
+        try saga.send("GET", "/ui/sagas?state=COMPENSATED")
+        try saga.send("GET", "/ui/sagas?limit=0")  // 400
+        try saga.send("GET", "/ui/sagas/\(approvedId)")
+        try saga.send("GET", "/ui/sagas/no-such-order")  // 404
 
         // A NUL character in a parameter: a 400, never a 500 (no id contains one, and PostgreSQL
         // text cannot store it; schemathesis found these answered 500).
@@ -137,6 +141,7 @@ final class OpenAPIConformanceTests {
             (order, "POST", "/orders/a%00b/cancel"), (payment, "GET", "/accounts/a%00b"), (payment, "GET", "/payments/a%00b"),
             (inventory, "GET", "/stock/a%00b"), (notification, "GET", "/notifications?orderId=a%00b"),
             (notification, "GET", "/notifications?customerId=a%00b"), (saga, "GET", "/sagas/a%00b"),
+            (saga, "GET", "/ui/sagas/a%00b"),
         ]
         for (recorder, method, target) in nulRequests {
             let response = try recorder.send(method, target)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing need, when it is missing: Swift's system
-# libraries (librdkafka, libpq), the PostgreSQL server binaries, curl and pkg-config, and
+# libraries (librdkafka, libpq), the PostgreSQL server binaries, curl and pkg-config, headless
+# Chromium (the saga pages' test), and
 # docker-compose (Debian's 1.29: the test suite validates docker-compose.yml with it; no Docker
 # engine is needed or installed for that).
 # Swift itself is expected at /opt/swift (or on PATH).
@@ -14,6 +15,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+# Headless Chromium for the saga pages' end-to-end test, with a font to render them.
+command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-dejavu-core)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "deps: installing ${need[*]}"

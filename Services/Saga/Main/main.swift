@@ -22,7 +22,7 @@ do {
             ]
         }
     ) { context, router in
-        SagaAPI(context: context).register(into: &router)
+        SagaAPI(context: context, stuckAfter: settings.stuckAfter).register(into: &router)
     }
 } catch {
     FileHandle.standardError.write(Data("saga-orchestrator: \(error)\n".utf8))

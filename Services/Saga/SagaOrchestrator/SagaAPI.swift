@@ -8,12 +8,15 @@ import ServiceRuntime
 /// The saga orchestrator's HTTP API (api-contract.md, "Saga orchestrator"): read-only.
 public struct SagaAPI: Sendable {
     let context: ServiceContext
+    /// A RUNNING saga started longer ago than this is listed as stuck on `/ui/sagas`.
+    let stuckAfter: Duration
 
     static let defaultLimit = 100
     static let maxLimit = 500
 
-    public init(context: ServiceContext) {
+    public init(context: ServiceContext, stuckAfter: Duration = .seconds(60)) {
         self.context = context
+        self.stuckAfter = stuckAfter
     }
 
     /// The OpenAPI document of these routes (`openapi.json` beside this file, embedded at build time),
@@ -23,6 +26,40 @@ public struct SagaAPI: Sendable {
     public func register(into router: inout Router) {
         router.get("/sagas") { request in try listSagas(request) }
         router.get("/sagas/{orderId}") { request in try getSaga(request) }
+        router.get("/ui/sagas") { request in try sagaListPage(request) }
+        router.get("/ui/sagas/{orderId}") { request in try sagaPage(request) }
+    }
+
+    /// `GET /ui/sagas?state=&limit=`: the HTML list, the stuck sagas first.
+    func sagaListPage(_ request: HTTPRequest) throws -> HTTPResponse {
+        let (state, limit) = try Self.listQuery(request)
+        let now = Date()
+        let cutoff = now.addingTimeInterval(-Double(stuckAfter.components.seconds))
+        let (stuck, others) = try context.pool.withConnection { db in
+            let stuck = state == nil || state == .running ? try SagaStore.stuck(startedBefore: cutoff, limit: limit, db: db) : []
+            let stuckIds = Set(stuck.map(\.orderId))
+            return (stuck, try SagaStore.list(state: state, limit: limit, db: db).filter { !stuckIds.contains($0.orderId) })
+        }
+        return Self.html(SagaPages.list(stuck: stuck, others: others, state: state, now: now, stuckAfter: stuckAfter))
+    }
+
+    /// `GET /ui/sagas/{orderId}`: one saga's timeline.
+    func sagaPage(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = request.pathParameters["orderId"] ?? ""
+        let found = try context.pool.withConnection { db -> (Saga, [SagaStepRecord])? in
+            guard let saga = try SagaStore.find(id, db: db) else { return nil }
+            return (saga, try SagaStore.steps([id], db: db)[id] ?? [])
+        }
+        guard let (saga, steps) = found else {
+            throw Problem.notFound("no saga for order '\(id)' (a saga appears once its OrderPlaced is processed; poll)")
+        }
+        return Self.html(SagaPages.detail(saga, steps: steps, now: Date(), stuckAfter: stuckAfter))
+    }
+
+    static func html(_ text: String) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/html; charset=utf-8")
+        return HTTPResponse(status: .ok, headers: headers, body: Array(text.utf8))
     }
 
     func getSaga(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -41,8 +78,8 @@ public struct SagaAPI: Sendable {
         var items: [SagaView]
     }
 
-    /// `GET /sagas?state=&limit=`: the newest sagas by start, at most `limit` (default 100, at most 500).
-    func listSagas(_ request: HTTPRequest) throws -> HTTPResponse {
+    /// The `state` and `limit` query parameters of the lists (400 for anything else).
+    static func listQuery(_ request: HTTPRequest) throws -> (state: SagaState?, limit: Int) {
         var errors: [Problem.FieldError] = []
         var state: SagaState?
         if let text = request.query("state") {
@@ -53,17 +90,23 @@ public struct SagaAPI: Sendable {
                         field: "state", message: "must be one of \(SagaState.allCases.map(\.rawValue).joined(separator: ", "))"))
             }
         }
-        var limit = Self.defaultLimit
+        var limit = defaultLimit
         if let text = request.query("limit") {
-            if let value = Int(text), (1...Self.maxLimit).contains(value) {
+            if let value = Int(text), (1...maxLimit).contains(value) {
                 limit = value
             } else {
-                errors.append(Problem.FieldError(field: "limit", message: "must be an integer from 1 to \(Self.maxLimit)"))
+                errors.append(Problem.FieldError(field: "limit", message: "must be an integer from 1 to \(maxLimit)"))
             }
         }
         if !errors.isEmpty {
             throw Problem(status: .badRequest, detail: "invalid query parameters", errors: errors)
         }
+        return (state, limit)
+    }
+
+    /// `GET /sagas?state=&limit=`: the newest sagas by start, at most `limit` (default 100, at most 500).
+    func listSagas(_ request: HTTPRequest) throws -> HTTPResponse {
+        let (state, limit) = try Self.listQuery(request)
         let items = try context.pool.withConnection { db -> [SagaView] in
             let sagas = try SagaStore.list(state: state, limit: limit, db: db)
             let steps = try SagaStore.steps(sagas.map(\.orderId), db: db)

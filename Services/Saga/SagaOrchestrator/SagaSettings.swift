@@ -10,11 +10,18 @@ public struct SagaSettings: Sendable {
     public var timerInterval: Duration
     /// SAGA_TIMER_BATCH_LIMIT: the most expiries one timer scan sends. Default: 500.
     public var timerBatchLimit: Int
+    /// SAGA_UI_STUCK_AFTER_MS: a RUNNING saga started longer ago is listed as stuck on `/ui/sagas`.
+    /// Default: 60 s.
+    public var stuckAfter: Duration
 
-    public init(timing: SagaTiming = SagaTiming(), timerInterval: Duration = .milliseconds(500), timerBatchLimit: Int = 500) {
+    public init(
+        timing: SagaTiming = SagaTiming(), timerInterval: Duration = .milliseconds(500), timerBatchLimit: Int = 500,
+        stuckAfter: Duration = .seconds(60)
+    ) {
         self.timing = timing
         self.timerInterval = timerInterval
         self.timerBatchLimit = timerBatchLimit
+        self.stuckAfter = stuckAfter
     }
 
     public static func fromEnvironment(_ env: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> SagaSettings {
@@ -26,6 +33,7 @@ public struct SagaSettings: Sendable {
                 maxRetryInterval: try env.milliseconds(
                     "SAGA_RETRY_MAX_INTERVAL_MS", default: defaults.timing.maxRetryInterval, in: 1...86_400_000)),
             timerInterval: try env.milliseconds("SAGA_TIMER_INTERVAL_MS", default: defaults.timerInterval, in: 1...600_000),
-            timerBatchLimit: try env.int("SAGA_TIMER_BATCH_LIMIT", default: defaults.timerBatchLimit, in: 1...100_000))
+            timerBatchLimit: try env.int("SAGA_TIMER_BATCH_LIMIT", default: defaults.timerBatchLimit, in: 1...100_000),
+            stuckAfter: try env.milliseconds("SAGA_UI_STUCK_AFTER_MS", default: defaults.stuckAfter, in: 1000...86_400_000))
     }
 }

@@ -37,6 +37,18 @@ public enum SagaStore {
         return try rows.map { try decode(try $0.decode(0, as: String.self)) }
     }
 
+    /// RUNNING sagas started before `cutoff`, the oldest first (the saga page's stuck ones).
+    public static func stuck(startedBefore cutoff: Date, limit: Int, db: PostgresConnection) throws -> [Saga] {
+        let rows = try db.query(
+            """
+            SELECT data::text FROM sagas
+            WHERE state = 'RUNNING' AND started_at < $1
+            ORDER BY started_at, order_id
+            LIMIT $2
+            """, [cutoff, limit])
+        return try rows.map { try decode(try $0.decode(0, as: String.self)) }
+    }
+
     /// The current step of a running saga whose deadline passed: what its DeadlineExpired is made of.
     public struct ExpiredStep: Sendable, Equatable {
         public var orderId: String
