@@ -211,7 +211,11 @@ let package = Package(
             path: "Tests/NotificationDomainTests", swiftSettings: strict),
         .testTarget(
             name: "OperationsTests",
-            dependencies: ["Operations", "Kafka", "Messaging", "ServiceRuntime", "Postgres", "OrderService", "TestSupport", log], path: "Tests/OperationsTests",
+            dependencies: [
+                "Operations", "Kafka", "Messaging", "ServiceRuntime", "Postgres", "OrderService", "SagaOrchestrator", "SagaDomain",
+                "TestSupport", log,
+            ],
+            path: "Tests/OperationsTests",
             swiftSettings: strict),
         .testTarget(
             name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", log], path: "Tests/HTTPClientTests",
