@@ -84,7 +84,7 @@ let package = Package(
             path: "Services/Order/OrderService",
             resources: [.embedInCode("openapi.json")], swiftSettings: strict),
         .executableTarget(
-            name: "OrderServiceMain", dependencies: ["OrderService", "ServiceRuntime"], path: "Services/Order/Main",
+            name: "OrderServiceMain", dependencies: ["OrderService", "Contracts", "ServiceRuntime"], path: "Services/Order/Main",
             swiftSettings: strict),
 
         // MARK: Inventory service
@@ -94,7 +94,7 @@ let package = Package(
             path: "Services/Inventory/InventoryService",
             resources: [.embedInCode("openapi.json")], swiftSettings: strict),
         .executableTarget(
-            name: "InventoryServiceMain", dependencies: ["InventoryService", "ServiceRuntime"],
+            name: "InventoryServiceMain", dependencies: ["InventoryService", "Contracts", "ServiceRuntime"],
             path: "Services/Inventory/Main", swiftSettings: strict),
 
         // MARK: Payment service
@@ -104,7 +104,7 @@ let package = Package(
             path: "Services/Payment/PaymentService",
             resources: [.embedInCode("openapi.json")], swiftSettings: strict),
         .executableTarget(
-            name: "PaymentServiceMain", dependencies: ["PaymentService", "ServiceRuntime"],
+            name: "PaymentServiceMain", dependencies: ["PaymentService", "Contracts", "ServiceRuntime"],
             path: "Services/Payment/Main", swiftSettings: strict),
         // MARK: Saga orchestrator: pure saga domain, service library (processor, projection, timer, routes), executable.
         .target(name: "SagaDomain", dependencies: ["Contracts"], path: "Services/Saga/Domain", swiftSettings: strict),
@@ -113,7 +113,7 @@ let package = Package(
             path: "Services/Saga/SagaOrchestrator",
             resources: [.embedInCode("openapi.json")], swiftSettings: strict),
         .executableTarget(
-            name: "SagaOrchestratorMain", dependencies: ["SagaOrchestrator", "ServiceRuntime"], path: "Services/Saga/Main",
+            name: "SagaOrchestratorMain", dependencies: ["SagaOrchestrator", "Contracts", "ServiceRuntime"], path: "Services/Saga/Main",
             swiftSettings: strict),
         // MARK: Notification service
         // Pure domain, service library (routes, projection, processor, delivery worker), executable,
@@ -128,7 +128,7 @@ let package = Package(
             path: "Services/Notification/NotificationService",
             resources: [.embedInCode("openapi.json")], swiftSettings: strict),
         .executableTarget(
-            name: "NotificationServiceMain", dependencies: ["NotificationService", "ServiceRuntime"],
+            name: "NotificationServiceMain", dependencies: ["NotificationService", "Contracts", "ServiceRuntime"],
             path: "Services/Notification/Main", swiftSettings: strict),
 
         // Tools.
@@ -146,7 +146,7 @@ let package = Package(
             ],
             path: "Tools/LoadGeneration", swiftSettings: strict),
         .executableTarget(
-            name: "LoadGen", dependencies: ["LoadGeneration", "HTTPClient", "Kafka", argumentParser, log], path: "Tools/LoadGen",
+            name: "LoadGen", dependencies: ["LoadGeneration", "HTTPClient", "Kafka", "Contracts", "Messaging", argumentParser, log], path: "Tools/LoadGen",
             swiftSettings: strict),
         // The design brief's invariants, checked through the read models (the chaos runner and the
         // end-to-end tests use the same check).
@@ -172,10 +172,10 @@ let package = Package(
             ],
             path: "Tools/Operations", swiftSettings: strict),
         .executableTarget(
-            name: "Replay", dependencies: ["Operations", "Messaging", "Kafka", "ServiceRuntime", argumentParser, log], path: "Tools/Replay",
+            name: "Replay", dependencies: ["Operations", "Contracts", "Messaging", "Kafka", "ServiceRuntime", argumentParser, log], path: "Tools/Replay",
             swiftSettings: strict),
         .executableTarget(
-            name: "DLQ", dependencies: ["Operations", "Messaging", "Kafka", "Postgres", "ServiceRuntime", argumentParser, log],
+            name: "DLQ", dependencies: ["Operations", "Contracts", "Messaging", "Kafka", "Postgres", "ServiceRuntime", argumentParser, log],
             path: "Tools/DLQ", swiftSettings: strict),
 
         // Tests.
@@ -233,6 +233,6 @@ let package = Package(
             ],
             path: "Tests/MessageSchemaTests", swiftSettings: strict),
         .testTarget(
-            name: "DeploymentTests", dependencies: ["TestSupport"], path: "Tests/DeploymentTests", swiftSettings: strict),
+            name: "DeploymentTests", dependencies: ["TestSupport", "Contracts", "Messaging"], path: "Tests/DeploymentTests", swiftSettings: strict),
     ]
 )

@@ -13,15 +13,45 @@ public struct KafkaConfiguration: Sendable, Hashable {
     /// Raw librdkafka properties (see librdkafka's CONFIGURATION.md), applied last so they
     /// override every default. Default: empty.
     public var properties: [String: String]
+    /// The topics this client may write, or nil for any. Not a librdkafka property: ``KafkaProducer``
+    /// fails a message to another topic with ``KafkaError/Code/topicAuthorizationFailed`` before it
+    /// reaches librdkafka, as a broker enforcing the client's ACLs would, so a missing grant fails on
+    /// the development broker (which has no ACLs) too. Default: nil.
+    public var writableTopics: Set<String>?
+    /// The topics this client may read, or nil for any: ``KafkaConsumer`` refuses to subscribe to
+    /// another and ``KafkaReader`` to read one, with ``KafkaError/Code/topicAuthorizationFailed``.
+    /// Default: nil.
+    public var readableTopics: Set<String>?
 
     public init(
         bootstrapServers: String = "127.0.0.1:9092",
         clientId: String = "cqrs",
-        properties: [String: String] = [:]
+        properties: [String: String] = [:],
+        writableTopics: Set<String>? = nil,
+        readableTopics: Set<String>? = nil
     ) {
         self.bootstrapServers = bootstrapServers
         self.clientId = clientId
         self.properties = properties
+        self.writableTopics = writableTopics
+        self.readableTopics = readableTopics
+    }
+
+    /// Throws ``KafkaError/Code/topicAuthorizationFailed`` unless the client may describe `topic`
+    /// (watermarks, metadata): a broker allows that to a principal that may read or write it.
+    func checkDescribable(_ topic: String, _ operation: String) throws(KafkaError) {
+        if readableTopics?.contains(topic) == false && writableTopics?.contains(topic) != true {
+            try checkReadable(topic, operation)
+        }
+    }
+
+    /// Throws ``KafkaError/Code/topicAuthorizationFailed`` unless ``readableTopics`` allows `topic`.
+    func checkReadable(_ topic: String, _ operation: String) throws(KafkaError) {
+        if let readableTopics, !readableTopics.contains(topic) {
+            throw KafkaError(
+                code: .topicAuthorizationFailed,
+                message: "\(operation) \(topic): \(clientId) may read only \(readableTopics.sorted().joined(separator: ", "))")
+        }
     }
 
     /// Properties that make librdkafka's mock cluster (the development broker) responsive:

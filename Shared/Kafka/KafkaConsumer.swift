@@ -40,6 +40,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         listener: some KafkaRebalanceListener,
         logger: Logger
     ) throws(KafkaError) {
+        for topic in topics { try configuration.checkReadable(topic, "subscribe to") }
         self.logger = logger
         self.groupId = groupId
         self.topics = topics

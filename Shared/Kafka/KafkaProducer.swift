@@ -26,9 +26,14 @@ public final class KafkaProducer: Sendable {
     private let usage = UsageGate()
     private let pollThread: PollThread
     private let logger: Logger
+    /// ``KafkaConfiguration/writableTopics``.
+    private let writableTopics: Set<String>?
+    private let clientId: String
 
     public init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
         self.logger = logger
+        writableTopics = configuration.writableTopics
+        clientId = configuration.clientId
         let properties = configuration.renderedProperties(clientDefaults: Self.defaultProperties)
         client = try RDKafkaClient(kind: .producer, properties: properties, context: RDKafkaCallbackContext(logger: logger))
         pollThread = PollThread(client: client, name: "kafka-producer-poll")
@@ -112,6 +117,13 @@ public final class KafkaProducer: Sendable {
 
     private func produce(_ message: OutgoingMessage, index: Int, tracker: DeliveryTracker) throws(KafkaError) {
         let partition = message.partition ?? RDOffset.unassignedPartition
+        if let writableTopics, !writableTopics.contains(message.topic) {
+            let error = KafkaError(
+                code: .topicAuthorizationFailed,
+                message: "produce message \(index) to \(message.topic): \(clientId) may write only "
+                    + writableTopics.sorted().joined(separator: ", "))
+            throw error
+        }
         let opaque = tracker.retainedOpaque(for: index)
         var backoff: Int32 = 1
         while true {

@@ -22,8 +22,10 @@ public final class KafkaReader: @unchecked Sendable {
     private let client: RDKafkaClient
     private let lock = NSLock()
     private var closed = false
+    private let configuration: KafkaConfiguration
 
     public init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
+        self.configuration = configuration
         // librdkafka 2.0.2 refuses rd_kafka_assign without a group.id; this group never joins
         // (the reader never subscribes) and never commits.
         let group = ("group.id", "\(configuration.clientId).reader.\(UUID().uuidString.lowercased())")
@@ -38,7 +40,8 @@ public final class KafkaReader: @unchecked Sendable {
 
     /// The partition's low and high watermark, asked from its leader.
     public func watermarks(_ tp: TopicPartition, timeout: Duration = .seconds(5)) throws(KafkaError) -> (low: Int64, high: Int64) {
-        try locked { () throws(KafkaError) in try client.queryWatermarks(tp, timeout: timeout) }
+        try configuration.checkDescribable(tp.topic, "watermarks of")
+        return try locked { () throws(KafkaError) in try client.queryWatermarks(tp, timeout: timeout) }
     }
 
     /// Partition counts of all topics (a metadata request that creates nothing).
@@ -54,7 +57,7 @@ public final class KafkaReader: @unchecked Sendable {
     ) throws(KafkaError) -> [ConsumedMessage] {
         try locked { () throws(KafkaError) in
             let deadline = ContinuousClock.now + timeout
-            let (low, high) = try client.queryWatermarks(tp, timeout: timeout)
+            let (low, high) = try permittedWatermarks(tp, timeout: timeout)
             if from < low {
                 throw KafkaError(
                     code: .offsetOutOfRange,
@@ -121,7 +124,7 @@ public final class KafkaReader: @unchecked Sendable {
         guard !closed else { throw KafkaError(code: .state, message: "the reader is closed") }
         var pending = ranges.filter { !$0.value.isEmpty }
         for (tp, range) in pending {
-            let (low, high) = try client.queryWatermarks(tp, timeout: idleTimeout)
+            let (low, high) = try permittedWatermarks(tp, timeout: idleTimeout)
             if range.lowerBound < low {
                 throw KafkaError(
                     code: .offsetOutOfRange,
@@ -211,7 +214,14 @@ public final class KafkaReader: @unchecked Sendable {
         }
     }
 
+    /// The watermarks of a partition this reader may read (``KafkaConfiguration/readableTopics``).
+    private func permittedWatermarks(_ tp: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
+        try configuration.checkReadable(tp.topic, "read")
+        return try client.queryWatermarks(tp, timeout: timeout)
+    }
+
     private func assign(_ entries: [(TopicPartition, Int64)]) throws(KafkaError) {
+        for (tp, _) in entries { try configuration.checkReadable(tp.topic, "assign") }
         let err = PartitionList.with(entries) { list in
             rd_kafka_assign(client.handle, entries.isEmpty ? nil : list)
         }

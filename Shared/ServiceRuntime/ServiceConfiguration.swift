@@ -18,7 +18,8 @@ public struct ServiceConfiguration: Sendable {
     public var database: PostgresConfiguration
     /// DATABASE_POOL_SIZE: connections for HTTP queries. Default: 8.
     public var databasePoolSize: Int
-    /// KAFKA_BOOTSTRAP_SERVERS (or KAFKA_BOOTSTRAP_FILE), KAFKA_CLIENT_ID, and RDKAFKA_* properties.
+    /// KAFKA_BOOTSTRAP_SERVERS (or KAFKA_BOOTSTRAP_FILE), KAFKA_CLIENT_ID, RDKAFKA_* properties, and
+    /// KAFKA_SASL_PASSWORD_FILE (a file whose content becomes `sasl.password`, for a secret).
     public var kafka: KafkaConfiguration
     /// CONSUMER_GROUP, INSTANCE_ID, LOOP_BATCH_SIZE, LOOP_POLL_TIMEOUT_MS, LOOP_MAX_ATTEMPTS,
     /// LOOP_BACKOFF_INITIAL_MS, LOOP_BACKOFF_MAX_MS; and for tests FAULT_PAUSE_AFTER_PRODUCE_MS,
@@ -70,6 +71,9 @@ public struct ServiceConfiguration: Sendable {
         var kafka = KafkaConfiguration.fromEnvironment(env.values)
         if let bootstrap = try env.fileContents("KAFKA_BOOTSTRAP_FILE") {
             kafka.bootstrapServers = bootstrap
+        }
+        if let password = try env.fileContents("KAFKA_SASL_PASSWORD_FILE") {
+            kafka.properties["sasl.password"] = password
         }
         if env.optionalString("KAFKA_CLIENT_ID") == nil {
             kafka.clientId = serviceName

@@ -17,6 +17,11 @@ import UnixSignals
 /// `openAPI` is the service's OpenAPI document, served at `GET /openapi.json`; the process refuses
 /// to start when its routes and the document's operations disagree (``OpenAPIDocument/drift(from:)``).
 ///
+/// `kafkaAccess` is the service's entry of the Kafka access plan (Contracts' `KafkaAccessPlan`): the
+/// processor's input topics must be its reads and its event topic one of its writes, or the process
+/// refuses to start; its producers and consumer then refuse every other topic, as the broker's ACLs
+/// would, and the start-up topic check looks only at its topics (a principal sees no others).
+///
 /// `extraServices` adds a service's own background workers (the orchestrator's deadline timer,
 /// the notification delivery worker); they start after the HTTP server and stop first, while the
 /// pool and the producers are still open.
@@ -25,10 +30,12 @@ public enum ServiceHost {
         configuration: ServiceConfiguration,
         migrations: [Migration],
         processor: Processor,
+        kafkaAccess: KafkaAccess,
         openAPI: [UInt8],
         extraServices: (ServiceContext) -> [any Service] = { _ in [] },
         routes: @escaping @Sendable (ServiceContext, inout Router) -> Void
     ) async throws {
+        let configuration = try restricting(configuration, to: kafkaAccess, processor: processor)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let level = configuration.logLevel
@@ -46,6 +53,12 @@ public enum ServiceHost {
         var baseLogger = Logger(label: configuration.serviceName)
         baseLogger[metadataKey: "instance"] = "\(configuration.loop.instanceId)"
         let logger = baseLogger
+        let consumerGroup = configuration.loop.groupId
+        if !kafkaAccess.groups.contains(where: { $0.prefixed ? consumerGroup.hasPrefix($0.name) : consumerGroup == $0.name }) {
+            logger.warning(
+                "CONSUMER_GROUP is not a group the Kafka access plan grants: a broker enforcing its ACLs will refuse it",
+                metadata: ["group": "\(consumerGroup)", "granted": "\(kafkaAccess.groups.map(\.name))"])
+        }
 
         let (producer, edgeProducer) = try await Blocking.run {
             try prepare(configuration: configuration, migrations: migrations, logger: logger)
@@ -148,9 +161,30 @@ public enum ServiceHost {
 
         try retrying("checking topics on the broker", until: deadline, backoff: backoff, logger: logger) {
             let actual = try producer.partitionCounts(timeout: .seconds(5))
-            try verifyTopics(topicList, actual: actual)
+            // A principal sees only the topics its ACLs grant: check those.
+            let topics = configuration.kafka.writableTopics.map { $0.union(configuration.kafka.readableTopics ?? []) }
+            try verifyTopics(topicList.filter { topics?.contains($0.name) ?? true }, actual: actual)
         }
         return (producer, edgeProducer)
+    }
+
+    /// `configuration` with its Kafka clients limited to `access`, after checking that `access`
+    /// grants what the processor consumes and produces.
+    static func restricting<Processor: MessageProcessor>(
+        _ configuration: ServiceConfiguration, to access: KafkaAccess, processor: Processor
+    ) throws -> ServiceConfiguration {
+        let step = "checking the Kafka access plan of \(access.principal)"
+        guard Set(processor.inputTopics) == access.reads else {
+            throw StartupError(
+                step: step,
+                underlying: "the processor consumes \(processor.inputTopics.sorted()), the plan reads \(access.reads.sorted())")
+        }
+        guard access.writes.contains(processor.eventTopic) else {
+            throw StartupError(step: step, underlying: "the plan does not write the event topic \(processor.eventTopic)")
+        }
+        var restricted = configuration
+        restricted.kafka = access.restricting(configuration.kafka)
+        return restricted
     }
 
     private static func retrying(

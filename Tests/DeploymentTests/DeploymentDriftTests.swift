@@ -72,10 +72,10 @@ struct DeploymentDriftTests {
         let setup = "kafka-setup"
         let env = compose.environment(setup)
         let mounts = compose.mounts(setup)
-        let entrypoint = compose.services[setup]?["entrypoint"] as? [String] ?? []
-        let scriptTarget = try #require(entrypoint.last, "kafka-setup has no entrypoint")
-        let script = try #require(mounts.first { $0.target == scriptTarget }, "kafka-setup does not mount \(scriptTarget)")
-        #expect(script.source.hasSuffix("/deploy/kafka/create-topics.sh"), "\(script)")
+        let entrypoint = (compose.services[setup]?["entrypoint"] as? [String] ?? []).joined(separator: " ")
+        let script = try #require(
+            mounts.first { $0.source.hasSuffix("/deploy/kafka/create-topics.sh") }, "kafka-setup does not mount create-topics.sh")
+        #expect(entrypoint.contains("bash \(script.target) &&"), "kafka-setup must run create-topics.sh first: \(entrypoint)")
         let topicsTarget = try #require(env["TOPICS_FILE"], "kafka-setup sets no TOPICS_FILE")
         let topics = try #require(mounts.first { $0.target == topicsTarget }, "kafka-setup does not mount \(topicsTarget)")
         #expect(

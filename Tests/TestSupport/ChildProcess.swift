@@ -11,7 +11,7 @@ public final class ChildProcess: @unchecked Sendable {
     public init(executable: String, arguments: [String] = [], environment: [String: String], logDirectory: URL, name: String) throws {
         self.name = name
         logFile = logDirectory.appendingPathComponent("\(name).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logFile)
         process.executableURL = TestEnvironment.binDirectory.appendingPathComponent(executable)
         process.arguments = arguments

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contracts
 import Foundation
 import Kafka
 import Logging
@@ -41,7 +42,7 @@ struct CommonOptions: ParsableArguments {
         let logger = ToolLogging.bootstrap(level: logLevel)
         let service = try dlqTopic.map(Self.consumer(ofDLQ:)) ?? .order
         let configuration = try self.configuration(for: service)
-        var kafka = configuration.kafka
+        var kafka = KafkaAccessPlan.dlqTool.restricting(configuration.kafka)
         kafka.clientId = "dlq-tool"
         let reader = try KafkaReader(configuration: kafka, logger: logger)
         return DLQSession(common: self, service: service, configuration: configuration, kafka: kafka, logger: logger, reader: reader)

@@ -1,9 +1,11 @@
 import ArgumentParser
+import Contracts
 import Foundation
 import HTTPClient
 import Kafka
 import LoadGeneration
 import Logging
+import Messaging
 
 /// `loadgen`: drives `POST /orders` open-loop at a rate (or a ramp) and measures each order from its
 /// POST to its terminal event in the log.
@@ -25,7 +27,9 @@ struct LoadGenCommand: ParsableCommand {
             second's worth of them were still unfinished a moment after the stage.
 
             Against the local stack (make up) every default fits. Against docker compose, give the \
-            service URLs (docker compose port order 8081, ...) and --bootstrap-servers.
+            service URLs (docker compose port order 8081, ...), --bootstrap-servers and its principal: \
+            --kafka-property security.protocol=SASL_PLAINTEXT --kafka-property sasl.mechanism=SCRAM-SHA-512 \
+            --kafka-property sasl.username=loadgen --kafka-password-file deploy/secrets/kafka_loadgen_password.
             """)
 
     @Option(help: "The order service.") var ordersURL = "http://127.0.0.1:8081"
@@ -36,6 +40,8 @@ struct LoadGenCommand: ParsableCommand {
     @Option(help: "A file holding the bootstrap list.") var bootstrapFile = ".stack/broker/bootstrap"
     @Option(name: .customLong("kafka-property"), help: "A librdkafka property for the watcher, name=value (repeatable).")
     var kafkaProperties: [String] = []
+    @Option(help: "A file whose content is the watcher's SASL password (sasl.password), for a secured cluster.")
+    var kafkaPasswordFile: String?
 
     @Option(help: "Orders per second, for --duration seconds.") var rate: Double?
     @Option(help: "Seconds at --rate.") var duration: Double = 30
@@ -87,6 +93,11 @@ struct LoadGenCommand: ParsableCommand {
             guard parts.count == 2 else { throw ValidationError("--kafka-property takes name=value") }
             kafka.properties[parts[0]] = parts[1]
         }
+        if let kafkaPasswordFile {
+            kafka.properties["sasl.password"] = try String(contentsOfFile: kafkaPasswordFile, encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        kafka = KafkaAccessPlan.loadgen.restricting(kafka)
 
         let printer = ProgressPrinter(mode: progress)
         let recorder = LoadRecorder()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contracts
 import Foundation
 import Kafka
 import Logging
@@ -82,7 +83,7 @@ struct ReplayCommand: ParsableCommand {
             if let asOf, let time = Timestamp.parse(asOf) {
                 options.mode = .asOf(time, schema: into ?? "asof_\(service.rawValue)")
             }
-            var kafka = configuration.kafka
+            var kafka = KafkaAccessPlan.replay.restricting(configuration.kafka)
             kafka.clientId = "replay-\(service.rawValue)"
             let report = try Replayer(
                 service: service, options: options, database: configuration.database, kafka: kafka, logger: logger

@@ -16,6 +16,8 @@
 # Settings (environment): BOOTSTRAP_SERVERS (kafka-1:9092,kafka-2:9092,kafka-3:9092), TOPICS_FILE
 # (/opt/cqrs/topics.txt), KAFKA_BIN (/opt/kafka/bin), REPLICATION_FACTOR, MIN_INSYNC_REPLICAS,
 # COMMAND_RETENTION_MS, DLQ_RETENTION_MS, WAIT_SECONDS (180: how long to wait for the brokers).
+# COMMAND_CONFIG: a client properties file for the Kafka CLI (the admin's SASL settings on the
+# compose stack's secured brokers); unset: none.
 # DRY_RUN=1 prints the kafka-topics/kafka-configs commands instead of running them (the
 # deployment tests use it to check the plan against the topic list without a broker).
 set -euo pipefail
@@ -29,6 +31,8 @@ COMMAND_RETENTION_MS=${COMMAND_RETENTION_MS:-604800000}
 DLQ_RETENTION_MS=${DLQ_RETENTION_MS:-1209600000}
 WAIT_SECONDS=${WAIT_SECONDS:-180}
 DRY_RUN=${DRY_RUN:-0}
+admin=()
+if [ -n "${COMMAND_CONFIG:-}" ]; then admin=(--command-config "$COMMAND_CONFIG"); fi
 
 log() { echo "create-topics: $*" >&2; }
 
@@ -72,7 +76,7 @@ if [ "$DRY_RUN" != 1 ]; then
     log "waiting for the brokers ($BOOTSTRAP_SERVERS)..."
     deadline=$((SECONDS + WAIT_SECONDS))
     # Every broker must be registered, or a replication factor of 3 cannot be placed.
-    until brokers=$("$KAFKA_BIN/kafka-broker-api-versions.sh" --bootstrap-server "$BOOTSTRAP_SERVERS" 2>/dev/null \
+    until brokers=$("$KAFKA_BIN/kafka-broker-api-versions.sh" --bootstrap-server "$BOOTSTRAP_SERVERS" "${admin[@]}" 2>/dev/null \
         | grep -c '(id: [0-9]*') && [ "$brokers" -ge "$REPLICATION_FACTOR" ]; do
         if [ $SECONDS -ge $deadline ]; then
             log "fewer than $REPLICATION_FACTOR brokers answered within ${WAIT_SECONDS}s"
@@ -87,14 +91,14 @@ for i in "${!names[@]}"; do
     name=${names[$i]}
     partitions=${counts[$i]}
     retention=$(retention_for "$name")
-    run "$KAFKA_BIN/kafka-topics.sh" --bootstrap-server "$BOOTSTRAP_SERVERS" --create --if-not-exists \
+    run "$KAFKA_BIN/kafka-topics.sh" --bootstrap-server "$BOOTSTRAP_SERVERS" "${admin[@]}" --create --if-not-exists \
         --topic "$name" --partitions "$partitions" --replication-factor "$REPLICATION_FACTOR" \
         --config "min.insync.replicas=$MIN_INSYNC_REPLICAS" --config "retention.ms=$retention"
     # A topic that existed before keeps its old settings under --if-not-exists: set them again.
-    run "$KAFKA_BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP_SERVERS" --entity-type topics \
+    run "$KAFKA_BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP_SERVERS" "${admin[@]}" --entity-type topics \
         --entity-name "$name" --alter --add-config "min.insync.replicas=$MIN_INSYNC_REPLICAS,retention.ms=$retention"
     if [ "$DRY_RUN" != 1 ]; then
-        actual=$("$KAFKA_BIN/kafka-topics.sh" --bootstrap-server "$BOOTSTRAP_SERVERS" --describe --topic "$name" \
+        actual=$("$KAFKA_BIN/kafka-topics.sh" --bootstrap-server "$BOOTSTRAP_SERVERS" "${admin[@]}" --describe --topic "$name" \
             | grep -o 'PartitionCount: *[0-9]*' | grep -o '[0-9]*$' | head -n 1)
         if [ "$actual" != "$partitions" ]; then
             log "topic $name has ${actual:-no} partitions, the list says $partitions; fix the cluster or the list"

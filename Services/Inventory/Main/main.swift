@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import InventoryService
 import ServiceRuntime
@@ -10,6 +11,7 @@ do {
     try await ServiceHost.run(
         configuration: configuration, migrations: InventorySchema.migrations,
         processor: InventoryProcessor(serviceName: configuration.serviceName),
+        kafkaAccess: KafkaAccessPlan.inventoryService,
         openAPI: InventoryAPI.openAPIDocument
     ) { context, router in
         InventoryAPI(context: context, serviceName: configuration.serviceName).register(into: &router)

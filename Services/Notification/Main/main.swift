@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import NotificationService
 import ServiceRuntime
@@ -12,6 +13,7 @@ do {
     try await ServiceHost.run(
         configuration: configuration, migrations: NotificationSchema.migrations,
         processor: NotificationProcessor(serviceName: configuration.serviceName),
+        kafkaAccess: KafkaAccessPlan.notificationService,
         openAPI: NotificationAPI.openAPIDocument,
         extraServices: { context in [DeliveryWorker(configuration: delivery, context: context)] }
     ) { context, router in

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import OrderService
 import ServiceRuntime
@@ -11,6 +12,7 @@ do {
     try await ServiceHost.run(
         configuration: configuration, migrations: OrderSchema.migrations,
         processor: OrderProcessor(serviceName: configuration.serviceName),
+        kafkaAccess: KafkaAccessPlan.orderService,
         openAPI: OrderAPI.openAPIDocument
     ) { context, router in
         OrderAPI(context: context, serviceName: configuration.serviceName, maxPending: maxPending).register(into: &router)

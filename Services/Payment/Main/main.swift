@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import PaymentService
 import ServiceRuntime
@@ -10,6 +11,7 @@ do {
     try await ServiceHost.run(
         configuration: configuration, migrations: PaymentSchema.migrations,
         processor: PaymentProcessor(serviceName: configuration.serviceName),
+        kafkaAccess: KafkaAccessPlan.paymentService,
         openAPI: PaymentAPI.openAPIDocument
     ) { context, router in
         PaymentAPI(context: context, serviceName: configuration.serviceName).register(into: &router)

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import SagaOrchestrator
 import ServiceLifecycle
@@ -13,6 +14,7 @@ do {
     try await ServiceHost.run(
         configuration: configuration, migrations: SagaSchema.migrations,
         processor: SagaProcessor(serviceName: configuration.serviceName, timing: settings.timing),
+        kafkaAccess: KafkaAccessPlan.sagaOrchestrator,
         openAPI: SagaAPI.openAPIDocument,
         extraServices: { context in
             [
