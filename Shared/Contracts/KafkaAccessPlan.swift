@@ -51,7 +51,7 @@ public enum KafkaAccessPlan {
     /// instead of publishing them twice.
     public static let dlqTool = KafkaAccess(
         principal: "dlq-tool", writes: consumedTopics,
-        reads: consumedTopics.union(consumedTopics.map(DeadLetter.topic(for:))), groups: [.prefix("dlq-tool.")])
+        reads: consumedTopics.union(consumedTopics.map(KafkaAccess.deadLetterTopic(of:))), groups: [.prefix("dlq-tool.")])
 
     /// `loadgen`: follows `orders.events` for the terminal events of the orders it placed.
     public static let loadgen = KafkaAccess(
@@ -73,7 +73,7 @@ public enum KafkaAccessPlan {
     /// `writes` plus the dead-letter topic of each topic it consumes.
     private static func service(_ name: String, consumes: Set<String>, writes: Set<String>) -> KafkaAccess {
         KafkaAccess(
-            principal: name, writes: writes.union(consumes.map(DeadLetter.topic(for:))), reads: consumes,
+            principal: name, writes: writes.union(consumes.map(KafkaAccess.deadLetterTopic(of:))), reads: consumes,
             groups: [.exactly(name)])
     }
 }

@@ -21,7 +21,7 @@ public enum DeadLetter {
     /// knows the parked key's head coming back by this header.
     public static let redriveSource = "dlq-redrive-source"
 
-    public static func topic(for source: String) -> String { "\(source).dlq" }
+    public static func topic(for source: String) -> String { KafkaAccess.deadLetterTopic(of: source) }
 
     /// A consumed message's position as the dead-letter headers name it: `topic/partition@offset`.
     public static func sourcePosition(topic: String, partition: Int32, offset: Int64) -> String {

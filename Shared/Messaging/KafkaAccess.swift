@@ -1,5 +1,3 @@
-import Kafka
-
 /// What one Kafka principal (a service, or a tool) may do on the broker: the topics it writes and
 /// reads and the consumer groups it uses. The product's plan is ``KafkaAccessPlan`` (Contracts);
 /// from it come the broker's ACLs (`deploy/kafka/acls.txt`, rendered by ``aclLines``) and, through
@@ -33,14 +31,9 @@ public struct KafkaAccess: Sendable, Hashable {
     /// Every topic it touches.
     public var topics: Set<String> { writes.union(reads) }
 
-    /// `configuration` limited to this access (``KafkaConfiguration/writableTopics`` and
-    /// ``KafkaConfiguration/readableTopics``).
-    public func restricting(_ configuration: KafkaConfiguration) -> KafkaConfiguration {
-        var restricted = configuration
-        restricted.writableTopics = writes
-        restricted.readableTopics = reads
-        return restricted
-    }
+    /// The dead-letter topic of `source` (``DeadLetter/topic(for:)``, defined here so that the access
+    /// plan needs nothing of the runtime).
+    public static func deadLetterTopic(of source: String) -> String { "\(source).dlq" }
 
     /// One line per ACL binding, `principal operation resource-type pattern-type name`, sorted:
     /// WRITE on each written topic, READ on each read topic (both imply DESCRIBE, which metadata and

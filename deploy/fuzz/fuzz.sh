@@ -69,7 +69,7 @@ HEAD_SOURCES=(
 # Messaging as far as the codec needs it; NameBasedUUID.swift (swift-crypto) is replaced by a stub.
 MESSAGING_SOURCES=(
     $M/MessageCodec.swift $M/Envelope.swift $M/MessageJSON.swift $M/MessageJSONEncoder.swift $M/MessageJSONDecoder.swift
-    $M/JSONDocument.swift $M/JSONText.swift $M/UUIDText.swift $M/TraceContext.swift
+    $M/JSONDocument.swift $M/JSONText.swift $M/UUIDText.swift $M/TraceContext.swift $M/KafkaAccess.swift
     $M/MessagePayload.swift $M/Timestamp.swift Fuzz/Envelope/Stubs/NameBasedUUIDStub.swift
 )
 
