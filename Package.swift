@@ -172,7 +172,7 @@ let package = Package(
             ],
             path: "Tools/Operations", swiftSettings: strict),
         .executableTarget(
-            name: "Replay", dependencies: ["Operations", "Contracts", "Messaging", "Kafka", "ServiceRuntime", argumentParser, log], path: "Tools/Replay",
+            name: "Replay", dependencies: ["Operations", "Contracts", "Messaging", "Kafka", "Postgres", "ServiceRuntime", argumentParser, log], path: "Tools/Replay",
             swiftSettings: strict),
         .executableTarget(
             name: "DLQ", dependencies: ["Operations", "Contracts", "Messaging", "Kafka", "Postgres", "ServiceRuntime", argumentParser, log],

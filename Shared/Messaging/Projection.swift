@@ -16,6 +16,10 @@ public protocol Projection: Sendable {
     static var tables: [String] { get }
     /// The migrations that create the read model's tables (a subset of the service's migrations).
     static var readModelMigrations: [Migration] { get }
+    /// The version of what `apply` makes of the events: raise it whenever the same events would give
+    /// another model (a changed fold, a new derived column). A snapshot of the model records it, and
+    /// the replay tool refuses to continue from a snapshot another version made.
+    static var projectionVersion: Int { get }
 
     /// Applies events, in log order, to the read model reached through `db`.
     static func apply(_ events: [Envelope<Event>], to db: PostgresConnection) throws

@@ -18,12 +18,16 @@ final class Rebuild<P: Projection> {
     private var later = 0
     private var undecodable: [UndecodableEvent] = []
 
-    init(db: PostgresConnection, reader: KafkaReader, options: ReplayOptions, logger: Logger, partitions: Int) {
+    /// Starts at `start` (a snapshot's offsets; offset 0 for a partition it does not name).
+    init(
+        db: PostgresConnection, reader: KafkaReader, options: ReplayOptions, logger: Logger, partitions: Int,
+        start: [Int32: Int64] = [:]
+    ) {
         self.db = db
         self.reader = reader
         self.options = options
         self.logger = logger
-        positions = Dictionary(uniqueKeysWithValues: (0..<Int32(partitions)).map { ($0, 0) })
+        positions = Dictionary(uniqueKeysWithValues: (0..<Int32(partitions)).map { ($0, start[$0] ?? 0) })
     }
 
     func remaining(to target: [Int32: Int64]) -> Int64 {

@@ -16,8 +16,17 @@ public enum ReplayMode: Sendable, Equatable {
     case dryRun
 }
 
+/// Which snapshot a rebuild starts from (``ReadModelSnapshot``).
+public enum SnapshotChoice: Sendable, Equatable {
+    case newest
+    case id(Int)
+}
+
 public struct ReplayOptions: Sendable {
     public var mode: ReplayMode
+    /// Start from a snapshot of the model and read only the events after its offsets, instead of
+    /// from the first event. Default: nil.
+    public var fromSnapshot: SnapshotChoice?
     /// Events per read and per transaction on the rebuilt model. Default: 2000.
     public var batchSize: Int
     /// Report undecodable events and go on instead of stopping. Default: false.

@@ -21,6 +21,8 @@ public struct ReplayReport: Sendable {
     /// Where the model was rebuilt (the shadow schema, or the as-of schema).
     public var schema: String
     public var liveSchema: String?
+    /// The snapshot the rebuild started from, if any.
+    public var snapshot: ReadModelSnapshot?
     public var eventsRead = 0
     public var eventsApplied = 0
     public var duplicates = 0

@@ -30,6 +30,9 @@ public enum ReplaySummary {
                 lines.append("  \(rowsText(report.totalDifferences)) differed from the live model and \(report.totalDifferences == 1 ? "was" : "were") replaced:")
             }
         }
+        if let snapshot = report.snapshot {
+            lines.append("  started from snapshot \(snapshot.id) (\(snapshot.events) events, made \(Timestamp.format(snapshot.createdAt)))")
+        }
         for difference in report.differences {
             lines.append("    \(difference)")
         }
@@ -50,6 +53,41 @@ public enum ReplaySummary {
         }
         lines.append("  \(String(format: "%.2f", seconds)) s, \(rate) events/s")
         return lines.joined(separator: "\n")
+    }
+
+    /// The report as one JSON object (`--json`), for scripts.
+    public static func json(_ report: ReplayReport) -> String {
+        let seconds = report.duration.timeInterval
+        var object: [String: Any] = [
+            "service": report.service.rawValue,
+            "schema": report.schema,
+            "eventsRead": report.eventsRead,
+            "eventsApplied": report.eventsApplied,
+            "duplicates": report.duplicates,
+            "later": report.later,
+            "undecodable": report.undecodable.map { ["topic": $0.topic, "partition": Int($0.partition), "offset": $0.offset, "reason": $0.reason] },
+            "offsets": Dictionary(uniqueKeysWithValues: report.offsets.map { (String($0.key), $0.value) }),
+            "rowCounts": report.rowCounts,
+            "differences": report.differenceCounts,
+            "totalDifferences": report.totalDifferences,
+            "swapped": report.swapped,
+            "seconds": (seconds * 1000).rounded() / 1000,
+            "eventsPerSecond": seconds > 0 ? Int(Double(report.eventsRead) / seconds) : 0,
+        ]
+        switch report.mode {
+        case .swap: object["mode"] = "swap"
+        case .verify: object["mode"] = "verify"
+        case .dryRun: object["mode"] = "dry-run"
+        case .asOf(let time, _):
+            object["mode"] = "as-of"
+            object["asOf"] = Timestamp.format(time)
+        }
+        if let live = report.liveSchema { object["liveSchema"] = live }
+        if let snapshot = report.snapshot {
+            object["snapshot"] = ["id": snapshot.id, "events": snapshot.events, "createdAt": Timestamp.format(snapshot.createdAt)]
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 
     static func rows(_ counts: [String: Int]) -> String {

@@ -46,8 +46,23 @@ public struct Replayer: ProjectionVisitor {
         if schema == live || schema == "public" || schema == "information_schema" || schema.hasPrefix("pg_") {
             throw ToolError("refusing to rebuild into the schema \(schema): it is dropped first; name a schema of its own")
         }
-        let highWatermarks = try Self.checkedHighWatermarks(of: P.eventTopic, reader: reader)
-        let rebuild = Rebuild<P>(db: db, reader: reader, options: options, logger: logger, partitions: highWatermarks.count)
+        let snapshot = try options.fromSnapshot.map { choice in
+            let id: Int? = if case .id(let id) = choice { id } else { nil }
+            return try ReadModelSnapshots.find(id, service: service, table: P.tables[0], db: db)
+        }
+        if let snapshot {
+            if let reason = snapshot.incompatibility(with: P.self) { throw ToolError(reason) }
+            if case .asOf(let time, _) = options.mode, time < snapshot.createdAt {
+                throw ToolError(
+                    "snapshot \(snapshot.id) was made at \(Timestamp.format(snapshot.createdAt)), after the --as-of time: "
+                        + "rebuild as of then from an older snapshot or from the start")
+            }
+            report.snapshot = snapshot
+        }
+        let start = snapshot?.offsets ?? [:]
+        let highWatermarks = try Self.checkedHighWatermarks(of: P.eventTopic, reader: reader, from: start)
+        let rebuild = Rebuild<P>(
+            db: db, reader: reader, options: options, logger: logger, partitions: highWatermarks.count, start: start)
 
         if options.mode == .dryRun {
             try rebuild.scan(to: highWatermarks, label: "\(service.rawValue) (dry run)")
@@ -61,6 +76,7 @@ public struct Replayer: ProjectionVisitor {
         try db.executeScript("SET synchronous_commit = off")
         try ReadModelSchema.create(schema, migrations: P.readModelMigrations, db: db)
         do {
+            if let snapshot { try ReadModelSnapshots.restore(snapshot, P.self, into: schema, db: db) }
             switch options.mode {
             case .asOf:
                 try rebuild.scan(to: highWatermarks, label: "\(service.rawValue) as of")
@@ -121,8 +137,11 @@ public struct Replayer: ProjectionVisitor {
         }
     }
 
-    /// Each partition's high watermark, after checking that the log is whole (starts at offset 0).
-    static func checkedHighWatermarks(of topic: String, reader: KafkaReader) throws -> [Int32: Int64] {
+    /// Each partition's high watermark, after checking that the log holds every event from `start`
+    /// on (offset 0 for a partition `start` does not name: the whole log).
+    static func checkedHighWatermarks(of topic: String, reader: KafkaReader, from start: [Int32: Int64] = [:]) throws
+        -> [Int32: Int64]
+    {
         guard let count = try reader.partitionCounts()[topic] else {
             throw ToolError("the topic \(topic) does not exist on the broker")
         }
@@ -130,7 +149,7 @@ public struct Replayer: ProjectionVisitor {
         var truncated: [String] = []
         for partition in 0..<Int32(count) {
             let (low, top) = try reader.watermarks(TopicPartition(topic: topic, partition: partition))
-            if low > 0 { truncated.append("\(topic)/\(partition) starts at offset \(low)") }
+            if low > start[partition] ?? 0 { truncated.append("\(topic)/\(partition) starts at offset \(low)") }
             high[partition] = top
         }
         if !truncated.isEmpty {

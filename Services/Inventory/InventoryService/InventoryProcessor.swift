@@ -58,6 +58,7 @@ public enum InventoryProjection: Projection {
     public static let eventTopic = Topics.inventoryEvents
     public static let tables = ["stock", "reservations"]
     public static let readModelMigrations = InventorySchema.migrations
+    public static let projectionVersion = 1
 
     public static func apply(_ events: [Envelope<InventoryEvent>], to db: PostgresConnection) throws {
         try apply(events, to: db, handoff: nil)

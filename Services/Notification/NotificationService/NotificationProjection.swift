@@ -10,6 +10,7 @@ public enum NotificationProjection: Projection {
     public static let tables = ["notifications"]
     /// Only the read model: `delivery_claims` is the worker's working table.
     public static let readModelMigrations = [NotificationSchema.readModel]
+    public static let projectionVersion = 1
 
     public static func apply(_ events: [Envelope<NotificationEvent>], to db: PostgresConnection) throws {
         try apply(events, to: db, handoff: nil)

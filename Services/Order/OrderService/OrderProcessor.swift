@@ -35,6 +35,7 @@ public enum OrderProjection: Projection {
     public static let eventTopic = Topics.ordersEvents
     public static let tables = ["orders"]
     public static let readModelMigrations = OrderSchema.migrations
+    public static let projectionVersion = 1
 
     public static func apply(_ events: [Envelope<OrderEvent>], to db: PostgresConnection) throws {
         try apply(events, to: db, handoff: nil)

@@ -56,6 +56,7 @@ public enum PaymentProjection: Projection {
     public static let eventTopic = Topics.paymentsEvents
     public static let tables = ["accounts", "payments"]
     public static let readModelMigrations = PaymentSchema.migrations
+    public static let projectionVersion = 1
 
     public static func apply(_ events: [Envelope<PaymentEvent>], to db: PostgresConnection) throws {
         try apply(events, to: db, handoff: nil)

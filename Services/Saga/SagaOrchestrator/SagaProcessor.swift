@@ -53,6 +53,7 @@ public enum SagaProjection: Projection {
     public static let eventTopic = Topics.sagasEvents
     public static let tables = ["sagas", "saga_steps"]
     public static let readModelMigrations = SagaSchema.migrations
+    public static let projectionVersion = 1
 
     public static func apply(_ events: [Envelope<SagaEvent>], to db: PostgresConnection) throws {
         try apply(events, to: db, handoff: nil)
