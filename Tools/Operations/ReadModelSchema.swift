@@ -41,6 +41,34 @@ public enum ReadModelSchema {
         }
     }
 
+    /// Drops the indexes of `schema` that back no constraint (the read model's secondary indexes,
+    /// which its queries use) and returns their definitions for ``createIndexes(_:db:)``. A rebuild
+    /// fills its shadow without them and builds each once at the end, which is cheaper than keeping
+    /// them up to date row by row; `apply` reads by primary key only, and the primary and unique
+    /// keys that `ON CONFLICT` needs stay.
+    public static func dropSecondaryIndexes(in schema: String, db: PostgresConnection) throws -> [String] {
+        let rows = try db.query(
+            """
+            SELECT i.indexname, i.indexdef FROM pg_indexes i
+            WHERE i.schemaname = $1
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c
+                              WHERE c.conindid = format('%I.%I', i.schemaname, i.indexname)::regclass)
+            ORDER BY i.indexname
+            """, [schema])
+        var definitions: [String] = []
+        for row in rows {
+            let (name, definition) = try row.decode(String.self, String.self)
+            try db.executeScript("DROP INDEX \(try quoted(schema)).\(try quoted(name))")
+            definitions.append(definition)
+        }
+        return definitions
+    }
+
+    /// Builds indexes from their definitions (``dropSecondaryIndexes(in:db:)``).
+    public static func createIndexes(_ definitions: [String], db: PostgresConnection) throws {
+        for definition in definitions { try db.executeScript(definition) }
+    }
+
     /// Makes unqualified names resolve in `schema` only.
     public static func useSchema(_ schema: String, db: PostgresConnection) throws {
         try db.executeScript("SET search_path TO \(try quoted(schema))")

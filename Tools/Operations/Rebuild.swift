@@ -45,10 +45,18 @@ final class Rebuild<P: Projection> {
         guard total > 0 else { return }
         let progress = ReplayProgress(
             label: label, total: total, terminal: options.terminal, interval: options.progressInterval, logger: logger)
-        try reader.scan(ranges, batchSize: options.batchSize) { messages in
-            try apply(messages)
-            progress.advance(by: messages.count)
+        let pipeline = ApplyPipeline()
+        do {
+            try reader.scan(ranges, batchSize: options.batchSize) { messages in
+                try apply(messages, through: pipeline)
+                progress.advance(by: messages.count)
+            }
+        } catch {
+            // The connection is the pipeline's until it is done: let it finish before anyone else uses it.
+            try? pipeline.finish()
+            throw error
         }
+        try pipeline.finish()
         progress.finish()
         for (tp, range) in ranges { positions[tp.partition] = range.upperBound }
     }
@@ -71,7 +79,7 @@ final class Rebuild<P: Projection> {
         return results.inOrder
     }
 
-    private func apply(_ messages: [ConsumedMessage]) throws {
+    private func apply(_ messages: [ConsumedMessage], through pipeline: ApplyPipeline) throws {
         var events: [Envelope<P.Event>] = []
         events.reserveCapacity(messages.count)
         for (message, decoded) in zip(messages, Self.decode(messages)) {
@@ -103,7 +111,7 @@ final class Rebuild<P: Projection> {
         }
         guard !events.isEmpty else { return }
         if options.mode != .dryRun {
-            try db.transaction { tx in try P.apply(events, to: tx) }
+            try pipeline.submit { [db, events] in try db.transaction { tx in try P.apply(events, to: tx) } }
         }
         eventsApplied += events.count
     }

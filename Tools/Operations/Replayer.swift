@@ -31,7 +31,7 @@ public struct Replayer: ProjectionVisitor {
         let started = ContinuousClock.now
         let db = try PostgresConnection(configuration: database, logger: logger)
         defer { db.close() }
-        let reader = try KafkaReader(configuration: kafka, logger: logger)
+        let reader = try KafkaReader(configuration: Self.readerConfiguration(kafka), logger: logger)
         defer { reader.close() }
 
         let schema: String
@@ -76,13 +76,17 @@ public struct Replayer: ProjectionVisitor {
         try db.executeScript("SET synchronous_commit = off")
         try ReadModelSchema.create(schema, migrations: P.readModelMigrations, db: db)
         do {
+            try db.executeScript("SET maintenance_work_mem = '256MB'")
+            let indexes = try ReadModelSchema.dropSecondaryIndexes(in: schema, db: db)
             if let snapshot { try ReadModelSnapshots.restore(snapshot, P.self, into: schema, db: db) }
             switch options.mode {
             case .asOf:
                 try rebuild.scan(to: highWatermarks, label: "\(service.rawValue) as of")
+                try ReadModelSchema.createIndexes(indexes, db: db)
                 report.rowCounts = try ReadModelSchema.rowCounts(tables: P.tables, in: schema, db: db)
             case .swap, .verify:
                 try catchUp(rebuild, live: live, highWatermarks: highWatermarks)
+                try ReadModelSchema.createIndexes(indexes, db: db)
                 let swap = options.mode == .swap
                 try db.transaction { tx in
                     if swap { try tx.executeScript("SET LOCAL synchronous_commit = on") }
@@ -115,6 +119,23 @@ public struct Replayer: ProjectionVisitor {
         rebuild.fill(&report)
         report.duration = ContinuousClock.now - started
         return report
+    }
+
+    /// librdkafka's prefetch settings for reading a whole log, under the user's own (`RDKAFKA_*` win).
+    /// With the defaults (`queued.min.messages` 100,000 per partition, `fetch.error.backoff.ms` 500),
+    /// the fetcher of a reader assigned many partitions kept backing off with its queue full: reading
+    /// alone (no decoding) went at ~129,000 events/s with both processes mostly idle; with these,
+    /// ~650,000 (docs/benchmarks.md). The queue is bounded at 256 MiB (it must hold a fetch of every partition, 1 MiB each by default).
+    static let readerProperties = [
+        "queued.min.messages": "1000000",
+        "queued.max.messages.kbytes": "262144",
+        "fetch.error.backoff.ms": "10",
+    ]
+
+    static func readerConfiguration(_ kafka: KafkaConfiguration) -> KafkaConfiguration {
+        var configuration = kafka
+        configuration.properties = readerProperties.merging(kafka.properties) { _, user in user }
+        return configuration
     }
 
     /// Brings the shadow close to the live model's offsets without locking anything, so that the
