@@ -21,6 +21,9 @@ struct SeedEvents: ParsableCommand {
     @Option(help: "Orders to write (two events each).")
     var orders = 500_000
 
+    @Option(help: "The number of the first order (a later seed continues an earlier one's log).")
+    var first = 0
+
     @Option(help: "The topic to write to.")
     var topic = Topics.ordersEvents
 
@@ -50,7 +53,7 @@ struct SeedEvents: ParsableCommand {
         var pending: [OutgoingMessage] = []
         pending.reserveCapacity(batch)
         var written = 0
-        for index in 0..<orders {
+        for index in first..<(first + orders) {
             let id = UUID.nameBased(namespace: namespace, name: "order-\(index)").uuidString.lowercased()
             let items = [
                 OrderLine(sku: "sku-\(index % 97)", quantity: 1 + index % 3, unitPriceCents: 1_250),
@@ -66,7 +69,7 @@ struct SeedEvents: ParsableCommand {
                 from: placed, index: 0, key: id, producer: "order-service", family: .approved(OrderApproved(orderId: id)))
             pending.append(try OrderEvent.codec.outgoing(placed, topic: topic))
             pending.append(try OrderEvent.codec.outgoing(approved, topic: topic))
-            if pending.count >= batch || index == orders - 1 {
+            if pending.count >= batch || index == first + orders - 1 {
                 try producer.send(pending)
                 written += pending.count
                 pending.removeAll(keepingCapacity: true)
