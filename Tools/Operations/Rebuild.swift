@@ -5,7 +5,10 @@ import Messaging
 import Postgres
 
 /// The rebuilt model's position in the log and the scan that moves it forward.
-final class Rebuild<P: Projection> {
+///
+/// `@unchecked Sendable`: during a scan its counters are touched only by the decode stage (one
+/// thread, in order), and by the caller only after the stages finished.
+final class Rebuild<P: Projection>: @unchecked Sendable {
     let db: PostgresConnection
     private let reader: KafkaReader
     private let options: ReplayOptions
@@ -45,41 +48,40 @@ final class Rebuild<P: Projection> {
         guard total > 0 else { return }
         let progress = ReplayProgress(
             label: label, total: total, terminal: options.terminal, interval: options.progressInterval, logger: logger)
-        let pipeline = ApplyPipeline()
+        // Read here, decode and deduplicate in one stage, apply in another.
+        let decoding = SerialStage("replay-decode")
+        let applying = SerialStage("replay-apply")
         do {
             try reader.scan(ranges, batchSize: options.batchSize) { messages in
-                try apply(messages, through: pipeline)
-                progress.advance(by: messages.count)
+                try decoding.submit { [self] in
+                    try apply(messages, through: applying)
+                    progress.advance(by: messages.count)
+                }
             }
+            try decoding.finish()
+            try applying.finish()
         } catch {
-            // The connection is the pipeline's until it is done: let it finish before anyone else uses it.
-            try? pipeline.finish()
+            // The connection is the apply stage's until it is done: let both finish before anyone else uses it.
+            try? decoding.finish()
+            try? applying.finish()
             throw error
         }
-        try pipeline.finish()
         progress.finish()
         for (tp, range) in ranges { positions[tp.partition] = range.upperBound }
     }
 
-    /// Decodes a batch on every core (decoding is pure and is most of a rebuild's CPU time), in
-    /// slices, keeping the log order.
+    /// Decodes a batch in log order. On the decode stage's one thread: decoding on both cores
+    /// (`concurrentPerform`) burnt more CPU than it saved once reading and applying ran beside it
+    /// (docs/benchmarks.md).
     static func decode(_ messages: [ConsumedMessage]) -> [Result<Envelope<P.Event>, MessageDecodingError>] {
-        let slices = min(ProcessInfo.processInfo.activeProcessorCount, max(1, messages.count / 256))
-        let sliceSize = (messages.count + slices - 1) / slices
-        let results = DecodedSlices<P.Event>(count: slices)
-        DispatchQueue.concurrentPerform(iterations: slices) { slice in
-            let range = (slice * sliceSize)..<min(messages.count, (slice + 1) * sliceSize)
-            results.set(slice, messages[range].map { message in
-                Result { () throws(MessageDecodingError) in
-                    try P.Event.codec.decode(
-                        message.value, typeHeader: MessageHeaders.value(MessageHeaders.type, in: message.headers))
-                }
-            })
+        messages.map { message in
+            Result { () throws(MessageDecodingError) in
+                try P.Event.codec.decode(message.value, typeHeader: MessageHeaders.value(MessageHeaders.type, in: message.headers))
+            }
         }
-        return results.inOrder
     }
 
-    private func apply(_ messages: [ConsumedMessage], through pipeline: ApplyPipeline) throws {
+    private func apply(_ messages: [ConsumedMessage], through pipeline: SerialStage) throws {
         var events: [Envelope<P.Event>] = []
         events.reserveCapacity(messages.count)
         for (message, decoded) in zip(messages, Self.decode(messages)) {

@@ -1,23 +1,25 @@
 import Foundation
 
-/// Runs a rebuild's transactions on a thread of its own, in submission order, so that reading and
-/// decoding the next batch overlaps with PostgreSQL applying this one (one after the other, the
-/// tool and PostgreSQL took turns and the machine was 40% idle). At most `depth` batches wait; the
-/// first failure skips the rest and is thrown by the next ``submit(_:)`` or by ``finish()``.
-final class ApplyPipeline: @unchecked Sendable {
+/// One stage of a rebuild's pipeline: runs its work on a thread of its own, in submission order,
+/// so that it overlaps with the stage before it. A rebuild reads on the caller's thread, decodes in
+/// one stage and applies in another: one after the other, the tool and PostgreSQL took turns and the
+/// machine was 40% idle. At most `depth` items wait; the first failure skips the rest and is thrown
+/// by the next ``submit(_:)`` or by ``finish()``.
+final class SerialStage: @unchecked Sendable {
     // `lock` guards `failure`; `slots` bounds the batches submitted and not yet applied; `pending`
     // counts them for `finish`.
-    private let queue = DispatchQueue(label: "replay-apply")
+    private let queue: DispatchQueue
     private let slots: DispatchSemaphore
     private let pending = DispatchGroup()
     private let lock = NSLock()
     private var failure: (any Error)?
 
-    init(depth: Int = 2) {
+    init(_ name: String, depth: Int = 2) {
+        queue = DispatchQueue(label: name)
         slots = DispatchSemaphore(value: depth)
     }
 
-    /// Queues `work`, waiting while `depth` batches are queued; throws an earlier batch's failure.
+    /// Queues `work`, waiting while `depth` items are queued; throws an earlier item's failure.
     func submit(_ work: @escaping @Sendable () throws -> Void) throws {
         try check()
         slots.wait()
@@ -32,7 +34,7 @@ final class ApplyPipeline: @unchecked Sendable {
         }
     }
 
-    /// Waits until every queued batch is done; throws the first failure.
+    /// Waits until every queued item is done; throws the first failure.
     func finish() throws {
         pending.wait()
         try check()
