@@ -64,10 +64,12 @@ import Testing
     }
 
     @Test func progressLinesTellRateAndTimeLeft() {
-        let line = ReplayProgress.line(label: "order", done: 250_000, total: 1_000_000, elapsed: .seconds(5))
-        #expect(line == "order: 250000/1000000 events (25.0%), 50000 events/s, 15s left")
-        let done = ReplayProgress.line(label: "order", done: 10, total: 10, elapsed: .milliseconds(500))
-        #expect(done == "order: 10/10 events (100.0%), 20 events/s, 0.5s in all")
+        let line = ReplayProgress.line(label: "order", read: 250_000, applied: 200_000, total: 1_000_000, elapsed: .seconds(5))
+        #expect(line == "order: read 250000/1000000 (25.0%) 50000/s, 15s left; applied 200000 (20.0%) 40000/s, 20s left")
+        let done = ReplayProgress.line(label: "order", read: 10, applied: 10, total: 10, elapsed: .milliseconds(500))
+        #expect(done == "order: read 10/10 (100.0%) 20/s, done; applied 10 (100.0%) 20/s, done")
+        let dry = ReplayProgress.line(label: "order (dry run)", read: 5, applied: nil, total: 10, elapsed: .seconds(1))
+        #expect(dry == "order (dry run): read 5/10 (50.0%) 5/s, 1.0s left")
         #expect(ReplayProgress.format(seconds: 75) == "1m15s")
         #expect(ReplayProgress.format(seconds: 7_200) == "2h00m")
     }

@@ -47,14 +47,15 @@ final class Rebuild<P: Projection>: @unchecked Sendable {
         let total = ranges.values.reduce(Int64(0)) { $0 + Int64($1.count) }
         guard total > 0 else { return }
         let progress = ReplayProgress(
-            label: label, total: total, terminal: options.terminal, interval: options.progressInterval, logger: logger)
+            label: label, total: total, applies: options.mode != .dryRun, terminal: options.terminal,
+            interval: options.progressInterval, logger: logger)
         // Read here, decode and deduplicate in one stage, apply in another.
         let decoding = SerialStage("replay-decode")
         let applying = SerialStage("replay-apply")
         do {
             try reader.scan(ranges, batchSize: options.batchSize) { messages in
                 try decoding.submit { [self] in
-                    try apply(messages, through: applying)
+                    try apply(messages, through: applying, progress: progress)
                     progress.advance(by: messages.count)
                 }
             }
@@ -81,7 +82,7 @@ final class Rebuild<P: Projection>: @unchecked Sendable {
         }
     }
 
-    private func apply(_ messages: [ConsumedMessage], through pipeline: SerialStage) throws {
+    private func apply(_ messages: [ConsumedMessage], through pipeline: SerialStage, progress: ReplayProgress) throws {
         var events: [Envelope<P.Event>] = []
         events.reserveCapacity(messages.count)
         for (message, decoded) in zip(messages, Self.decode(messages)) {
@@ -111,9 +112,15 @@ final class Rebuild<P: Projection>: @unchecked Sendable {
             }
             events.append(envelope)
         }
-        guard !events.isEmpty else { return }
+        guard !events.isEmpty else {
+            progress.applied(messages.count)
+            return
+        }
         if options.mode != .dryRun {
-            try pipeline.submit { [db, events] in try db.transaction { tx in try P.apply(events, to: tx) } }
+            try pipeline.submit { [db, events] in
+                try db.transaction { tx in try P.apply(events, to: tx) }
+                progress.applied(messages.count)
+            }
         }
         eventsApplied += events.count
     }

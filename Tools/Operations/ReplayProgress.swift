@@ -2,54 +2,87 @@ import Foundation
 import Logging
 import Messaging
 
-/// Shows how a scan of the log goes: events done of the total, events per second, time left.
+/// Shows how a scan of the log goes, phase by phase: events read (and decoded) and events applied
+/// of the total, each with its rate and the time it has left (reading runs ahead of applying by at
+/// most a few batches; in a dry run nothing is applied).
 ///
 /// On a terminal it redraws one line on standard error (at most ten times a second); otherwise
-/// it logs a line every `interval`, so CI logs and files stay readable.
+/// it logs a line every `interval`, so CI logs and files stay readable. Reading and applying run on
+/// threads of their own and both report here.
 public final class ReplayProgress: @unchecked Sendable {
-    // Used from the one thread that runs the replay.
+    // `lock` guards `read`, `applied` and `lastDraw`.
     public let total: Int64
     private let label: String
+    private let applies: Bool
     private let terminal: Bool
     private let interval: Duration
     private let logger: Logger
     private let started = ContinuousClock.now
+    private let lock = NSLock()
     private var lastDraw: ContinuousClock.Instant?
-    private var done: Int64 = 0
+    private var read: Int64 = 0
+    private var applied: Int64 = 0
 
-    public init(label: String, total: Int64, terminal: Bool = isatty(STDERR_FILENO) == 1,
+    public init(label: String, total: Int64, applies: Bool = true, terminal: Bool = isatty(STDERR_FILENO) == 1,
                 interval: Duration = .seconds(5), logger: Logger) {
         self.label = label
         self.total = total
+        self.applies = applies
         self.terminal = terminal
         self.interval = interval
         self.logger = logger
     }
 
-    /// `count` more events were read.
+    /// `count` more events were read and decoded.
     public func advance(by count: Int) {
-        done += Int64(count)
-        let now = ContinuousClock.now
-        let every = terminal ? Duration.milliseconds(100) : interval
-        guard lastDraw.map({ now - $0 >= every }) ?? (now - started >= every) else { return }
-        lastDraw = now
-        report(final: false)
+        update { $0.read += Int64(count) }
+    }
+
+    /// `count` more events were applied (duplicates and skipped events count too: they are done).
+    public func applied(_ count: Int) {
+        update { $0.applied += Int64(count) }
     }
 
     public func finish() {
-        report(final: true)
+        let text = lock.withLock { line(final: true) }
+        show(text, final: true)
     }
 
-    /// The progress line, e.g. `order: 120000/1000000 events (12.0%), 85000 events/s, 10s left`.
-    public static func line(label: String, done: Int64, total: Int64, elapsed: Duration) -> String {
+    private func update(_ change: (ReplayProgress) -> Void) {
+        let text: String? = lock.withLock {
+            change(self)
+            let now = ContinuousClock.now
+            let every = terminal ? Duration.milliseconds(100) : interval
+            guard lastDraw.map({ now - $0 >= every }) ?? (now - started >= every) else { return nil }
+            lastDraw = now
+            return line(final: false)
+        }
+        if let text { show(text, final: false) }
+    }
+
+    private func line(final: Bool) -> String {
+        Self.line(
+            label: label, read: read, applied: applies ? applied : nil, total: total, elapsed: ContinuousClock.now - started)
+    }
+
+    /// The progress line, e.g.
+    /// `order: read 600000/1000000 (60.0%) 120000/s 3.3s left; applied 500000 (50.0%) 100000/s 5.0s left`.
+    public static func line(label: String, read: Int64, applied: Int64?, total: Int64, elapsed: Duration) -> String {
+        var text = "\(label): read " + phase(read, of: total, elapsed: elapsed, showTotal: true)
+        if let applied { text += "; applied " + phase(applied, of: total, elapsed: elapsed, showTotal: false) }
+        return text
+    }
+
+    private static func phase(_ done: Int64, of total: Int64, elapsed: Duration, showTotal: Bool) -> String {
         let seconds = max(elapsed.timeInterval, 1e-9)
         let rate = Double(done) / seconds
         let percent = total > 0 ? 100 * Double(done) / Double(total) : 100
-        var text = "\(label): \(done)/\(total) events (\(String(format: "%.1f", percent))%), \(Int(rate)) events/s"
-        if done < total, rate > 0 {
-            text += ", \(Self.format(seconds: Double(total - done) / rate)) left"
+        var text = showTotal ? "\(done)/\(total)" : "\(done)"
+        text += " (\(String(format: "%.1f", percent))%) \(Int(rate))/s"
+        if done < total {
+            text += rate > 0 ? ", \(format(seconds: Double(total - done) / rate)) left" : ""
         } else {
-            text += ", \(Self.format(seconds: seconds)) in all"
+            text += ", done"
         }
         return text
     }
@@ -62,8 +95,7 @@ public final class ReplayProgress: @unchecked Sendable {
         return "\(whole / 3600)h\(String(format: "%02d", whole / 60 % 60))m"
     }
 
-    private func report(final: Bool) {
-        let text = Self.line(label: label, done: done, total: total, elapsed: ContinuousClock.now - started)
+    private func show(_ text: String, final: Bool) {
         if terminal {
             FileHandle.standardError.write(Data("\r\u{1B}[2K\(text)\(final ? "\n" : "")".utf8))
         } else {

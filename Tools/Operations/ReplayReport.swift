@@ -37,6 +37,22 @@ public struct ReplayReport: Sendable {
     public var differenceCounts: [String: Int] = [:]
     public var swapped = false
     public var duration: Duration = .zero
+    /// How long each phase took, in order: `restore` (from a snapshot), `read and apply` (every scan
+    /// of the log, reading and applying overlapped), `indexes` (the shadow's secondary indexes),
+    /// `final` (the locked last step: the tail, the comparison and the swap).
+    public var phases: [ReplayPhase] = []
+
+    mutating func time<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
+        let started = ContinuousClock.now
+        defer { phases.append(ReplayPhase(name: phase, duration: ContinuousClock.now - started)) }
+        return try body()
+    }
 
     public var totalDifferences: Int { differenceCounts.values.reduce(0, +) }
+}
+
+/// One phase of a replay and how long it took.
+public struct ReplayPhase: Sendable, Equatable {
+    public var name: String
+    public var duration: Duration
 }

@@ -51,6 +51,10 @@ public enum ReplaySummary {
             let total = report.offsets.values.reduce(0, +)
             lines.append("  offsets: \(report.offsets.count) partitions, \(total) in all")
         }
+        if !report.phases.isEmpty {
+            lines.append("  phases: " + report.phases.map { "\($0.name) \(String(format: "%.2f", $0.duration.timeInterval)) s" }
+                .joined(separator: ", "))
+        }
         lines.append("  \(String(format: "%.2f", seconds)) s, \(rate) events/s")
         return lines.joined(separator: "\n")
     }
@@ -83,6 +87,7 @@ public enum ReplaySummary {
             object["asOf"] = Timestamp.format(time)
         }
         if let live = report.liveSchema { object["liveSchema"] = live }
+        object["phases"] = report.phases.map { ["name": $0.name, "seconds": ($0.duration.timeInterval * 1000).rounded() / 1000] }
         if let snapshot = report.snapshot {
             object["snapshot"] = ["id": snapshot.id, "events": snapshot.events, "createdAt": Timestamp.format(snapshot.createdAt)]
         }

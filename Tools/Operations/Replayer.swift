@@ -65,7 +65,7 @@ public struct Replayer: ProjectionVisitor {
             db: db, reader: reader, options: options, logger: logger, partitions: highWatermarks.count, start: start)
 
         if options.mode == .dryRun {
-            try rebuild.scan(to: highWatermarks, label: "\(service.rawValue) (dry run)")
+            try report.time("read") { try rebuild.scan(to: highWatermarks, label: "\(service.rawValue) (dry run)") }
             rebuild.fill(&report)
             report.duration = ContinuousClock.now - started
             return report
@@ -78,16 +78,17 @@ public struct Replayer: ProjectionVisitor {
         do {
             try db.executeScript("SET maintenance_work_mem = '256MB'")
             let indexes = try ReadModelSchema.dropSecondaryIndexes(in: schema, db: db)
-            if let snapshot { try ReadModelSnapshots.restore(snapshot, P.self, into: schema, db: db) }
+            if let snapshot { try report.time("restore") { try ReadModelSnapshots.restore(snapshot, P.self, into: schema, db: db) } }
             switch options.mode {
             case .asOf:
-                try rebuild.scan(to: highWatermarks, label: "\(service.rawValue) as of")
-                try ReadModelSchema.createIndexes(indexes, db: db)
+                try report.time("read and apply") { try rebuild.scan(to: highWatermarks, label: "\(service.rawValue) as of") }
+                try report.time("indexes") { try ReadModelSchema.createIndexes(indexes, db: db) }
                 report.rowCounts = try ReadModelSchema.rowCounts(tables: P.tables, in: schema, db: db)
             case .swap, .verify:
-                try catchUp(rebuild, live: live, highWatermarks: highWatermarks)
-                try ReadModelSchema.createIndexes(indexes, db: db)
+                try report.time("read and apply") { try catchUp(rebuild, live: live, highWatermarks: highWatermarks) }
+                try report.time("indexes") { try ReadModelSchema.createIndexes(indexes, db: db) }
                 let swap = options.mode == .swap
+                let started = ContinuousClock.now
                 try db.transaction { tx in
                     if swap { try tx.executeScript("SET LOCAL synchronous_commit = on") }
                     try ReadModelSchema.lock(
@@ -102,6 +103,7 @@ public struct Replayer: ProjectionVisitor {
                         try ReadModelSchema.swap(tables: P.tables, from: schema, into: live, db: tx)
                     }
                 }
+                report.phases.append(ReplayPhase(name: swap ? "final and swap" : "final", duration: ContinuousClock.now - started))
                 if swap {
                     report.swapped = true
                     report.rowCounts = try ReadModelSchema.rowCounts(tables: P.tables, in: live, db: db)
