@@ -5,10 +5,7 @@ import Messaging
 import Postgres
 
 /// The rebuilt model's position in the log and the scan that moves it forward.
-///
-/// `@unchecked Sendable`: during a scan its counters are touched only by the decode stage (one
-/// thread, in order), and by the caller only after the stages finished.
-final class Rebuild<P: Projection>: @unchecked Sendable {
+final class Rebuild<P: Projection> {
     let db: PostgresConnection
     private let reader: KafkaReader
     private let options: ReplayOptions
@@ -49,21 +46,16 @@ final class Rebuild<P: Projection>: @unchecked Sendable {
         let progress = ReplayProgress(
             label: label, total: total, applies: options.mode != .dryRun, terminal: options.terminal,
             interval: options.progressInterval, logger: logger)
-        // Read here, decode and deduplicate in one stage, apply in another.
-        let decoding = SerialStage("replay-decode")
+        // Read, decode (on both cores) and deduplicate here; apply on the stage's thread meanwhile.
         let applying = SerialStage("replay-apply")
         do {
             try reader.scan(ranges, batchSize: options.batchSize) { messages in
-                try decoding.submit { [self] in
-                    try apply(messages, through: applying, progress: progress)
-                    progress.advance(by: messages.count)
-                }
+                try apply(messages, through: applying, progress: progress)
+                progress.advance(by: messages.count)
             }
-            try decoding.finish()
             try applying.finish()
         } catch {
-            // The connection is the apply stage's until it is done: let both finish before anyone else uses it.
-            try? decoding.finish()
+            // The connection is the apply stage's until it is done: let it finish before anyone else uses it.
             try? applying.finish()
             throw error
         }
@@ -71,15 +63,22 @@ final class Rebuild<P: Projection>: @unchecked Sendable {
         for (tp, range) in ranges { positions[tp.partition] = range.upperBound }
     }
 
-    /// Decodes a batch in log order. On the decode stage's one thread: decoding on both cores
-    /// (`concurrentPerform`) burnt more CPU than it saved once reading and applying ran beside it
-    /// (docs/benchmarks.md).
+    /// Decodes a batch on every core (decoding is pure and is most of a rebuild's CPU time), in
+    /// slices, keeping the log order.
     static func decode(_ messages: [ConsumedMessage]) -> [Result<Envelope<P.Event>, MessageDecodingError>] {
-        messages.map { message in
-            Result { () throws(MessageDecodingError) in
-                try P.Event.codec.decode(message.value, typeHeader: MessageHeaders.value(MessageHeaders.type, in: message.headers))
-            }
+        let slices = min(ProcessInfo.processInfo.activeProcessorCount, max(1, messages.count / 256))
+        let sliceSize = (messages.count + slices - 1) / slices
+        let results = DecodedSlices<P.Event>(count: slices)
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            let range = (slice * sliceSize)..<min(messages.count, (slice + 1) * sliceSize)
+            results.set(slice, messages[range].map { message in
+                Result { () throws(MessageDecodingError) in
+                    try P.Event.codec.decode(
+                        message.value, typeHeader: MessageHeaders.value(MessageHeaders.type, in: message.headers))
+                }
+            })
         }
+        return results.inOrder
     }
 
     private func apply(_ messages: [ConsumedMessage], through pipeline: SerialStage, progress: ReplayProgress) throws {
@@ -117,9 +116,10 @@ final class Rebuild<P: Projection>: @unchecked Sendable {
             return
         }
         if options.mode != .dryRun {
+            let count = messages.count
             try pipeline.submit { [db, events] in
                 try db.transaction { tx in try P.apply(events, to: tx) }
-                progress.applied(messages.count)
+                progress.applied(count)
             }
         }
         eventsApplied += events.count

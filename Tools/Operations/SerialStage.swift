@@ -1,10 +1,10 @@
 import Foundation
 
 /// One stage of a rebuild's pipeline: runs its work on a thread of its own, in submission order,
-/// so that it overlaps with the stage before it. A rebuild reads on the caller's thread, decodes in
-/// one stage and applies in another: one after the other, the tool and PostgreSQL took turns and the
-/// machine was 40% idle. At most `depth` items wait; the first failure skips the rest and is thrown
-/// by the next ``submit(_:)`` or by ``finish()``.
+/// so that it overlaps with what the caller does meanwhile. A rebuild reads and decodes on the
+/// caller's thread (decoding on both cores) and applies in a stage: one after the other, the tool
+/// and PostgreSQL took turns and the machine was 40% idle. At most `depth` items wait; the first
+/// failure skips the rest and is thrown by the next ``submit(_:)`` or by ``finish()``.
 final class SerialStage: @unchecked Sendable {
     // `lock` guards `failure`; `slots` bounds the batches submitted and not yet applied; `pending`
     // counts them for `finish`.
