@@ -57,12 +57,8 @@ public enum NotificationStore {
     static func decode(_ row: PostgresRow) throws -> CustomerNotification {
         let (id, order, customer, kind, message, status, attempts, created, updated) = try row.decode(
             String.self, String.self, String.self, String.self, String.self, String.self, Int.self, Date.self, Date.self)
-        guard let notificationKind = NotificationKind(rawValue: kind) else {
-            throw NotificationStoreError(detail: "notification \(id) has unknown kind '\(kind)'")
-        }
-        guard let notificationStatus = NotificationStatus(rawValue: status) else {
-            throw NotificationStoreError(detail: "notification \(id) has unknown status '\(status)'")
-        }
+        let notificationKind = try NotificationKind(column: "kind", of: "notification \(id)", value: kind)
+        let notificationStatus = try NotificationStatus(column: "status", of: "notification \(id)", value: status)
         return CustomerNotification(
             notificationId: id, orderId: order, customerId: customer, kind: notificationKind, message: message,
             status: notificationStatus, attempts: attempts, createdAt: created, updatedAt: updated)

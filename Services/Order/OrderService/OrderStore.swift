@@ -76,9 +76,7 @@ public enum OrderStore {
             try row.decode(
                 String.self, String.self, String.self, Int.self, String.self, String.self, String?.self, Bool.self,
                 Date.self, Date.self, Int.self)
-        guard let orderStatus = OrderStatus(rawValue: status) else {
-            throw StoreError(detail: "order \(id) has unknown status '\(status)'")
-        }
+        let orderStatus = try OrderStatus(column: "status", of: "order \(id)", value: status)
         let items = try MessageJSONDecoder.decode([OrderLine].self, from: Array(itemsJSON.utf8))
         return Order(
             orderId: id, customerId: customer, items: items, totalCents: total, currency: currency,
@@ -144,7 +142,3 @@ public struct OrderCursor: Sendable, Equatable {
     }
 }
 
-struct StoreError: Error, CustomStringConvertible {
-    var detail: String
-    var description: String { detail }
-}

@@ -27,9 +27,7 @@ public enum PaymentStore {
                 """, [Array(accounts.keys), orders])
             for row in payments {
                 let (customer, orderId, amount, status) = try row.decode(String.self, String.self, Int.self, String.self)
-                guard let paymentStatus = PaymentStatus(rawValue: status) else {
-                    throw StoreError(detail: "payment of order \(orderId) has unknown status '\(status)'")
-                }
+                let paymentStatus = try PaymentStatus(column: "status", of: "payment of order \(orderId)", value: status)
                 accounts[customer]?.payments[orderId] = Payment(amountCents: amount, status: paymentStatus)
             }
         }
@@ -51,9 +49,7 @@ public enum PaymentStore {
             ).first
         else { return nil }
         let (customer, amount, status) = try row.decode(String.self, Int.self, String.self)
-        guard let paymentStatus = PaymentStatus(rawValue: status) else {
-            throw StoreError(detail: "payment of order \(orderId) has unknown status '\(status)'")
-        }
+        let paymentStatus = try PaymentStatus(column: "status", of: "payment of order \(orderId)", value: status)
         return (customer, Payment(amountCents: amount, status: paymentStatus))
     }
 
@@ -116,9 +112,4 @@ public enum PaymentStore {
         var amount_cents: Int
         var status: String
     }
-}
-
-struct StoreError: Error, CustomStringConvertible {
-    var detail: String
-    var description: String { detail }
 }

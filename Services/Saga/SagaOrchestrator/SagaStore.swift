@@ -96,9 +96,8 @@ public enum SagaStore {
         var steps: [String: [SagaStepRecord]] = [:]
         for row in rows {
             let (id, seq, name, status, at) = try row.decode(String.self, Int.self, String.self, String.self, Date.self)
-            guard let stepName = SagaStepName(rawValue: name), let stepStatus = SagaStepStatus(rawValue: status) else {
-                throw SagaStoreError(detail: "saga \(id) step \(seq) has unknown name '\(name)' or status '\(status)'")
-            }
+            let stepName = try SagaStepName(column: "name", of: "saga \(id) step \(seq)", value: name)
+            let stepStatus = try SagaStepStatus(column: "status", of: "saga \(id) step \(seq)", value: status)
             steps[id, default: []].append(SagaStepRecord(seq: seq, name: stepName, status: stepStatus, at: at))
         }
         return steps
@@ -184,7 +183,3 @@ public enum SagaStore {
     }
 }
 
-struct SagaStoreError: Error, CustomStringConvertible {
-    var detail: String
-    var description: String { detail }
-}
