@@ -45,14 +45,7 @@ public struct SagaAPI: Sendable {
 
     /// `GET /ui/sagas/{orderId}`: one saga's timeline.
     func sagaPage(_ request: HTTPRequest) throws -> HTTPResponse {
-        let id = request.pathParameters["orderId"] ?? ""
-        let found = try context.pool.withConnection { db -> (Saga, [SagaStepRecord])? in
-            guard let saga = try SagaStore.find(id, db: db) else { return nil }
-            return (saga, try SagaStore.steps([id], db: db)[id] ?? [])
-        }
-        guard let (saga, steps) = found else {
-            throw Problem.notFound("no saga for order '\(id)' (a saga appears once its OrderPlaced is processed; poll)")
-        }
+        let (saga, steps) = try sagaWithSteps(request)
         return Self.html(SagaPages.detail(saga, steps: steps, now: Date(), stuckAfter: stuckAfter))
     }
 
@@ -63,15 +56,21 @@ public struct SagaAPI: Sendable {
     }
 
     func getSaga(_ request: HTTPRequest) throws -> HTTPResponse {
+        let (saga, steps) = try sagaWithSteps(request)
+        return .json(SagaView(saga, steps: steps))
+    }
+
+    /// The saga of the request's `{orderId}` with its steps, or a 404 problem.
+    private func sagaWithSteps(_ request: HTTPRequest) throws -> (Saga, [SagaStepRecord]) {
         let id = request.pathParameters["orderId"] ?? ""
         let found = try context.pool.withConnection { db -> (Saga, [SagaStepRecord])? in
             guard let saga = try SagaStore.find(id, db: db) else { return nil }
             return (saga, try SagaStore.steps([id], db: db)[id] ?? [])
         }
-        guard let (saga, steps) = found else {
+        guard let found else {
             throw Problem.notFound("no saga for order '\(id)' (a saga appears once its OrderPlaced is processed; poll)")
         }
-        return .json(SagaView(saga, steps: steps))
+        return found
     }
 
     struct Page: Encodable {
