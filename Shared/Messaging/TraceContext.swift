@@ -56,6 +56,12 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
         TraceContext(traceId: traceId, spanId: Self.spanId(of: messageId), flags: flags) ?? self
     }
 
+    /// The span of the message `messageId` in the trace `traceId`; when there is no such trace (none
+    /// recorded, or not a valid id), the trace derived from the message (``derived(from:)``).
+    public static func message(_ messageId: UUID, inTrace traceId: String?) -> TraceContext {
+        traceId.flatMap { TraceContext(traceId: $0, spanId: spanId(of: messageId)) } ?? derived(from: messageId)
+    }
+
     /// A trace derived from a message that came without one (a timer's, an older producer's): its
     /// trace id is the message id's 32 hex digits, so every replay derives the same.
     public static func derived(from messageId: UUID) -> TraceContext {

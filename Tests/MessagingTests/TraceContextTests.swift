@@ -40,6 +40,14 @@ import Testing
         #expect(TraceContext.start().traceId != started.traceId)
     }
 
+    @Test func aMessageInARecordedTraceOrInOneDerivedFromItsId() throws {
+        let id = try #require(UUID(uuidString: "0e3a9c1f-5b7d-4e2a-9f10-123456789abc"))
+        let traced = TraceContext.message(id, inTrace: "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(traced.traceparent == "00-4bf92f3577b34da6a3ce929d0e0e4736-0e3a9c1f5b7d4e2a-01")
+        #expect(TraceContext.message(id, inTrace: nil) == TraceContext.derived(from: id))
+        #expect(TraceContext.message(id, inTrace: "not-a-trace-id") == TraceContext.derived(from: id))
+    }
+
     @Test func kafkaHeadersCarryItThroughTheInstrument() throws {
         let trace = try #require(TraceContext(traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
         var headers = [KafkaHeader(key: "type", value: Array("PlaceOrder".utf8)), KafkaHeader(key: "traceparent", value: Array("junk".utf8))]

@@ -85,16 +85,10 @@ public final class DeadlineTimer: Service, @unchecked Sendable {
             inFlight = inFlight.filter { due.contains($0.key) || clock < $0.value.resendAt }
             guard !expiries.isEmpty else { return }
             // Each expiry in its saga's trace (a span of its own), or in one derived from its id.
-            var traces: [UUID: TraceContext] = [:]
-            for (step, expiry) in zip(steps, expiries) {
-                traces[expiry.messageId] = step.traceId
-                    .flatMap { TraceContext(traceId: $0, spanId: String(repeating: "1", count: 16)) }?
-                    .child(messageId: expiry.messageId)
-            }
             try context.commands.send(
-                try expiries.map { expiry in
+                try zip(steps, expiries).map { step, expiry in
                     var message = try expiry.outgoing(topic: Topics.sagasReplies)
-                    (traces[expiry.messageId] ?? TraceContext.derived(from: expiry.messageId)).inject(into: &message.headers)
+                    TraceContext.message(expiry.messageId, inTrace: step.traceId).inject(into: &message.headers)
                     return message
                 })
             for expiry in expiries {
