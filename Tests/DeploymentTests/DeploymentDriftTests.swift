@@ -251,11 +251,6 @@ struct DeploymentDriftTests {
         }
     }
 
-    private func value(after flag: String, in words: [String]) -> String? {
-        guard let index = words.firstIndex(of: flag), index + 1 < words.count else { return nil }
-        return words[index + 1]
-    }
-
     private func configValues(_ words: [String]) -> [String: String] {
         var configs: [String: String] = [:]
         for (index, word) in words.enumerated() where word == "--config" && index + 1 < words.count {

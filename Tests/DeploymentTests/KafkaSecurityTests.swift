@@ -165,9 +165,4 @@ struct KafkaSecurityTests {
     static func passwordSecret(_ principal: String) -> String {
         "kafka_\(principal.replacingOccurrences(of: "-", with: "_"))_password"
     }
-
-    private func value(after flag: String, in words: [String]) -> String? {
-        guard let index = words.firstIndex(of: flag), index + 1 < words.count else { return nil }
-        return words[index + 1]
-    }
 }

@@ -148,6 +148,12 @@ enum Sources {
     }
 }
 
+/// The word after `flag` in a command line split into words (`--topic orders.events`).
+func value(after flag: String, in words: [String]) -> String? {
+    guard let index = words.firstIndex(of: flag), index + 1 < words.count else { return nil }
+    return words[index + 1]
+}
+
 /// A command's exit status and output.
 struct CommandResult {
     var status: Int32
