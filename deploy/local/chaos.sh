@@ -16,11 +16,17 @@ export PG_PORT=${CHAOS_PG_PORT:-55434}
 export HTTP_PORT_OFFSET=${CHAOS_HTTP_PORT_OFFSET:-1000}
 export SAGA_STEP_TIMEOUT_MS=${SAGA_STEP_TIMEOUT_MS:-5000}
 export CONFIG=${CONFIG:-debug}
-# Three mock brokers, not the local stack's one: with one, the broker-errors scenario (NOT_LEADER
-# and REQUEST_TIMED_OUT pushed onto Produce) makes librdkafka 2.0.2's mock acknowledge a few
-# messages it never stored (docs/reliability.md), a loss no client can see; with three the errors
-# spread over three connections and the runs stay clean.
+# Three mock brokers, as every chaos run had, so that request errors spread over three connections.
 export DEV_BROKERS=${DEV_BROKERS:-3}
+# One Produce request in flight per connection. librdkafka's mock does not check an idempotent
+# producer's sequence numbers (only a transactional one's), so when broker-errors fails one request
+# and the next one of the same partition, already in flight, succeeds, the mock appends the later
+# batch while the client, trusting a broker's ordering guarantee, takes that success as an
+# acknowledgement of the failed batch too (librdkafka's "implicitly acked by subsequent batch
+# success"): an acknowledged message that is not in the log. Real Kafka answers the later batch
+# OUT_OF_ORDER_SEQUENCE_NUMBER. With one request in flight there is no later batch to misread
+# (docs/reliability.md).
+export RDKAFKA_MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION=${RDKAFKA_MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION:-1}
 
 [ $# -gt 0 ] || set -- all --short --rate 20
 cd "$ROOT"
