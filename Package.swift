@@ -59,15 +59,23 @@ let package = Package(
         .target(
             name: "HTTPServer", dependencies: ["CHTTPSystem", "JSONDiagnostics", log, metrics, lifecycle], path: "Shared/HTTPServer",
             swiftSettings: strict),
+        // The message model: envelopes, their codec, payloads, timestamps, name-based ids, trace
+        // context, topic access. Pure: no librdkafka, no libpq, no I/O; Contracts and every domain
+        // depend on it alone (DeploymentTests.DomainPurityTests keeps it so).
+        .target(
+            name: "MessageModel",
+            dependencies: ["JSONDiagnostics", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Shared/MessageModel", swiftSettings: strict),
+        // The message runtime: the processing loop, dead letters, parking, the loop's schema and
+        // metrics, trace propagation through Kafka headers. Re-exports MessageModel.
         .target(
             name: "Messaging",
             dependencies: [
-                "Kafka", "Postgres", "JSONDiagnostics", log, metrics, lifecycle,
-                .product(name: "Crypto", package: "swift-crypto"),
+                "MessageModel", "Kafka", "Postgres", log, metrics, lifecycle,
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
             ],
             path: "Shared/Messaging", swiftSettings: strict),
-        .target(name: "Contracts", dependencies: ["Messaging"], path: "Shared/Contracts", swiftSettings: strict),
+        .target(name: "Contracts", dependencies: ["MessageModel"], path: "Shared/Contracts", swiftSettings: strict),
         .target(
             name: "ServiceRuntime",
             dependencies: [
@@ -120,7 +128,7 @@ let package = Package(
         // and the hand-written HTTP/1.1 client the webhook channel uses.
         .target(name: "HTTPClient", path: "Shared/HTTPClient", swiftSettings: strict),
         .target(
-            name: "NotificationDomain", dependencies: ["Contracts", "Messaging"], path: "Services/Notification/Domain",
+            name: "NotificationDomain", dependencies: ["Contracts", "MessageModel"], path: "Services/Notification/Domain",
             swiftSettings: strict),
         .target(
             name: "NotificationService",
@@ -179,6 +187,8 @@ let package = Package(
             path: "Tools/DLQ", swiftSettings: strict),
 
         // Tests.
+        // What domain tests share: pure, so that a decider's tests link neither librdkafka nor libpq.
+        .target(name: "DomainTestSupport", path: "Tests/DomainTestSupport", swiftSettings: strict),
         .target(
             name: "TestSupport", dependencies: ["Postgres", "Kafka", "Messaging", "Contracts", log], path: "Tests/TestSupport",
             swiftSettings: strict),
@@ -191,7 +201,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], path: "Tests/PostgresTests", swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"], path: "Tests/KafkaTests", swiftSettings: strict),
         .testTarget(
-            name: "MessagingTests", dependencies: ["Messaging", "Contracts", "TestSupport"], path: "Tests/MessagingTests",
+            name: "MessagingTests", dependencies: ["Messaging", "MessageModel", "Contracts", "TestSupport"], path: "Tests/MessagingTests",
             swiftSettings: strict),
         .testTarget(name: "OrderDomainTests", dependencies: ["OrderDomain"], path: "Tests/OrderDomainTests", swiftSettings: strict),
         .testTarget(
@@ -200,14 +210,14 @@ let package = Package(
             path: "Tests/EndToEndTests",
             swiftSettings: strict),
         .testTarget(
-            name: "InventoryDomainTests", dependencies: ["InventoryDomain", "TestSupport"], path: "Tests/InventoryDomainTests",
+            name: "InventoryDomainTests", dependencies: ["InventoryDomain", "DomainTestSupport"], path: "Tests/InventoryDomainTests",
             swiftSettings: strict),
         .testTarget(
-            name: "PaymentDomainTests", dependencies: ["PaymentDomain", "TestSupport"], path: "Tests/PaymentDomainTests",
+            name: "PaymentDomainTests", dependencies: ["PaymentDomain", "DomainTestSupport"], path: "Tests/PaymentDomainTests",
             swiftSettings: strict),
         .testTarget(name: "SagaDomainTests", dependencies: ["SagaDomain"], path: "Tests/SagaDomainTests", swiftSettings: strict),
         .testTarget(
-            name: "NotificationDomainTests", dependencies: ["NotificationDomain", "Contracts", "Messaging"],
+            name: "NotificationDomainTests", dependencies: ["NotificationDomain", "Contracts", "MessageModel"],
             path: "Tests/NotificationDomainTests", swiftSettings: strict),
         .testTarget(
             name: "OperationsTests",

@@ -1,4 +1,4 @@
-// libFuzzer target: the message envelope codec (Shared/Messaging/MessageCodec.swift and the message
+// libFuzzer target: the message envelope codec (Shared/MessageModel/MessageCodec.swift and the message
 // types of Shared/Contracts).
 //
 // The input is decoded by every family's codec (with no type header, and with a type header chosen by
@@ -19,7 +19,7 @@
 // oracle is off.
 
 import Foundation
-import Messaging
+import MessageModel
 
 private let typeHeaders: [String?] = [
     nil, "PlaceOrder", "OrderPlaced", "StockReply", "ReserveStock", "AuthorizePayment", "SendNotification", "",

@@ -1,4 +1,4 @@
-import Messaging
+import MessageModel
 
 // Commands of the inventory service on `inventory.commands`, keyed by sku.
 

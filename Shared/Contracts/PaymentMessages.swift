@@ -1,4 +1,4 @@
-import Messaging
+import MessageModel
 
 // Commands of the payment service on `payments.commands`, keyed by customerId.
 

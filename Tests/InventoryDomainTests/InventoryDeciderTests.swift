@@ -1,9 +1,9 @@
 import Contracts
 import Foundation
 import InventoryDomain
-import Messaging
+import MessageModel
 import Testing
-import TestSupport
+import DomainTestSupport
 
 @Suite("Inventory aggregate: decide and evolve")
 struct InventoryDeciderTests {

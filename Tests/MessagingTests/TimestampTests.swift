@@ -1,5 +1,5 @@
 import Foundation
-@testable import Messaging
+@testable import MessageModel
 import Testing
 
 /// The hand-written canonical form of ``Timestamp`` against Foundation's ISO 8601 format styles,

@@ -1,6 +1,6 @@
 import Contracts
 import Foundation
-import Messaging
+import MessageModel
 import NotificationDomain
 import Testing
 

@@ -1,9 +1,9 @@
 import Contracts
 import Foundation
-import Messaging
+import MessageModel
 import PaymentDomain
 import Testing
-import TestSupport
+import DomainTestSupport
 
 @Suite("Payment aggregate: decide and evolve")
 struct PaymentDeciderTests {

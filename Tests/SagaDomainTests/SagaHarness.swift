@@ -1,6 +1,6 @@
 import Contracts
 import Foundation
-import Messaging
+import MessageModel
 import SagaDomain
 
 /// Drives the decider as the processor does: decide, derive envelopes from the input, fold evolve.

@@ -57,7 +57,7 @@ SWIFTC_FLAGS=(
 
 S=Shared/HTTPServer
 C=Shared/HTTPClient
-M=Shared/Messaging
+M=Shared/MessageModel
 # The request-head parser and what it needs. HTTPRequest+JSON.swift is there for
 # Substring.trimmingASCIIWhitespace(), which it defines; it brings HTTPRequest, Problem, JSONCoding
 # and the JSONDiagnostics module with it.
@@ -66,12 +66,13 @@ HEAD_SOURCES=(
     $S/HTTPStatus.swift $S/PercentDecoding.swift $S/HTTPRequest.swift $S/HTTPRequest+JSON.swift $S/Problem.swift
     $S/JSONCoding.swift
 )
-# Messaging as far as the codec needs it; NameBasedUUID.swift (swift-crypto) is replaced by a stub.
-MESSAGING_SOURCES=(
-    $M/MessageCodec.swift $M/Envelope.swift $M/MessageJSON.swift $M/MessageJSONEncoder.swift $M/MessageJSONDecoder.swift
-    $M/JSONDocument.swift $M/JSONText.swift $M/UUIDText.swift $M/TraceContext.swift $M/KafkaAccess.swift
-    $M/MessagePayload.swift $M/Timestamp.swift Fuzz/Envelope/Stubs/NameBasedUUIDStub.swift
-)
+# The message model, every file of it (it is pure: no librdkafka, no libpq); NameBasedUUID.swift
+# (swift-crypto) is replaced by a stub.
+MODEL_SOURCES=()
+for source in $M/*.swift; do
+    [ "$source" = $M/NameBasedUUID.swift ] || MODEL_SOURCES+=("$source")
+done
+MODEL_SOURCES+=(Fuzz/Envelope/Stubs/NameBasedUUIDStub.swift)
 
 # stale OUTPUT INPUT...: true when OUTPUT is missing or older than an input (or this script).
 stale() {
@@ -115,7 +116,7 @@ build_target() { # TARGET
         request-head) module=HTTPServer; sources=(Fuzz/RequestHead/main.swift "${HEAD_SOURCES[@]}"); objects=("$OUT/JSONDiagnostics.o") ;;
         chunked) module=HTTPServer; sources=(Fuzz/Chunked/main.swift $S/ChunkedDecoder.swift "${HEAD_SOURCES[@]}"); objects=("$OUT/JSONDiagnostics.o") ;;
         http-response) module=HTTPClient; sources=(Fuzz/HTTPResponse/main.swift $C/HTTPResponseReader.swift $C/HTTPResponseParser.swift $C/HTTPClientResponse.swift $C/HTTPClientError.swift); objects=() ;;
-        envelope) module=Contracts; sources=(Fuzz/Envelope/main.swift Shared/Contracts/*.swift); objects=("$OUT/Messaging.o" "$OUT/JSONDiagnostics.o") ;;
+        envelope) module=Contracts; sources=(Fuzz/Envelope/main.swift Shared/Contracts/*.swift); objects=("$OUT/MessageModel.o" "$OUT/JSONDiagnostics.o") ;;
     esac
     if stale "$binary" "${sources[@]}" "${objects[@]}"; then
         echo "building fuzz-$target"
@@ -126,7 +127,7 @@ build_target() { # TARGET
 
 build_module JSONDiagnostics Shared/JSONDiagnostics/*.swift
 for target in "${TARGETS[@]}"; do
-    [ "$target" = envelope ] && build_module Messaging "${MESSAGING_SOURCES[@]}"
+    [ "$target" = envelope ] && build_module MessageModel "${MODEL_SOURCES[@]}"
     build_target "$target"
 done
 [ "$BUILD_ONLY" = 1 ] && exit 0

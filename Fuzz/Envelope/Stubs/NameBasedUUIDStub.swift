@@ -1,6 +1,6 @@
 import Foundation
 
-// Stands in for Shared/Messaging/NameBasedUUID.swift in the fuzz build of module Messaging: the real one
+// Stands in for Shared/MessageModel/NameBasedUUID.swift in the fuzz build of module MessageModel: the real one
 // needs swift-crypto (SHA-1), which the fuzz build does not compile. Envelope.swift refers to it only in
 // `Envelope.derived`, which decoding and encoding never call; the fuzz target must not reach it.
 extension UUID {

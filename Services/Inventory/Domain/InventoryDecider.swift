@@ -1,5 +1,5 @@
 import Contracts
-import Messaging
+import MessageModel
 
 /// The inventory aggregate's pure functions (one aggregate per sku): no I/O, no clock.
 ///

@@ -1,5 +1,5 @@
 import Contracts
-import Messaging
+import MessageModel
 
 // Events of the inventory service on `inventory.events`, keyed by sku.
 

@@ -1,6 +1,6 @@
 import Contracts
 import Foundation
-import Messaging
+import MessageModel
 
 /// A notification as its events made it: the state `decide` reads and the read model's row.
 public struct CustomerNotification: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Contracts
-import Messaging
+import MessageModel
 
 /// What `notifications.commands` carries: the orchestrator's SendNotification and the delivery
 /// worker's RecordDelivery, both keyed by orderId.

@@ -1,4 +1,4 @@
-import Messaging
+import MessageModel
 
 /// The channel accepted the notification after `attempts` tries.
 public struct NotificationSent: MessagePayload {

@@ -1,5 +1,5 @@
 import Contracts
-import Messaging
+import MessageModel
 
 /// The order aggregate's pure functions: no I/O, no clock.
 ///

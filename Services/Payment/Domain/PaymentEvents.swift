@@ -1,5 +1,5 @@
 import Contracts
-import Messaging
+import MessageModel
 
 // Events of the payment service on `payments.events`, keyed by customerId.
 

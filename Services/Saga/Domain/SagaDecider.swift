@@ -1,6 +1,6 @@
 import Contracts
 import Foundation
-import Messaging
+import MessageModel
 
 /// The order saga's pure functions: no I/O, no clock.
 ///
