@@ -97,7 +97,7 @@ struct CommandOutcomeFaultTests {
         #expect(readiness.status == 503 && readiness.text.contains("overloaded"), "\(readiness.text)")
         saga.resume()
 
-        let again = try eventually(timeout: .seconds(60), every: .milliseconds(300)) { () -> String? in
+        let again = eventually(timeout: .seconds(60), every: .milliseconds(300)) { () -> String? in
             try? world.placeOrder("ad-c", [("ad-sku", 1, 100)])
         }
         #expect(again != nil, "accepted again once the backlog finished")

@@ -12,7 +12,7 @@ struct JSONTextTests {
             value
                 == .object([
                     "a": .array([
-                        .int(1), .int(0), .double(2.5), .double(-1000), .double(12_345_678_901_234_567_890), .bool(true),
+                        .int(1), .int(0), .double(2.5), .double(-1000), .double(12_345_678_901_234_567_168), .bool(true),
                         .bool(false), .null, .string(""),
                     ]),
                     "b": .object([:]), "c": .array([]),
