@@ -62,8 +62,11 @@ let package = Package(
         .target(name: "JSONDiagnostics", path: "Shared/JSONDiagnostics", swiftSettings: strict),
         .target(name: "Kafka", dependencies: ["CLibrdkafka", log], path: "Shared/Kafka", swiftSettings: strict),
         .target(name: "Postgres", dependencies: ["CLibpq", log], path: "Shared/Postgres", swiftSettings: strict),
+        // Blocking work off the cooperative pool: `OffPool.run` (work that ends) and
+        // `DedicatedThread.run` (work that loops until stopped), with the `StopSignal` it sleeps on.
+        .target(name: "Threads", dependencies: [lifecycle], path: "Shared/Threads", swiftSettings: strict),
         .target(
-            name: "HTTPServer", dependencies: ["CHTTPSystem", "JSONDiagnostics", log, metrics, lifecycle], path: "Shared/HTTPServer",
+            name: "HTTPServer", dependencies: ["CHTTPSystem", "JSONDiagnostics", "Threads", log, metrics, lifecycle], path: "Shared/HTTPServer",
             swiftSettings: strict),
         // The message model: envelopes, their codec, payloads, timestamps, name-based ids, trace
         // context, topic access. Pure: no librdkafka, no libpq, no I/O; Contracts and every domain
@@ -77,7 +80,7 @@ let package = Package(
         .target(
             name: "Messaging",
             dependencies: [
-                "MessageModel", "Kafka", "Postgres", log, metrics, lifecycle,
+                "MessageModel", "Kafka", "Postgres", "Threads", log, metrics, lifecycle,
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
             ],
             path: "Shared/Messaging", swiftSettings: strict),
@@ -85,7 +88,7 @@ let package = Package(
         .target(
             name: "ServiceRuntime",
             dependencies: [
-                "HTTPServer", "Messaging", "Kafka", "Postgres", log, metrics, lifecycle, signals,
+                "HTTPServer", "Messaging", "Kafka", "Postgres", "Threads", log, metrics, lifecycle, signals,
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -123,7 +126,7 @@ let package = Package(
         // MARK: Saga orchestrator: pure saga domain, service library (processor, projection, timer, routes), executable.
         .target(name: "SagaDomain", dependencies: ["Contracts"], path: "Services/Saga/Domain", swiftSettings: strict),
         .target(
-            name: "SagaOrchestrator", dependencies: ["SagaDomain", "Contracts", "ServiceRuntime", log, lifecycle],
+            name: "SagaOrchestrator", dependencies: ["SagaDomain", "Contracts", "ServiceRuntime", "Threads", log, lifecycle],
             path: "Services/Saga/SagaOrchestrator",
             resources: [.embedInCode("openapi.json")], swiftSettings: strict),
         .executableTarget(
@@ -138,7 +141,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "NotificationService",
-            dependencies: ["NotificationDomain", "Contracts", "ServiceRuntime", "HTTPClient", log, metrics, lifecycle],
+            dependencies: ["NotificationDomain", "Contracts", "ServiceRuntime", "HTTPClient", "Threads", log, metrics, lifecycle],
             path: "Services/Notification/NotificationService",
             resources: [.embedInCode("openapi.json")], swiftSettings: strict),
         .executableTarget(
@@ -147,7 +150,7 @@ let package = Package(
 
         // Tools.
         .executableTarget(
-            name: "DevBroker", dependencies: ["Kafka", "HTTPServer", argumentParser, log, lifecycle, signals],
+            name: "DevBroker", dependencies: ["Kafka", "HTTPServer", "Threads", argumentParser, log, lifecycle, signals],
             path: "Tools/DevBroker", swiftSettings: strict),
         .executableTarget(
             name: "SeedEvents", dependencies: ["Kafka", "Postgres", "Messaging", "Contracts", "OrderService", argumentParser, log],

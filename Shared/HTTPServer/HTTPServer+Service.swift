@@ -1,4 +1,5 @@
 import ServiceLifecycle
+import Threads
 
 extension HTTPServer: Service {
     /// Starts the server (unless already started), waits for graceful shutdown (or cancellation), then shuts down
@@ -27,14 +28,6 @@ extension HTTPServer: Service {
 
     /// Runs the blocking `shutdown` on a dedicated thread and resumes when it has finished.
     private func shutdownOffPool(gracePeriod: Duration) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let work: @Sendable () -> Void = {
-                self.shutdown(gracePeriod: gracePeriod)
-                continuation.resume()
-            }
-            if case .failure = ThreadSpawner.spawn(name: "http-shutdown", detached: true, work) {
-                work()
-            }
-        }
+        await OffPool.run(name: "http-shutdown") { self.shutdown(gracePeriod: gracePeriod) }
     }
 }

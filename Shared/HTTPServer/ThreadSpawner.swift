@@ -1,7 +1,8 @@
 import CHTTPSystem
 import Glibc
 
-/// Starts real pthreads (never the Swift cooperative pool) for event loops and blocking shutdown work.
+/// Starts the event loops' joinable pthreads (never the Swift cooperative pool); the server joins
+/// them on shutdown, which Foundation's `Thread` cannot. Work that ends runs through `OffPool`.
 enum ThreadSpawner {
     private final class Payload {
         let name: String
@@ -14,7 +15,7 @@ enum ThreadSpawner {
     }
 
     /// Starts a joinable thread; returns its handle or the `pthread_create` error code.
-    static func spawn(name: String, detached: Bool = false, _ body: @escaping @Sendable () -> Void) -> Result<pthread_t, Errno> {
+    static func spawn(name: String, _ body: @escaping @Sendable () -> Void) -> Result<pthread_t, Errno> {
         let payload = Unmanaged.passRetained(Payload(name: name, body: body)).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { raw in
@@ -27,9 +28,6 @@ enum ThreadSpawner {
         guard result == 0 else {
             Unmanaged<Payload>.fromOpaque(payload).release()
             return .failure(Errno(code: result))
-        }
-        if detached {
-            pthread_detach(thread)
         }
         return .success(thread)
     }

@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Postgres
 import ServiceLifecycle
+import Threads
 
 /// The one processing loop every service runs (design brief, "The processing loop").
 ///

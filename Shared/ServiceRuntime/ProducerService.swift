@@ -1,5 +1,6 @@
 import Kafka
 import ServiceLifecycle
+import Threads
 
 /// Keeps producers open while the service group runs and flushes and closes them last on shutdown.
 struct ProducerService: Service {
@@ -8,7 +9,7 @@ struct ProducerService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         for producer in producers {
-            await Blocking.run { producer.close(timeout: .seconds(10)) }
+            await OffPool.run(name: "producer-close") { producer.close(timeout: .seconds(10)) }
         }
     }
 }

@@ -7,6 +7,7 @@ import Metrics
 import Postgres
 import Prometheus
 import ServiceLifecycle
+import Threads
 import UnixSignals
 
 /// Starts one service process: logging and metrics, migrations, the topic check, the processing
@@ -60,7 +61,7 @@ public enum ServiceHost {
                 metadata: ["group": "\(consumerGroup)", "granted": "\(kafkaAccess.groups.map(\.name))"])
         }
 
-        let (producer, edgeProducer) = try await Blocking.run {
+        let (producer, edgeProducer) = try await OffPool.run(name: "service-start") {
             try prepare(configuration: configuration, migrations: migrations, logger: logger)
         }
 
@@ -221,6 +222,6 @@ struct ClosingService: Service {
 
     func run() async throws {
         try? await gracefulShutdown()
-        await Blocking.run(close)
+        await OffPool.run(name: "service-close", close)
     }
 }

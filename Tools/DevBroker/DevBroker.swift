@@ -4,6 +4,7 @@ import HTTPServer
 import Kafka
 import Logging
 import ServiceLifecycle
+import Threads
 import UnixSignals
 
 /// The development broker: librdkafka's mock cluster with every topic of the topic list, its
@@ -108,11 +109,6 @@ struct StopOnShutdown: Service {
     func run() async throws {
         try? await gracefulShutdown()
         let server = server
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            Thread {
-                server.shutdown(gracePeriod: .seconds(2))
-                continuation.resume()
-            }.start()
-        }
+        await OffPool.run(name: "control-shutdown") { server.shutdown(gracePeriod: .seconds(2)) }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Logging
 import ServiceLifecycle
+import Threads
 
 /// Warns when a partition's low watermark moves: the mock keeps about 5 MiB per partition and
 /// drops older batches silently, even unread ones, so a moving low watermark is data loss that
@@ -24,23 +25,21 @@ struct WatermarkWatcher: Service {
             let topics = control.topics
             let snapshot = lows
             // query_watermark_offsets blocks: do it off the cooperative pool.
-            let updated: [TopicPartition: Int64] = await withCheckedContinuation { continuation in
-                Thread {
-                    var result = snapshot
-                    for spec in topics {
-                        for partition in 0..<spec.partitions {
-                            let tp = TopicPartition(topic: spec.name, partition: Int32(partition))
-                            guard let marks = try? reader.watermarks(tp, timeout: .seconds(2)) else { continue }
-                            if let previous = snapshot[tp], marks.low > previous {
-                                logger.warning(
-                                    "low watermark moved: older messages were dropped by the mock's per-partition limit",
-                                    metadata: ["partition": "\(tp)", "from": "\(previous)", "to": "\(marks.low)"])
-                            }
-                            result[tp] = marks.low
+            let updated = await OffPool.run(name: "watermark-watcher") { () -> [TopicPartition: Int64] in
+                var result = snapshot
+                for spec in topics {
+                    for partition in 0..<spec.partitions {
+                        let tp = TopicPartition(topic: spec.name, partition: Int32(partition))
+                        guard let marks = try? reader.watermarks(tp, timeout: .seconds(2)) else { continue }
+                        if let previous = snapshot[tp], marks.low > previous {
+                            logger.warning(
+                                "low watermark moved: older messages were dropped by the mock's per-partition limit",
+                                metadata: ["partition": "\(tp)", "from": "\(previous)", "to": "\(marks.low)"])
                         }
+                        result[tp] = marks.low
                     }
-                    continuation.resume(returning: result)
-                }.start()
+                }
+                return result
             }
             lows = updated
         }

@@ -9,6 +9,7 @@ import NotificationDomain
 import Postgres
 import ServiceLifecycle
 import ServiceRuntime
+import Threads
 
 /// Delivers PENDING notifications through the channel and brings the outcome back through the log.
 ///

@@ -7,6 +7,7 @@ import Postgres
 import SagaDomain
 import ServiceLifecycle
 import ServiceRuntime
+import Threads
 
 /// Finds running sagas whose step deadline passed and produces their DeadlineExpired to
 /// `sagas.replies`, keyed by orderId, so that the expiry is ordered with the replies in one

@@ -12,11 +12,7 @@ public enum DedicatedThread {
     ) async throws {
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    let thread = Thread { continuation.resume(with: Result { try body() }) }
-                    thread.name = name
-                    thread.start()
-                }
+                try await OffPool.run(name: name, body)
             } onGracefulShutdown: {
                 stop.stop()
             }

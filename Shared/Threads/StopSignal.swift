@@ -24,7 +24,8 @@ public final class StopSignal: @unchecked Sendable {
     /// Sleeps up to `duration`; returns true if stopped (before or during the wait).
     @discardableResult
     public func wait(for duration: Duration) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: duration.timeInterval)
+        let (seconds, attoseconds) = duration.components
+        let deadline = Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18)
         condition.lock()
         defer { condition.unlock() }
         while !stopped {
