@@ -1,5 +1,5 @@
 # The two commands for a fresh machine: `make up` and `make test` (see README.md).
-.PHONY: up down status test build
+.PHONY: up down status test build lint format
 
 up:
 	@deploy/local/stack.sh up
@@ -12,6 +12,12 @@ status:
 
 test:
 	@deploy/local/test.sh
+
+lint:
+	@deploy/local/lint.sh
+
+format:
+	@deploy/local/lint.sh --fix
 
 build:
 	@deploy/local/deps.sh

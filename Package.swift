@@ -66,7 +66,8 @@ let package = Package(
         // `DedicatedThread.run` (work that loops until stopped), with the `StopSignal` it sleeps on.
         .target(name: "Threads", dependencies: [lifecycle], path: "Shared/Threads", swiftSettings: strict),
         .target(
-            name: "HTTPServer", dependencies: ["CHTTPSystem", "JSONDiagnostics", "Threads", log, metrics, lifecycle], path: "Shared/HTTPServer",
+            name: "HTTPServer", dependencies: ["CHTTPSystem", "JSONDiagnostics", "Threads", log, metrics, lifecycle],
+            path: "Shared/HTTPServer",
             swiftSettings: strict),
         // The message model: envelopes, their codec, payloads, timestamps, name-based ids, trace
         // context, topic access. Pure: no librdkafka, no libpq, no I/O; Contracts and every domain
@@ -101,11 +102,14 @@ let package = Package(
             path: "Services/Order/OrderService",
             resources: [.embedInCode("openapi.json")], swiftSettings: strict),
         .executableTarget(
-            name: "OrderServiceMain", dependencies: ["OrderService", "Contracts", "ServiceRuntime"], path: "Services/Order/Main",
+            name: "OrderServiceMain", dependencies: ["OrderService", "Contracts", "ServiceRuntime"],
+            path: "Services/Order/Main",
             swiftSettings: strict),
 
         // MARK: Inventory service
-        .target(name: "InventoryDomain", dependencies: ["Contracts"], path: "Services/Inventory/Domain", swiftSettings: strict),
+        .target(
+            name: "InventoryDomain", dependencies: ["Contracts"], path: "Services/Inventory/Domain",
+            swiftSettings: strict),
         .target(
             name: "InventoryService", dependencies: ["InventoryDomain", "Contracts", "ServiceRuntime"],
             path: "Services/Inventory/InventoryService",
@@ -115,7 +119,8 @@ let package = Package(
             path: "Services/Inventory/Main", swiftSettings: strict),
 
         // MARK: Payment service
-        .target(name: "PaymentDomain", dependencies: ["Contracts"], path: "Services/Payment/Domain", swiftSettings: strict),
+        .target(
+            name: "PaymentDomain", dependencies: ["Contracts"], path: "Services/Payment/Domain", swiftSettings: strict),
         .target(
             name: "PaymentService", dependencies: ["PaymentDomain", "Contracts", "ServiceRuntime"],
             path: "Services/Payment/PaymentService",
@@ -126,22 +131,27 @@ let package = Package(
         // MARK: Saga orchestrator: pure saga domain, service library (processor, projection, timer, routes), executable.
         .target(name: "SagaDomain", dependencies: ["Contracts"], path: "Services/Saga/Domain", swiftSettings: strict),
         .target(
-            name: "SagaOrchestrator", dependencies: ["SagaDomain", "Contracts", "ServiceRuntime", "Threads", log, lifecycle],
+            name: "SagaOrchestrator",
+            dependencies: ["SagaDomain", "Contracts", "ServiceRuntime", "Threads", log, lifecycle],
             path: "Services/Saga/SagaOrchestrator",
             resources: [.embedInCode("openapi.json")], swiftSettings: strict),
         .executableTarget(
-            name: "SagaOrchestratorMain", dependencies: ["SagaOrchestrator", "Contracts", "ServiceRuntime"], path: "Services/Saga/Main",
+            name: "SagaOrchestratorMain", dependencies: ["SagaOrchestrator", "Contracts", "ServiceRuntime"],
+            path: "Services/Saga/Main",
             swiftSettings: strict),
         // MARK: Notification service
         // Pure domain, service library (routes, projection, processor, delivery worker), executable,
         // and the hand-written HTTP/1.1 client the webhook channel uses.
         .target(name: "HTTPClient", path: "Shared/HTTPClient", swiftSettings: strict),
         .target(
-            name: "NotificationDomain", dependencies: ["Contracts", "MessageModel"], path: "Services/Notification/Domain",
+            name: "NotificationDomain", dependencies: ["Contracts", "MessageModel"],
+            path: "Services/Notification/Domain",
             swiftSettings: strict),
         .target(
             name: "NotificationService",
-            dependencies: ["NotificationDomain", "Contracts", "ServiceRuntime", "HTTPClient", "Threads", log, metrics, lifecycle],
+            dependencies: [
+                "NotificationDomain", "Contracts", "ServiceRuntime", "HTTPClient", "Threads", log, metrics, lifecycle,
+            ],
             path: "Services/Notification/NotificationService",
             resources: [.embedInCode("openapi.json")], swiftSettings: strict),
         .executableTarget(
@@ -150,10 +160,12 @@ let package = Package(
 
         // Tools.
         .executableTarget(
-            name: "DevBroker", dependencies: ["Kafka", "HTTPServer", "Threads", argumentParser, log, lifecycle, signals],
+            name: "DevBroker",
+            dependencies: ["Kafka", "HTTPServer", "Threads", argumentParser, log, lifecycle, signals],
             path: "Tools/DevBroker", swiftSettings: strict),
         .executableTarget(
-            name: "SeedEvents", dependencies: ["Kafka", "Postgres", "Messaging", "Contracts", "OrderService", argumentParser, log],
+            name: "SeedEvents",
+            dependencies: ["Kafka", "Postgres", "Messaging", "Contracts", "OrderService", argumentParser, log],
             path: "Tools/SeedEvents", swiftSettings: strict),
         // The load generator: a library (plan, recorder, watcher, run, report) and its command line.
         .target(
@@ -163,18 +175,22 @@ let package = Package(
             ],
             path: "Tools/LoadGeneration", swiftSettings: strict),
         .executableTarget(
-            name: "LoadGen", dependencies: ["LoadGeneration", "HTTPClient", "Kafka", "Contracts", "Messaging", argumentParser, log], path: "Tools/LoadGen",
+            name: "LoadGen",
+            dependencies: ["LoadGeneration", "HTTPClient", "Kafka", "Contracts", "Messaging", argumentParser, log],
+            path: "Tools/LoadGen",
             swiftSettings: strict),
         // The design brief's invariants, checked through the read models (the chaos runner and the
         // end-to-end tests use the same check).
-        .target(name: "SagaInvariants", dependencies: ["HTTPClient"], path: "Tools/SagaInvariants", swiftSettings: strict),
+        .target(
+            name: "SagaInvariants", dependencies: ["HTTPClient"], path: "Tools/SagaInvariants", swiftSettings: strict),
         // The chaos runner: a library (stack control, faults, the run, its report) and its command line.
         .target(
             name: "Chaos",
             dependencies: ["LoadGeneration", "SagaInvariants", "HTTPClient", "Kafka", "Postgres", "Messaging", log],
             path: "Tools/Chaos", swiftSettings: strict),
         .executableTarget(
-            name: "ChaosMain", dependencies: ["Chaos", "SagaInvariants", "HTTPClient", argumentParser, log], path: "Tools/ChaosMain",
+            name: "ChaosMain", dependencies: ["Chaos", "SagaInvariants", "HTTPClient", argumentParser, log],
+            path: "Tools/ChaosMain",
             swiftSettings: strict),
         .executableTarget(
             name: "CodecBench", dependencies: ["Messaging", "Contracts", argumentParser], path: "Tools/CodecBench",
@@ -189,17 +205,24 @@ let package = Package(
             ],
             path: "Tools/Operations", swiftSettings: strict),
         .executableTarget(
-            name: "Replay", dependencies: ["Operations", "Contracts", "Messaging", "Kafka", "Postgres", "ServiceRuntime", argumentParser, log], path: "Tools/Replay",
+            name: "Replay",
+            dependencies: [
+                "Operations", "Contracts", "Messaging", "Kafka", "Postgres", "ServiceRuntime", argumentParser, log,
+            ], path: "Tools/Replay",
             swiftSettings: strict),
         .executableTarget(
-            name: "DLQ", dependencies: ["Operations", "Contracts", "Messaging", "Kafka", "Postgres", "ServiceRuntime", argumentParser, log],
+            name: "DLQ",
+            dependencies: [
+                "Operations", "Contracts", "Messaging", "Kafka", "Postgres", "ServiceRuntime", argumentParser, log,
+            ],
             path: "Tools/DLQ", swiftSettings: strict),
 
         // Tests.
         // What domain tests share: pure, so that a decider's tests link neither librdkafka nor libpq.
         .target(name: "DomainTestSupport", path: "Tests/DomainTestSupport", swiftSettings: strict),
         .target(
-            name: "TestSupport", dependencies: ["Postgres", "Kafka", "Messaging", "Contracts", log], path: "Tests/TestSupport",
+            name: "TestSupport", dependencies: ["Postgres", "Kafka", "Messaging", "Contracts", log],
+            path: "Tests/TestSupport",
             swiftSettings: strict),
         .testTarget(
             name: "HTTPServerTests",
@@ -207,31 +230,43 @@ let package = Package(
                 "HTTPServer", log, metrics, lifecycle, .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             path: "Tests/HTTPServerTests", swiftSettings: testSettings),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres"], path: "Tests/PostgresTests", swiftSettings: testSettings),
+        .testTarget(
+            name: "PostgresTests", dependencies: ["Postgres"], path: "Tests/PostgresTests", swiftSettings: testSettings),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"], path: "Tests/KafkaTests", swiftSettings: testSettings),
         .testTarget(
-            name: "MessagingTests", dependencies: ["Messaging", "MessageModel", "Contracts", "TestSupport"], path: "Tests/MessagingTests",
+            name: "MessagingTests", dependencies: ["Messaging", "MessageModel", "Contracts", "TestSupport"],
+            path: "Tests/MessagingTests",
             swiftSettings: testSettings),
-        .testTarget(name: "OrderDomainTests", dependencies: ["OrderDomain"], path: "Tests/OrderDomainTests", swiftSettings: testSettings),
+        .testTarget(
+            name: "OrderDomainTests", dependencies: ["OrderDomain"], path: "Tests/OrderDomainTests",
+            swiftSettings: testSettings),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["TestSupport", "SagaInvariants", "HTTPClient", "Contracts", "Messaging", "Kafka", "Postgres", "HTTPServer", log],
+            dependencies: [
+                "TestSupport", "SagaInvariants", "HTTPClient", "Contracts", "Messaging", "Kafka", "Postgres",
+                "HTTPServer", log,
+            ],
             path: "Tests/EndToEndTests",
             swiftSettings: testSettings),
         .testTarget(
-            name: "InventoryDomainTests", dependencies: ["InventoryDomain", "DomainTestSupport"], path: "Tests/InventoryDomainTests",
+            name: "InventoryDomainTests", dependencies: ["InventoryDomain", "DomainTestSupport"],
+            path: "Tests/InventoryDomainTests",
             swiftSettings: testSettings),
         .testTarget(
-            name: "PaymentDomainTests", dependencies: ["PaymentDomain", "DomainTestSupport"], path: "Tests/PaymentDomainTests",
+            name: "PaymentDomainTests", dependencies: ["PaymentDomain", "DomainTestSupport"],
+            path: "Tests/PaymentDomainTests",
             swiftSettings: testSettings),
-        .testTarget(name: "SagaDomainTests", dependencies: ["SagaDomain"], path: "Tests/SagaDomainTests", swiftSettings: testSettings),
+        .testTarget(
+            name: "SagaDomainTests", dependencies: ["SagaDomain"], path: "Tests/SagaDomainTests",
+            swiftSettings: testSettings),
         .testTarget(
             name: "NotificationDomainTests", dependencies: ["NotificationDomain", "Contracts", "MessageModel"],
             path: "Tests/NotificationDomainTests", swiftSettings: testSettings),
         .testTarget(
             name: "OperationsTests",
             dependencies: [
-                "Operations", "Kafka", "Messaging", "ServiceRuntime", "Postgres", "OrderService", "SagaOrchestrator", "SagaDomain",
+                "Operations", "Kafka", "Messaging", "ServiceRuntime", "Postgres", "OrderService", "SagaOrchestrator",
+                "SagaDomain",
                 "TestSupport", log,
             ],
             path: "Tests/OperationsTests",
@@ -243,15 +278,18 @@ let package = Package(
             name: "LoadGenerationTests", dependencies: ["LoadGeneration"], path: "Tests/LoadGenerationTests",
             swiftSettings: testSettings),
         .testTarget(
-            name: "ChaosTests", dependencies: ["Chaos", "SagaInvariants", "HTTPClient", "HTTPServer", log], path: "Tests/ChaosTests",
+            name: "ChaosTests", dependencies: ["Chaos", "SagaInvariants", "HTTPClient", "HTTPServer", log],
+            path: "Tests/ChaosTests",
             swiftSettings: testSettings),
         .testTarget(
             name: "MessageSchemaTests",
             dependencies: [
-                "Contracts", "Messaging", "InventoryDomain", "PaymentDomain", "NotificationDomain", "SagaDomain", "TestSupport",
+                "Contracts", "Messaging", "InventoryDomain", "PaymentDomain", "NotificationDomain", "SagaDomain",
+                "TestSupport",
             ],
             path: "Tests/MessageSchemaTests", swiftSettings: testSettings),
         .testTarget(
-            name: "DeploymentTests", dependencies: ["TestSupport", "Contracts", "Messaging"], path: "Tests/DeploymentTests", swiftSettings: testSettings),
+            name: "DeploymentTests", dependencies: ["TestSupport", "Contracts", "Messaging"],
+            path: "Tests/DeploymentTests", swiftSettings: testSettings),
     ]
 )

@@ -50,7 +50,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
 
     if splitOutcome != wholeOutcome || split.body != whole.body || consumedTotal != wholeConsumed {
-        fatalError("""
+        fatalError(
+            """
             whole and split decoding disagree (control \(control)): \
             whole \(wholeOutcome), consumed \(wholeConsumed), body \(whole.body.count) bytes; \
             split \(splitOutcome), consumed \(consumedTotal), body \(split.body.count) bytes

@@ -54,7 +54,9 @@ private func roundTripNotification(_ bytes: [UInt8], typeHeader: String?) {
     }
     report("SendNotification", typeHeader, "decoded \(first.type)")
     agreeWithFoundation(first, { try notificationCodec.decodeWithFoundation(bytes, typeHeader: typeHeader) }, bytes)
-    check(first, encode: { try MessageJSON.encode($0) }, decode: { try notificationCodec.decode($0, typeHeader: first.type) })
+    check(
+        first, encode: { try MessageJSON.encode($0) },
+        decode: { try notificationCodec.decode($0, typeHeader: first.type) })
 }
 
 private func agreeWithFoundation<T: Equatable>(
@@ -62,7 +64,9 @@ private func agreeWithFoundation<T: Equatable>(
 ) {
     let theirs: Envelope<T>
     do { theirs = try decodeWithFoundation() } catch {
-        fatalError("the codec accepts what Foundation's decoder rejects (\(error)):\n\(String(decoding: bytes, as: UTF8.self))")
+        fatalError(
+            "the codec accepts what Foundation's decoder rejects (\(error)):\n\(String(decoding: bytes, as: UTF8.self))"
+        )
     }
     guard theirs == envelope else {
         fatalError("the codec and Foundation's decoder differ:\nours: \(envelope)\ntheirs: \(theirs)")
@@ -83,7 +87,8 @@ private func check<T: Equatable>(
         comparable.occurredAt = first.occurredAt
     }
     guard comparable == first else {
-        fatalError("""
+        fatalError(
+            """
             decode(encode(envelope)) differs from envelope:
             first:  \(first)
             second: \(second)
@@ -94,7 +99,8 @@ private func check<T: Equatable>(
     let again: [UInt8]
     do { again = try encode(second) } catch { fatalError("second envelope does not encode: \(error)") }
     guard again == encoded else {
-        fatalError("""
+        fatalError(
+            """
             encoding is not stable:
             \(String(decoding: encoded, as: UTF8.self))
             \(String(decoding: again, as: UTF8.self))
@@ -105,7 +111,9 @@ private func check<T: Equatable>(
 /// RFC 3339 `date-time` (section 5.6), by hand: the oracle for `Timestamp.parse`.
 private func isRFC3339DateTime(_ text: String) -> Bool {
     let b = Array(text.utf8)
-    func digits(_ range: Range<Int>) -> Bool { range.upperBound <= b.count && range.allSatisfy { (48...57).contains(b[$0]) } }
+    func digits(_ range: Range<Int>) -> Bool {
+        range.upperBound <= b.count && range.allSatisfy { (48...57).contains(b[$0]) }
+    }
     func at(_ index: Int, _ characters: String) -> Bool { index < b.count && characters.utf8.contains(b[index]) }
     guard digits(0..<4), at(4, "-"), digits(5..<7), at(7, "-"), digits(8..<10), at(10, "Tt"),
         digits(11..<13), at(13, ":"), digits(14..<16), at(16, ":"), digits(17..<19)

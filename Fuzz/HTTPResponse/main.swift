@@ -19,7 +19,10 @@ private enum Outcome: Equatable {
 
 private func read(_ pieces: [ArraySlice<UInt8>], method: String) -> Outcome {
     func outcome(_ response: HTTPClientResponse) -> Outcome {
-        .response(Response(status: response.status, headers: response.headers.map { "\($0.name): \($0.value)" }, body: response.body))
+        .response(
+            Response(
+                status: response.status, headers: response.headers.map { "\($0.name): \($0.value)" },
+                body: response.body))
     }
     do throws(HTTPClientError) {
         var reader = HTTPResponseReader(method: method, peer: "fuzz")

@@ -18,10 +18,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if head.count > 0 {
         let split = Int(bytes[0]) % (head.count + 1)
         let prefix = UnsafeBufferPointer(rebasing: head[0..<split])
-        let incremental = RequestHeadParser.findHeadEnd(prefix, from: 0)
+        let incremental =
+            RequestHeadParser.findHeadEnd(prefix, from: 0)
             ?? RequestHeadParser.findHeadEnd(head, from: max(0, split - 3))
         if incremental != whole {
-            fatalError("findHeadEnd: whole \(String(describing: whole)), split at \(split) \(String(describing: incremental))")
+            fatalError(
+                "findHeadEnd: whole \(String(describing: whole)), split at \(split) \(String(describing: incremental))")
         }
     }
     if let end = whole {
@@ -38,7 +40,8 @@ private func check(_ bytes: UnsafeBufferPointer<UInt8>) {
         if case .contentLength(let length) = head.framing, length <= 0 || length > 1 << 20 {
             fatalError("Content-Length \(length) outside 1...limit was accepted")
         }
-        let request = HTTPRequest(method: head.method, target: head.target, version: head.version, headers: head.headers)
+        let request = HTTPRequest(
+            method: head.method, target: head.target, version: head.version, headers: head.headers)
         _ = request.path
         _ = request.query("a")
     case .failure(let rejection):

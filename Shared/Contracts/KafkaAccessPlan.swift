@@ -35,11 +35,14 @@ public enum KafkaAccessPlan {
             Topics.notificationsCommands, Topics.sagasReplies,
         ])
 
-    public static let services = [orderService, paymentService, inventoryService, notificationService, sagaOrchestrator]
+    public static let services = [
+        orderService, paymentService, inventoryService, notificationService, sagaOrchestrator,
+    ]
 
     /// Every event topic, the log a projection is rebuilt from.
     public static let eventTopics: Set<String> = [
-        Topics.ordersEvents, Topics.paymentsEvents, Topics.inventoryEvents, Topics.notificationsEvents, Topics.sagasEvents,
+        Topics.ordersEvents, Topics.paymentsEvents, Topics.inventoryEvents, Topics.notificationsEvents,
+        Topics.sagasEvents,
     ]
 
     /// `replay`: reads the event topics (its readers' client ids are `replay-<service>`).
@@ -51,7 +54,8 @@ public enum KafkaAccessPlan {
     /// instead of publishing them twice.
     public static let dlqTool = KafkaAccess(
         principal: "dlq-tool", writes: consumedTopics,
-        reads: consumedTopics.union(consumedTopics.map(KafkaAccess.deadLetterTopic(of:))), groups: [.prefix("dlq-tool.")])
+        reads: consumedTopics.union(consumedTopics.map(KafkaAccess.deadLetterTopic(of:))),
+        groups: [.prefix("dlq-tool.")])
 
     /// `loadgen`: follows `orders.events` for the terminal events of the orders it placed.
     public static let loadgen = KafkaAccess(

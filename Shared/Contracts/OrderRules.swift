@@ -8,7 +8,8 @@ public enum OrderRules {
     public static let unitPriceRange = 0...100_000_000
     public static let maxIdLength = 128
 
-    public static func violations(customerId: String, items: [OrderLine], currency: String) -> [MessageValidationError] {
+    public static func violations(customerId: String, items: [OrderLine], currency: String) -> [MessageValidationError]
+    {
         var errors: [MessageValidationError] = []
         errors += identifierViolations(customerId, field: "customerId")
         if items.isEmpty || items.count > maxItems {
@@ -30,7 +31,8 @@ public enum OrderRules {
             }
         }
         if !isCurrencyCode(currency) {
-            errors.append(MessageValidationError(field: "currency", message: "must be a three-letter ISO 4217 code like EUR"))
+            errors.append(
+                MessageValidationError(field: "currency", message: "must be a three-letter ISO 4217 code like EUR"))
         }
         return errors
     }

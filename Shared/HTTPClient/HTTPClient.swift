@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A minimal blocking HTTP/1.1 client over POSIX sockets: one connection per request
@@ -25,7 +25,8 @@ public struct HTTPClient: Sendable {
     ) throws(HTTPClientError) -> HTTPClientResponse {
         let connection = HTTPConnection(to: url, maxResponseBytes: maxResponseBytes)
         defer { connection.close() }
-        return try connection.send(method, target: url.target, headers: headers, body: body, timeout: timeout, keepAlive: false)
+        return try connection.send(
+            method, target: url.target, headers: headers, body: body, timeout: timeout, keepAlive: false)
     }
 
     /// POSTs `body` to `url`.
@@ -146,7 +147,9 @@ public final class HTTPConnection {
         throw lastError
     }
 
-    private func write(_ fd: Int32, _ bytes: [UInt8], deadline: ContinuousClock.Instant, url: HTTPURL) throws(HTTPClientError) {
+    private func write(_ fd: Int32, _ bytes: [UInt8], deadline: ContinuousClock.Instant, url: HTTPURL)
+        throws(HTTPClientError)
+    {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -164,7 +167,8 @@ public final class HTTPConnection {
 
     /// Reads one response; `reusable` is false when the connection cannot carry another request
     /// (the server said `Connection: close`, or the body ran until the close).
-    private func read(_ fd: Int32, method: String, deadline: ContinuousClock.Instant, url: HTTPURL) throws(HTTPClientError)
+    private func read(_ fd: Int32, method: String, deadline: ContinuousClock.Instant, url: HTTPURL)
+        throws(HTTPClientError)
         -> (response: HTTPClientResponse, reusable: Bool)
     {
         var reader = HTTPResponseReader(method: method, peer: url.hostHeader)
@@ -176,9 +180,12 @@ public final class HTTPConnection {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n > 0 {
                 if reader.received.count + n > maxResponseBytes {
-                    throw HTTPClientError(kind: .receive, message: "response of \(url) exceeds \(maxResponseBytes) bytes")
+                    throw HTTPClientError(
+                        kind: .receive, message: "response of \(url) exceeds \(maxResponseBytes) bytes")
                 }
-                if let response = try reader.receive(buffer[0..<n]) { return (response, Self.allowsReuse(response.headers)) }
+                if let response = try reader.receive(buffer[0..<n]) {
+                    return (response, Self.allowsReuse(response.headers))
+                }
             } else if n == 0 {
                 return (try reader.closed(), false)
             } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
@@ -188,12 +195,14 @@ public final class HTTPConnection {
     }
 
     /// Waits until `fd` is ready for `events`; false when the deadline passed first.
-    private func wait(_ fd: Int32, for events: Int16, deadline: ContinuousClock.Instant) throws(HTTPClientError) -> Bool {
+    private func wait(_ fd: Int32, for events: Int16, deadline: ContinuousClock.Instant) throws(HTTPClientError) -> Bool
+    {
         while true {
             let remaining = deadline - ContinuousClock.now
             if remaining <= .zero { return false }
-            let milliseconds = Int32(clamping: remaining.components.seconds * 1000
-                + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
+            let milliseconds = Int32(
+                clamping: remaining.components.seconds * 1000
+                    + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
             var descriptor = pollfd(fd: fd, events: events, revents: 0)
             let result = poll(&descriptor, 1, milliseconds)
             if result > 0 { return true }

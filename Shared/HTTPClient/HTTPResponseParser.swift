@@ -18,7 +18,9 @@ enum HTTPResponseParser {
     }
 
     /// Status and headers of a head (without the final CRLFCRLF).
-    static func head(_ bytes: ArraySlice<UInt8>) throws(HTTPClientError) -> (status: Int, headers: [(name: String, value: String)]) {
+    static func head(_ bytes: ArraySlice<UInt8>) throws(HTTPClientError) -> (
+        status: Int, headers: [(name: String, value: String)]
+    ) {
         let text = String(decoding: bytes, as: UTF8.self)
         var lines = text.components(separatedBy: "\r\n").filter { !$0.isEmpty }
         guard !lines.isEmpty else { throw HTTPClientError(kind: .malformedResponse, message: "empty response head") }
@@ -45,10 +47,13 @@ enum HTTPResponseParser {
         case untilClose
     }
 
-    static func framing(status: Int, headers: [(name: String, value: String)], requestMethod: String) throws(HTTPClientError)
+    static func framing(status: Int, headers: [(name: String, value: String)], requestMethod: String)
+        throws(HTTPClientError)
         -> Framing
     {
-        if requestMethod == "HEAD" || status == 204 || status == 304 || (100..<200).contains(status) { return .length(0) }
+        if requestMethod == "HEAD" || status == 204 || status == 304 || (100..<200).contains(status) {
+            return .length(0)
+        }
         if let coding = headers.first(where: { $0.name.lowercased() == "transfer-encoding" })?.value,
             coding.lowercased().contains("chunked")
         {
@@ -161,9 +166,11 @@ struct ChunkedBodyDecoder {
     /// A chunk's size line (extensions after `;` ignored): 1–15 hex digits (RFC 9112 allows no
     /// sign, and 15 keep `size + 2` far from overflow).
     private static func size(_ line: ArraySlice<UInt8>) throws(HTTPClientError) -> Int {
-        let sizeText = String(decoding: line, as: UTF8.self)
+        let sizeText =
+            String(decoding: line, as: UTF8.self)
             .split(separator: ";").first.map { $0.trimmingCharacters(in: [" ", "\t"]) } ?? ""
-        guard (1...15).contains(sizeText.utf8.count), sizeText.utf8.allSatisfy(\.isHexDigit), let size = Int(sizeText, radix: 16)
+        guard (1...15).contains(sizeText.utf8.count), sizeText.utf8.allSatisfy(\.isHexDigit),
+            let size = Int(sizeText, radix: 16)
         else {
             throw HTTPClientError(kind: .malformedResponse, message: "bad chunk size '\(sizeText.prefix(20))'")
         }

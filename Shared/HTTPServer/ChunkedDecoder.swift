@@ -54,10 +54,14 @@ struct ChunkedDecoder {
                         phase = .trailer
                     } else {
                         guard size <= maxBodyBytes - body.count else {
-                            return (position, .failed(.init(
-                                status: .payloadTooLarge,
-                                detail: "The request body exceeds the limit of \(maxBodyBytes) bytes."
-                            )))
+                            return (
+                                position,
+                                .failed(
+                                    .init(
+                                        status: .payloadTooLarge,
+                                        detail: "The request body exceeds the limit of \(maxBodyBytes) bytes."
+                                    ))
+                            )
                         }
                         body.reserveCapacity(body.count + size)
                         phase = .data(remaining: size)
@@ -87,9 +91,13 @@ struct ChunkedDecoder {
             case .trailer:
                 guard let lineEnd = findLF(bytes, from: position) else {
                     if trailerBytes + (bytes.count - position) > maxTrailerBytes {
-                        return (position, .failed(.init(
-                            status: .requestHeaderFieldsTooLarge, detail: "Trailer section too large."
-                        )))
+                        return (
+                            position,
+                            .failed(
+                                .init(
+                                    status: .requestHeaderFieldsTooLarge, detail: "Trailer section too large."
+                                ))
+                        )
                     }
                     return (position, .needMore)
                 }
@@ -97,9 +105,13 @@ struct ChunkedDecoder {
                 if contentEnd > position && bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
                 trailerBytes += lineEnd + 1 - position
                 if trailerBytes > maxTrailerBytes {
-                    return (position, .failed(.init(
-                        status: .requestHeaderFieldsTooLarge, detail: "Trailer section too large."
-                    )))
+                    return (
+                        position,
+                        .failed(
+                            .init(
+                                status: .requestHeaderFieldsTooLarge, detail: "Trailer section too large."
+                            ))
+                    )
                 }
                 if contentEnd == position {
                     return (lineEnd + 1, .done)
@@ -127,7 +139,9 @@ struct ChunkedDecoder {
         return nil
     }
 
-    private func parseSize(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ lineEnd: Int) -> Result<Int, RequestRejection> {
+    private func parseSize(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ lineEnd: Int) -> Result<
+        Int, RequestRejection
+    > {
         var end = lineEnd
         if end > start && bytes[end - 1] == 0x0D { end -= 1 }
         var index = start

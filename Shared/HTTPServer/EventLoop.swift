@@ -78,7 +78,7 @@ final class EventLoop: @unchecked Sendable {
         listenEvent.events = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
         listenEvent.data.u64 = Self.listenToken
         guard epoll_ctl(epollFd, EPOLL_CTL_ADD, wakeFd, &wakeEvent) == 0,
-              epoll_ctl(epollFd, EPOLL_CTL_ADD, context.listenFd, &listenEvent) == 0
+            epoll_ctl(epollFd, EPOLL_CTL_ADD, context.listenFd, &listenEvent) == 0
         else {
             let code = errno
             close(wakeFd)
@@ -128,7 +128,7 @@ final class EventLoop: @unchecked Sendable {
                 } else {
                     let fd = Int(Int32(bitPattern: UInt32(truncatingIfNeeded: token)))
                     guard fd >= 0, fd < connections.count, let connection = connections[fd],
-                          connection.generation == UInt32(truncatingIfNeeded: token >> 32)
+                        connection.generation == UInt32(truncatingIfNeeded: token >> 32)
                     else { continue }
                     handle(connection, events: event.events)
                 }
@@ -233,7 +233,8 @@ final class EventLoop: @unchecked Sendable {
         )
         let slot = Int(fd)
         if slot >= connections.count {
-            connections.append(contentsOf: repeatElement(nil, count: max(slot + 1 - connections.count, connections.count)))
+            connections.append(
+                contentsOf: repeatElement(nil, count: max(slot + 1 - connections.count, connections.count)))
         }
         var event = epoll_event()
         event.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
@@ -376,10 +377,12 @@ final class EventLoop: @unchecked Sendable {
                 }
                 guard let headEnd else {
                     if available > configuration.maxHeaderBytes {
-                        fail(connection, RequestRejection(
-                            status: .requestHeaderFieldsTooLarge,
-                            detail: "The request head exceeds \(configuration.maxHeaderBytes) bytes."
-                        ))
+                        fail(
+                            connection,
+                            RequestRejection(
+                                status: .requestHeaderFieldsTooLarge,
+                                detail: "The request head exceeds \(configuration.maxHeaderBytes) bytes."
+                            ))
                     } else {
                         connection.headScanOffset = max(0, available - 3)
                     }
@@ -387,10 +390,12 @@ final class EventLoop: @unchecked Sendable {
                 }
                 connection.headScanOffset = 0
                 guard headEnd <= configuration.maxHeaderBytes else {
-                    fail(connection, RequestRejection(
-                        status: .requestHeaderFieldsTooLarge,
-                        detail: "The request head exceeds \(configuration.maxHeaderBytes) bytes."
-                    ))
+                    fail(
+                        connection,
+                        RequestRejection(
+                            status: .requestHeaderFieldsTooLarge,
+                            detail: "The request head exceeds \(configuration.maxHeaderBytes) bytes."
+                        ))
                     return
                 }
                 let parsed = connection.buffer.withUnsafeBufferPointer { all in
@@ -467,7 +472,8 @@ final class EventLoop: @unchecked Sendable {
             remoteAddress: connection.remoteAddress
         )
         let response = context.handler(request)
-        let awaited = AwaitedResponse(isHead: head.method == .HEAD, keepAlive: head.keepAlive, http10: head.version == .http1_0)
+        let awaited = AwaitedResponse(
+            isHead: head.method == .HEAD, keepAlive: head.keepAlive, http10: head.version == .http1_0)
         if let promise = response.promise {
             // The response comes later; the loop serves its other connections meanwhile.
             connection.awaiting = awaited
@@ -485,7 +491,8 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func writeResponse(_ response: HTTPResponse, to connection: Connection, as awaited: AwaitedResponse) {
-        let keepAlive = awaited.keepAlive
+        let keepAlive =
+            awaited.keepAlive
             && !connection.peerClosed
             && !context.shuttingDown.load(ordering: .relaxed)
             && !ResponseSerializer.requestsClose(response)
@@ -594,7 +601,9 @@ final class EventLoop: @unchecked Sendable {
         if connection.phase == .draining {
             desired = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
         } else {
-            if !connection.peerClosed && !connection.closeAfterFlush && !connection.backpressured && connection.awaiting == nil {
+            if !connection.peerClosed && !connection.closeAfterFlush && !connection.backpressured
+                && connection.awaiting == nil
+            {
                 desired |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue
             }
             if connection.hasPendingOutput {
@@ -690,7 +699,9 @@ final class EventLoop: @unchecked Sendable {
                     continue  // the handler's work bounds the wait (e.g. COMMAND_TIMEOUT_MS)
                 }
                 if connection.hasPendingOutput {
-                    if connection.lastWriteProgress != 0 && now &- connection.lastWriteProgress >= context.writeTimeoutNanos {
+                    if connection.lastWriteProgress != 0
+                        && now &- connection.lastWriteProgress >= context.writeTimeoutNanos
+                    {
                         logger.debug("write timeout", metadata: ["peer": "\(connection.remoteAddress)"])
                         closeConnection(connection)
                     }

@@ -89,7 +89,7 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable, ExpressibleByDictionar
             switch (ia.next(), ib.next()) {
             case (nil, nil):
                 return true
-            case let (x?, y?):
+            case (let x?, let y?):
                 if x != y && asciiLower(x) != asciiLower(y) { return false }
             default:
                 return false

@@ -13,7 +13,9 @@ public struct HTTPResponse: Sendable {
     }
 
     /// A JSON response (`Content-Type: application/json`). Encoding failures yield a 500 problem.
-    public static func json<T: Encodable>(_ value: T, status: HTTPStatus = .ok, headers: HTTPHeaders = [:]) -> HTTPResponse {
+    public static func json<T: Encodable>(_ value: T, status: HTTPStatus = .ok, headers: HTTPHeaders = [:])
+        -> HTTPResponse
+    {
         do {
             var headers = headers
             headers.replaceOrAdd(name: "Content-Type", value: "application/json")

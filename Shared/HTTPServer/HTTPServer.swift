@@ -179,7 +179,8 @@ public final class HTTPServer: Sendable {
         }
         guard let running else { return }
         let context = running.context
-        context.graceDeadline.store(MonotonicClock.nanoseconds() &+ gracePeriod.clampedNanoseconds, ordering: .releasing)
+        context.graceDeadline.store(
+            MonotonicClock.nanoseconds() &+ gracePeriod.clampedNanoseconds, ordering: .releasing)
         context.shuttingDown.store(true, ordering: .releasing)
         // Takes the socket out of LISTEN (pending and new connection attempts are reset) without closing the fd,
         // so loops still referencing it never touch a reused descriptor. It is closed after the loops exit.

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Shared JSON encoding/decoding entry points (Foundation's coders; keys sorted so that a response is deterministic).

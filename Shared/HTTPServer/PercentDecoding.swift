@@ -37,10 +37,11 @@ enum PercentDecoding {
         var items: [(name: String, value: String)] = []
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             if let equals = pair.firstIndex(of: "=") {
-                items.append((
-                    name: decode(pair[..<equals], plusAsSpace: true),
-                    value: decode(pair[pair.index(after: equals)...], plusAsSpace: true)
-                ))
+                items.append(
+                    (
+                        name: decode(pair[..<equals], plusAsSpace: true),
+                        value: decode(pair[pair.index(after: equals)...], plusAsSpace: true)
+                    ))
             } else {
                 items.append((name: decode(pair, plusAsSpace: true), value: ""))
             }

@@ -69,7 +69,9 @@ enum RequestHeadParser {
             var valueStart = colon + 1
             var valueEnd = line.upperBound
             while valueStart < valueEnd && (bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09) { valueStart += 1 }
-            while valueEnd > valueStart && (bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09) { valueEnd -= 1 }
+            while valueEnd > valueStart && (bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09) {
+                valueEnd -= 1
+            }
             var hasNonASCII = false
             for index in valueStart..<valueEnd {
                 let byte = bytes[index]
@@ -126,10 +128,11 @@ enum RequestHeadParser {
         var framing = BodyFraming.none
         if !transferEncodings.isEmpty {
             guard contentLengths.isEmpty else {
-                return .failure(.init(
-                    status: .badRequest,
-                    detail: "Both Content-Length and Transfer-Encoding are present."
-                ))
+                return .failure(
+                    .init(
+                        status: .badRequest,
+                        detail: "Both Content-Length and Transfer-Encoding are present."
+                    ))
             }
             guard version == .http1_1 else {
                 return .failure(.init(status: .badRequest, detail: "Transfer-Encoding is not allowed in HTTP/1.0."))
@@ -138,7 +141,8 @@ enum RequestHeadParser {
                 return .failure(.init(status: .badRequest, detail: "The final transfer coding must be chunked."))
             }
             guard transferEncodings.count == 1 else {
-                return .failure(.init(status: .notImplemented, detail: "Only the chunked transfer coding is supported."))
+                return .failure(
+                    .init(status: .notImplemented, detail: "Only the chunked transfer coding is supported."))
             }
             framing = .chunked
         } else if !contentLengths.isEmpty {
@@ -154,10 +158,11 @@ enum RequestHeadParser {
             }
             let value = length ?? 0
             if value > maxBodyBytes {
-                return .failure(.init(
-                    status: .payloadTooLarge,
-                    detail: "The request body exceeds the limit of \(maxBodyBytes) bytes."
-                ))
+                return .failure(
+                    .init(
+                        status: .payloadTooLarge,
+                        detail: "The request body exceeds the limit of \(maxBodyBytes) bytes."
+                    ))
             }
             framing = value > 0 ? .contentLength(value) : .none
         }
@@ -173,15 +178,16 @@ enum RequestHeadParser {
         }
 
         let keepAlive = version == .http1_1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
-        return .success(RequestHead(
-            method: method,
-            target: target,
-            version: version,
-            headers: headers,
-            framing: framing,
-            keepAlive: keepAlive,
-            expectContinue: expectContinue
-        ))
+        return .success(
+            RequestHead(
+                method: method,
+                target: target,
+                version: version,
+                headers: headers,
+                framing: framing,
+                keepAlive: keepAlive,
+                expectContinue: expectContinue
+            ))
     }
 
     /// Digits only; values too large for the limit checks become `Int.max` (never traps).
@@ -239,16 +245,17 @@ enum RequestHeadParser {
         }
         let versionBytes = UnsafeBufferPointer(rebasing: bytes[(targetEnd + 1)..<line.upperBound])
         guard versionBytes.count == 8,
-              versionBytes[0] == UInt8(ascii: "H"), versionBytes[1] == UInt8(ascii: "T"),
-              versionBytes[2] == UInt8(ascii: "T"), versionBytes[3] == UInt8(ascii: "P"),
-              versionBytes[4] == UInt8(ascii: "/"), versionBytes[6] == UInt8(ascii: "."),
-              isDigit(versionBytes[5]), isDigit(versionBytes[7])
+            versionBytes[0] == UInt8(ascii: "H"), versionBytes[1] == UInt8(ascii: "T"),
+            versionBytes[2] == UInt8(ascii: "T"), versionBytes[3] == UInt8(ascii: "P"),
+            versionBytes[4] == UInt8(ascii: "/"), versionBytes[6] == UInt8(ascii: "."),
+            isDigit(versionBytes[5]), isDigit(versionBytes[7])
         else {
             return .failure(.init(status: .badRequest, detail: "Malformed HTTP version."))
         }
         let version = HTTPVersion(major: Int(versionBytes[5] - 48), minor: Int(versionBytes[7] - 48))
         guard version == .http1_1 || version == .http1_0 else {
-            return .failure(.init(status: .httpVersionNotSupported, detail: "Only HTTP/1.0 and HTTP/1.1 are supported."))
+            return .failure(
+                .init(status: .httpVersionNotSupported, detail: "Only HTTP/1.0 and HTTP/1.1 are supported."))
         }
         let methodBytes = UnsafeBufferPointer(rebasing: bytes[line.lowerBound..<methodEnd])
         let method = knownMethod(methodBytes) ?? HTTPMethod(rawValue: String(decoding: methodBytes, as: UTF8.self))
@@ -303,11 +310,12 @@ enum RequestHeadParser {
     @inline(__always)
     static func isTokenChar(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-             UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-             UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
             return true
         default:
             return false

@@ -76,7 +76,8 @@ public struct Router: Sendable {
         // Only routes with equally many segments compete; among them a literal beats a parameter at the first
         // differing position; otherwise registration order.
         routes = routes.enumerated().sorted { lhs, rhs in
-            let l = lhs.element.segments, r = rhs.element.segments
+            let l = lhs.element.segments
+            let r = rhs.element.segments
             if l.count != r.count { return l.count < r.count }
             for (a, b) in zip(l, r) {
                 switch (a, b) {

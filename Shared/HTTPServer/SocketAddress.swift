@@ -4,7 +4,9 @@ import Glibc
 /// Socket address helpers over `sockaddr_storage` (IPv4 and IPv6).
 enum SocketAddress {
     /// Resolves `host:port` for a passive TCP socket; throws with the `getaddrinfo` code.
-    static func resolve(host: String, port: Int) throws(HTTPServerError) -> (storage: sockaddr_storage, length: socklen_t, family: Int32) {
+    static func resolve(host: String, port: Int) throws(HTTPServerError) -> (
+        storage: sockaddr_storage, length: socklen_t, family: Int32
+    ) {
         let address = "\(host):\(port)"
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC

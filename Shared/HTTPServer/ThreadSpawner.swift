@@ -18,13 +18,15 @@ enum ThreadSpawner {
     static func spawn(name: String, _ body: @escaping @Sendable () -> Void) -> Result<pthread_t, Errno> {
         let payload = Unmanaged.passRetained(Payload(name: name, body: body)).toOpaque()
         var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            let payload = Unmanaged<Payload>.fromOpaque(raw).takeRetainedValue()
-            _ = chttp_set_thread_name(String(payload.name.prefix(15)))
-            payload.body()
-            return nil
-        }, payload)
+        let result = pthread_create(
+            &thread, nil,
+            { raw in
+                guard let raw else { return nil }
+                let payload = Unmanaged<Payload>.fromOpaque(raw).takeRetainedValue()
+                _ = chttp_set_thread_name(String(payload.name.prefix(15)))
+                payload.body()
+                return nil
+            }, payload)
         guard result == 0 else {
             Unmanaged<Payload>.fromOpaque(payload).release()
             return .failure(Errno(code: result))

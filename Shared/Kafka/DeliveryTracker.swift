@@ -103,7 +103,8 @@ final class DeliveryTracker: @unchecked Sendable {
         let tp = TopicPartition(topic: topic, partition: message.pointee.partition)
         let err = message.pointee.err
         if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-            token.tracker.complete(token.index, .success(DeliveryReport(topicPartition: tp, offset: message.pointee.offset)))
+            token.tracker.complete(
+                token.index, .success(DeliveryReport(topicPartition: tp, offset: message.pointee.offset)))
         } else {
             let partition = tp.partition == RDOffset.unassignedPartition ? "\(topic) (unassigned partition)" : "\(tp)"
             var error = KafkaError(err, "delivery of message \(token.index) to \(partition)")

@@ -50,7 +50,9 @@ public struct KafkaConfiguration: Sendable, Hashable {
         if let readableTopics, !readableTopics.contains(topic) {
             throw KafkaError(
                 code: .topicAuthorizationFailed,
-                message: "\(operation) \(topic): \(clientId) may read only \(readableTopics.sorted().joined(separator: ", "))")
+                message:
+                    "\(operation) \(topic): \(clientId) may read only \(readableTopics.sorted().joined(separator: ", "))"
+            )
         }
     }
 

@@ -53,7 +53,8 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
         client = try RDKafkaClient(kind: .consumer, properties: properties, context: context)
         rd_kafka_poll_set_consumer(client.handle)
-        let err = PartitionList.with(topics.map { (TopicPartition(topic: $0, partition: -1), RDOffset.invalid) }) { list in
+        let err = PartitionList.with(topics.map { (TopicPartition(topic: $0, partition: -1), RDOffset.invalid) }) {
+            list in
             rd_kafka_subscribe(client.handle, list)
         }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
@@ -211,7 +212,9 @@ final class RebalanceHandler: @unchecked Sendable {
         }
     }
 
-    func handle(_ rk: OpaquePointer, _ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+    func handle(
+        _ rk: OpaquePointer, _ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+    ) {
         let partitions = PartitionList.read(list).map(\.tp)
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
@@ -232,10 +235,12 @@ final class RebalanceHandler: @unchecked Sendable {
                 }
             } catch {
                 _ = rd_kafka_assign(rk, nil)
-                record(assigned: [], error: KafkaError(
-                    code: .failed,
-                    message: "partitionsAssigned listener failed for \(partitions.sorted()): \(error)",
-                    underlying: error))
+                record(
+                    assigned: [],
+                    error: KafkaError(
+                        code: .failed,
+                        message: "partitionsAssigned listener failed for \(partitions.sorted()): \(error)",
+                        underlying: error))
             }
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             logger.info("Kafka partitions revoked", metadata: ["kafka.partitions": "\(partitions.sorted())"])

@@ -35,7 +35,8 @@ public final class KafkaProducer: Sendable {
         writableTopics = configuration.writableTopics
         clientId = configuration.clientId
         let properties = configuration.renderedProperties(clientDefaults: Self.defaultProperties)
-        client = try RDKafkaClient(kind: .producer, properties: properties, context: RDKafkaCallbackContext(logger: logger))
+        client = try RDKafkaClient(
+            kind: .producer, properties: properties, context: RDKafkaCallbackContext(logger: logger))
         pollThread = PollThread(client: client, name: "kafka-producer-poll")
         pollThread.start()
     }
@@ -104,8 +105,13 @@ public final class KafkaProducer: Sendable {
             } catch {
                 // Stop here: later messages must not overtake an earlier one that failed.
                 for rest in index..<messages.count {
-                    tracker.notProduced(rest, rest == index ? error : KafkaError(
-                        code: error.code, message: "not produced: message \(index) of the same call failed: \(error.message)"))
+                    tracker.notProduced(
+                        rest,
+                        rest == index
+                            ? error
+                            : KafkaError(
+                                code: error.code,
+                                message: "not produced: message \(index) of the same call failed: \(error.message)"))
                 }
                 break
             }
@@ -157,7 +163,8 @@ public final class KafkaProducer: Sendable {
                 backoff = min(backoff * 2, 100)
                 continue
             }
-            let error = KafkaError(err, "produce message \(index) to \(message.topic)[\(message.partition.map(String.init) ?? "any")]")
+            let error = KafkaError(
+                err, "produce message \(index) to \(message.topic)[\(message.partition.map(String.init) ?? "any")]")
             tracker.produceFailed(opaque, error)
             throw error
         }
@@ -208,7 +215,8 @@ public final class KafkaProducer: Sendable {
         let err = rd_kafka_flush(client.handle, timeout.milliseconds)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             let left = rd_kafka_outq_len(client.handle)
-            logger.warning("Kafka producer closing with undelivered messages: failing them", metadata: ["kafka.queued": "\(left)"])
+            logger.warning(
+                "Kafka producer closing with undelivered messages: failing them", metadata: ["kafka.queued": "\(left)"])
             _ = rd_kafka_purge(client.handle, 0x1 | 0x2)  // RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT
             _ = rd_kafka_flush(client.handle, 1000)  // serves the purge reports
         }

@@ -30,7 +30,8 @@ public final class KafkaReader: @unchecked Sendable {
         // (the reader never subscribes) and never commits.
         let group = ("group.id", "\(configuration.clientId).reader.\(UUID().uuidString.lowercased())")
         let properties = configuration.renderedProperties(clientDefaults: [group] + Self.defaultProperties)
-        client = try RDKafkaClient(kind: .consumer, properties: properties, context: RDKafkaCallbackContext(logger: logger))
+        client = try RDKafkaClient(
+            kind: .consumer, properties: properties, context: RDKafkaCallbackContext(logger: logger))
         rd_kafka_poll_set_consumer(client.handle)
     }
 
@@ -39,7 +40,9 @@ public final class KafkaReader: @unchecked Sendable {
     }
 
     /// The partition's low and high watermark, asked from its leader.
-    public func watermarks(_ tp: TopicPartition, timeout: Duration = .seconds(5)) throws(KafkaError) -> (low: Int64, high: Int64) {
+    public func watermarks(_ tp: TopicPartition, timeout: Duration = .seconds(5)) throws(KafkaError) -> (
+        low: Int64, high: Int64
+    ) {
         try configuration.checkDescribable(tp.topic, "watermarks of")
         return try locked { () throws(KafkaError) in try client.queryWatermarks(tp, timeout: timeout) }
     }
@@ -64,7 +67,8 @@ public final class KafkaReader: @unchecked Sendable {
                     message: "read \(tp) from \(from): below the log start \(low) (the log was truncated)")
             }
             if from > high {
-                throw KafkaError(code: .offsetOutOfRange, message: "read \(tp) from \(from): beyond the high watermark \(high)")
+                throw KafkaError(
+                    code: .offsetOutOfRange, message: "read \(tp) from \(from): beyond the high watermark \(high)")
             }
             let end = from + Int64(min(Int64(maxMessages), high - from))
             if end <= from { return [] }
@@ -80,7 +84,9 @@ public final class KafkaReader: @unchecked Sendable {
                         code: .timedOut,
                         message: "read \(tp): got offsets \(from)..<\(next) of \(from)..<\(end) before the timeout")
                 }
-                guard let raw = rd_kafka_consumer_poll(client.handle, min(remaining.milliseconds, 100)) else { continue }
+                guard let raw = rd_kafka_consumer_poll(client.handle, min(remaining.milliseconds, 100)) else {
+                    continue
+                }
                 switch RDKafkaMessage.consume(raw, operation: "read") {
                 case .message(let message):
                     guard message.topicPartition == tp, message.offset >= next else { continue }
@@ -187,11 +193,14 @@ public final class KafkaReader: @unchecked Sendable {
         guard !closed else { throw KafkaError(code: .state, message: "the reader is closed") }
         try assign(starts.map { ($0.key, $0.value) })
         defer { _ = try? assign([]) }
-        let pollMilliseconds = Int32(pollInterval.components.seconds * 1000 + pollInterval.components.attoseconds / 1_000_000_000_000_000)
+        let pollMilliseconds = Int32(
+            pollInterval.components.seconds * 1000 + pollInterval.components.attoseconds / 1_000_000_000_000_000)
         var batch: [ConsumedMessage] = []
         while true {
             let deadline = ContinuousClock.now + pollInterval
-            while batch.count < batchSize, let raw = rd_kafka_consumer_poll(client.handle, batch.isEmpty ? pollMilliseconds : 0) {
+            while batch.count < batchSize,
+                let raw = rd_kafka_consumer_poll(client.handle, batch.isEmpty ? pollMilliseconds : 0)
+            {
                 switch RDKafkaMessage.consume(raw, operation: "follow") {
                 case .message(let message): batch.append(message)
                 case .partitionEOF: continue
@@ -215,7 +224,9 @@ public final class KafkaReader: @unchecked Sendable {
     }
 
     /// The watermarks of a partition this reader may read (``KafkaConfiguration/readableTopics``).
-    private func permittedWatermarks(_ tp: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
+    private func permittedWatermarks(_ tp: TopicPartition, timeout: Duration) throws(KafkaError) -> (
+        low: Int64, high: Int64
+    ) {
         try configuration.checkReadable(tp.topic, "read")
         return try client.queryWatermarks(tp, timeout: timeout)
     }

@@ -22,7 +22,8 @@ public final class MockCluster: @unchecked Sendable {
     public init(brokers: Int = 3, logger: Logger) throws(KafkaError) {
         // An internal producer handle that only hosts the cluster; it connects to nothing.
         client = try RDKafkaClient(
-            kind: .producer, properties: [("client.id", "mock-cluster")], context: RDKafkaCallbackContext(logger: logger))
+            kind: .producer, properties: [("client.id", "mock-cluster")],
+            context: RDKafkaCallbackContext(logger: logger))
         guard let cluster = rd_kafka_mock_cluster_new(client.handle, Int32(brokers)) else {
             client.destroy()
             throw KafkaError(code: .failed, message: "rd_kafka_mock_cluster_new(\(brokers) brokers) failed")
@@ -35,7 +36,8 @@ public final class MockCluster: @unchecked Sendable {
         let listeners = MockListenerSockets.disableNagle(ports: MockListenerSockets.ports(of: bootstrapServers))
         if listeners != brokerIds.count {
             logger.warning(
-                "TCP_NODELAY set on \(listeners) of \(brokerIds.count) mock broker listeners; responses may wait ~40 ms")
+                "TCP_NODELAY set on \(listeners) of \(brokerIds.count) mock broker listeners; responses may wait ~40 ms"
+            )
         }
     }
 
@@ -50,8 +52,9 @@ public final class MockCluster: @unchecked Sendable {
 
     /// Creates a topic (the mock does not answer CreateTopics).
     public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws(KafkaError) {
-        try check(rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(replicationFactor)),
-                  "create topic \(name) with \(partitions) partitions")
+        try check(
+            rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(replicationFactor)),
+            "create topic \(name) with \(partitions) partitions")
     }
 
     /// Disconnects the broker and refuses new connections (no leader change).
@@ -100,14 +103,16 @@ public final class MockCluster: @unchecked Sendable {
 
     /// Moves the partition's leadership to `brokerId` (-1: no leader). Creates the topic if missing.
     public func setPartitionLeader(_ tp: TopicPartition, brokerId: Int32) throws(KafkaError) {
-        try check(rd_kafka_mock_partition_set_leader(cluster, tp.topic, tp.partition, brokerId),
-                  "set leader of \(tp) to \(brokerId)")
+        try check(
+            rd_kafka_mock_partition_set_leader(cluster, tp.topic, tp.partition, brokerId),
+            "set leader of \(tp) to \(brokerId)")
     }
 
     /// Places the coordinator of a group (`type` "group") or transactional id (`type` "transaction").
     public func setCoordinator(type: String = "group", key: String, brokerId: Int32) throws(KafkaError) {
-        try check(rd_kafka_mock_coordinator_set(cluster, type, key, brokerId),
-                  "set \(type) coordinator of \(key) to \(brokerId)")
+        try check(
+            rd_kafka_mock_coordinator_set(cluster, type, key, brokerId),
+            "set \(type) coordinator of \(key) to \(brokerId)")
     }
 
     /// Destroys the cluster and its host handle. Idempotent.

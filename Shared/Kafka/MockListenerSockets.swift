@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Turns Nagle's algorithm off on the mock cluster's listening sockets, which librdkafka 2.0.2

@@ -9,11 +9,15 @@ import Logging
 final class RDKafkaCallbackContext: @unchecked Sendable {
     let logger: Logger
     /// Called on the polling thread for every rebalance event (consumers only).
-    let rebalance: (@Sendable (OpaquePointer, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> Void)?
+    let rebalance:
+        (@Sendable (OpaquePointer, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> Void)?
 
     init(
         logger: Logger,
-        rebalance: (@Sendable (OpaquePointer, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> Void)? = nil
+        rebalance: (
+            @Sendable (OpaquePointer, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) ->
+                Void
+        )? = nil
     ) {
         self.logger = logger
         self.rebalance = rebalance
@@ -102,7 +106,9 @@ final class RDKafkaClient: @unchecked Sendable {
         var errorText = [CChar](repeating: 0, count: 512)
         guard let handle = rd_kafka_new(kind.rdType, conf, &errorText, errorText.count) else {
             rd_kafka_conf_destroy(conf)
-            throw KafkaError(code: .invalidArgument, message: "rd_kafka_new: \(errorText.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })")
+            throw KafkaError(
+                code: .invalidArgument,
+                message: "rd_kafka_new: \(errorText.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })")
         }
         self.handle = handle
         self.context = context

@@ -31,7 +31,8 @@ enum RDKafkaMessage {
                 var name: UnsafePointer<CChar>?
                 var value: UnsafeRawPointer?
                 var size = 0
-                guard rd_kafka_header_get_all(rdHeaders, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                guard rd_kafka_header_get_all(rdHeaders, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR
+                else {
                     break
                 }
                 let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
@@ -41,12 +42,14 @@ enum RDKafkaMessage {
         }
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let ms = rd_kafka_message_timestamp(message, &timestampType)
-        let timestamp = timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ms < 0
+        let timestamp =
+            timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ms < 0
             ? nil : Date(timeIntervalSince1970: Double(ms) / 1000)
         let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
         let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? []
-        return .message(ConsumedMessage(
-            topic: topic ?? "", partition: m.partition, offset: m.offset,
-            key: key, value: value, headers: headers, timestamp: timestamp))
+        return .message(
+            ConsumedMessage(
+                topic: topic ?? "", partition: m.partition, offset: m.offset,
+                key: key, value: value, headers: headers, timestamp: timestamp))
     }
 }

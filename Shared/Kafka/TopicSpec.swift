@@ -29,11 +29,14 @@ public struct TopicSpec: Sendable, Hashable {
             }
             let name = String(fields[0])
             guard isValidTopicName(name) else {
-                problems.append("line \(lineNumber): invalid topic name \"\(name)\" (1-249 of [a-zA-Z0-9._-], not \".\" or \"..\")")
+                problems.append(
+                    "line \(lineNumber): invalid topic name \"\(name)\" (1-249 of [a-zA-Z0-9._-], not \".\" or \"..\")")
                 continue
             }
             guard let partitions = Int(fields[1]), partitions > 0 else {
-                problems.append("line \(lineNumber): invalid partition count \"\(fields[1])\" for \(name) (must be a positive integer)")
+                problems.append(
+                    "line \(lineNumber): invalid partition count \"\(fields[1])\" for \(name) (must be a positive integer)"
+                )
                 continue
             }
             if let previous = firstLine[name] {

@@ -146,7 +146,8 @@ struct JSONDocument: Sendable {
         while position < Int(value.end) {
             let digit = Int(bytes[position] &- UInt8(ascii: "0"))
             let (times, overflow1) = result.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
+            let (sum, overflow2) =
+                negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
             if overflow1 || overflow2 { return nil }
             result = sum
             position += 1
@@ -330,7 +331,8 @@ private struct Scanner {
             index += 6
             if scalar >= 0xDC00, scalar < 0xE000 { throw error("unpaired low surrogate") }
             if scalar >= 0xD800, scalar < 0xDC00 {
-                guard buffer.count - index >= 6, buffer[index] == UInt8(ascii: "\\"), buffer[index + 1] == UInt8(ascii: "u")
+                guard buffer.count - index >= 6, buffer[index] == UInt8(ascii: "\\"),
+                    buffer[index + 1] == UInt8(ascii: "u")
                 else { throw error("unpaired high surrogate") }
                 let low = try hex4(at: index + 2)
                 guard low >= 0xDC00, low < 0xE000 else { throw error("unpaired high surrogate") }
@@ -358,12 +360,20 @@ private struct Scanner {
         var upper: UInt8 = 0xBF
         switch leading {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; lower = 0xA0
+        case 0xE0:
+            length = 3
+            lower = 0xA0
         case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; upper = 0x9F
-        case 0xF0: length = 4; lower = 0x90
+        case 0xED:
+            length = 3
+            upper = 0x9F
+        case 0xF0:
+            length = 4
+            lower = 0x90
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; upper = 0x8F
+        case 0xF4:
+            length = 4
+            upper = 0x8F
         default: throw error("invalid UTF-8")
         }
         guard buffer.count - index >= length else { throw error("invalid UTF-8") }

@@ -196,9 +196,15 @@ private struct JSONTextReader {
         case UInt8(ascii: "{"): return try object(depth: depth)
         case UInt8(ascii: "["): return try array(depth: depth)
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
         default: throw error("unexpected character")
         }
@@ -316,7 +322,8 @@ private struct JSONTextReader {
     mutating func unicodeEscape() throws(JSONTextError) -> [UInt8] {
         var code = try hex4()
         if (0xD800..<0xDC00).contains(code) {
-            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+            else {
                 throw error("a lone high surrogate")
             }
             index += 2
@@ -361,7 +368,9 @@ private struct JSONTextReader {
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             integral = false
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard skipDigits() > 0 else { throw error("an exponent without digits") }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
@@ -431,7 +440,9 @@ public struct JSONTextObject {
     }
 
     public func string(_ key: String) throws(JSONTextError) -> String {
-        guard case .string(let text) = try value(key) else { throw JSONTextError(location: location(key), reason: "not a string") }
+        guard case .string(let text) = try value(key) else {
+            throw JSONTextError(location: location(key), reason: "not a string")
+        }
         return text
     }
 
@@ -441,12 +452,16 @@ public struct JSONTextObject {
     }
 
     public func int(_ key: String) throws(JSONTextError) -> Int {
-        guard case .int(let number) = try value(key) else { throw JSONTextError(location: location(key), reason: "not an integer") }
+        guard case .int(let number) = try value(key) else {
+            throw JSONTextError(location: location(key), reason: "not an integer")
+        }
         return number
     }
 
     public func bool(_ key: String) throws(JSONTextError) -> Bool {
-        guard case .bool(let flag) = try value(key) else { throw JSONTextError(location: location(key), reason: "not a boolean") }
+        guard case .bool(let flag) = try value(key) else {
+            throw JSONTextError(location: location(key), reason: "not a boolean")
+        }
         return flag
     }
 
@@ -465,7 +480,9 @@ public struct JSONTextObject {
 
     public func optionalUUID(_ key: String) throws(JSONTextError) -> UUID? {
         guard let text = try optionalString(key) else { return nil }
-        guard let id = UUID(uuidString: text) else { throw JSONTextError(location: location(key), reason: "'\(text)' is not a UUID") }
+        guard let id = UUID(uuidString: text) else {
+            throw JSONTextError(location: location(key), reason: "'\(text)' is not a UUID")
+        }
         return id
     }
 
@@ -473,11 +490,14 @@ public struct JSONTextObject {
     public func rawValue<Value: RawRepresentable>(_ key: String, as type: Value.Type) throws(JSONTextError) -> Value
     where Value.RawValue == String {
         let text = try string(key)
-        guard let value = Value(rawValue: text) else { throw JSONTextError(location: location(key), reason: "unknown value '\(text)'") }
+        guard let value = Value(rawValue: text) else {
+            throw JSONTextError(location: location(key), reason: "unknown value '\(text)'")
+        }
         return value
     }
 
-    public func optionalRawValue<Value: RawRepresentable>(_ key: String, as type: Value.Type) throws(JSONTextError) -> Value?
+    public func optionalRawValue<Value: RawRepresentable>(_ key: String, as type: Value.Type) throws(JSONTextError)
+        -> Value?
     where Value.RawValue == String {
         guard optionalValue(key) != nil else { return nil }
         return try rawValue(key, as: type)
@@ -487,7 +507,9 @@ public struct JSONTextObject {
     public func array<Element>(
         _ key: String, _ element: (JSONTextValue, JSONTextPath) throws(JSONTextError) -> Element
     ) throws(JSONTextError) -> [Element] {
-        guard case .array(let values) = try value(key) else { throw JSONTextError(location: location(key), reason: "not an array") }
+        guard case .array(let values) = try value(key) else {
+            throw JSONTextError(location: location(key), reason: "not an array")
+        }
         var elements: [Element] = []
         elements.reserveCapacity(values.count)
         for (offset, value) in values.enumerated() { elements.append(try element(value, path.element(key, offset))) }

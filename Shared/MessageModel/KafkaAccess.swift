@@ -42,7 +42,9 @@ public struct KafkaAccess: Sendable, Hashable {
         var lines: [String] = []
         for topic in writes.sorted() { lines.append("\(principal) WRITE topic literal \(topic)") }
         for topic in reads.sorted() { lines.append("\(principal) READ topic literal \(topic)") }
-        for group in groups { lines.append("\(principal) READ group \(group.prefixed ? "prefixed" : "literal") \(group.name)") }
+        for group in groups {
+            lines.append("\(principal) READ group \(group.prefixed ? "prefixed" : "literal") \(group.name)")
+        }
         return lines
     }
 }

@@ -32,7 +32,8 @@ public struct MessageDecodingError: Error, Sendable, Equatable, CustomStringConv
 public struct MessageCodec<Family: Sendable>: Sendable {
     /// Decodes the `data` member of an envelope whose head was read: from the same parse, or, for
     /// an older schema version, from the raw bytes through the payload's upcaster.
-    typealias PayloadDecoder = @Sendable (EnvelopeHead, KeyedDecodingContainer<EnvelopeDataKey>, [UInt8]) throws -> Family
+    typealias PayloadDecoder =
+        @Sendable (EnvelopeHead, KeyedDecodingContainer<EnvelopeDataKey>, [UInt8]) throws -> Family
     private var decoders: [String: PayloadDecoder] = [:]
     /// The payload types registered, in registration order (for the message schemas' checks).
     public private(set) var payloadTypes: [any MessagePayload.Type] = []
@@ -50,7 +51,8 @@ public struct MessageCodec<Family: Sendable>: Sendable {
             } else if head.schemaVersion < P.schemaVersion, head.schemaVersion >= 1 {
                 // Whatever an upcaster throws is the payload's fault, as it was before the one-pass decode.
                 do {
-                    payload = try P.upcast(from: head.schemaVersion, data: try EnvelopeRawData.extract(from: Data(bytes)))
+                    payload = try P.upcast(
+                        from: head.schemaVersion, data: try EnvelopeRawData.extract(from: Data(bytes)))
                 } catch let error as MessageDecodingError {
                     throw error
                 } catch let error as DecodingError {
@@ -86,7 +88,9 @@ public struct MessageCodec<Family: Sendable>: Sendable {
 
     /// The same decode through Foundation's `JSONDecoder`: what the tests compare
     /// ``decode(_:typeHeader:)`` with, and what `codec-bench` measures it against.
-    public func decodeWithFoundation(_ bytes: [UInt8], typeHeader: String? = nil) throws(MessageDecodingError) -> Envelope<Family> {
+    public func decodeWithFoundation(_ bytes: [UInt8], typeHeader: String? = nil) throws(MessageDecodingError)
+        -> Envelope<Family>
+    {
         try decode(bytes, typeHeader: typeHeader) { userInfo in
             let decoder = MessageJSON.decoder()
             decoder.userInfo = userInfo
@@ -179,7 +183,8 @@ struct EnvelopeDecoding<Family: Sendable>: Decodable {
         let head = try EnvelopeHead(from: decoder)
         if let typeHeader = context.typeHeader, typeHeader != head.type {
             throw MessageDecodingError(
-                reason: .headerMismatch, detail: "type header '\(typeHeader)' differs from envelope type '\(head.type)'")
+                reason: .headerMismatch, detail: "type header '\(typeHeader)' differs from envelope type '\(head.type)'"
+            )
         }
         guard let decode = context.decoders[head.type] else {
             throw MessageDecodingError(reason: .unknownType, detail: "unknown message type '\(head.type)'")

@@ -47,7 +47,10 @@ private final class DocumentDecoder: Decoder, SingleValueDecodingContainer {
     let key: (any CodingKey)?
     let userInfo: [CodingUserInfoKey: Any]
 
-    init(document: JSONDocument, index: Int, parent: DocumentDecoder?, key: (any CodingKey)?, userInfo: [CodingUserInfoKey: Any]) {
+    init(
+        document: JSONDocument, index: Int, parent: DocumentDecoder?, key: (any CodingKey)?,
+        userInfo: [CodingUserInfoKey: Any]
+    ) {
         self.document = document
         self.index = index
         self.parent = parent
@@ -122,12 +125,16 @@ private final class DocumentDecoder: Decoder, SingleValueDecodingContainer {
         guard found != kind else { return }
         if found == .null {
             throw DecodingError.valueNotFound(
-                type, DecodingError.Context(
-                    codingPath: path(key), debugDescription: "Cannot get value of type \(type) -- found null value instead"))
+                type,
+                DecodingError.Context(
+                    codingPath: path(key),
+                    debugDescription: "Cannot get value of type \(type) -- found null value instead"))
         }
         throw DecodingError.typeMismatch(
-            type, DecodingError.Context(
-                codingPath: path(key), debugDescription: "Expected to decode \(type) but found \(Self.name(found)) instead."))
+            type,
+            DecodingError.Context(
+                codingPath: path(key),
+                debugDescription: "Expected to decode \(type) but found \(Self.name(found)) instead."))
     }
 
     private static func name(_ kind: JSONDocument.Kind) -> String {
@@ -162,7 +169,8 @@ private final class DocumentDecoder: Decoder, SingleValueDecodingContainer {
             throw DecodingError.dataCorrupted(
                 DecodingError.Context(
                     codingPath: path(key),
-                    debugDescription: "Parsed JSON number <\(document.numberText(at: index))> does not fit in \(I.self)."))
+                    debugDescription:
+                        "Parsed JSON number <\(document.numberText(at: index))> does not fit in \(I.self)."))
         }
         return value
     }
@@ -182,7 +190,8 @@ private final class DocumentDecoder: Decoder, SingleValueDecodingContainer {
         let text = try string(at: index, key: key)
         guard let date = Timestamp.parse(text) else {
             throw DecodingError.dataCorrupted(
-                DecodingError.Context(codingPath: path(key), debugDescription: "'\(text)' is not an RFC 3339 timestamp"))
+                DecodingError.Context(codingPath: path(key), debugDescription: "'\(text)' is not an RFC 3339 timestamp")
+            )
         }
         return date
     }
@@ -191,7 +200,8 @@ private final class DocumentDecoder: Decoder, SingleValueDecodingContainer {
         let text = try string(at: index, key: key)
         guard let uuid = Self.parseUUID(text) else {
             throw DecodingError.dataCorrupted(
-                DecodingError.Context(codingPath: path(key), debugDescription: "Attempted to decode UUID from invalid UUID string."))
+                DecodingError.Context(
+                    codingPath: path(key), debugDescription: "Attempted to decode UUID from invalid UUID string."))
         }
         return uuid
     }
@@ -214,9 +224,11 @@ private final class DocumentDecoder: Decoder, SingleValueDecodingContainer {
                 bytes.append(high << 4 | low)
                 position += 2
             }
-            return UUID(uuid: (
-                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+            return UUID(
+                uuid: (
+                    bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                    bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+                ))
         }
     }
 }
@@ -236,7 +248,8 @@ private struct DocumentKeyedContainer<Key: CodingKey>: KeyedDecodingContainerPro
     private func member(_ key: Key) throws -> Int {
         guard let index = decoder.document.member(of: decoder.index, named: key.stringValue) else {
             throw DecodingError.keyNotFound(
-                key, DecodingError.Context(
+                key,
+                DecodingError.Context(
                     codingPath: decoder.codingPath,
                     debugDescription: "No value associated with key \(key) (\"\(key.stringValue)\")."))
         }
@@ -245,8 +258,12 @@ private struct DocumentKeyedContainer<Key: CodingKey>: KeyedDecodingContainerPro
 
     func decodeNil(forKey key: Key) throws -> Bool { decoder.document.values[try member(key)].kind == .null }
     func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try decoder.bool(at: try member(key), key: key) }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { try decoder.string(at: try member(key), key: key) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try decoder.double(at: try member(key), key: key) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String {
+        try decoder.string(at: try member(key), key: key)
+    }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
+        try decoder.double(at: try member(key), key: key)
+    }
     func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
         try decoder.integer(Int.self, at: try member(key), key: key)
     }
@@ -320,7 +337,8 @@ private struct DocumentUnkeyedContainer: UnkeyedDecodingContainer {
     private mutating func next<T>(_ type: T.Type, _ body: (DocumentDecoder, Int, IndexKey) throws -> T) throws -> T {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(
-                T.self, DecodingError.Context(
+                T.self,
+                DecodingError.Context(
                     codingPath: decoder.path(IndexKey(currentIndex)), debugDescription: "Unkeyed container is at end."))
         }
         let value = try body(decoder, cursor, IndexKey(currentIndex))
@@ -332,7 +350,8 @@ private struct DocumentUnkeyedContainer: UnkeyedDecodingContainer {
     mutating func decodeNil() throws -> Bool {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(
-                Any?.self, DecodingError.Context(
+                Any?.self,
+                DecodingError.Context(
                     codingPath: decoder.path(IndexKey(currentIndex)), debugDescription: "Unkeyed container is at end."))
         }
         guard decoder.document.values[cursor].kind == .null else { return false }
@@ -342,14 +361,20 @@ private struct DocumentUnkeyedContainer: UnkeyedDecodingContainer {
     }
 
     mutating func decode(_ type: String.Type) throws -> String { try next(type) { try $0.string(at: $1, key: $2) } }
-    mutating func decode(_ type: Int.Type) throws -> Int { try next(type) { try $0.integer(Int.self, at: $1, key: $2) } }
+    mutating func decode(_ type: Int.Type) throws -> Int {
+        try next(type) { try $0.integer(Int.self, at: $1, key: $2) }
+    }
     mutating func decode(_ type: Bool.Type) throws -> Bool { try next(type) { try $0.bool(at: $1, key: $2) } }
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try next(type) { try $0.decodeValue(T.self, at: $1, key: $2) }
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-        try next(KeyedDecodingContainer<NestedKey>.self) { try $0.child(at: $1, key: $2).container(keyedBy: NestedKey.self) }
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<
+        NestedKey
+    > {
+        try next(KeyedDecodingContainer<NestedKey>.self) {
+            try $0.child(at: $1, key: $2).container(keyedBy: NestedKey.self)
+        }
     }
 
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {

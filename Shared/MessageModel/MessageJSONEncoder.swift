@@ -95,14 +95,18 @@ private final class JSONObjectNode {
     /// The object already at `key`, or a new one put there (a second nested container for the same
     /// key writes into the first, as in Foundation's encoder).
     func nestedObject(_ key: String) -> JSONObjectNode {
-        if let existing = members.first(where: { $0.key == key }), case .object(let object) = existing.value { return object }
+        if let existing = members.first(where: { $0.key == key }), case .object(let object) = existing.value {
+            return object
+        }
         let object = JSONObjectNode()
         set(key, .object(object))
         return object
     }
 
     func nestedArray(_ key: String) -> JSONArrayNode {
-        if let existing = members.first(where: { $0.key == key }), case .array(let array) = existing.value { return array }
+        if let existing = members.first(where: { $0.key == key }), case .array(let array) = existing.value {
+            return array
+        }
         let array = JSONArrayNode()
         set(key, .array(array))
         return array
@@ -182,7 +186,9 @@ private struct JSONKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     mutating func encode(_ value: UInt16, forKey key: Key) throws { object.set(key.stringValue, .uint(UInt64(value))) }
     mutating func encode(_ value: UInt32, forKey key: Key) throws { object.set(key.stringValue, .uint(UInt64(value))) }
     mutating func encode(_ value: UInt64, forKey key: Key) throws { object.set(key.stringValue, .uint(value)) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { throw MessageJSONEncoder.Unsupported(type: "Double") }
+    mutating func encode(_ value: Double, forKey key: Key) throws {
+        throw MessageJSONEncoder.Unsupported(type: "Double")
+    }
     mutating func encode(_ value: Float, forKey key: Key) throws { throw MessageJSONEncoder.Unsupported(type: "Float") }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
@@ -228,7 +234,9 @@ private struct JSONUnkeyedContainer: UnkeyedEncodingContainer {
         array.elements.append(try JSONNode.make(value))
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<
+        NestedKey
+    > {
         let nested = JSONObjectNode()
         array.elements.append(.object(nested))
         return KeyedEncodingContainer(JSONKeyedContainer<NestedKey>(object: nested, codingPath: codingPath))

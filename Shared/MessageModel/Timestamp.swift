@@ -95,7 +95,9 @@ public enum Timestamp {
         }
         let (year, month, day) = civil(fromDays: days)
         guard (1600...9999).contains(year) else { return nil }
-        let hour = Int(secondOfDay / 3600), minute = Int(secondOfDay % 3600 / 60), second = Int(secondOfDay % 60)
+        let hour = Int(secondOfDay / 3600)
+        let minute = Int(secondOfDay % 3600 / 60)
+        let second = Int(secondOfDay % 60)
         return String(unsafeUninitializedCapacity: 24) { buffer in
             func put(_ value: Int, _ width: Int, at start: Int) {
                 var value = value
@@ -143,7 +145,8 @@ public enum Timestamp {
             }
             guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
                 let minute = number(14, 2), let second = number(17, 2), let milliseconds = number(20, 3),
-                year >= 1600, (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour < 24, minute < 60,
+                year >= 1600, (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour < 24,
+                minute < 60,
                 second < 60
             else { return nil }
             let days = Self.days(year: Int64(year), month: month, day: day)

@@ -32,7 +32,8 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
     /// A higher version is read by its first four fields, as the recommendation asks.
     public init?(traceparent: String) {
         let fields = traceparent.split(separator: "-", omittingEmptySubsequences: false)
-        guard fields.count >= 4, let version = fields.first, Self.isHex(String(version), count: 2), version != "ff" else {
+        guard fields.count >= 4, let version = fields.first, Self.isHex(String(version), count: 2), version != "ff"
+        else {
             return nil
         }
         if version == "00" && fields.count != 4 { return nil }
@@ -76,7 +77,10 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
     /// `count` lowercase hex digits.
     static func isHex(_ text: String, count: Int) -> Bool {
         text.utf8.count == count
-            && text.utf8.allSatisfy { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) }
+            && text.utf8.allSatisfy {
+                ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+                    || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f"))
+            }
     }
 
     static func isNotZero(_ text: String) -> Bool {

@@ -44,12 +44,14 @@ public enum BatchFold {
             let id = key(input.data)
             let outcome = decide(states[id], input.data)
             for (index, event) in outcome.events.enumerated() {
-                let envelope = Envelope<Event>.derived(from: input, index: index, key: id, producer: producer, family: event)
+                let envelope = Envelope<Event>.derived(
+                    from: input, index: index, key: id, producer: producer, family: event)
                 states[id] = evolve(states[id], envelope)
                 decision.events.append(envelope)
             }
             if let reply = outcome.reply {
-                let envelope = Envelope<Reply>.derived(from: input, index: 0, key: replyKey(reply), producer: producer, data: reply)
+                let envelope = Envelope<Reply>.derived(
+                    from: input, index: 0, key: replyKey(reply), producer: producer, data: reply)
                 decision.messages.append(try envelope.outgoing(topic: replyTopic))
             }
         }

@@ -98,7 +98,8 @@ struct DecidedBatch<Event: MessageFamily>: Sendable {
         }
         var messages: [MessagePosition: [OutgoingMessage]] = [:]
         for message in decision.messages {
-            let causation = MessageHeaders.value(MessageHeaders.causationId, in: message.headers).flatMap(UUID.init(uuidString:))
+            let causation = MessageHeaders.value(MessageHeaders.causationId, in: message.headers).flatMap(
+                UUID.init(uuidString:))
             guard let position = owner(causation) else { continue }
             messages[position, default: []].append(message)
         }

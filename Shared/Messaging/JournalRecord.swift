@@ -71,7 +71,8 @@ public struct JournalRecord: Sendable, Equatable {
             outputs.append(
                 Output(
                     message: OutgoingMessage(
-                        topic: topic, key: key, value: value, headers: headers, partition: partition < 0 ? nil : partition),
+                        topic: topic, key: key, value: value, headers: headers,
+                        partition: partition < 0 ? nil : partition),
                     isEvent: flags & 1 != 0))
         }
         guard reader.atEnd else { throw JournalRecordError(detail: "\(bytes.count - reader.offset) trailing bytes") }

@@ -88,6 +88,7 @@ struct KeyParking: Sendable {
     /// `headOffset` on the key's partition.
     private static func isRedrive(_ message: ConsumedMessage, ofHeadAt headOffset: Int64, key: PartitionKey) -> Bool {
         MessageHeaders.value(DeadLetter.redriveSource, in: message.headers)
-            == DeadLetter.sourcePosition(topic: key.partition.topic, partition: key.partition.partition, offset: headOffset)
+            == DeadLetter.sourcePosition(
+                topic: key.partition.topic, partition: key.partition.partition, offset: headOffset)
     }
 }

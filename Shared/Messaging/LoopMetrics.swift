@@ -23,10 +23,16 @@ final class LoopMetrics {
         duplicates = Counter(label: "messages_duplicate_total", dimensions: [("group", group)])
         parked = Counter(label: "messages_parked_total", dimensions: [("group", group)])
         released = Counter(label: "messages_released_total", dimensions: [("group", group)])
-        batchDuration = Timer(label: "batch_duration_seconds", dimensions: [("group", group)], preferredDisplayUnit: .seconds)
+        batchDuration = Timer(
+            label: "batch_duration_seconds", dimensions: [("group", group)], preferredDisplayUnit: .seconds)
         phases = Dictionary(
             uniqueKeysWithValues: ["decide", "journal", "produce", "commit"].map {
-                ($0, Timer(label: "batch_phase_seconds", dimensions: [("group", group), ("phase", $0)], preferredDisplayUnit: .seconds))
+                (
+                    $0,
+                    Timer(
+                        label: "batch_phase_seconds", dimensions: [("group", group), ("phase", $0)],
+                        preferredDisplayUnit: .seconds)
+                )
             })
         for topic in inputTopics {
             _ = counter(&consumed, "messages_consumed_total", topic)
@@ -76,7 +82,9 @@ final class LoopMetrics {
                 lagGauges[partition]
                 ?? Gauge(
                     label: "kafka_consumer_lag",
-                    dimensions: [("group", group), ("topic", partition.topic), ("partition", String(partition.partition))])
+                    dimensions: [
+                        ("group", group), ("topic", partition.topic), ("partition", String(partition.partition)),
+                    ])
             lagGauges[partition] = gauge
             gauge.record(Double(value))
         }

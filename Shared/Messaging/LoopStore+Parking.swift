@@ -25,7 +25,8 @@ struct ParkingWrites: Sendable {
 /// The processing loop's statements on `parked_keys` and `parked_messages` (``MessagingSchema``, version 6).
 extension LoopStore {
     /// Of `partitions`, those where some key is parked (or being released).
-    func partitionsWithParkedKeys(_ partitions: [TopicPartition], db: PostgresConnection) throws -> Set<TopicPartition> {
+    func partitionsWithParkedKeys(_ partitions: [TopicPartition], db: PostgresConnection) throws -> Set<TopicPartition>
+    {
         guard !partitions.isEmpty else { return [] }
         let rows = try db.query(
             """
@@ -57,7 +58,8 @@ extension LoopStore {
             ])
         var found: [PartitionKey: ParkedKey] = [:]
         for row in rows {
-            let (topic, partition, key, state, head) = try row.decode(String.self, Int.self, [UInt8].self, String.self, Int64.self)
+            let (topic, partition, key, state, head) = try row.decode(
+                String.self, Int.self, [UInt8].self, String.self, Int64.self)
             guard let state = ParkedKey.State(rawValue: state) else {
                 throw JournalRecordError(detail: "parked_keys holds an unknown state '\(state)'")
             }
@@ -91,9 +93,11 @@ extension LoopStore {
             """,
             [
                 groupId, keys.map(\.key.partition.topic), keys.map { Int($0.key.partition.partition) },
-                keys.map { PostgresBytea.format($0.key.key) }, keys.map(\.value.state.rawValue), keys.map(\.value.headOffset),
+                keys.map { PostgresBytea.format($0.key.key) }, keys.map(\.value.state.rawValue),
+                keys.map(\.value.headOffset),
                 messages.map(\.topic), messages.map { Int($0.partition) }, messages.map(\.offset),
-                messages.map { PostgresBytea.format($0.key ?? []) }, messages.map { PostgresBytea.format(Self.stored($0)) },
+                messages.map { PostgresBytea.format($0.key ?? []) },
+                messages.map { PostgresBytea.format(Self.stored($0)) },
                 messages.map(\.timestamp),
             ])
     }
@@ -128,14 +132,17 @@ extension LoopStore {
                 throw JournalRecordError(detail: "a parked message record holds no message")
             }
             return ConsumedMessage(
-                topic: message.topic, partition: Int32(partition), offset: offset, key: message.key, value: message.value,
+                topic: message.topic, partition: Int32(partition), offset: offset, key: message.key,
+                value: message.value,
                 headers: message.headers, timestamp: timestamp)
         }
     }
 
     /// Drops the releasing keys on `partitions` that have nothing parked any more, where the
     /// generation is still this instance's.
-    func dropDrainedKeys(on partitions: [TopicPartition], generations: [TopicPartition: Int64], db: PostgresConnection) throws {
+    func dropDrainedKeys(on partitions: [TopicPartition], generations: [TopicPartition: Int64], db: PostgresConnection)
+        throws
+    {
         guard !partitions.isEmpty else { return }
         try db.execute(
             """
@@ -148,14 +155,18 @@ extension LoopStore {
                   WHERE m.group_id = k.group_id AND m.topic = k.topic AND m.partition = k.partition
                     AND m.message_key = k.message_key)
             """,
-            [groupId, partitions.map(\.topic), partitions.map { Int($0.partition) }, partitions.map { generations[$0] ?? -1 }])
+            [
+                groupId, partitions.map(\.topic), partitions.map { Int($0.partition) },
+                partitions.map { generations[$0] ?? -1 },
+            ])
     }
 
     /// A consumed message as `parked_messages.message` keeps it: the journal's encoding of one message.
     private static func stored(_ message: ConsumedMessage) -> [UInt8] {
         JournalRecord(outputs: [
             JournalRecord.Output(
-                message: OutgoingMessage(topic: message.topic, key: message.key, value: message.value, headers: message.headers),
+                message: OutgoingMessage(
+                    topic: message.topic, key: message.key, value: message.value, headers: message.headers),
                 isEvent: false)
         ]).encoded()
     }

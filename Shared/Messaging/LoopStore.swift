@@ -47,7 +47,9 @@ struct LoopStore {
         var claimed: [TopicPartition: (start: StartPosition, generation: Int64)] = [:]
         for row in rows {
             let (topic, partition, next, generation) = try row.decode(String.self, Int.self, Int64?.self, Int64.self)
-            claimed[TopicPartition(topic: topic, partition: Int32(partition))] = (next.map { .offset($0) } ?? .beginning, generation)
+            claimed[TopicPartition(topic: topic, partition: Int32(partition))] = (
+                next.map { .offset($0) } ?? .beginning, generation
+            )
         }
         return claimed
     }
@@ -157,7 +159,8 @@ struct LoopStore {
             let events = batch.events
             if !events.isEmpty {
                 try apply(events, tx)
-                try storeProjectionOffsets(batch.projectionOffsets(eventTopic: eventTopic), eventTopic: eventTopic, db: tx)
+                try storeProjectionOffsets(
+                    batch.projectionOffsets(eventTopic: eventTopic), eventTopic: eventTopic, db: tx)
             }
             // A journaled batch wrote its parking with the journal.
             if !batch.journaled { try writeParking(batch.parking, db: tx) }
@@ -220,7 +223,8 @@ struct LoopStore {
                 groupId, partitions.map(\.topic), partitions.map { Int($0.partition) },
                 partitions.map { generations[$0] ?? -1 }, partitions.map { batch.nextOffsets[$0] ?? 0 },
                 recorded.map { $0.messageId!.lowercasedText }, recorded.map(\.deadLettered),
-                journaled.map(\.position.topic), journaled.map { Int($0.position.partition) }, journaled.map(\.position.offset),
+                journaled.map(\.position.topic), journaled.map { Int($0.position.partition) },
+                journaled.map(\.position.offset),
             ])
         try checkFence(partitions, rows)
     }

@@ -45,6 +45,7 @@ extension Envelope where Message: MessagePayload {
     /// The Kafka message for an envelope of a single payload type.
     public func outgoing(topic: String) throws -> OutgoingMessage {
         OutgoingMessage(
-            topic: topic, key: Array(key.utf8), value: try MessageJSON.encode(self), headers: MessageHeaders.make(for: self))
+            topic: topic, key: Array(key.utf8), value: try MessageJSON.encode(self),
+            headers: MessageHeaders.make(for: self))
     }
 }

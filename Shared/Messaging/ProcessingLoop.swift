@@ -134,10 +134,11 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
             let batch: [ConsumedMessage]
             do {
                 batch = try injectBatchFaults(
-                    try consumer.poll(maxMessages: configuration.batchSize, timeout: configuration.pollTimeout), consumer: consumer)
+                    try consumer.poll(maxMessages: configuration.batchSize, timeout: configuration.pollTimeout),
+                    consumer: consumer)
                 if pollFailures > 0 { updateStatus { $0.stalled = nil } }
                 pollFailures = 0
-            } catch where error.code == .autoOffsetReset {
+            } catch  where error.code == .autoOffsetReset {
                 // The stored position is outside the log: a loud failure, never a silent skip.
                 logger.critical("stored offset is outside the log", metadata: ["error": "\(error)"])
                 updateStatus { $0.problem = "consumer position outside the log: \(error)" }
@@ -177,9 +178,10 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
             } catch let fenced as FencedError {
                 // Another instance owns these partitions now; nothing was produced: decide the rest again.
                 metrics.error(kind: "fenced")
-                logger.warning("fenced: partitions moved to another instance", metadata: ["partitions": "\(fenced.partitions)"])
+                logger.warning(
+                    "fenced: partitions moved to another instance", metadata: ["partitions": "\(fenced.partitions)"])
                 for partition in fenced.partitions { release(partition) }
-            } catch where Self.isInfrastructure(error) {
+            } catch  where Self.isInfrastructure(error) {
                 attempt += 1
                 metrics.error(kind: "transient")
                 logger.warning(
@@ -209,7 +211,8 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 record.lastError = "\(error)"
                 failures[position] = record
                 logger.error(
-                    "message failed", metadata: ["error": "\(error)", "position": "\(position)", "attempt": "\(record.count)"])
+                    "message failed",
+                    metadata: ["error": "\(error)", "position": "\(position)", "attempt": "\(record.count)"])
                 stalled("message \(position) failed \(record.count) of \(configuration.maxAttempts) times", error)
                 if record.count >= configuration.maxAttempts {
                     try deadLetterAfterFailures(message, record: record, released: released)
@@ -325,12 +328,14 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         duplicates += decoded.count - fresh.count
 
         // 4. Decide.
-        let decision = fresh.isEmpty ? Decision<Processor.Event>() : try processor.decide(fresh.map(\.envelope), reading: db)
+        let decision =
+            fresh.isEmpty ? Decision<Processor.Event>() : try processor.decide(fresh.map(\.envelope), reading: db)
         let freshPositions = Set(fresh.map { MessagePosition($0.message) })
         let deadPositions = Set(deadLetters.map(\.position))
         if !released { metrics.consumed(owned) }
         var decided = try DecidedBatch.attributing(
-            decision, fresh: fresh.map { (MessagePosition($0.message), $0.envelope.messageId) }, deadLetters: deadLetters,
+            decision, fresh: fresh.map { (MessagePosition($0.message), $0.envelope.messageId) },
+            deadLetters: deadLetters,
             order: owned.map(MessagePosition.init).filter { freshPositions.contains($0) || deadPositions.contains($0) },
             nextOffsets: Self.nextOffsets(owned), duplicates: duplicates, eventTopic: processor.eventTopic)
         var traces: [MessagePosition: TraceContext] = [:]
@@ -341,7 +346,8 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 "message decided",
                 metadata: [
                     "trace_id": "\(trace.traceId)", "type": "\(item.envelope.type)",
-                    "message_id": "\(item.envelope.messageId.lowercasedText)", "position": "\(MessagePosition(item.message))",
+                    "message_id": "\(item.envelope.messageId.lowercasedText)",
+                    "position": "\(MessagePosition(item.message))",
                 ])
         }
         decided.carryTraces(traces)
@@ -359,7 +365,8 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     /// The stored states of the batch's keys, on the partitions where some key may be parked.
     private func loadParking(_ owned: [ConsumedMessage], db: PostgresConnection) throws -> KeyParking {
         guard !parkedPartitions.isEmpty else { return KeyParking() }
-        let keys = Set(owned.lazy.filter { self.parkedPartitions.contains($0.topicPartition) }.compactMap(KeyParking.key(of:)))
+        let keys = Set(
+            owned.lazy.filter { self.parkedPartitions.contains($0.topicPartition) }.compactMap(KeyParking.key(of:)))
         return KeyParking(keys: keys.isEmpty ? [:] : try store.parkedKeys(Array(keys), db: db))
     }
 
@@ -423,7 +430,8 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                     logger.info("the decided batch was completed by the commit whose answer was lost")
                 } else {
                     try store.complete(
-                        batch, eventTopic: processor.eventTopic, generations: generations, db: db, apply: processor.apply)
+                        batch, eventTopic: processor.eventTopic, generations: generations, db: db,
+                        apply: processor.apply)
                 }
                 metrics.phase("commit", ContinuousClock.now - committing)
                 // A release's offsets are behind the partition's position: nothing to commit there.
@@ -487,10 +495,14 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 if var journaled {
                     // Its parking was written with the journal. Inputs it released (if any) are
                     // still in `parked_messages`: they go when it completes.
-                    journaled.unparked = journaled.inputs.map(\.position).filter { parkedPartitions.contains($0.topicPartition) }
+                    journaled.unparked = journaled.inputs.map(\.position).filter {
+                        parkedPartitions.contains($0.topicPartition)
+                    }
                     logger.notice(
                         "completing decisions journaled before (a crash, a fence or a failed commit)",
-                        metadata: ["inputs": "\(journaled.inputs.count)", "partitions": "\(journaled.partitions.sorted())"])
+                        metadata: [
+                            "inputs": "\(journaled.inputs.count)", "partitions": "\(journaled.partitions.sorted())",
+                        ])
                     try finish(journaled)
                     if stop.isStopped { return }
                 }
@@ -514,14 +526,17 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     private func releaseParked() throws(LoopAborted) {
         let partitions = parkedPartitions.filter { generations[$0] != nil }.sorted()
         let now = ContinuousClock.now
-        guard !partitions.isEmpty, releaseDue || now - lastReleaseCheck >= configuration.releaseCheckInterval else { return }
+        guard !partitions.isEmpty, releaseDue || now - lastReleaseCheck >= configuration.releaseCheckInterval else {
+            return
+        }
         lastReleaseCheck = now
         do {
             guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
             let messages = try store.releasable(on: partitions, limit: configuration.batchSize, db: db)
             guard messages.isEmpty else {
                 logger.notice(
-                    "releasing parked messages", metadata: ["count": "\(messages.count)", "first": "\(MessagePosition(messages[0]))"])
+                    "releasing parked messages",
+                    metadata: ["count": "\(messages.count)", "first": "\(MessagePosition(messages[0]))"])
                 releaseDue = true
                 try handle(messages, released: true)
                 return
@@ -599,18 +614,23 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     // MARK: - Helpers
 
     /// The test-only batch faults (``LoopFaults``): gathers for longer, then reorders by topic.
-    private func injectBatchFaults(_ polled: [ConsumedMessage], consumer: KafkaConsumer) throws(KafkaError) -> [ConsumedMessage] {
+    private func injectBatchFaults(_ polled: [ConsumedMessage], consumer: KafkaConsumer) throws(KafkaError)
+        -> [ConsumedMessage]
+    {
         var batch = polled
         if let wait = configuration.faults.batchWait, !batch.isEmpty {
             let deadline = ContinuousClock.now + wait
             while ContinuousClock.now < deadline, batch.count < configuration.batchSize {
-                batch += try consumer.poll(maxMessages: configuration.batchSize - batch.count, timeout: .milliseconds(50))
+                batch += try consumer.poll(
+                    maxMessages: configuration.batchSize - batch.count, timeout: .milliseconds(50))
             }
         }
         if let order = configuration.faults.topicOrder {
             let rank = { (topic: String) in order.firstIndex(of: topic) ?? order.count }
-            batch = batch.enumerated().sorted { (rank($0.element.topic), $0.offset) < (rank($1.element.topic), $1.offset) }
-                .map(\.element)
+            batch = batch.enumerated().sorted {
+                (rank($0.element.topic), $0.offset) < (rank($1.element.topic), $1.offset)
+            }
+            .map(\.element)
         }
         return batch
     }
@@ -625,7 +645,8 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
             } catch {
                 attempt += 1
                 updateStatus { $0.databaseConnected = false }
-                logger.warning("database unreachable, retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                logger.warning(
+                    "database unreachable, retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
                 stop.wait(for: configuration.backoff.delay(attempt: attempt))
             }
         }

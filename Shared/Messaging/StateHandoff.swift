@@ -38,7 +38,9 @@ public final class StateHandoff<State: Sendable>: Sendable {
             defer { value = nil }
             return value
         }
-        guard let taken, causes.allSatisfy({ $0.map(taken.causes.contains) ?? false }) else { return ([:], Array(keys)) }
+        guard let taken, causes.allSatisfy({ $0.map(taken.causes.contains) ?? false }) else {
+            return ([:], Array(keys))
+        }
         var known: [String: State] = [:]
         var read: [String] = []
         for key in keys {

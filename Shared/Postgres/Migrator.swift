@@ -57,7 +57,8 @@ public struct Migrator: Sendable {
         for migration in migrations where !applied.contains(migration.version) {
             let didApply = try inTransaction(connection) { connection throws(PostgresError) -> Bool in
                 // Another instance may have applied it since we looked.
-                let existing = try connection.query("SELECT 1 FROM schema_migrations WHERE version = $1", [migration.version])
+                let existing = try connection.query(
+                    "SELECT 1 FROM schema_migrations WHERE version = $1", [migration.version])
                 guard existing.isEmpty else { return false }
                 try connection.executeScript(migration.sql)
                 try connection.query(
@@ -68,7 +69,8 @@ public struct Migrator: Sendable {
             }
             if didApply {
                 appliedNow.append(migration.version)
-                logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+                logger.info(
+                    "applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
             }
         }
         return appliedNow

@@ -41,7 +41,9 @@ enum PostgresArrayLiteral {
         var index = 0
         // Optional dimension decoration: "[lower:upper]=".
         if bytes.first == UInt8(ascii: "[") {
-            guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else { throw ParseError(reason: "bad dimensions") }
+            guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else {
+                throw ParseError(reason: "bad dimensions")
+            }
             if bytes[..<equals].filter({ $0 == UInt8(ascii: "[") }).count > 1 {
                 throw ParseError(reason: "multi-dimensional arrays are not supported")
             }

@@ -94,7 +94,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// - Throws: ``PostgresError`` (`queryFailed` with ``PostgresError/sqlState`` for server errors,
     ///   `connectionLost` when the connection broke, `tooManyParameters` above 65535 parameters).
     @discardableResult
-    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError) -> PostgresRows {
+    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError)
+        -> PostgresRows
+    {
         let handle = try openHandle(for: sql)
         guard parameters.count <= 65535 else {
             throw PostgresError(
@@ -131,7 +133,7 @@ public final class PostgresConnection: @unchecked Sendable {
         let wasInTransaction = isInTransaction
         do {
             return try executePrepared(handle, sql: sql, values: values)
-        } catch where error.sqlState == "0A000" && !wasInTransaction && isConnected {
+        } catch  where error.sqlState == "0A000" && !wasInTransaction && isConnected {
             // "cached plan must not change result type": the schema changed under a cached
             // statement. Outside a transaction nothing ran, so re-prepare and try once more.
             forgetPreparedStatement(handle, sql: sql)
@@ -154,7 +156,9 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Runs `sql` through the per-connection prepared statement cache (`PQprepare` once, then `PQexecPrepared`).
-    private func executePrepared(_ handle: OpaquePointer, sql: String, values: [UnsafePointer<CChar>?]) throws(PostgresError) -> PostgresRows {
+    private func executePrepared(_ handle: OpaquePointer, sql: String, values: [UnsafePointer<CChar>?])
+        throws(PostgresError) -> PostgresRows
+    {
         let name: String
         if let cached = preparedStatements[sql] {
             name = cached
@@ -240,7 +244,8 @@ public final class PostgresConnection: @unchecked Sendable {
             throw error
         }
         if commit.commandTag == "ROLLBACK" {
-            throw PostgresError(code: .transactionAborted, message: "the transaction was rolled back by the server", query: "COMMIT")
+            throw PostgresError(
+                code: .transactionAborted, message: "the transaction was rolled back by the server", query: "COMMIT")
         }
         return value
     }
@@ -308,7 +313,8 @@ public final class PostgresConnection: @unchecked Sendable {
             try setUpSession(handle)
         } catch {
             PQfinish(handle)
-            throw PostgresError(code: .connectionFailed, message: "session setup failed: \(error.message)", sqlState: error.sqlState)
+            throw PostgresError(
+                code: .connectionFailed, message: "session setup failed: \(error.message)", sqlState: error.sqlState)
         }
         self.handle = handle
         logger.debug(
@@ -337,7 +343,9 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Converts a `PGresult` into rows or an error, and frees it.
-    private func consume(_ result: OpaquePointer?, handle: OpaquePointer, sql: String) throws(PostgresError) -> PostgresRows {
+    private func consume(_ result: OpaquePointer?, handle: OpaquePointer, sql: String) throws(PostgresError)
+        -> PostgresRows
+    {
         guard let result else {
             let lost = PQstatus(handle) != CONNECTION_OK
             throw PostgresError(
@@ -362,7 +370,8 @@ public final class PostgresConnection: @unchecked Sendable {
             let lost = PQstatus(handle) != CONNECTION_OK
             throw PostgresError(
                 code: lost ? .connectionLost : .queryFailed,
-                message: (message?.isEmpty ?? true) ? "statement failed (\(String(cString: PQresStatus(status))))" : message!,
+                message: (message?.isEmpty ?? true)
+                    ? "statement failed (\(String(cString: PQresStatus(status))))" : message!,
                 sqlState: Self.errorField(result, "C"),
                 detail: Self.errorField(result, "D"),
                 hint: Self.errorField(result, "H"),

@@ -27,28 +27,36 @@ extension String: PostgresDecodable {
 
 extension Int: PostgresDecodable {
     public init(postgresText: String, column: String) throws(PostgresError) {
-        guard let value = Int(postgresText) else { throw .decoding(Int.self, column: column, reason: "not an integer in range") }
+        guard let value = Int(postgresText) else {
+            throw .decoding(Int.self, column: column, reason: "not an integer in range")
+        }
         self = value
     }
 }
 
 extension Int32: PostgresDecodable {
     public init(postgresText: String, column: String) throws(PostgresError) {
-        guard let value = Int32(postgresText) else { throw .decoding(Int32.self, column: column, reason: "not an integer in range") }
+        guard let value = Int32(postgresText) else {
+            throw .decoding(Int32.self, column: column, reason: "not an integer in range")
+        }
         self = value
     }
 }
 
 extension Int64: PostgresDecodable {
     public init(postgresText: String, column: String) throws(PostgresError) {
-        guard let value = Int64(postgresText) else { throw .decoding(Int64.self, column: column, reason: "not an integer in range") }
+        guard let value = Int64(postgresText) else {
+            throw .decoding(Int64.self, column: column, reason: "not an integer in range")
+        }
         self = value
     }
 }
 
 extension UInt8: PostgresDecodable {
     public init(postgresText: String, column: String) throws(PostgresError) {
-        guard let value = UInt8(postgresText) else { throw .decoding(UInt8.self, column: column, reason: "not an integer in 0...255") }
+        guard let value = UInt8(postgresText) else {
+            throw .decoding(UInt8.self, column: column, reason: "not an integer in 0...255")
+        }
         self = value
     }
 }
@@ -92,7 +100,9 @@ extension Date: PostgresDecodable {
 
 extension UUID: PostgresDecodable {
     public init(postgresText: String, column: String) throws(PostgresError) {
-        guard let value = UUID(uuidString: postgresText) else { throw .decoding(UUID.self, column: column, reason: "not a UUID") }
+        guard let value = UUID(uuidString: postgresText) else {
+            throw .decoding(UUID.self, column: column, reason: "not a UUID")
+        }
         self = value
     }
 }

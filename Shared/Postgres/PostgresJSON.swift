@@ -4,7 +4,9 @@ import Foundation
 ///
 /// The text is sent and received as is; use ``init(encoding:encoder:)`` and
 /// ``decode(_:decoder:)`` to go through `Codable`.
-public struct PostgresJSON: Sendable, Hashable, PostgresEncodable, PostgresDecodable, PostgresArrayEncodable, PostgresArrayDecodable {
+public struct PostgresJSON: Sendable, Hashable, PostgresEncodable, PostgresDecodable, PostgresArrayEncodable,
+    PostgresArrayDecodable
+{
     /// The JSON document text.
     public var text: String
 

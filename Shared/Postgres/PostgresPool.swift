@@ -143,7 +143,9 @@ public final class PostgresPool: @unchecked Sendable {
     }
 
     /// Reconnects a broken connection (with backoff until `deadline`) before it is handed out.
-    private func revalidate(_ connection: PostgresConnection, deadline: Date) throws(PostgresError) -> PostgresConnection {
+    private func revalidate(_ connection: PostgresConnection, deadline: Date) throws(PostgresError)
+        -> PostgresConnection
+    {
         if connection.pollConnectionState() { return connection }
         logger.info("pooled connection is broken; reconnecting")
         do {

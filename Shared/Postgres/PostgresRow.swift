@@ -55,7 +55,9 @@ public struct PostgresRow: Sendable {
     }
 
     /// Decodes the leading columns, in order, as a tuple: `let (id, name) = try row.decode(Int.self, String.self)`.
-    public func decode<each T: PostgresDecodable>(_ types: repeat (each T).Type) throws(PostgresError) -> (repeat each T) {
+    public func decode<each T: PostgresDecodable>(_ types: repeat (each T).Type) throws(PostgresError) -> (
+        repeat each T
+    ) {
         var position = 0
         func next<V: PostgresDecodable>(_ type: V.Type) throws(PostgresError) -> V {
             defer { position += 1 }

@@ -73,7 +73,11 @@ public func withRetry<T, E: Error>(
                     "delay_ms": "\(Int(Backoff.seconds(delay) * 1000))", "error": "\(error)",
                 ]
             )
-            do { try await Task.sleep(for: delay) } catch { /* cancelled: checked below */ }
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                // Cancelled: checked below.
+            }
             if shouldStop() || Task.isCancelled { throw error }
             attempt += 1
         }

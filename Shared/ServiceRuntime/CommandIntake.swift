@@ -73,7 +73,8 @@ extension ServiceContext {
         var command = try message(id, commandId)
         // The request's trace (W3C traceparent), or a new one; the command carries it with a span
         // of its own, and so does every message produced because of it.
-        let trace = request.headers[TraceContext.headerName].flatMap(TraceContext.init(traceparent:)) ?? TraceContext.start()
+        let trace =
+            request.headers[TraceContext.headerName].flatMap(TraceContext.init(traceparent:)) ?? TraceContext.start()
         trace.child(messageId: commandId).inject(into: &command.headers)
         logger.debug(
             "command offered", metadata: ["trace_id": "\(trace.traceId)", "scope": "\(scope)", "id": "\(id)"])
@@ -96,7 +97,8 @@ extension ServiceContext {
                         // Bind the key to this request, so that the retry the answer describes is
                         // recognised (422 for another body). Best effort: the retry is harmless
                         // without it, since the key alone derives the same ids.
-                        try? idempotency.record(scope: scope, key: key, fingerprint: fingerprint(), resourceId: resourceId)
+                        try? idempotency.record(
+                            scope: scope, key: key, fingerprint: fingerprint(), resourceId: resourceId)
                     }
                     promise.complete(.problem(.commandOutcomeUnknown(resource: resource, id: resourceId, key: key)))
                 }

@@ -58,7 +58,8 @@ public struct ServiceConfiguration: Sendable {
         http.idleTimeout = try env.milliseconds("HTTP_IDLE_TIMEOUT_MS", default: http.idleTimeout)
         http.readTimeout = try env.milliseconds("HTTP_READ_TIMEOUT_MS", default: http.readTimeout)
         http.discardMaxBytes = try env.int("HTTP_DISCARD_MAX_BYTES", default: http.discardMaxBytes, in: 0...(1 << 30))
-        http.discardTimeout = try env.milliseconds("HTTP_DISCARD_TIMEOUT_MS", default: http.discardTimeout, in: 0...600_000)
+        http.discardTimeout = try env.milliseconds(
+            "HTTP_DISCARD_TIMEOUT_MS", default: http.discardTimeout, in: 0...600_000)
 
         var url = env.string(
             "DATABASE_URL", default: "postgresql://\(defaultDatabaseUser)@127.0.0.1:5432/\(defaultDatabase)")
@@ -101,7 +102,8 @@ public struct ServiceConfiguration: Sendable {
         let levelText = env.string("LOG_LEVEL", default: "info")
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
             throw ConfigurationError(
-                variable: "LOG_LEVEL", value: levelText, expected: "trace, debug, info, notice, warning, error or critical")
+                variable: "LOG_LEVEL", value: levelText,
+                expected: "trace, debug, info, notice, warning, error or critical")
         }
 
         return ServiceConfiguration(

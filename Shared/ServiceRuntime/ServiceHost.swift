@@ -55,7 +55,9 @@ public enum ServiceHost {
         baseLogger[metadataKey: "instance"] = "\(configuration.loop.instanceId)"
         let logger = baseLogger
         let consumerGroup = configuration.loop.groupId
-        if !kafkaAccess.groups.contains(where: { $0.prefixed ? consumerGroup.hasPrefix($0.name) : consumerGroup == $0.name }) {
+        if !kafkaAccess.groups.contains(where: {
+            $0.prefixed ? consumerGroup.hasPrefix($0.name) : consumerGroup == $0.name
+        }) {
             logger.warning(
                 "CONSUMER_GROUP is not a group the Kafka access plan grants: a broker enforcing its ACLs will refuse it",
                 metadata: ["group": "\(consumerGroup)", "granted": "\(kafkaAccess.groups.map(\.name))"])
@@ -79,7 +81,8 @@ public enum ServiceHost {
             processor: processor, configuration: loopConfiguration, kafka: configuration.kafka, producer: producer,
             database: configuration.database, logger: logger,
             makeProducer: { try KafkaProducer(configuration: producerKafka, logger: logger) })
-        let pool = PostgresPool(configuration: configuration.database, size: configuration.databasePoolSize, logger: logger)
+        let pool = PostgresPool(
+            configuration: configuration.database, size: configuration.databasePoolSize, logger: logger)
         let context = ServiceContext(
             configuration: configuration, logger: logger, pool: pool,
             commands: CommandGateway(producer: edgeProducer, logger: logger), idempotency: IdempotencyStore(pool: pool),
@@ -96,7 +99,8 @@ public enum ServiceHost {
             default: unavailable = false
             }
             return unavailable
-                ? .serviceUnavailable("a backing service is unavailable: \(error); retry later", retryAfterSeconds: 2) : nil
+                ? .serviceUnavailable("a backing service is unavailable: \(error); retry later", retryAfterSeconds: 2)
+                : nil
         }
         router.get("/healthz") { _ in .json(["status": "ok"]) }
         router.get("/readyz") { request in readiness.respond(request) }
@@ -129,7 +133,9 @@ public enum ServiceHost {
                 logger: logger))
         logger.info(
             "service starting",
-            metadata: ["http": "\(configuration.http.host):\(configuration.http.port)", "topics": "\(processor.inputTopics)"])
+            metadata: [
+                "http": "\(configuration.http.host):\(configuration.http.port)", "topics": "\(processor.inputTopics)",
+            ])
         try await group.run()
         logger.info("service stopped")
     }
@@ -146,7 +152,8 @@ public enum ServiceHost {
             let text = try String(contentsOfFile: configuration.topicsFile, encoding: .utf8)
             topicList = try TopicSpec.parseList(text)
         } catch {
-            throw StartupError(step: "reading the topic list \(configuration.topicsFile) (TOPICS_FILE)", underlying: "\(error)")
+            throw StartupError(
+                step: "reading the topic list \(configuration.topicsFile) (TOPICS_FILE)", underlying: "\(error)")
         }
 
         try retrying("migrating the database", until: deadline, backoff: backoff, logger: logger) {
@@ -178,10 +185,12 @@ public enum ServiceHost {
         guard Set(processor.inputTopics) == access.reads else {
             throw StartupError(
                 step: step,
-                underlying: "the processor consumes \(processor.inputTopics.sorted()), the plan reads \(access.reads.sorted())")
+                underlying:
+                    "the processor consumes \(processor.inputTopics.sorted()), the plan reads \(access.reads.sorted())")
         }
         guard access.writes.contains(processor.eventTopic) else {
-            throw StartupError(step: step, underlying: "the plan does not write the event topic \(processor.eventTopic)")
+            throw StartupError(
+                step: step, underlying: "the plan does not write the event topic \(processor.eventTopic)")
         }
         var restricted = configuration
         restricted.kafka = access.restricting(configuration.kafka)

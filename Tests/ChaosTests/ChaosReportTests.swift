@@ -27,13 +27,17 @@ struct ChaosReportTests {
         #expect(!result.passed)
         #expect(result.text.contains("FAILED"))
         #expect(result.text.contains("VIOLATION: order o-1 is RUNNING"))
-        #expect(!ChaosSummary(stack: "s", mode: "short", seed: 1, startedAt: "t", results: [Self.result(), result]).passed)
+        #expect(
+            !ChaosSummary(stack: "s", mode: "short", seed: 1, startedAt: "t", results: [Self.result(), result]).passed)
     }
 
     @Test func theMarkdownRowHasOneCellPerHeaderColumnAndSortedReasons() {
         var result = Self.result()
         let row = result.markdownRow
-        #expect(row == "| poison | 20 orders/s for 6 s | poison (1 s) | 119 | 119 | 0 | MALFORMED_JSON 12, UNKNOWN_TYPE 22 | 3 | 0.3 s | 0 |")
+        #expect(
+            row
+                == "| poison | 20 orders/s for 6 s | poison (1 s) | 119 | 119 | 0 | MALFORMED_JSON 12, UNKNOWN_TYPE 22 | 3 | 0.3 s | 0 |"
+        )
         let columns = ChaosResult.markdownHeader.split(separator: "\n")[0].split(separator: "|").count
         #expect(row.split(separator: "|").count == columns)
         result.recoverySeconds = nil
@@ -42,7 +46,9 @@ struct ChaosReportTests {
     }
 
     @Test func theSummaryRoundTripsThroughJSON() throws {
-        let summary = ChaosSummary(stack: "local stack (.stack)", mode: "short", seed: 42, startedAt: "2026-12-03T10:00:00Z", results: [Self.result()])
+        let summary = ChaosSummary(
+            stack: "local stack (.stack)", mode: "short", seed: 42, startedAt: "2026-12-03T10:00:00Z",
+            results: [Self.result()])
         let decoded = try JSONDecoder().decode(ChaosSummary.self, from: Data(try summary.json().utf8))
         #expect(decoded.results == summary.results)
         #expect(decoded.seed == 42)
@@ -53,7 +59,9 @@ struct ChaosReportTests {
         for scenario in Scenario.allCases {
             #expect(ChaosTiming.full.fault[scenario] != nil, "\(scenario) has no full duration")
             #expect(ChaosTiming.short.fault[scenario] != nil, "\(scenario) has no short duration")
-            #expect(ChaosTiming.short.duration(scenario) < ChaosTiming.full.duration(scenario) || scenario == .poison || scenario == .duplicates)
+            #expect(
+                ChaosTiming.short.duration(scenario) < ChaosTiming.full.duration(scenario) || scenario == .poison
+                    || scenario == .duplicates)
         }
         // The durations.
         #expect(ChaosTiming.full.duration(.kill) == .seconds(60))
@@ -71,11 +79,15 @@ struct ChaosReportTests {
         for folder in ["broker", "pids", "env"] {
             try FileManager.default.createDirectory(atPath: "\(directory)/\(folder)", withIntermediateDirectories: true)
         }
-        func write(_ path: String, _ text: String) throws { try text.write(toFile: "\(directory)/\(path)", atomically: true, encoding: .utf8) }
+        func write(_ path: String, _ text: String) throws {
+            try text.write(toFile: "\(directory)/\(path)", atomically: true, encoding: .utf8)
+        }
         try write("broker/bootstrap", "127.0.0.1:1111,127.0.0.1:2222\n")
         try write("broker/control", "http://127.0.0.1:3333\n")
         for instance in ["order-1", "saga-1", "payment-2", "broker"] { try write("pids/\(instance).pid", "999999\n") }
-        try write("env/saga.env", "HTTP_HOST=127.0.0.1\n# a comment\n" + (stepDeadline.map { "SAGA_STEP_TIMEOUT_MS=\($0)\n" } ?? ""))
+        try write(
+            "env/saga.env",
+            "HTTP_HOST=127.0.0.1\n# a comment\n" + (stepDeadline.map { "SAGA_STEP_TIMEOUT_MS=\($0)\n" } ?? ""))
         if let offset { try write("http-port-offset", offset + "\n") }
         return directory
     }
@@ -104,7 +116,8 @@ struct ChaosReportTests {
     }
 
     @Test func aStackThatIsNotUpIsAClearError() throws {
-        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("chaos-none-\(UUID().uuidString)").path
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("chaos-none-\(UUID().uuidString)")
+            .path
         #expect {
             _ = try LocalStackControl(directory: missing, repository: ".", replayExecutable: "replay")
         } throws: { error in

@@ -1,8 +1,9 @@
-@testable import Chaos
 import HTTPClient
 import HTTPServer
 import Logging
 import Testing
+
+@testable import Chaos
 
 /// The http-abuse scenario's checks, against the product's own HTTP server in this process: they
 /// pass where the server answers every hostile request as the contract says, and they report a
@@ -20,7 +21,8 @@ struct HTTPAbuseTests {
             return HTTPResponse(status: .created, body: Array("{}".utf8))
         }
         let server = HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, maxConnections: maxConnections),
+            configuration: HTTPServerConfiguration(
+                host: "127.0.0.1", port: 0, threads: 1, maxConnections: maxConnections),
             logger: Logger(label: "test"), router: router)
         try server.start()
         return server
@@ -30,7 +32,8 @@ struct HTTPAbuseTests {
         let server = try Self.server(validating: true, maxConnections: 64)
         defer { server.shutdown(gracePeriod: .zero) }
         let url = HTTPURL(host: "127.0.0.1", port: server.port)
-        let abuse = HTTPAbuse(services: [("test", url, "/things")], slowClients: 5, floodConnections: 300, duration: .seconds(1))
+        let abuse = HTTPAbuse(
+            services: [("test", url, "/things")], slowClients: 5, floodConnections: 300, duration: .seconds(1))
         #expect(abuse.run() == [])
     }
 
@@ -38,7 +41,9 @@ struct HTTPAbuseTests {
         let server = try Self.server(validating: false)
         defer { server.shutdown(gracePeriod: .zero) }
         let url = HTTPURL(host: "127.0.0.1", port: server.port)
-        let problems = HTTPAbuse(services: [("test", url, "/things")], slowClients: 0, floodConnections: 0, duration: .zero).run()
+        let problems = HTTPAbuse(
+            services: [("test", url, "/things")], slowClients: 0, floodConnections: 0, duration: .zero
+        ).run()
         // The framing probes are the server's and still pass; the body probes reach the handler.
         #expect(problems.contains("test invalid UTF-8 body: got 201, want [400, 422]"))
         #expect(problems.contains("test JSON that is not an object: got 201, want [400, 422]"))
@@ -53,7 +58,9 @@ struct HTTPAbuseTests {
             return server.port
         }()
         let url = HTTPURL(host: "127.0.0.1", port: port)
-        let problems = HTTPAbuse(services: [("gone", url, "/things")], slowClients: 0, floodConnections: 0, duration: .zero).run()
+        let problems = HTTPAbuse(
+            services: [("gone", url, "/things")], slowClients: 0, floodConnections: 0, duration: .zero
+        ).run()
         #expect(problems.count >= HTTPAbuse.probes(post: "/things").count + 1)
         #expect(problems.contains("gone: /healthz not answered after the probes"))
     }
@@ -63,7 +70,8 @@ struct HTTPAbuseTests {
         let all = HTTPAbuse.probes(post: "/orders")
         #expect(framing.count == 5)
         #expect(all.count == framing.count + 5)
-        #expect(all.allSatisfy { !$0.expected.isEmpty && $0.expected.allSatisfy { (400..<500).contains($0) || $0 == 505 } })
+        #expect(
+            all.allSatisfy { !$0.expected.isEmpty && $0.expected.allSatisfy { (400..<500).contains($0) || $0 == 505 } })
         #expect(all.filter { String(decoding: $0.bytes, as: UTF8.self).hasPrefix("POST /orders ") }.count == 5)
     }
 }

@@ -19,11 +19,14 @@ struct ComposeFile {
     static func load() throws -> ComposeFile {
         guard let compose = try? runCommand("sh", ["-c", "command -v docker-compose"]), compose.status == 0 else {
             throw Failure(
-                description: "docker-compose is not installed: deploy/local/deps.sh installs it (apt-get install docker-compose)")
+                description:
+                    "docker-compose is not installed: deploy/local/deps.sh installs it (apt-get install docker-compose)"
+            )
         }
         let config = try runCommand("docker-compose", ["-f", "docker-compose.yml", "config"])
         guard config.status == 0 else {
-            throw Failure(description: "docker-compose config rejected docker-compose.yml:\n\(config.errors)\(config.output)")
+            throw Failure(
+                description: "docker-compose config rejected docker-compose.yml:\n\(config.errors)\(config.output)")
         }
         // The interpreter named by docker-compose's own #! line has its yaml module.
         let path = compose.output.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -31,8 +34,10 @@ struct ComposeFile {
         var python = firstLine.hasPrefix("#!") ? firstLine.dropFirst(2).trimmingCharacters(in: .whitespaces) : "python3"
         if python.hasSuffix("/env python3") || python.isEmpty { python = "python3" }
         let json = try runCommand(
-            python, ["-c", "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"], input: config.output)
-        guard json.status == 0, let root = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+            python, ["-c", "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"],
+            input: config.output)
+        guard json.status == 0,
+            let root = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
         else {
             throw Failure(description: "cannot read docker-compose config's output as YAML: \(json.errors)")
         }
@@ -85,7 +90,9 @@ struct ComposeFile {
     func dependsOn(_ service: String) -> [String: String] {
         var result: [String: String] = [:]
         if let map = services[service]?["depends_on"] as? [String: Any] {
-            for (name, value) in map { result[name] = (value as? [String: Any])?["condition"] as? String ?? "service_started" }
+            for (name, value) in map {
+                result[name] = (value as? [String: Any])?["condition"] as? String ?? "service_started"
+            }
         } else if let list = services[service]?["depends_on"] as? [String] {
             for name in list { result[name] = "service_started" }
         }

@@ -33,16 +33,20 @@ struct DeploymentDriftTests {
         var nodeIds: Set<String> = []
         for broker in Self.brokers {
             let env = compose.environment(broker)
-            #expect((compose.services[broker]?["image"] as? String)?.hasPrefix("apache/kafka:") == true, "\(broker) image")
+            #expect(
+                (compose.services[broker]?["image"] as? String)?.hasPrefix("apache/kafka:") == true, "\(broker) image")
             #expect(env["KAFKA_PROCESS_ROLES"]?.contains("controller") == true, "\(broker): KRaft controller role")
             #expect(env["KAFKA_PROCESS_ROLES"]?.contains("broker") == true, "\(broker): broker role")
             #expect(env["KAFKA_CONTROLLER_QUORUM_VOTERS"]?.split(separator: ",").count == 3, "\(broker): three voters")
             #expect(env["KAFKA_ZOOKEEPER_CONNECT"] == nil)
-            #expect(env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false", "\(broker): topics come from the topic list only")
+            #expect(
+                env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false", "\(broker): topics come from the topic list only")
             #expect(env["KAFKA_MIN_INSYNC_REPLICAS"] == "2")
             #expect(env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "3")
             #expect(compose.services[broker]?["healthcheck"] != nil, "\(broker): healthcheck")
-            #expect(compose.mounts(broker).contains { $0.target == env["KAFKA_LOG_DIRS"] }, "\(broker): log dir on a volume")
+            #expect(
+                compose.mounts(broker).contains { $0.target == env["KAFKA_LOG_DIRS"] }, "\(broker): log dir on a volume"
+            )
             clusterIds.insert(env["CLUSTER_ID"] ?? "")
             nodeIds.insert(env["KAFKA_NODE_ID"] ?? "")
         }
@@ -65,7 +69,8 @@ struct DeploymentDriftTests {
         let consumed = try Sources.consumedTopics()
         #expect(consumed.count >= 5, "inputTopics not found: \(consumed)")
         for topic in consumed.sorted() {
-            #expect(list["\(topic).dlq"] != nil, "\(topic) is consumed, but \(topic).dlq is missing from deploy/topics.txt")
+            #expect(
+                list["\(topic).dlq"] != nil, "\(topic) is consumed, but \(topic).dlq is missing from deploy/topics.txt")
         }
 
         let compose = try ComposeFile.load()
@@ -74,16 +79,21 @@ struct DeploymentDriftTests {
         let mounts = compose.mounts(setup)
         let entrypoint = (compose.services[setup]?["entrypoint"] as? [String] ?? []).joined(separator: " ")
         let script = try #require(
-            mounts.first { $0.source.hasSuffix("/deploy/kafka/create-topics.sh") }, "kafka-setup does not mount create-topics.sh")
-        #expect(entrypoint.contains("bash \(script.target) &&"), "kafka-setup must run create-topics.sh first: \(entrypoint)")
+            mounts.first { $0.source.hasSuffix("/deploy/kafka/create-topics.sh") },
+            "kafka-setup does not mount create-topics.sh")
+        #expect(
+            entrypoint.contains("bash \(script.target) &&"),
+            "kafka-setup must run create-topics.sh first: \(entrypoint)")
         let topicsTarget = try #require(env["TOPICS_FILE"], "kafka-setup sets no TOPICS_FILE")
-        let topics = try #require(mounts.first { $0.target == topicsTarget }, "kafka-setup does not mount \(topicsTarget)")
+        let topics = try #require(
+            mounts.first { $0.target == topicsTarget }, "kafka-setup does not mount \(topicsTarget)")
         #expect(
             topics.source == Sources.root.appendingPathComponent("deploy/topics.txt").path,
             "kafka-setup must read the one topic list, not \(topics.source)")
         for service in try Sources.services() {
             let name = try #require(compose.service(running: service.name))
-            #expect(compose.dependsOn(name)[setup] == "service_completed_successfully", "\(name) must wait for \(setup)")
+            #expect(
+                compose.dependsOn(name)[setup] == "service_completed_successfully", "\(name) must wait for \(setup)")
         }
 
         var dryRun = env
@@ -92,7 +102,8 @@ struct DeploymentDriftTests {
         let plan = try runCommand("bash", [script.source], environment: dryRun)
         #expect(plan.status == 0, "create-topics.sh: \(plan.errors)")
         var created: [String: [String]] = [:]
-        for line in plan.output.split(separator: "\n") where line.contains("kafka-topics.sh") && line.contains("--create") {
+        for line in plan.output.split(separator: "\n")
+        where line.contains("kafka-topics.sh") && line.contains("--create") {
             let words = line.split(separator: " ").map(String.init)
             guard let index = words.firstIndex(of: "--topic"), index + 1 < words.count else { continue }
             #expect(created[words[index + 1]] == nil, "\(words[index + 1]) created twice")
@@ -130,7 +141,8 @@ struct DeploymentDriftTests {
         let postgres = compose.environment("postgres")
         #expect(
             compose.mounts("postgres").contains {
-                $0.source.hasSuffix("/deploy/postgres/init-databases.sh") && $0.target.hasPrefix("/docker-entrypoint-initdb.d/")
+                $0.source.hasSuffix("/deploy/postgres/init-databases.sh")
+                    && $0.target.hasPrefix("/docker-entrypoint-initdb.d/")
             }, "postgres must run deploy/postgres/init-databases.sh at initialization")
         #expect((compose.services["postgres"]?["image"] as? String)?.hasPrefix("postgres:15") == true)
         #expect(postgres["POSTGRES_PASSWORD"] == nil, "the admin password comes from a secret file")
@@ -144,7 +156,9 @@ struct DeploymentDriftTests {
                 !Sources.matches(#"\s\#(service.name)\s+\#(service.database)\s+\#(service.role)\b"#, in: stack).isEmpty,
                 "stack.sh SERVICES has no \(service.name) \(pair)")
             #expect(
-                !Sources.matches(#"^host\s+\#(service.database)\s+\#(service.role)\s"#, in: hba, options: .anchorsMatchLines).isEmpty,
+                !Sources.matches(
+                    #"^host\s+\#(service.database)\s+\#(service.role)\s"#, in: hba, options: .anchorsMatchLines
+                ).isEmpty,
                 "pg_hba.conf does not let \(service.role) into \(service.database)")
 
             guard let name = compose.service(running: service.name) else {
@@ -154,8 +168,10 @@ struct DeploymentDriftTests {
             let env = compose.environment(name)
             let url = try #require(env["DATABASE_URL"].flatMap(URLComponents.init(string:)), "\(name): DATABASE_URL")
             #expect(url.user == service.role && url.path == "/\(service.database)", "\(name): DATABASE_URL \(url)")
-            #expect(url.password == nil && !(url.query ?? "").contains("password"), "\(name): no password in DATABASE_URL")
-            #expect(url.host.map { compose.services[$0] != nil } == true, "\(name): DATABASE_URL host is a compose service")
+            #expect(
+                url.password == nil && !(url.query ?? "").contains("password"), "\(name): no password in DATABASE_URL")
+            #expect(
+                url.host.map { compose.services[$0] != nil } == true, "\(name): DATABASE_URL host is a compose service")
             #expect(env["DATABASE_PASSWORD"] == nil, "\(name): the password comes from a secret file")
             let secretPath = try #require(env["DATABASE_PASSWORD_FILE"], "\(name): DATABASE_PASSWORD_FILE")
             let secret = secretPath.replacingOccurrences(of: "/run/secrets/", with: "")
@@ -164,7 +180,8 @@ struct DeploymentDriftTests {
             let roleVariable = service.role.uppercased() + "_PASSWORD_FILE"
             #expect(postgres[roleVariable] == secretPath, "postgres: \(roleVariable) must be \(secretPath)")
             #expect(compose.secretNames("postgres").contains(secret), "postgres does not mount the secret \(secret)")
-            #expect(compose.dependsOn(name)["postgres"] == "service_healthy", "\(name) must wait for a healthy postgres")
+            #expect(
+                compose.dependsOn(name)["postgres"] == "service_healthy", "\(name) must wait for a healthy postgres")
         }
     }
 
@@ -184,7 +201,9 @@ struct DeploymentDriftTests {
                 let entry = port as? [String: Any] ?? [:]
                 #expect("\(entry["target"] ?? "")" == String(service.port), "\(name): publishes \(port)")
                 let published = entry["published"].map { "\($0)" } ?? ""
-                #expect(published.isEmpty || published.contains("-"), "\(name): a fixed host port \(published) prevents --scale")
+                #expect(
+                    published.isEmpty || published.contains("-"),
+                    "\(name): a fixed host port \(published) prevents --scale")
             }
             let health = "\(compose.services[name]?["healthcheck"] ?? "")"
             #expect(health.contains("/readyz"), "\(name): healthcheck on /readyz")
@@ -197,7 +216,8 @@ struct DeploymentDriftTests {
     @Test func theImageCarriesEveryServiceAndOnlyRuntimeLibraries() throws {
         let dockerfile = try Sources.text("deploy/Dockerfile")
         let copied = Set(
-            Sources.matches(#"for product in ([^;]+);"#, in: dockerfile).first?[0].split(separator: " ").map(String.init) ?? [])
+            Sources.matches(#"for product in ([^;]+);"#, in: dockerfile).first?[0].split(separator: " ").map(
+                String.init) ?? [])
         let compose = try ComposeFile.load()
         for service in try Sources.services() {
             #expect(copied.contains(service.name), "deploy/Dockerfile does not copy \(service.name) into the image")
@@ -211,7 +231,8 @@ struct DeploymentDriftTests {
         let packages = Set(
             Sources.matches(#"--no-install-recommends\s*\\?\s*([a-z0-9.+\- \\\n]+?)\s*\\?\s*&&"#, in: runtime).first?[0]
                 .split(whereSeparator: { " \\\n".contains($0) }).map(String.init) ?? [])
-        #expect(packages == ["librdkafka1", "libpq5", "ca-certificates", "curl"], "runtime packages: \(packages.sorted())")
+        #expect(
+            packages == ["librdkafka1", "libpq5", "ca-certificates", "curl"], "runtime packages: \(packages.sorted())")
         #expect(runtime.contains("USER "), "the runtime stage runs as a non-root user")
         #expect(!runtime.lowercased().contains("password"), "nothing secret in the image")
     }
@@ -222,9 +243,10 @@ struct DeploymentDriftTests {
         let read = try Sources.environmentVariables()
         let prefixes = try Sources.environmentPrefixes()
         // Guards against the extraction itself rotting into finding nothing.
-        for known in ["HTTP_PORT", "DATABASE_URL", "DATABASE_PASSWORD_FILE", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_CLIENT_ID",
-            "SAGA_STEP_TIMEOUT_MS", "NOTIFICATION_CHANNEL", "NOTIFICATION_POLL_MS", "FAULT_CRASH_AFTER_PRODUCE_BATCH"]
-        {
+        for known in [
+            "HTTP_PORT", "DATABASE_URL", "DATABASE_PASSWORD_FILE", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_CLIENT_ID",
+            "SAGA_STEP_TIMEOUT_MS", "NOTIFICATION_CHANNEL", "NOTIFICATION_POLL_MS", "FAULT_CRASH_AFTER_PRODUCE_BATCH",
+        ] {
             #expect(read.contains(known), "\(known) was not found in the sources: the extraction is broken")
         }
         #expect(prefixes.contains("RDKAFKA_"))
@@ -239,7 +261,8 @@ struct DeploymentDriftTests {
             let isDocumented = documented[variable].map { !$0.isEmpty } ?? false
             #expect(
                 set.contains(variable) || isDocumented,
-                "\(variable) is read by the services but neither set in docker-compose.yml nor in the README's configuration table with its default")
+                "\(variable) is read by the services but neither set in docker-compose.yml nor in the README's configuration table with its default"
+            )
         }
         for prefix in prefixes.sorted() {
             #expect(documented.keys.contains { $0.hasPrefix(prefix) }, "the README does not document \(prefix)<NAME>")

@@ -60,7 +60,9 @@ struct DomainPurityTests {
     }
 
     /// Every target `name` reaches, itself excluded, with the chain that reaches each.
-    static func reach(from name: String, in targets: [String: Target]) -> (targets: [String: [String]], products: [String: [String]]) {
+    static func reach(from name: String, in targets: [String: Target]) -> (
+        targets: [String: [String]], products: [String: [String]]
+    ) {
         var reached: [String: [String]] = [:]
         var products: [String: [String]] = [:]
         var queue: [(String, [String])] = [(name, [name])]

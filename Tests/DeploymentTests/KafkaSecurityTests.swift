@@ -35,17 +35,21 @@ struct KafkaSecurityTests {
             try rendered.write(to: url, atomically: true, encoding: .utf8)
         }
         let committed = try Sources.text(Self.aclFile)
-        #expect(committed == rendered, "\(Self.aclFile) is not KafkaAccessPlan rendered: regenerate it (REGENERATE_ACLS=1)")
+        #expect(
+            committed == rendered, "\(Self.aclFile) is not KafkaAccessPlan rendered: regenerate it (REGENERATE_ACLS=1)")
         // Every service that runs is in the plan under its own name, reading its group.
         for service in try Sources.services() {
-            let access = try #require(KafkaAccessPlan.service(named: service.name), "\(service.name) is not in KafkaAccessPlan")
+            let access = try #require(
+                KafkaAccessPlan.service(named: service.name), "\(service.name) is not in KafkaAccessPlan")
             #expect(access.groups == [.exactly(service.name)], "\(service.name): its consumer group")
             #expect(!access.writes.isEmpty && !access.reads.isEmpty)
         }
         // Nobody may touch a topic that does not exist.
         let list = try Sources.topicList()
         for access in KafkaAccessPlan.all {
-            for topic in access.topics.sorted() { #expect(list[topic] != nil, "\(access.principal): \(topic) is not in topics.txt") }
+            for topic in access.topics.sorted() {
+                #expect(list[topic] != nil, "\(access.principal): \(topic) is not in topics.txt")
+            }
         }
     }
 
@@ -56,17 +60,26 @@ struct KafkaSecurityTests {
             let protocols = (env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"] ?? "").split(separator: ",").map {
                 $0.split(separator: ":").last.map(String.init) ?? ""
             }
-            #expect(!protocols.isEmpty && protocols.allSatisfy { $0.hasPrefix("SASL_") }, "\(broker): listeners \(protocols)")
+            #expect(
+                !protocols.isEmpty && protocols.allSatisfy { $0.hasPrefix("SASL_") },
+                "\(broker): listeners \(protocols)")
             for listener in (env["KAFKA_LISTENERS"] ?? "").split(separator: ",") {
                 let name = listener.split(separator: ":").first.map(String.init) ?? ""
-                #expect(env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]?.contains("\(name):SASL_") == true, "\(broker): \(name)")
+                #expect(
+                    env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]?.contains("\(name):SASL_") == true, "\(broker): \(name)"
+                )
             }
-            #expect(env["KAFKA_SASL_ENABLED_MECHANISMS"]?.contains("SCRAM-SHA-512") == true, "\(broker): SCRAM for clients")
-            #expect(env["KAFKA_AUTHORIZER_CLASS_NAME"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer", "\(broker)")
+            #expect(
+                env["KAFKA_SASL_ENABLED_MECHANISMS"]?.contains("SCRAM-SHA-512") == true, "\(broker): SCRAM for clients")
+            #expect(
+                env["KAFKA_AUTHORIZER_CLASS_NAME"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                "\(broker)")
             #expect(env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false", "\(broker): no ACL, no access")
             #expect(env["KAFKA_SUPER_USERS"] == "User:admin", "\(broker): only the admin is a super user")
-            #expect(env["KAFKA_OPTS"]?.contains("/run/secrets/kafka_server_jaas") == true, "\(broker): JAAS from a secret")
-            #expect(compose.secretNames(broker).isSuperset(of: ["kafka_server_jaas", "kafka_admin_client"]), "\(broker)")
+            #expect(
+                env["KAFKA_OPTS"]?.contains("/run/secrets/kafka_server_jaas") == true, "\(broker): JAAS from a secret")
+            #expect(
+                compose.secretNames(broker).isSuperset(of: ["kafka_server_jaas", "kafka_admin_client"]), "\(broker)")
             let healthcheck = "\(compose.services[broker]?["healthcheck"] ?? "")"
             #expect(healthcheck.contains("--command-config"), "\(broker): healthcheck")
         }
@@ -98,15 +111,20 @@ struct KafkaSecurityTests {
         let env = compose.environment(setup)
         let mounts = compose.mounts(setup)
         let entrypoint = (compose.services[setup]?["entrypoint"] as? [String] ?? []).joined(separator: " ")
-        let script = try #require(mounts.first { $0.source.hasSuffix("/deploy/kafka/create-acls.sh") }, "create-acls.sh")
+        let script = try #require(
+            mounts.first { $0.source.hasSuffix("/deploy/kafka/create-acls.sh") }, "create-acls.sh")
         #expect(entrypoint.contains("bash \(script.target)"), "kafka-setup does not run create-acls.sh: \(entrypoint)")
         let acls = try #require(mounts.first { $0.target == env["ACLS_FILE"] }, "kafka-setup does not mount ACLS_FILE")
-        #expect(acls.source == Sources.root.appendingPathComponent(Self.aclFile).path, "the one ACL list, not \(acls.source)")
+        #expect(
+            acls.source == Sources.root.appendingPathComponent(Self.aclFile).path,
+            "the one ACL list, not \(acls.source)")
         let admin = try #require(env["COMMAND_CONFIG"]?.replacingOccurrences(of: "/run/secrets/", with: ""))
         #expect(compose.secretNames(setup).contains(admin), "kafka-setup does not mount \(admin)")
         let principals = KafkaAccessPlan.all.map(\.principal)
         for principal in principals {
-            #expect(compose.secretNames(setup).contains(Self.passwordSecret(principal)), "kafka-setup lacks \(principal)'s password")
+            #expect(
+                compose.secretNames(setup).contains(Self.passwordSecret(principal)),
+                "kafka-setup lacks \(principal)'s password")
         }
 
         var dryRun = env
@@ -118,19 +136,25 @@ struct KafkaSecurityTests {
         var granted: [String] = []
         for line in plan.output.split(separator: "\n").map(String.init) {
             let words = line.split(separator: " ").map(String.init)
-            #expect(words.contains("--command-config") && words.contains(env["COMMAND_CONFIG"] ?? "?"), "as the admin: \(line)")
+            #expect(
+                words.contains("--command-config") && words.contains(env["COMMAND_CONFIG"] ?? "?"),
+                "as the admin: \(line)")
             if line.contains("kafka-configs.sh") {
                 users.append(value(after: "--entity-name", in: words) ?? "")
                 let principal = users.last ?? ""
                 #expect(line.contains("SCRAM-SHA-512=[iterations="), "\(line)")
                 #expect(line.contains("password=</run/secrets/\(Self.passwordSecret(principal))>"), "\(line)")
             } else if line.contains("kafka-acls.sh") {
-                let principal = (value(after: "--allow-principal", in: words) ?? "").replacingOccurrences(of: "User:", with: "")
+                let principal = (value(after: "--allow-principal", in: words) ?? "").replacingOccurrences(
+                    of: "User:", with: "")
                 let resource = words.contains("--topic") ? "topic" : "group"
                 granted.append(
-                    [principal, value(after: "--operation", in: words) ?? "", resource,
-                        value(after: "--resource-pattern-type", in: words) ?? "", value(after: "--\(resource)", in: words) ?? ""]
-                        .joined(separator: " "))
+                    [
+                        principal, value(after: "--operation", in: words) ?? "", resource,
+                        value(after: "--resource-pattern-type", in: words) ?? "",
+                        value(after: "--\(resource)", in: words) ?? "",
+                    ]
+                    .joined(separator: " "))
             } else {
                 Issue.record("unexpected command: \(line)")
             }
@@ -151,7 +175,9 @@ struct KafkaSecurityTests {
             let file = try #require(definition["file"] as? String, "secret \(name) has no file")
             #expect(file.hasSuffix("/deploy/secrets/\(name)"), "secret \(name) reads \(file)")
             let written = directory.appendingPathComponent(name).path
-            #expect(((try? FileManager.default.attributesOfItem(atPath: written))?[.size] as? Int ?? 0) > 0, "no \(name) written")
+            #expect(
+                ((try? FileManager.default.attributesOfItem(atPath: written))?[.size] as? Int ?? 0) > 0,
+                "no \(name) written")
         }
         let password = try String(contentsOf: directory.appendingPathComponent("kafka_admin_password"), encoding: .utf8)
         #expect(password.count >= 32)

@@ -19,7 +19,9 @@ enum Sources {
         var files: [(String, String)] = []
         for folder in folders {
             let base = root.appendingPathComponent(folder)
-            guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { continue }
+            guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else {
+                continue
+            }
             for case let url as URL in walker where url.pathExtension == "swift" {
                 files.append((url.path, try String(contentsOf: url, encoding: .utf8)))
             }
@@ -131,7 +133,8 @@ enum Sources {
                 #"serviceName:\s*"([^"]+)",\s*defaultPort:\s*(\d+),\s*defaultDatabase:\s*"([^"]+)",\s*defaultDatabaseUser:\s*"([^"]+)""#,
                 in: file.text)
             guard found.count == 1, let port = Int(found[0][1]) else {
-                throw Failure(description: "\(file.path): no ServiceConfiguration.fromEnvironment(serviceName:...) call found")
+                throw Failure(
+                    description: "\(file.path): no ServiceConfiguration.fromEnvironment(serviceName:...) call found")
             }
             services.append(Service(name: found[0][0], port: port, database: found[0][2], role: found[0][3]))
         }
@@ -141,7 +144,9 @@ enum Sources {
     /// The README's configuration table: variable name -> default column.
     static func documentedVariables() throws -> [String: String] {
         var documented: [String: String] = [:]
-        for groups in matches(#"^\| `([A-Z][A-Z0-9_<>]*)` \| ([^|]*) \|"#, in: try text("README.md"), options: .anchorsMatchLines) {
+        for groups in matches(
+            #"^\| `([A-Z][A-Z0-9_<>]*)` \| ([^|]*) \|"#, in: try text("README.md"), options: .anchorsMatchLines)
+        {
             documented[groups[0]] = groups[1].trimmingCharacters(in: .whitespaces)
         }
         return documented
@@ -162,7 +167,8 @@ struct CommandResult {
 }
 
 /// Runs an executable (found on PATH when not absolute) in the repository root.
-func runCommand(_ command: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws
+func runCommand(_ command: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil)
+    throws
     -> CommandResult
 {
     let process = Process()
@@ -202,7 +208,12 @@ private final class ErrorOutput: @unchecked Sendable {
 
     var data: Data {
         get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue; finished = true } }
+        set {
+            lock.withLock {
+                stored = newValue
+                finished = true
+            }
+        }
     }
     var done: Bool { lock.withLock { finished } }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// What a write's answer promises when the broker is slow or away (issue 10, findings 2 and 7):
 /// a 503 only for a command that is surely not in the log; an unknown outcome says so and names
@@ -60,7 +60,8 @@ struct CommandOutcomeFaultTests {
         #expect(refused.header("Retry-After") != nil)
         #expect(refused.header("Content-Type")?.hasPrefix("application/problem+json") == true)
         try database.setReadOnly(false, terminateSessions: false)
-        let accepted = try eventually(timeout: .seconds(30), every: .milliseconds(300)) { () -> HTTPTestClient.Response? in
+        let accepted = try eventually(timeout: .seconds(30), every: .milliseconds(300)) {
+            () -> HTTPTestClient.Response? in
             let response = try orders.post("/orders", body: Self.body("c-ro"), headers: key)
             return response.status == 202 ? response : nil
         }
@@ -74,7 +75,8 @@ struct CommandOutcomeFaultTests {
     @Test func overloadIsRefusedAtTheEdge() throws {
         let frozen = ["RDKAFKA_HEARTBEAT_INTERVAL_MS": "500", "RDKAFKA_SESSION_TIMEOUT_MS": "15000"]
         let world = try SagaWorld(
-            name: "edge-admission", environment: ["order-service": ["ORDER_MAX_PENDING": "5"], "saga-orchestrator": frozen])
+            name: "edge-admission",
+            environment: ["order-service": ["ORDER_MAX_PENDING": "5"], "saga-orchestrator": frozen])
         try world.addStock("ad-sku", 100)
         try world.openAccount("ad-c", limit: 100_000)
         let saga = try #require(world.stack.process("saga-orchestrator"))
@@ -147,7 +149,8 @@ struct CommandOutcomeFaultTests {
         for (orderId, key) in unknown {
             let retry = try #require(
                 try eventually(timeout: .seconds(60), every: .milliseconds(500)) { () -> HTTPTestClient.Response? in
-                    let response = try orders.post("/orders", body: Self.body(customer), headers: ["Idempotency-Key": key])
+                    let response = try orders.post(
+                        "/orders", body: Self.body(customer), headers: ["Idempotency-Key": key])
                     return response.status == 202 ? response : nil
                 })
             #expect(try retry.json()["orderId"] as? String == orderId, "the retry names the same order")
@@ -158,14 +161,17 @@ struct CommandOutcomeFaultTests {
         Thread.sleep(forTimeInterval: 3)
         let listed = try #require(
             try eventually(timeout: .seconds(30)) { () -> [String]? in
-                let items = try orders.get("/orders?customerId=\(customer)&limit=100").json()["items"] as? [[String: Any]]
+                let items =
+                    try orders.get("/orders?customerId=\(customer)&limit=100").json()["items"] as? [[String: Any]]
                 let ids = items?.compactMap { $0["orderId"] as? String } ?? []
                 return ids.count >= accepted.count + 1 ? ids : nil
             })
         Thread.sleep(forTimeInterval: 2)
         let final = try orders.get("/orders?customerId=\(customer)&limit=100").json()["items"] as? [[String: Any]] ?? []
         #expect(listed.count == final.count)
-        #expect(final.count == accepted.count + 1, "orders: \(final.count), answered 202 or unknown: \(accepted.count) + 1 warm-up; 503s: \(refused)")
+        #expect(
+            final.count == accepted.count + 1,
+            "orders: \(final.count), answered 202 or unknown: \(accepted.count) + 1 warm-up; 503s: \(refused)")
         let verify = try stack.runTool("replay", ["order", "--verify"], service: "order-service")
         #expect(verify.status == 0, "\(verify)")
     }

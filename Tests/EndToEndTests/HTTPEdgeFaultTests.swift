@@ -1,9 +1,9 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The HTTP edge of a real order-service process under hostile clients its happy-path tests never
@@ -23,7 +23,8 @@ struct HTTPEdgeFaultTests {
 
         var sockets: [RawSocket] = []
         defer { sockets.removeAll() }
-        let head = "POST /orders HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n{"
+        let head =
+            "POST /orders HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n{"
         for _ in 0..<1000 {
             let socket = try RawSocket(port: orders.port)
             try socket.send(Array(head.utf8))
@@ -32,8 +33,12 @@ struct HTTPEdgeFaultTests {
         Thread.sleep(forTimeInterval: 2)  // every head parsed, every first byte read
         let after = try #require(Self.residentKiB(process.pid))
         let grownMiB = (after - before) / 1024
-        print("order-service RSS with 1,000 declared 1 MiB bodies: \(before / 1024) MiB before, \(after / 1024) MiB after")
-        #expect(grownMiB < 64, "RSS grew by \(grownMiB) MiB (\(before / 1024) → \(after / 1024) MiB) for 1,000 bytes received")
+        print(
+            "order-service RSS with 1,000 declared 1 MiB bodies: \(before / 1024) MiB before, \(after / 1024) MiB after"
+        )
+        #expect(
+            grownMiB < 64,
+            "RSS grew by \(grownMiB) MiB (\(before / 1024) → \(after / 1024) MiB) for 1,000 bytes received")
         // The service still answers while the connections hang.
         #expect(try orders.get("/healthz").status == 200)
     }
@@ -46,7 +51,8 @@ struct HTTPEdgeFaultTests {
         let orders = try stack.start("order-service")
         for size in [5_000_000, 1_500_000] {
             let socket = try RawSocket(port: orders.port, timeoutSeconds: 10)
-            let head = "POST /orders HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: \(size)\r\n\r\n"
+            let head =
+                "POST /orders HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: \(size)\r\n\r\n"
             try socket.send(Array(head.utf8))
             // Like urllib: the whole body first, then the answer.
             try socket.send([UInt8](repeating: 0x20, count: size))
@@ -90,7 +96,9 @@ final class RawSocket: @unchecked Sendable {
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else {
             let code = errno
@@ -108,7 +116,8 @@ final class RawSocket: @unchecked Sendable {
             let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
-                throw HTTPTestClient.ClientError(message: "send failed after \(sent) of \(bytes.count) bytes: errno \(errno)")
+                throw HTTPTestClient.ClientError(
+                    message: "send failed after \(sent) of \(bytes.count) bytes: errno \(errno)")
             }
             sent += n
         }

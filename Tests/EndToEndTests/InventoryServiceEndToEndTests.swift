@@ -1,8 +1,8 @@
 import Foundation
 import Kafka
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 /// The inventory service through its real path: HTTP and orchestrator commands on the log ->
 /// the processing loop -> replies on `sagas.replies` and the read model -> HTTP.
@@ -31,16 +31,20 @@ final class InventoryServiceEndToEndTests {
 
     static func release(order: String, sku: String) throws -> OutgoingMessage {
         try SagaCommandLog.command(
-            topic: "inventory.commands", type: "ReleaseStock", key: sku, orderId: order, data: ["orderId": order, "sku": sku])
+            topic: "inventory.commands", type: "ReleaseStock", key: sku, orderId: order,
+            data: ["orderId": order, "sku": sku])
     }
 
     func addStock(_ sku: String, _ quantity: Int, key: String? = nil) throws -> HTTPTestClient.Response {
-        try inventory.post("/stock/\(sku)", body: #"{"quantity":\#(quantity)}"#, headers: key.map { ["Idempotency-Key": $0] } ?? [:])
+        try inventory.post(
+            "/stock/\(sku)", body: #"{"quantity":\#(quantity)}"#, headers: key.map { ["Idempotency-Key": $0] } ?? [:])
     }
 
     /// Waits until `GET /stock/{sku}` answers and `condition` holds; returns that body, or nil.
     @discardableResult
-    func waitForStock(_ sku: String, _ condition: @escaping ([String: Any]) -> Bool = { _ in true }) throws -> [String: Any]? {
+    func waitForStock(_ sku: String, _ condition: @escaping ([String: Any]) -> Bool = { _ in true }) throws -> [String:
+        Any]?
+    {
         var last: [String: Any]?
         let found = try eventually(timeout: .seconds(30)) { () -> Bool? in
             let response = try inventory.get("/stock/\(sku)")
@@ -93,12 +97,17 @@ final class InventoryServiceEndToEndTests {
 
         let db = try #require(stack.database("inventory-service")).connect()
         defer { db.close() }
-        let held = try db.query("SELECT count(*)::bigint, coalesce(sum(quantity), 0)::bigint FROM reservations WHERE sku = $1", [sku])
+        let held = try db.query(
+            "SELECT count(*)::bigint, coalesce(sum(quantity), 0)::bigint FROM reservations WHERE sku = $1", [sku])
         let (rows, total) = try #require(held.first).decode(Int.self, Int.self)
         #expect(rows == 50)
         #expect(total == 50)
-        let reservedOrders = Set(replies.filter { $0.data["outcome"] as? String == "RESERVED" }.compactMap { $0.data["orderId"] as? String })
-        let stored = Set(try db.query("SELECT order_id FROM reservations WHERE sku = $1", [sku]).map { try $0.decode(0, as: String.self) })
+        let reservedOrders = Set(
+            replies.filter { $0.data["outcome"] as? String == "RESERVED" }.compactMap { $0.data["orderId"] as? String })
+        let stored = Set(
+            try db.query("SELECT order_id FROM reservations WHERE sku = $1", [sku]).map {
+                try $0.decode(0, as: String.self)
+            })
         #expect(stored == reservedOrders, "the orders told RESERVED are exactly those holding stock")
 
         // The log agrees: 50 StockReserved events, and no message id ever carried two contents.

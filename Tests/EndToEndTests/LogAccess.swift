@@ -51,7 +51,8 @@ final class LogAccess: @unchecked Sendable {
             correlationId: orderId, causationId: UUID(), occurredAt: Date(), producer: "test",
             data: .placed(
                 OrderPlaced(
-                    orderId: orderId, customerId: customer, items: [OrderLine(sku: sku, quantity: 1, unitPriceCents: 100)],
+                    orderId: orderId, customerId: customer,
+                    items: [OrderLine(sku: sku, quantity: 1, unitPriceCents: 100)],
                     totalCents: 100, currency: "EUR")))
         try producer.send([try OrderEvent.codec.outgoing(placed, topic: Topics.ordersEvents)])
     }

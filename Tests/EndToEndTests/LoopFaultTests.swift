@@ -3,8 +3,8 @@ import Foundation
 import Kafka
 import Logging
 import Messaging
-import Testing
 import TestSupport
+import Testing
 
 /// The processing loop's contract under faults the other suites never inject (issue 10, findings
 /// 1, 5 and 6): once a message's outputs are produced its decision is final, whatever fails
@@ -56,12 +56,14 @@ struct LoopFaultTests {
         #expect(try payments.post("/accounts", body: #"{"customerId":"c-ready","creditLimitCents":100}"#).status == 202)
         // 503 from the first failed retry on (the terminated session), then naming the read-only database.
         var last = ""
-        let stalled = try eventually(timeout: .seconds(30), every: .milliseconds(200)) { () -> HTTPTestClient.Response? in
+        let stalled = try eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+            () -> HTTPTestClient.Response? in
             let response = try payments.get("/readyz")
             last = "\(response.status) \(response.text)"
             return response.status == 503 && response.text.contains("read-only") ? response : nil
         }
-        #expect(stalled != nil, "readiness names the read-only database while the loop cannot write; last answer: \(last)")
+        #expect(
+            stalled != nil, "readiness names the read-only database while the loop cannot write; last answer: \(last)")
 
         try database.setReadOnly(false, terminateSessions: false)
         let ready = try eventually(timeout: .seconds(60), every: .milliseconds(200)) {
@@ -80,8 +82,12 @@ struct LoopFaultTests {
         defer { stack.shutdown() }
         let payments = try stack.start("payment-service", environment: ["FAULT_PRODUCER_FATAL_AFTER_BATCH": "1"])
         for customer in ["c-fatal-1", "c-fatal-2", "c-fatal-3"] {
-            #expect(try payments.post("/accounts", body: #"{"customerId":"\#(customer)","creditLimitCents":100}"#).status == 202)
-            let opened = try eventually(timeout: .seconds(30)) { try payments.get("/accounts/\(customer)").status == 200 ? true : nil }
+            #expect(
+                try payments.post("/accounts", body: #"{"customerId":"\#(customer)","creditLimitCents":100}"#).status
+                    == 202)
+            let opened = try eventually(timeout: .seconds(30)) {
+                try payments.get("/accounts/\(customer)").status == 200 ? true : nil
+            }
             #expect(opened == true, "account \(customer) opened")
         }
         #expect(try payments.get("/readyz").status == 200)
@@ -101,7 +107,9 @@ struct LoopFaultTests {
         let payments = try stack.start("payment-service", environment: ["FAULT_PAUSE_AFTER_PRODUCE_MS": "4000"])
         let database = try #require(stack.database("payment-service"))
         let customer = "c-\(UUID().uuidString.prefix(6))"
-        #expect(try payments.post("/accounts", body: #"{"customerId":"\#(customer)","creditLimitCents":100}"#).status == 202)
+        #expect(
+            try payments.post("/accounts", body: #"{"customerId":"\#(customer)","creditLimitCents":100}"#).status == 202
+        )
         #expect(try eventually { try payments.get("/accounts/\(customer)").status == 200 ? true : nil } == true)
 
         let log = try LogAccess(stack, label: "loop-faults")
@@ -109,7 +117,8 @@ struct LoopFaultTests {
         try log.producer.send(
             try orders.map { orderId in
                 let envelope = Envelope<PaymentCommand>(
-                    messageId: UUID(), type: AuthorizePayment.messageType, schemaVersion: AuthorizePayment.schemaVersion,
+                    messageId: UUID(), type: AuthorizePayment.messageType,
+                    schemaVersion: AuthorizePayment.schemaVersion,
                     key: customer, correlationId: orderId, causationId: UUID(), occurredAt: Date(), producer: "test",
                     data: .authorizePayment(AuthorizePayment(orderId: orderId, customerId: customer, amountCents: 100)))
                 return try PaymentCommand.codec.outgoing(envelope, topic: Topics.paymentsCommands)
@@ -141,7 +150,9 @@ struct LoopFaultTests {
             let payment = try payments.get("/payments/\(orderId)")
             if outcomes == ["AUTHORIZED"] {
                 authorized += 100
-                #expect(try payment.json()["status"] as? String == "AUTHORIZED", "order \(orderId) authorized but \(payment.text)")
+                #expect(
+                    try payment.json()["status"] as? String == "AUTHORIZED",
+                    "order \(orderId) authorized but \(payment.text)")
             } else {
                 let declined = try payment.status == 404 || payment.json()["status"] as? String == "DECLINED"
                 #expect(declined, "\(payment.text)")
@@ -186,7 +197,8 @@ struct LoopFaultTests {
 
         // First run: the cancellation first, then the reply; crash after producing, before the commit.
         try stack.start(
-            "saga-orchestrator", environment: [
+            "saga-orchestrator",
+            environment: [
                 "FAULT_CRASH_AFTER_PRODUCE_BATCH": "1", "FAULT_BATCH_WAIT_MS": "2000",
                 "FAULT_BATCH_TOPIC_ORDER": "orders.events,sagas.replies",
             ], waitReady: false)
@@ -197,7 +209,8 @@ struct LoopFaultTests {
 
         // Second run: the other interleaving.
         try stack.start(
-            "saga-orchestrator", environment: [
+            "saga-orchestrator",
+            environment: [
                 "FAULT_BATCH_WAIT_MS": "2000", "FAULT_BATCH_TOPIC_ORDER": "sagas.replies,orders.events",
             ])
         Thread.sleep(forTimeInterval: 5)
@@ -209,7 +222,9 @@ struct LoopFaultTests {
             var byId: [String: [UInt8]] = [:]
             for message in sent {
                 if let earlier = byId[message.messageId] {
-                    #expect(earlier == message.bytes, "\(topic): \(message.type) \(message.messageId) repeated with other content")
+                    #expect(
+                        earlier == message.bytes,
+                        "\(topic): \(message.type) \(message.messageId) repeated with other content")
                 }
                 byId[message.messageId] = message.bytes
             }

@@ -2,8 +2,8 @@ import Foundation
 import HTTPServer
 import Kafka
 import Logging
-import Testing
 import TestSupport
+import Testing
 
 /// The notification service through its real path: SendNotification produced to
 /// `notifications.commands` (as the orchestrator would) -> the processing loop -> PostgreSQL ->
@@ -18,7 +18,9 @@ struct NotificationServiceEndToEndTests {
     ]
 
     /// A SendNotification envelope as the orchestrator writes it, with its own messageId.
-    static func sendNotification(orderId: String, customerId: String, kind: String, occurredAt: String) -> OutgoingMessage {
+    static func sendNotification(orderId: String, customerId: String, kind: String, occurredAt: String)
+        -> OutgoingMessage
+    {
         let messageId = UUID().uuidString.lowercased()
         let json = """
             {"causationId":"\(UUID().uuidString.lowercased())","correlationId":"\(orderId)","data":{"customerId":"\(customerId)",\
@@ -37,7 +39,8 @@ struct NotificationServiceEndToEndTests {
 
     static func produce(_ messages: [OutgoingMessage], stack: ServiceStack) throws {
         let producer = try KafkaProducer(
-            configuration: KafkaConfiguration(bootstrapServers: stack.broker.bootstrapServers), logger: Logger(label: "test"))
+            configuration: KafkaConfiguration(bootstrapServers: stack.broker.bootstrapServers),
+            logger: Logger(label: "test"))
         defer { producer.close() }
         try producer.send(messages)
     }
@@ -66,7 +69,8 @@ struct NotificationServiceEndToEndTests {
         let occurredAt = "2026-03-01T10:00:00.000Z"
         try Self.produce(
             (0..<3).map { _ in
-                Self.sendNotification(orderId: orderId, customerId: "c-log", kind: "ORDER_APPROVED", occurredAt: occurredAt)
+                Self.sendNotification(
+                    orderId: orderId, customerId: "c-log", kind: "ORDER_APPROVED", occurredAt: occurredAt)
             }, stack: stack)
 
         let items = try #require(try Self.waitForOutcome(client, orderId: orderId))
@@ -79,7 +83,8 @@ struct NotificationServiceEndToEndTests {
         #expect(item["message"] as? String == "Your order \(orderId) was approved.")
         #expect(item["createdAt"] as? String == occurredAt)
         let notificationId = try #require(item["notificationId"] as? String)
-        #expect(Set(item.keys) == ["notificationId", "orderId", "customerId", "kind", "message", "status", "createdAt"])
+        #expect(
+            Set(item.keys) == ["notificationId", "orderId", "customerId", "kind", "message", "status", "createdAt"])
 
         // Give a duplicate delivery the time to show up if there were one.
         Thread.sleep(forTimeInterval: 1)
@@ -94,11 +99,14 @@ struct NotificationServiceEndToEndTests {
 
         // The log of events holds one request and one delivery for the order, whatever the repeats.
         let reader = try KafkaReader(
-            configuration: KafkaConfiguration(bootstrapServers: stack.broker.bootstrapServers), logger: Logger(label: "test"))
+            configuration: KafkaConfiguration(bootstrapServers: stack.broker.bootstrapServers),
+            logger: Logger(label: "test"))
         defer { reader.close() }
         let types = try reader.readAll(topic: "notifications.events")
             .filter { $0.key.map { String(decoding: $0, as: UTF8.self) } == orderId }
-            .compactMap { message in message.headers.first { $0.key == "type" }?.value.map { String(decoding: $0, as: UTF8.self) } }
+            .compactMap { message in
+                message.headers.first { $0.key == "type" }?.value.map { String(decoding: $0, as: UTF8.self) }
+            }
         #expect(types.sorted() == ["NotificationRequested", "NotificationSent"])
 
         let byCustomer = try client.get("/notifications?customerId=c-log").json()
@@ -113,12 +121,19 @@ struct NotificationServiceEndToEndTests {
         let client = try stack.start(
             "notification-service",
             environment: Self.fastRetries.merging(
-                ["NOTIFICATION_CHANNEL": "webhook", "NOTIFICATION_WEBHOOK_URL": "http://127.0.0.1:\(receiver.port)/hooks"]
+                [
+                    "NOTIFICATION_CHANNEL": "webhook",
+                    "NOTIFICATION_WEBHOOK_URL": "http://127.0.0.1:\(receiver.port)/hooks",
+                ]
             ) { $1 })
 
         let orderId = "o-\(UUID().uuidString.prefix(8))"
         try Self.produce(
-            [Self.sendNotification(orderId: orderId, customerId: "c-hook", kind: "ORDER_REJECTED", occurredAt: "2026-03-01T11:00:00.000Z")],
+            [
+                Self.sendNotification(
+                    orderId: orderId, customerId: "c-hook", kind: "ORDER_REJECTED",
+                    occurredAt: "2026-03-01T11:00:00.000Z")
+            ],
             stack: stack)
         let item = try #require(try Self.waitForOutcome(client, orderId: orderId)?.first)
         #expect(item["status"] as? String == "SENT")
@@ -144,12 +159,19 @@ struct NotificationServiceEndToEndTests {
         let client = try stack.start(
             "notification-service",
             environment: Self.fastRetries.merging(
-                ["NOTIFICATION_CHANNEL": "webhook", "NOTIFICATION_WEBHOOK_URL": "http://127.0.0.1:\(receiver.port)/hooks"]
+                [
+                    "NOTIFICATION_CHANNEL": "webhook",
+                    "NOTIFICATION_WEBHOOK_URL": "http://127.0.0.1:\(receiver.port)/hooks",
+                ]
             ) { $1 })
 
         let orderId = "o-\(UUID().uuidString.prefix(8))"
         try Self.produce(
-            [Self.sendNotification(orderId: orderId, customerId: "c-dlq", kind: "ORDER_CANCELLED", occurredAt: "2026-03-01T12:00:00.000Z")],
+            [
+                Self.sendNotification(
+                    orderId: orderId, customerId: "c-dlq", kind: "ORDER_CANCELLED",
+                    occurredAt: "2026-03-01T12:00:00.000Z")
+            ],
             stack: stack)
         let item = try #require(try Self.waitForOutcome(client, orderId: orderId)?.first)
         #expect(item["status"] as? String == "FAILED")
@@ -157,7 +179,8 @@ struct NotificationServiceEndToEndTests {
         #expect(receiver.requests.count == 4)
 
         let reader = try KafkaReader(
-            configuration: KafkaConfiguration(bootstrapServers: stack.broker.bootstrapServers), logger: Logger(label: "test"))
+            configuration: KafkaConfiguration(bootstrapServers: stack.broker.bootstrapServers),
+            logger: Logger(label: "test"))
         defer { reader.close() }
         let letters = try reader.readAll(topic: "notifications.commands.dlq")
         #expect(letters.count == 1)
@@ -192,7 +215,8 @@ struct NotificationServiceEndToEndTests {
         let orders = (0..<30).map { "o-two-\($0)-\(UUID().uuidString.prefix(6))" }
         try Self.produce(
             orders.map {
-                Self.sendNotification(orderId: $0, customerId: customer, kind: "ORDER_APPROVED", occurredAt: "2026-03-01T13:00:00.000Z")
+                Self.sendNotification(
+                    orderId: $0, customerId: customer, kind: "ORDER_APPROVED", occurredAt: "2026-03-01T13:00:00.000Z")
             }, stack: stack)
         let sent = try eventually(timeout: .seconds(45)) { () -> Int? in
             let items = try first.get("/notifications?customerId=\(customer)").json()["items"] as? [[String: Any]] ?? []
@@ -205,7 +229,9 @@ struct NotificationServiceEndToEndTests {
             ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
         }
         let delivered = lines.compactMap { line -> String? in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                return nil
+            }
             return object["orderId"] as? String
         }
         #expect(delivered.count == orders.count)
@@ -223,14 +249,19 @@ struct NotificationServiceEndToEndTests {
         let environment = [
             "NOTIFICATION_CHANNEL": "webhook", "NOTIFICATION_WEBHOOK_URL": "http://127.0.0.1:\(receiver.port)/hooks",
             "NOTIFICATION_WEBHOOK_TIMEOUT_MS": "500", "NOTIFICATION_CLAIM_MS": "1500", "NOTIFICATION_POLL_MS": "50",
-            "NOTIFICATION_BACKOFF_INITIAL_MS": "800", "NOTIFICATION_BACKOFF_MAX_MS": "1200", "NOTIFICATION_MAX_ATTEMPTS": "6",
+            "NOTIFICATION_BACKOFF_INITIAL_MS": "800", "NOTIFICATION_BACKOFF_MAX_MS": "1200",
+            "NOTIFICATION_MAX_ATTEMPTS": "6",
         ]
         let first = try stack.start("notification-service", instance: "notification-a", environment: environment)
         try stack.start("notification-service", instance: "notification-b", environment: environment)
 
         let orderId = "o-claim-\(UUID().uuidString.prefix(6))"
         try Self.produce(
-            [Self.sendNotification(orderId: orderId, customerId: "c-claim", kind: "ORDER_APPROVED", occurredAt: "2026-03-01T14:00:00.000Z")],
+            [
+                Self.sendNotification(
+                    orderId: orderId, customerId: "c-claim", kind: "ORDER_APPROVED",
+                    occurredAt: "2026-03-01T14:00:00.000Z")
+            ],
             stack: stack)
         let items = try #require(try Self.waitForOutcome(first, orderId: orderId))
         #expect(items.first?["status"] as? String == "SENT")
@@ -253,7 +284,8 @@ struct NotificationServiceEndToEndTests {
         let environment = [
             "NOTIFICATION_CHANNEL": "webhook", "NOTIFICATION_WEBHOOK_URL": "http://127.0.0.1:\(receiver.port)/hooks",
             "NOTIFICATION_WEBHOOK_TIMEOUT_MS": "1000", "NOTIFICATION_CLAIM_MS": "2000", "NOTIFICATION_POLL_MS": "50",
-            "NOTIFICATION_BACKOFF_INITIAL_MS": "200", "NOTIFICATION_BACKOFF_MAX_MS": "400", "COMMAND_TIMEOUT_MS": "1000",
+            "NOTIFICATION_BACKOFF_INITIAL_MS": "200", "NOTIFICATION_BACKOFF_MAX_MS": "400",
+            "COMMAND_TIMEOUT_MS": "1000",
         ]
         let first = try stack.start("notification-service", instance: "notification-a", environment: environment)
         try stack.start("notification-service", instance: "notification-b", environment: environment)
@@ -262,7 +294,8 @@ struct NotificationServiceEndToEndTests {
         let orders = (0..<20).map { "o-outage-\($0)-\(UUID().uuidString.prefix(6))" }
         try Self.produce(
             orders.map {
-                Self.sendNotification(orderId: $0, customerId: customer, kind: "ORDER_APPROVED", occurredAt: "2026-03-02T10:00:00.000Z")
+                Self.sendNotification(
+                    orderId: $0, customerId: customer, kind: "ORDER_APPROVED", occurredAt: "2026-03-02T10:00:00.000Z")
             }, stack: stack)
         _ = eventually(timeout: .seconds(30), every: .milliseconds(20)) { receiver.requests.count >= 2 ? true : nil }
         try stack.broker.control("/brokers/all/down")
@@ -325,14 +358,16 @@ final class WebhookReceiver: @unchecked Sendable {
                 let accepted = received.count >= failFirst
                 received.append(
                     Request(
-                        idempotencyKey: request.headers["Idempotency-Key"], contentType: request.headers["Content-Type"],
+                        idempotencyKey: request.headers["Idempotency-Key"],
+                        contentType: request.headers["Content-Type"],
                         body: request.body, accepted: accepted))
                 return accepted
             }
             return accepted ? HTTPResponse(status: .noContent) : .text("try again", status: .internalServerError)
         }
         let server = HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, threads: 2), logger: Logger(label: "webhook"),
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, threads: 2),
+            logger: Logger(label: "webhook"),
             router: router)
         try server.start()
         self.server = server

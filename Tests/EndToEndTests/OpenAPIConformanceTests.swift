@@ -1,8 +1,8 @@
 import Foundation
 import Kafka
 import Messaging
-import Testing
 import TestSupport
+import Testing
 
 /// Every service's `openapi.json` against the running service, both ways:
 /// - every response the requests below get is documented for its operation: the status, the media
@@ -19,11 +19,17 @@ final class OpenAPIConformanceTests {
 
     /// (service, operation, status) left out of the coverage check, with why.
     static let exempt: [(service: String, operation: String, status: String, why: String)] = [
-        ("*", "*", "503", "an outage or overload: OrderServiceFaultTests, HTTPEdgeFaultTests, CommandOutcomeFaultTests"),
+        (
+            "*", "*", "503",
+            "an outage or overload: OrderServiceFaultTests, HTTPEdgeFaultTests, CommandOutcomeFaultTests"
+        ),
         ("*", "*", "504", "a broker that does not answer in time: CommandOutcomeFaultTests"),
         ("order-service", "POST /orders", "409", "only when an operator deletes a key in the middle of a request"),
         ("payment-service", "POST /accounts", "409", "only when an operator deletes a key in the middle of a request"),
-        ("inventory-service", "POST /stock/{sku}", "409", "only when an operator deletes a key in the middle of a request"),
+        (
+            "inventory-service", "POST /stock/{sku}", "409",
+            "only when an operator deletes a key in the middle of a request"
+        ),
     ]
 
     /// Where each service's committed document is.
@@ -64,11 +70,13 @@ final class OpenAPIConformanceTests {
         try inventory.send("POST", "/stock/sku-oa", json: #"{"quantity":5}"#)
         try inventory.send("POST", "/stock/sku-oa", json: #"{"quantity":5"#)  // 400
         try inventory.send("POST", "/stock/sku-oa", json: #"{"quantity":5}"#, headers: ["Idempotency-Key": ""])  // 400
-        try inventory.send("POST", "/stock/sku-oa", body: Array(#"{"quantity":5}"#.utf8), contentType: "text/plain")  // 415
+        // 415
+        try inventory.send("POST", "/stock/sku-oa", body: Array(#"{"quantity":5}"#.utf8), contentType: "text/plain")
         try inventory.send("POST", "/stock/sku-oa", json: #"{"quantity":0}"#)  // 422
         try inventory.send("POST", "/stock/sku-oa", json: Self.oversized)  // 413
         try inventory.send("POST", "/stock/sku-oa", json: #"{"quantity":1}"#, headers: ["Idempotency-Key": "oa-stock"])
-        try inventory.send("POST", "/stock/sku-oa", json: #"{"quantity":2}"#, headers: ["Idempotency-Key": "oa-stock"])  // 422
+        // 422
+        try inventory.send("POST", "/stock/sku-oa", json: #"{"quantity":2}"#, headers: ["Idempotency-Key": "oa-stock"])
         try inventory.send("GET", "/stock/no-such-sku")  // 404
         _ = eventually { (try? inventory.client.get("/stock/sku-oa"))?.status == 200 ? true : nil }
         try inventory.send("GET", "/stock/sku-oa")
@@ -76,7 +84,9 @@ final class OpenAPIConformanceTests {
         // Payment.
         try payment.send("POST", "/accounts", json: #"{"customerId":"c-oa","creditLimitCents":100000}"#)
         try payment.send("POST", "/accounts", json: "not json")  // 400
-        try payment.send("POST", "/accounts", json: #"{"customerId":"c-oa","creditLimitCents":1}"#, headers: ["Idempotency-Key": String(repeating: "k", count: 201)])  // 400
+        try payment.send(
+            "POST", "/accounts", json: #"{"customerId":"c-oa","creditLimitCents":1}"#,
+            headers: ["Idempotency-Key": String(repeating: "k", count: 201)])  // 400
         try payment.send("POST", "/accounts", body: Array("{}".utf8), contentType: nil)  // 415
         try payment.send("POST", "/accounts", json: #"{"customerId":"c-oa"}"#)  // 422
         try payment.send("POST", "/accounts", json: Self.oversized)  // 413
@@ -87,7 +97,8 @@ final class OpenAPIConformanceTests {
 
         // Orders: one rejected (an unknown sku), one approved and then cancelled.
         let rejected = try order.send(
-            "POST", "/orders", json: #"{"customerId":"c-oa","items":[{"sku":"no-such-sku","quantity":1,"unitPriceCents":1}]}"#)
+            "POST", "/orders",
+            json: #"{"customerId":"c-oa","items":[{"sku":"no-such-sku","quantity":1,"unitPriceCents":1}]}"#)
         let rejectedId = try #require(rejected.jsonObject?["orderId"].flatMap(Self.string))
         let line = #"{"customerId":"c-oa","items":[{"sku":"sku-oa","quantity":1,"unitPriceCents":100}]}"#
         let approved = try order.send("POST", "/orders", json: line)
@@ -98,17 +109,23 @@ final class OpenAPIConformanceTests {
         try order.send("POST", "/orders", json: #"{"customerId":"c-oa","items":[]}"#)  // 422
         try order.send("POST", "/orders", json: Self.oversized)  // 413
         try order.send("POST", "/orders", json: line, headers: ["Idempotency-Key": "oa-order"])
-        try order.send("POST", "/orders", json: line.replacingOccurrences(of: "100", with: "200"), headers: ["Idempotency-Key": "oa-order"])  // 422
+        try order.send(
+            "POST", "/orders", json: line.replacingOccurrences(of: "100", with: "200"),
+            headers: ["Idempotency-Key": "oa-order"])  // 422
         try order.send("GET", "/orders/no-such-order")  // 404
         try order.send("GET", "/orders?limit=0")  // 400
         try order.send("POST", "/orders/no-such-order/cancel")  // 404
         try order.send("POST", "/orders/\(approvedId)/cancel", headers: ["Idempotency-Key": ""])  // 400
-        _ = eventually(timeout: .seconds(60)) { Self.member("status", of: order, "/orders/\(approvedId)") == "APPROVED" ? true : nil }
+        _ = eventually(timeout: .seconds(60)) {
+            Self.member("status", of: order, "/orders/\(approvedId)") == "APPROVED" ? true : nil
+        }
         try order.send("GET", "/orders/\(approvedId)")
         try order.send("GET", "/orders?customerId=c-oa&status=APPROVED&limit=1")
         try payment.send("GET", "/payments/\(approvedId)")
         try order.send("POST", "/orders/\(approvedId)/cancel")  // 202
-        _ = eventually(timeout: .seconds(60)) { Self.member("status", of: order, "/orders/\(approvedId)") == "CANCELLED" ? true : nil }
+        _ = eventually(timeout: .seconds(60)) {
+            Self.member("status", of: order, "/orders/\(approvedId)") == "CANCELLED" ? true : nil
+        }
         try order.send("POST", "/orders/\(approvedId)/cancel")  // 409
         try order.send("GET", "/orders/\(approvedId)")
         try payment.send("GET", "/payments/\(approvedId)")  // REFUNDED
@@ -137,20 +154,25 @@ final class OpenAPIConformanceTests {
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
         let nulRequests: [(OpenAPIRecorder, String, String)] = [
-            (order, "GET", "/orders/a%00b"), (order, "GET", "/orders?customerId=a%00b"), (order, "GET", "/orders?after=\(nulCursor)"),
-            (order, "POST", "/orders/a%00b/cancel"), (payment, "GET", "/accounts/a%00b"), (payment, "GET", "/payments/a%00b"),
+            (order, "GET", "/orders/a%00b"), (order, "GET", "/orders?customerId=a%00b"),
+            (order, "GET", "/orders?after=\(nulCursor)"),
+            (order, "POST", "/orders/a%00b/cancel"), (payment, "GET", "/accounts/a%00b"),
+            (payment, "GET", "/payments/a%00b"),
             (inventory, "GET", "/stock/a%00b"), (notification, "GET", "/notifications?orderId=a%00b"),
             (notification, "GET", "/notifications?customerId=a%00b"), (saga, "GET", "/sagas/a%00b"),
             (saga, "GET", "/ui/sagas/a%00b"),
         ]
         for (recorder, method, target) in nulRequests {
             let response = try recorder.send(method, target)
-            #expect(response.status == 400, "\(recorder.service) \(method) \(target): \(response.status) \(response.text)")
+            #expect(
+                response.status == 400, "\(recorder.service) \(method) \(target): \(response.status) \(response.text)")
         }
         let nulBody = try inventory.send("POST", "/stock/a%00b", json: #"{"quantity":1}"#)
         #expect(nulBody.status == 400 || nulBody.status == 422, "POST /stock/a%00b: \(nulBody.status) \(nulBody.text)")
 
-        _ = eventually(timeout: .seconds(60)) { Self.member("status", of: order, "/orders/\(rejectedId)") == "REJECTED" ? true : nil }
+        _ = eventually(timeout: .seconds(60)) {
+            Self.member("status", of: order, "/orders/\(rejectedId)") == "REJECTED" ? true : nil
+        }
 
         // Every message these sagas put on every topic validates against the message schema of
         // its type and schemaVersion (schemas/messages, MessageSchemaTests).
@@ -165,23 +187,32 @@ final class OpenAPIConformanceTests {
                 #expect(violations.isEmpty, "\(topic) \(type ?? "?"): \(violations)")
             }
         }
-        #expect(types.isSuperset(of: ["PlaceOrder", "OrderPlaced", "ReserveStock", "StockReply", "OrderRejected", "SagaEnded"]))
+        #expect(
+            types.isSuperset(of: [
+                "PlaceOrder", "OrderPlaced", "ReserveStock", "StockReply", "OrderRejected", "SagaEnded",
+            ]))
 
         for (service, recorder) in recorders.sorted(by: { $0.key < $1.key }) {
             for problem in recorder.problems {
                 Issue.record("\(service): \(problem)")
             }
             let missing = recorder.documentedStatuses.subtracting(recorder.answered).filter { entry in
-                !Self.exempt.contains { ($0.service == "*" || $0.service == service) && ($0.operation == "*" || $0.operation == entry.operation) && $0.status == entry.status }
+                !Self.exempt.contains {
+                    ($0.service == "*" || $0.service == service)
+                        && ($0.operation == "*" || $0.operation == entry.operation) && $0.status == entry.status
+                }
             }
             for entry in missing.sorted(by: { ($0.operation, $0.status) < ($1.operation, $1.status) }) {
-                Issue.record("\(service): \(entry.operation) documents \(entry.status), which no request here got (document it only if the service can answer it)")
+                Issue.record(
+                    "\(service): \(entry.operation) documents \(entry.status), which no request here got (document it only if the service can answer it)"
+                )
             }
         }
     }
 
     static let messageTopics = [
-        "orders.commands", "orders.events", "inventory.commands", "inventory.events", "payments.commands", "payments.events",
+        "orders.commands", "orders.events", "inventory.commands", "inventory.events", "payments.commands",
+        "payments.events",
         "notifications.commands", "notifications.events", "sagas.replies", "sagas.events",
     ]
 
@@ -240,13 +271,16 @@ final class OpenAPIRecorder {
     }
 
     @discardableResult
-    func send(_ method: String, _ target: String, json: String, headers: [String: String] = [:]) throws -> HTTPTestClient.Response {
+    func send(_ method: String, _ target: String, json: String, headers: [String: String] = [:]) throws
+        -> HTTPTestClient.Response
+    {
         try send(method, target, body: Array(json.utf8), contentType: "application/json", headers: headers)
     }
 
     @discardableResult
     func send(
-        _ method: String, _ target: String, body: [UInt8]? = nil, contentType: String? = nil, headers: [String: String] = [:]
+        _ method: String, _ target: String, body: [UInt8]? = nil, contentType: String? = nil,
+        headers: [String: String] = [:]
     ) throws -> HTTPTestClient.Response {
         var headers = headers
         if let contentType { headers["Content-Type"] = contentType }
@@ -273,7 +307,8 @@ final class OpenAPIRecorder {
         guard case .object(let operation) = found.operation, case .object(let responses)? = operation["responses"],
             var documented = responses[status]
         else {
-            problems.append("\(method) \(target) answered \(status), which \(name) does not document: \(response.text.prefix(300))")
+            problems.append(
+                "\(method) \(target) answered \(status), which \(name) does not document: \(response.text.prefix(300))")
             return
         }
         if case .object(let reference) = documented, case .string(let pointer)? = reference["$ref"] {
@@ -286,18 +321,23 @@ final class OpenAPIRecorder {
         guard case .object(let fields) = documented else { return }
         if case .object(let headers)? = fields["headers"] {
             for (header, spec) in headers {
-                if case .object(let specFields) = spec, specFields["required"] == .bool(true), response.header(header) == nil {
+                if case .object(let specFields) = spec, specFields["required"] == .bool(true),
+                    response.header(header) == nil
+                {
                     problems.append("\(method) \(target) answered \(status) without the required header \(header)")
                 }
             }
         }
         guard case .object(let content)? = fields["content"] else {
-            if !response.body.isEmpty { problems.append("\(method) \(target) answered \(status) with an undocumented body") }
+            if !response.body.isEmpty {
+                problems.append("\(method) \(target) answered \(status) with an undocumented body")
+            }
             return
         }
-        let mediaType = response.header("Content-Type")?.split(separator: ";").first.map {
-            $0.trimmingCharacters(in: .whitespaces)
-        } ?? ""
+        let mediaType =
+            response.header("Content-Type")?.split(separator: ";").first.map {
+                $0.trimmingCharacters(in: .whitespaces)
+            } ?? ""
         guard case .object(let media)? = content[mediaType] else {
             problems.append("\(method) \(target) answered \(status) as '\(mediaType)', not as \(content.keys.sorted())")
             return

@@ -4,8 +4,8 @@ import Kafka
 import Logging
 import Messaging
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 /// The operations tools against the whole running system: `replay` rebuilds read models from the
 /// log while the services serve, `dlq` shows dead letters and re-drives them once.
@@ -20,7 +20,9 @@ struct OperationsEndToEndTests {
         let world = try SagaWorld(
             name: "ops-dlq",
             environment: [
-                "order-service": ["LOOP_MAX_ATTEMPTS": "3", "LOOP_BACKOFF_INITIAL_MS": "50", "LOOP_BACKOFF_MAX_MS": "200"]
+                "order-service": [
+                    "LOOP_MAX_ATTEMPTS": "3", "LOOP_BACKOFF_INITIAL_MS": "50", "LOOP_BACKOFF_MAX_MS": "200",
+                ]
             ])
         try world.addStock("kiwi", 5)
         try world.openAccount("dora", limit: 10_000)
@@ -38,18 +40,22 @@ struct OperationsEndToEndTests {
 
         // Two poison messages on orders.commands: a cancellation of that order, and bytes that are not JSON.
         let producer = try KafkaProducer(
-            configuration: KafkaConfiguration(bootstrapServers: world.stack.broker.bootstrapServers), logger: Logger(label: "test"))
+            configuration: KafkaConfiguration(bootstrapServers: world.stack.broker.bootstrapServers),
+            logger: Logger(label: "test"))
         defer { producer.close() }
         let cancel = Envelope<OrderCommand>(
-            messageId: UUID(), type: CancelOrder.messageType, schemaVersion: 1, key: id, correlationId: id, causationId: nil,
+            messageId: UUID(), type: CancelOrder.messageType, schemaVersion: 1, key: id, correlationId: id,
+            causationId: nil,
             occurredAt: Timestamp.now(), producer: "ops-test", data: .cancelOrder(CancelOrder(orderId: id)))
         try producer.send([
             try OrderCommand.codec.outgoing(cancel, topic: Topics.ordersCommands),
-            OutgoingMessage(topic: Topics.ordersCommands, key: Array("garbage".utf8), value: Array("{not json".utf8), headers: []),
+            OutgoingMessage(
+                topic: Topics.ordersCommands, key: Array("garbage".utf8), value: Array("{not json".utf8), headers: []),
         ])
 
         let listed = eventually(timeout: .seconds(60), every: .milliseconds(500)) { () -> String? in
-            let run = try? world.stack.runTool("dlq", ["list", "--topic", "orders.commands.dlq"], service: "order-service")
+            let run = try? world.stack.runTool(
+                "dlq", ["list", "--topic", "orders.commands.dlq"], service: "order-service")
             return run?.output.contains("MALFORMED_JSON 1, PROCESSING_FAILED 1") == true ? run?.output : nil
         }
         #expect(listed != nil, "orders.commands.dlq should hold both poison messages")
@@ -74,12 +80,15 @@ struct OperationsEndToEndTests {
         // One re-drive of a topic at a time (another session holds its lock here).
         try orderDB.query("SELECT pg_advisory_lock(hashtext('dlq_redrives:' || $1))", ["orders.commands.dlq"])
         let busy = try world.stack.runTool("dlq", ["redrive", "orders.commands.dlq"], service: "order-service")
-        #expect(busy.status == 2 && busy.output.contains("another dlq redrive of orders.commands.dlq is running"), "\(busy)")
+        #expect(
+            busy.status == 2 && busy.output.contains("another dlq redrive of orders.commands.dlq is running"), "\(busy)"
+        )
         try orderDB.query("SELECT pg_advisory_unlock(hashtext('dlq_redrives:' || $1))", ["orders.commands.dlq"])
 
         // A dry run publishes nothing; a re-drive that stops right after publishing, run again,
         // finds its message instead of publishing it twice; a third run has nothing to do.
-        let dry = try world.stack.runTool("dlq", ["redrive", "orders.commands.dlq", "--dry-run"], service: "order-service")
+        let dry = try world.stack.runTool(
+            "dlq", ["redrive", "orders.commands.dlq", "--dry-run"], service: "order-service")
         #expect(dry.output.contains("would re-publish 2"), "\(dry)")
         let interrupted = try world.stack.runTool(
             "dlq", ["redrive", "orders.commands.dlq", "--filter", "reason=PROCESSING_FAILED"], service: "order-service",
@@ -95,7 +104,8 @@ struct OperationsEndToEndTests {
         world.noteCancelledAfterApproval(id)
         #expect(try world.waitFor(id, status: "CANCELLED")["reason"] as? String == "CANCELLED_BY_CUSTOMER")
         let reader = try KafkaReader(
-            configuration: KafkaConfiguration(bootstrapServers: world.stack.broker.bootstrapServers), logger: Logger(label: "test"))
+            configuration: KafkaConfiguration(bootstrapServers: world.stack.broker.bootstrapServers),
+            logger: Logger(label: "test"))
         defer { reader.close() }
         let redriven = try reader.readAll(topic: Topics.ordersCommands).filter {
             MessageHeaders.value("dlq-redrive-of", in: $0.headers) != nil
@@ -139,7 +149,9 @@ struct OperationsEndToEndTests {
         }
         var swaps: [String] = []
         for _ in 0..<2 {
-            for (name, executable) in [("order", "order-service"), ("saga", "saga-orchestrator"), ("inventory", "inventory-service")] {
+            for (name, executable) in [
+                ("order", "order-service"), ("saga", "saga-orchestrator"), ("inventory", "inventory-service"),
+            ] {
                 let run = try world.stack.runTool("replay", [name, "--batch-size", "20"], service: executable)
                 #expect(run.status == 0 && run.output.contains("swapped into"), "\(run)")
                 swaps.append(run.output)
@@ -184,7 +196,8 @@ struct OperationsEndToEndTests {
 
         let refused = try world.stack.runTool(
             "replay", ["order", "--as-of", before, "--into", "public"], service: "order-service")
-        #expect(refused.status == 2 && refused.output.contains("refusing to rebuild into the schema public"), "\(refused)")
+        #expect(
+            refused.status == 2 && refused.output.contains("refusing to rebuild into the schema public"), "\(refused)")
         #expect(try world.order(id)?["status"] as? String == "CANCELLED")
 
         let saga = try world.stack.runTool("replay", ["saga", "--as-of", before], service: "saga-orchestrator")
@@ -202,10 +215,13 @@ struct OperationsEndToEndTests {
         let next = try world.placeOrder("erin", [("lime", 1, 1_000)])
         _ = try #require(eventually { try? world.order(next) })
         let producer = try KafkaProducer(
-            configuration: KafkaConfiguration(bootstrapServers: world.stack.broker.bootstrapServers), logger: Logger(label: "test"))
+            configuration: KafkaConfiguration(bootstrapServers: world.stack.broker.bootstrapServers),
+            logger: Logger(label: "test"))
         defer { producer.close() }
         try producer.send([
-            OutgoingMessage(topic: Topics.ordersEvents, key: Array(next.utf8), value: Array(#"{"type":"OrderPlaced"}"#.utf8), headers: [])
+            OutgoingMessage(
+                topic: Topics.ordersEvents, key: Array(next.utf8), value: Array(#"{"type":"OrderPlaced"}"#.utf8),
+                headers: [])
         ])
         try world.stack.start("payment-service")
         #expect(try world.waitFor(next)["status"] as? String == "APPROVED")
@@ -217,11 +233,14 @@ struct OperationsEndToEndTests {
         #expect(leftover.count == 0, "a failed replay leaves no shadow schema behind")
         #expect(try world.order(id)?["status"] as? String == "CANCELLED")
 
-        let dry = try world.stack.runTool("replay", ["order", "--dry-run", "--skip-undecodable"], service: "order-service")
+        let dry = try world.stack.runTool(
+            "replay", ["order", "--dry-run", "--skip-undecodable"], service: "order-service")
         #expect(dry.status == 0 && dry.output.contains("nothing was written"), "\(dry)")
-        let skipped = try world.stack.runTool("replay", ["order", "--verify", "--skip-undecodable"], service: "order-service")
+        let skipped = try world.stack.runTool(
+            "replay", ["order", "--verify", "--skip-undecodable"], service: "order-service")
         #expect(skipped.status == 0, "\(skipped)")
-        #expect(skipped.output.contains("1 undecodable skipped") && skipped.output.contains("no differences"), "\(skipped)")
+        #expect(
+            skipped.output.contains("1 undecodable skipped") && skipped.output.contains("no differences"), "\(skipped)")
         #expect(skipped.output.contains("undecodable: orders.events/"), "\(skipped)")
     }
 }

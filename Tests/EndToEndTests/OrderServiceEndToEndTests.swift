@@ -3,8 +3,8 @@ import Foundation
 import Kafka
 import Logging
 import Messaging
-import Testing
 import TestSupport
+import Testing
 
 /// The order service through its real path: HTTP over a socket -> Kafka (the development broker)
 /// -> the processing loop -> PostgreSQL -> HTTP.
@@ -20,7 +20,8 @@ final class OrderServiceEndToEndTests {
 
     deinit { stack.shutdown() }
 
-    func placeOrder(customer: String = "c-1", key: String? = nil, body: String? = nil) throws -> HTTPTestClient.Response {
+    func placeOrder(customer: String = "c-1", key: String? = nil, body: String? = nil) throws -> HTTPTestClient.Response
+    {
         let json =
             body
             ?? #"{"customerId":"\#(customer)","items":[{"sku":"sku-1","quantity":2,"unitPriceCents":1250},{"sku":"sku-2","quantity":1,"unitPriceCents":99}],"currency":"EUR"}"#
@@ -107,10 +108,13 @@ final class OrderServiceEndToEndTests {
         #expect(problem["status"] as? Int == 400)
         #expect(problem["title"] is String)
 
-        let wrongType = try orders.post("/orders", body: #"{"customerId":"c-1","items":[{"sku":"a","quantity":"2","unitPriceCents":1}]}"#)
+        let wrongType = try orders.post(
+            "/orders", body: #"{"customerId":"c-1","items":[{"sku":"a","quantity":"2","unitPriceCents":1}]}"#)
         #expect(wrongType.status == 422)
 
-        let invalid = try orders.post("/orders", body: #"{"customerId":"","items":[{"sku":"a","quantity":0,"unitPriceCents":1}],"currency":"euro"}"#)
+        let invalid = try orders.post(
+            "/orders",
+            body: #"{"customerId":"","items":[{"sku":"a","quantity":0,"unitPriceCents":1}],"currency":"euro"}"#)
         #expect(invalid.status == 422)
         let fields = (try invalid.json()["errors"] as? [[String: Any]])?.compactMap { $0["field"] as? String } ?? []
         #expect(Set(fields) == ["customerId", "items[0].quantity", "currency"])
@@ -142,7 +146,8 @@ final class OrderServiceEndToEndTests {
         let rejected = try #require(try placeOrder().json()["orderId"] as? String)
         _ = try #require(try waitForOrder(rejected))
         let producer = try KafkaProducer(
-            configuration: KafkaConfiguration(bootstrapServers: stack.broker.bootstrapServers), logger: Logger(label: "test"))
+            configuration: KafkaConfiguration(bootstrapServers: stack.broker.bootstrapServers),
+            logger: Logger(label: "test"))
         defer { producer.close() }
         let reject = Envelope<OrderCommand>(
             messageId: UUID(), type: RejectOrder.messageType, schemaVersion: 1, key: rejected, correlationId: rejected,

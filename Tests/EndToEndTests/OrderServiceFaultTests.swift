@@ -1,8 +1,8 @@
 import Foundation
 import Kafka
 import Logging
-import Testing
 import TestSupport
+import Testing
 
 /// Crashes and outages on the real path.
 @Suite("Order service under faults")
@@ -38,15 +38,17 @@ struct OrderServiceFaultTests {
 
         // The log holds the OrderPlaced twice (the crashed run's copy and the replay's), with one id.
         let reader = try KafkaReader(
-            configuration: KafkaConfiguration(bootstrapServers: stack.broker.bootstrapServers), logger: Logger(label: "test"))
+            configuration: KafkaConfiguration(bootstrapServers: stack.broker.bootstrapServers),
+            logger: Logger(label: "test"))
         defer { reader.close() }
         let placed = try reader.readAll(topic: "orders.events").filter {
             String(decoding: $0.key ?? [], as: UTF8.self) == id
         }
         #expect(placed.count == 2)
-        let ids = Set(placed.compactMap { message in
-            message.headers.first { $0.key == "message-id" }?.value.map { String(decoding: $0, as: UTF8.self) }
-        })
+        let ids = Set(
+            placed.compactMap { message in
+                message.headers.first { $0.key == "message-id" }?.value.map { String(decoding: $0, as: UTF8.self) }
+            })
         #expect(ids.count == 1, "the replayed event must carry the same deterministic id")
     }
 
@@ -74,7 +76,9 @@ struct OrderServiceFaultTests {
             })
         accepted.append(try orderId(after))
         for id in accepted {
-            let found = try eventually(timeout: .seconds(60)) { try orders.get("/orders/\(id)").status == 200 ? true : nil }
+            let found = try eventually(timeout: .seconds(60)) {
+                try orders.get("/orders/\(id)").status == 200 ? true : nil
+            }
             #expect(found == true, "order \(id) accepted with 202 must be projected")
         }
     }

@@ -4,8 +4,8 @@ import Kafka
 import Logging
 import Messaging
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 /// A dead letter parks its key (issue 12, part 4): the messages with the same key on its partition
 /// that come after it wait behind it, recorded and not processed, until it is re-driven or
@@ -16,7 +16,9 @@ struct ParkedKeyEndToEndTests {
         let world = try SagaWorld(
             name: "parked",
             environment: [
-                "inventory-service": ["LOOP_MAX_ATTEMPTS": "3", "LOOP_BACKOFF_INITIAL_MS": "50", "LOOP_BACKOFF_MAX_MS": "200"],
+                "inventory-service": [
+                    "LOOP_MAX_ATTEMPTS": "3", "LOOP_BACKOFF_INITIAL_MS": "50", "LOOP_BACKOFF_MAX_MS": "200",
+                ],
                 "saga-orchestrator": ["SAGA_STEP_TIMEOUT_MS": "3000", "SAGA_STEP_MAX_ATTEMPTS": "1"],
             ])
         try world.addStock("kiwi", 5)
@@ -31,7 +33,9 @@ struct ParkedKeyEndToEndTests {
         try inventoryDB.execute("ALTER TABLE stock ALTER COLUMN available DROP NOT NULL")
         try inventoryDB.execute("UPDATE stock SET available = NULL WHERE sku = 'kiwi'")
         try world.postStock("kiwi", 1)
-        #expect(waitForList(world, dlq, containing: "PROCESSING_FAILED 1") != nil, "the kiwi command should be dead-lettered")
+        #expect(
+            waitForList(world, dlq, containing: "PROCESSING_FAILED 1") != nil,
+            "the kiwi command should be dead-lettered")
 
         // The row is repaired (rebuilt from the log). What comes for kiwi after its dead letter waits
         // behind it: two additions, and the reservation of an order (and the release that compensates
@@ -47,7 +51,9 @@ struct ParkedKeyEndToEndTests {
         #expect(try world.waitFor(kiwiOrder)["reason"] as? String == "TIMEOUT")
         let parked = waitForList(world, dlq, containing: #"key "kiwi""#)
         #expect(parked != nil, "dlq list should show kiwi parked")
-        #expect(try world.stock("kiwi") == SagaWorld.Stock(available: 5, reserved: 0), "nothing parked may overtake the head")
+        #expect(
+            try world.stock("kiwi") == SagaWorld.Stock(available: 5, reserved: 0),
+            "nothing parked may overtake the head")
 
         // Re-driving the head processes it, then everything parked behind it, in order, once.
         let redrive = try world.stack.runTool("dlq", ["redrive", dlq], service: "inventory-service")
@@ -56,7 +62,9 @@ struct ParkedKeyEndToEndTests {
             let stock = try? world.stock("kiwi")
             return stock == SagaWorld.Stock(available: 11, reserved: 0) ? stock : nil
         }
-        #expect(released != nil, "kiwi should end at 11 available, 0 reserved: \(String(describing: try? world.stock("kiwi")))")
+        #expect(
+            released != nil,
+            "kiwi should end at 11 available, 0 reserved: \(String(describing: try? world.stock("kiwi")))")
         let kiwiEvents = try inventoryEvents(world, key: "kiwi")
         #expect(
             kiwiEvents.filter { $0.type == "StockAdded" }.map(\.quantity) == [5, 1, 2, 3],
@@ -71,10 +79,12 @@ struct ParkedKeyEndToEndTests {
 
         // An undecodable message parks fig; discarding it releases what waits behind it.
         let producer = try KafkaProducer(
-            configuration: KafkaConfiguration(bootstrapServers: world.stack.broker.bootstrapServers), logger: Logger(label: "test"))
+            configuration: KafkaConfiguration(bootstrapServers: world.stack.broker.bootstrapServers),
+            logger: Logger(label: "test"))
         defer { producer.close() }
         try producer.send([
-            OutgoingMessage(topic: Topics.inventoryCommands, key: Array("fig".utf8), value: Array("{not json".utf8), headers: [])
+            OutgoingMessage(
+                topic: Topics.inventoryCommands, key: Array("fig".utf8), value: Array("{not json".utf8), headers: [])
         ])
         #expect(waitForList(world, dlq, containing: "MALFORMED_JSON 1") != nil)
         try world.postStock("fig", 4)
@@ -91,7 +101,8 @@ struct ParkedKeyEndToEndTests {
         #expect(
             eventually(timeout: .seconds(60), every: .milliseconds(200)) {
                 (try? world.stock("fig")) == SagaWorld.Stock(available: 7, reserved: 2) ? true : nil
-            } != nil, "fig's addition should be processed once discarded: \(String(describing: try? world.stock("fig")))")
+            } != nil,
+            "fig's addition should be processed once discarded: \(String(describing: try? world.stock("fig")))")
         let after = try world.stack.runTool("dlq", ["redrive", dlq], service: "inventory-service")
         #expect(after.output.contains("already re-driven 1") && after.output.contains("discarded 1"), "\(after)")
 
@@ -112,12 +123,14 @@ struct ParkedKeyEndToEndTests {
     /// The inventory events of `key` in log order: type and quantity.
     private func inventoryEvents(_ world: SagaWorld, key: String) throws -> [(type: String, quantity: Int)] {
         let reader = try KafkaReader(
-            configuration: KafkaConfiguration(bootstrapServers: world.stack.broker.bootstrapServers), logger: Logger(label: "test"))
+            configuration: KafkaConfiguration(bootstrapServers: world.stack.broker.bootstrapServers),
+            logger: Logger(label: "test"))
         defer { reader.close() }
         return try reader.readAll(topic: Topics.inventoryEvents).filter { $0.key == Array(key.utf8) }.map { message in
             let json = try JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any]
             let data = json?["data"] as? [String: Any]
-            let quantity = data?["quantity"] as? Int ?? (data?["items"] as? [[String: Any]])?.first?["quantity"] as? Int ?? 0
+            let quantity =
+                data?["quantity"] as? Int ?? (data?["items"] as? [[String: Any]])?.first?["quantity"] as? Int ?? 0
             return (MessageHeaders.value(MessageHeaders.type, in: message.headers) ?? "?", quantity)
         }
     }

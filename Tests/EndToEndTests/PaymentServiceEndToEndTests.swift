@@ -1,8 +1,8 @@
 import Foundation
 import Kafka
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 /// The payment service through its real path: HTTP and orchestrator commands on the log ->
 /// the processing loop -> replies on `sagas.replies` and the read model -> HTTP.
@@ -23,7 +23,9 @@ final class PaymentServiceEndToEndTests {
         stack.shutdown()
     }
 
-    static func authorize(order: String, customer: String, amount: Int, messageId: UUID = UUID()) throws -> OutgoingMessage {
+    static func authorize(order: String, customer: String, amount: Int, messageId: UUID = UUID()) throws
+        -> OutgoingMessage
+    {
         try SagaCommandLog.command(
             topic: "payments.commands", type: "AuthorizePayment", key: customer, orderId: order,
             data: ["orderId": order, "customerId": customer, "amountCents": amount], messageId: messageId)
@@ -43,7 +45,9 @@ final class PaymentServiceEndToEndTests {
 
     /// Waits until `GET path` answers 200 and `condition` holds; returns that body, or nil.
     @discardableResult
-    func waitFor(_ path: String, _ condition: @escaping ([String: Any]) -> Bool = { _ in true }) throws -> [String: Any]? {
+    func waitFor(_ path: String, _ condition: @escaping ([String: Any]) -> Bool = { _ in true }) throws -> [String:
+        Any]?
+    {
         var last: [String: Any]?
         let found = try eventually(timeout: .seconds(30)) { () -> Bool? in
             let response = try payments.get(path)
@@ -134,7 +138,10 @@ final class PaymentServiceEndToEndTests {
         #expect(log.sendConcurrently([try Self.authorize(order: "dup-1", customer: customer, amount: 400)]).isEmpty)
         let authorized = try log.waitForReplies(type: "PaymentReply", count: 2) { $0 == "dup-1" }
         #expect(authorized.count == 2)
-        #expect(authorized.allSatisfy { $0.data["outcome"] as? String == "AUTHORIZED" && $0.data["amountCents"] as? Int == 400 })
+        #expect(
+            authorized.allSatisfy {
+                $0.data["outcome"] as? String == "AUTHORIZED" && $0.data["amountCents"] as? Int == 400
+            })
         Thread.sleep(forTimeInterval: 1)
         #expect(try waitFor("/accounts/\(customer)")?["availableCents"] as? Int == 600)
 
@@ -179,7 +186,8 @@ final class PaymentServiceEndToEndTests {
         let fields = (try both.json()["errors"] as? [[String: Any]])?.compactMap { $0["field"] as? String } ?? []
         #expect(Set(fields) == ["customerId", "creditLimitCents"])
         #expect(try payments.post("/accounts", body: #"{"customerId":"c-bad"}"#).status == 422)
-        #expect(try payments.post("/accounts", body: #"{"customerId":"c-bad","creditLimitCents":"lots"}"#).status == 422)
+        #expect(
+            try payments.post("/accounts", body: #"{"customerId":"c-bad","creditLimitCents":"lots"}"#).status == 422)
         #expect(try payments.post("/accounts", body: #"{"customerId":"#).status == 400)
         #expect(try payments.post("/accounts", body: "c-bad", headers: ["Content-Type": "text/plain"]).status == 415)
 

@@ -21,7 +21,8 @@ struct SagaCommandLog {
     let reader: KafkaReader
 
     init(stack: ServiceStack) throws {
-        let configuration = KafkaConfiguration(bootstrapServers: stack.broker.bootstrapServers, clientId: "test-orchestrator")
+        let configuration = KafkaConfiguration(
+            bootstrapServers: stack.broker.bootstrapServers, clientId: "test-orchestrator")
         producer = try KafkaProducer(configuration: configuration, logger: Logger(label: "test-orchestrator"))
         reader = try KafkaReader(configuration: configuration, logger: Logger(label: "test-orchestrator"))
     }
@@ -47,7 +48,8 @@ struct SagaCommandLog {
         return OutgoingMessage(
             topic: topic, key: key, value: Array(value),
             headers: [
-                KafkaHeader(key: "message-id", value: Array(id.utf8)), KafkaHeader(key: "type", value: Array(type.utf8)),
+                KafkaHeader(key: "message-id", value: Array(id.utf8)),
+                KafkaHeader(key: "type", value: Array(type.utf8)),
                 KafkaHeader(key: "schema-version", value: Array("1".utf8)),
                 KafkaHeader(key: "correlation-id", value: Array(orderId.utf8)),
                 KafkaHeader(key: "producer", value: Array("saga-orchestrator".utf8)),

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The order saga across all five services, through HTTP only, with the design brief's
 /// invariants checked at the end of every test.
@@ -20,7 +20,8 @@ struct SagaEndToEndTests {
         #expect(approved["totalCents"] as? Int == 3_000)
         #expect(try world.stock("apple") == .init(available: 8, reserved: 2))
         #expect(try world.availableCredit("alice") == 97_000)
-        let saga = try #require(world.waitForSaga(happy, state: "COMPLETED"), "saga \(String(describing: try? world.saga(happy)))")
+        let saga = try #require(
+            world.waitForSaga(happy, state: "COMPLETED"), "saga \(String(describing: try? world.saga(happy)))")
         #expect((saga["steps"] as? [Any])?.isEmpty == false)
         #expect(!(saga["endedAt"] is NSNull))
 
@@ -95,7 +96,10 @@ struct SagaEndToEndTests {
             (try? world.stock("plum")) == .init(available: 10, reserved: 0)
                 && (try? world.availableCredit("carol")) == 50_000 ? true : nil
         }
-        #expect(settled == true, "stock \(String(describing: try? world.stock("plum"))), credit \(String(describing: try? world.availableCredit("carol")))")
+        #expect(
+            settled == true,
+            "stock \(String(describing: try? world.stock("plum"))), credit \(String(describing: try? world.availableCredit("carol")))"
+        )
         let violations = try world.invariantViolations()
         #expect(violations.isEmpty, "\(violations)")
         let (replayViolations, _) = try world.replayVerifyViolations()

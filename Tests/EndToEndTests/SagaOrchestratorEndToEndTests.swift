@@ -1,8 +1,8 @@
 import Foundation
 import Kafka
 import Logging
-import Testing
 import TestSupport
+import Testing
 
 /// The saga orchestrator through its real path, with the order service beside it and the test
 /// standing in for inventory and payment: it reads what the orchestrator asked on
@@ -47,7 +47,9 @@ struct SagaOrchestratorEndToEndTests {
         func messages(_ topic: String, type: String, orderId: String) throws -> [Message] {
             try reader.readAll(topic: topic).compactMap { consumed in
                 guard
-                    consumed.headers.first(where: { $0.key == "type" })?.value.map({ String(decoding: $0, as: UTF8.self) }) == type,
+                    consumed.headers.first(where: { $0.key == "type" })?.value.map({
+                        String(decoding: $0, as: UTF8.self)
+                    }) == type,
                     let envelope = try JSONSerialization.jsonObject(with: Data(consumed.value)) as? [String: Any],
                     let data = envelope["data"] as? [String: Any], data["orderId"] as? String == orderId
                 else { return nil }
@@ -77,7 +79,10 @@ struct SagaOrchestratorEndToEndTests {
             _ = try producer.send([
                 OutgoingMessage(
                     topic: "sagas.replies", key: orderId, value: Array(json.utf8),
-                    headers: [KafkaHeader(key: "message-id", value: Array(id.utf8)), KafkaHeader(key: "type", value: Array(type.utf8))])
+                    headers: [
+                        KafkaHeader(key: "message-id", value: Array(id.utf8)),
+                        KafkaHeader(key: "type", value: Array(type.utf8)),
+                    ])
             ])
             return id
         }
@@ -122,13 +127,22 @@ struct SagaOrchestratorEndToEndTests {
     @Test func repliesDriveTheOrderToApprovedAndTheSagaToCompleted() throws {
         let h = try Harness(name: "saga-e2e-happy")
         let id = try h.placeOrder(
-            #"[{"sku":"sku-a","quantity":2,"unitPriceCents":500},{"sku":"sku-b","quantity":1,"unitPriceCents":250},{"sku":"sku-a","quantity":1,"unitPriceCents":500}]"#)
+            #"[{"sku":"sku-a","quantity":2,"unitPriceCents":500},{"sku":"sku-b","quantity":1,"unitPriceCents":250},{"sku":"sku-a","quantity":1,"unitPriceCents":500}]"#
+        )
 
         let reserves = try h.await("inventory.commands", type: "ReserveStock", orderId: id, count: 2)
         #expect(reserves.count == 2, "one reservation per sku")
-        #expect(Dictionary(uniqueKeysWithValues: reserves.map { ($0.data["sku"] as? String ?? "", $0.data["quantity"] as? Int ?? 0) }) == ["sku-a": 3, "sku-b": 1])
+        #expect(
+            Dictionary(
+                uniqueKeysWithValues: reserves.map {
+                    ($0.data["sku"] as? String ?? "", $0.data["quantity"] as? Int ?? 0)
+                }) == ["sku-a": 3, "sku-b": 1])
         #expect(Set(reserves.map(\.key)) == ["sku-a", "sku-b"], "inventory commands are keyed by sku")
-        #expect(reserves.allSatisfy { $0.envelope["correlationId"] as? String == id && $0.envelope["producer"] as? String == "saga-orchestrator" })
+        #expect(
+            reserves.allSatisfy {
+                $0.envelope["correlationId"] as? String == id
+                    && $0.envelope["producer"] as? String == "saga-orchestrator"
+            })
 
         let running = try h.saga(id, until: "RUNNING")
         #expect(running["state"] as? String == "RUNNING")
@@ -149,9 +163,10 @@ struct SagaOrchestratorEndToEndTests {
         #expect(saga["endedAt"] as? String != nil)
         #expect(saga["startedAt"] as? String != nil)
         let steps = try #require(saga["steps"] as? [[String: Any]])
-        #expect(steps.map { "\($0["name"] as? String ?? ""):\($0["status"] as? String ?? "")" } == [
-            "RESERVE_STOCK:SUCCEEDED", "AUTHORIZE_PAYMENT:SUCCEEDED", "APPROVE_ORDER:SUCCEEDED",
-        ])
+        #expect(
+            steps.map { "\($0["name"] as? String ?? ""):\($0["status"] as? String ?? "")" } == [
+                "RESERVE_STOCK:SUCCEEDED", "AUTHORIZE_PAYMENT:SUCCEEDED", "APPROVE_ORDER:SUCCEEDED",
+            ])
 
         let notified = try h.await("notifications.commands", type: "SendNotification", orderId: id)
         #expect(notified.map { $0.data["kind"] as? String } == ["ORDER_APPROVED"])
@@ -169,7 +184,8 @@ struct SagaOrchestratorEndToEndTests {
 
     @Test func aStepWithoutRepliesTimesOutAndALateReservationIsReleased() throws {
         let h = try Harness(
-            name: "saga-e2e-timeout", sagaEnvironment: ["SAGA_STEP_TIMEOUT_MS": "2000", "SAGA_TIMER_INTERVAL_MS": "200"])
+            name: "saga-e2e-timeout",
+            sagaEnvironment: ["SAGA_STEP_TIMEOUT_MS": "2000", "SAGA_TIMER_INTERVAL_MS": "200"])
         let id = try h.placeOrder(#"[{"sku":"sku-slow","quantity":4,"unitPriceCents":100}]"#)
         let reserve = try #require(try h.await("inventory.commands", type: "ReserveStock", orderId: id).first)
 
@@ -188,7 +204,9 @@ struct SagaOrchestratorEndToEndTests {
         let release = try #require(releases.first { $0.envelope["causationId"] as? String == late })
         #expect(release.data["sku"] as? String == "sku-slow")
         #expect(release.key == "sku-slow")
-        #expect(try h.order(id, until: "REJECTED")["reason"] as? String == "TIMEOUT", "a late reply never revives the order")
+        #expect(
+            try h.order(id, until: "REJECTED")["reason"] as? String == "TIMEOUT", "a late reply never revives the order"
+        )
         #expect(try h.saga(id, until: "COMPENSATED")["state"] as? String == "COMPENSATED")
         let notified = try h.await("notifications.commands", type: "SendNotification", orderId: id)
         #expect(notified.map { $0.data["kind"] as? String } == ["ORDER_REJECTED"])

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The orchestrator's saga pages in a real browser: headless Chromium (Debian's `chromium`, which
 /// `deploy/local/deps.sh` installs) loads `/ui/sagas` and the pages of a completed, a compensated
@@ -30,7 +30,9 @@ final class SagaPagesEndToEndTests {
         inventory.suspend()
         defer { inventory.resume() }
         let stuck = try world.placeOrder("c-ui", [("sku-ui", 1, 100)])
-        _ = eventually(timeout: .seconds(30)) { (try? self.world.sagas.get("/sagas/\(stuck)"))?.status == 200 ? true : nil }
+        _ = eventually(timeout: .seconds(30)) {
+            (try? self.world.sagas.get("/sagas/\(stuck)"))?.status == 200 ? true : nil
+        }
         Thread.sleep(forTimeInterval: 1.5)
 
         let base = "http://127.0.0.1:\(world.sagas.port)"
@@ -38,7 +40,9 @@ final class SagaPagesEndToEndTests {
         let stuckSection = try #require(list.range(of: "id=\"stuck\""))
         let othersSection = try #require(list.range(of: "id=\"sagas\""))
         let stuckAt = try #require(list.range(of: stuck), "the stuck saga is not listed")
-        #expect(stuckAt.lowerBound > stuckSection.lowerBound && stuckAt.lowerBound < othersSection.lowerBound, "not under Stuck")
+        #expect(
+            stuckAt.lowerBound > stuckSection.lowerBound && stuckAt.lowerBound < othersSection.lowerBound,
+            "not under Stuck")
         for other in [completed, compensated] {
             let at = try #require(list.range(of: other), "\(other) is not listed")
             #expect(at.lowerBound > othersSection.lowerBound, "\(other) is listed as stuck")
@@ -58,7 +62,8 @@ final class SagaPagesEndToEndTests {
 
         let undone = try Chromium.dom(of: "\(base)/ui/sagas/\(compensated)")
         #expect(undone.contains("COMPENSATED"))
-        #expect(undone.contains("RELEASE_STOCK") && undone.contains("REFUND_PAYMENT") && undone.contains("CANCEL_ORDER"))
+        #expect(
+            undone.contains("RELEASE_STOCK") && undone.contains("REFUND_PAYMENT") && undone.contains("CANCEL_ORDER"))
         #expect(undone.contains("<em>compensation</em>"))
         #expect(undone.contains("sent ReleaseStock sku-ui"))
 
@@ -69,7 +74,8 @@ final class SagaPagesEndToEndTests {
 
         let screenshots = world.stack.directory
         try Chromium.screenshot(of: "\(base)/ui/sagas", to: screenshots.appendingPathComponent("saga-list.png"))
-        try Chromium.screenshot(of: "\(base)/ui/sagas/\(compensated)", to: screenshots.appendingPathComponent("saga-page.png"))
+        try Chromium.screenshot(
+            of: "\(base)/ui/sagas/\(compensated)", to: screenshots.appendingPathComponent("saga-page.png"))
         if ProcessInfo.processInfo.environment["UPDATE_SCREENSHOTS"] == "1" {
             let docs = TestEnvironment.repositoryRoot.appendingPathComponent("docs")
             for name in ["saga-list.png", "saga-page.png"] {
@@ -88,7 +94,8 @@ enum Chromium {
     }
 
     static var executable: String {
-        for candidate in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] where FileManager.default.isExecutableFile(atPath: candidate) {
+        for candidate in ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        where FileManager.default.isExecutableFile(atPath: candidate) {
             return candidate
         }
         return "chromium"
@@ -111,22 +118,26 @@ enum Chromium {
         defer { try? FileManager.default.removeItem(at: profile) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--user-data-dir=\(profile.path)",
-        ] + arguments
+        process.arguments =
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--user-data-dir=\(profile.path)",
+            ] + arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         do {
             try process.run()
         } catch {
-            throw Failure(description: "chromium could not be started (\(executable)): \(error); deploy/local/deps.sh installs it")
+            throw Failure(
+                description: "chromium could not be started (\(executable)): \(error); deploy/local/deps.sh installs it"
+            )
         }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw Failure(description: "chromium \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+            throw Failure(
+                description: "chromium \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
         }
         return String(decoding: data, as: UTF8.self)
     }

@@ -4,8 +4,8 @@ import Kafka
 import Logging
 import Messaging
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 /// The saga's clocks under slow and frozen participants (issue 10, finding 8): every step has
 /// its own deadline, counted from when that step began (a time fixed in the log), and the steps
@@ -20,7 +20,8 @@ struct SagaTimingFaultTests {
         let world = try SagaWorld(
             name: "saga-step-deadline",
             environment: [
-                "saga-orchestrator": ["SAGA_STEP_TIMEOUT_MS": "6000"], "inventory-service": frozen, "payment-service": frozen,
+                "saga-orchestrator": ["SAGA_STEP_TIMEOUT_MS": "6000"], "inventory-service": frozen,
+                "payment-service": frozen,
             ])
         try world.addStock("sd-sku", 10)
         try world.openAccount("sd-c", limit: 10_000)
@@ -69,7 +70,8 @@ struct SagaTimingFaultTests {
         defer { database.close() }
         // Damage their rows as a bad hand edit would: the loop cannot load them any more.
         try database.execute(
-            "UPDATE sagas SET data = jsonb_set(data, '{version}', '\"damaged\"') WHERE order_id = ANY($1::text[])", [stuck])
+            "UPDATE sagas SET data = jsonb_set(data, '{version}', '\"damaged\"') WHERE order_id = ANY($1::text[])",
+            [stuck])
         Thread.sleep(forTimeInterval: 1)
         let later = UUID().uuidString.lowercased()
         try place(later)
@@ -78,7 +80,8 @@ struct SagaTimingFaultTests {
             let saga = try? sagas.get("/sagas/\(later)").json()
             return saga?["step"] as? String == "REJECT_ORDER" ? true : nil
         }
-        #expect(timedOut == true, "the third saga timed out: \(String(describing: try? sagas.get("/sagas/\(later)").text))")
+        #expect(
+            timedOut == true, "the third saga timed out: \(String(describing: try? sagas.get("/sagas/\(later)").text))")
         Thread.sleep(forTimeInterval: 10)
         let deadLetters = try log.reader.readAll(topic: "sagas.replies.dlq")
         #expect(deadLetters.count == 2, "each stuck expiry dead-lettered once: \(deadLetters.count)")
@@ -124,7 +127,9 @@ struct SagaTimingFaultTests {
         #expect(attempts >= 2 && attempts <= 4, "ApproveOrder sent \(attempts) times in 20 s (at most 4 attempts)")
         let saga = try #require(try world.saga(id))
         let steps = saga["steps"] as? [[String: Any]] ?? []
-        #expect(steps.contains { $0["name"] as? String == "APPROVE_ORDER" && $0["status"] as? String == "STALLED" }, "\(saga)")
+        #expect(
+            steps.contains { $0["name"] as? String == "APPROVE_ORDER" && $0["status"] as? String == "STALLED" },
+            "\(saga)")
         #expect(saga["state"] as? String == "RUNNING")
 
         orders.resume()

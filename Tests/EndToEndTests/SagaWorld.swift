@@ -1,15 +1,17 @@
 import Foundation
 import HTTPClient
 import SagaInvariants
-import Testing
 import TestSupport
+import Testing
 
 /// The whole system for a test: the development broker and all five services, each with its own
 /// database, driven and checked through HTTP only.
 final class SagaWorld: @unchecked Sendable {
     // `@unchecked Sendable`: what the test put in is only touched under `lock`; `clients` is filled
     // in `init` and read after; the stack changes only on the test's own thread.
-    static let services = ["order-service", "inventory-service", "payment-service", "notification-service", "saga-orchestrator"]
+    static let services = [
+        "order-service", "inventory-service", "payment-service", "notification-service", "saga-orchestrator",
+    ]
 
     let stack: ServiceStack
     private(set) var clients: [String: HTTPTestClient] = [:]
@@ -70,7 +72,8 @@ final class SagaWorld: @unchecked Sendable {
     }
 
     func openAccount(_ customer: String, limit: Int) throws {
-        let response = try payments.post("/accounts", body: #"{"customerId":"\#(customer)","creditLimitCents":\#(limit)}"#)
+        let response = try payments.post(
+            "/accounts", body: #"{"customerId":"\#(customer)","creditLimitCents":\#(limit)}"#)
         #expect(response.status == 202, "POST /accounts: \(response.text)")
         lock.withLock { creditLimits[customer] = limit }
         _ = eventually { (try? self.payments.get("/accounts/\(customer)"))?.status == 200 ? true : nil }
@@ -78,9 +81,13 @@ final class SagaWorld: @unchecked Sendable {
 
     /// Places an order through `client` (the first order-service instance when nil); lines are
     /// (sku, quantity, unit price).
-    func placeOrder(_ customer: String, _ lines: [(String, Int, Int)], via client: HTTPTestClient? = nil) throws -> String {
-        let items = lines.map { #"{"sku":"\#($0.0)","quantity":\#($0.1),"unitPriceCents":\#($0.2)}"# }.joined(separator: ",")
-        let response = try (client ?? orders).post("/orders", body: #"{"customerId":"\#(customer)","items":[\#(items)]}"#)
+    func placeOrder(_ customer: String, _ lines: [(String, Int, Int)], via client: HTTPTestClient? = nil) throws
+        -> String
+    {
+        let items = lines.map { #"{"sku":"\#($0.0)","quantity":\#($0.1),"unitPriceCents":\#($0.2)}"# }.joined(
+            separator: ",")
+        let response = try (client ?? orders).post(
+            "/orders", body: #"{"customerId":"\#(customer)","items":[\#(items)]}"#)
         guard response.status == 202, let id = try response.json()["orderId"] as? String else {
             throw HTTPTestClient.ClientError(message: "POST /orders: \(response.status) \(response.text)")
         }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Scale-out without Docker: two instances of every service in one consumer group (and one
 /// database) per service, the way `make up INSTANCES=2` and `docker compose up --scale` run them.
@@ -75,7 +75,8 @@ struct ScaleOutEndToEndTests {
         // 80 orders in: inventory's second instance comes back while the load goes on, so its
         // partitions move once more.
         _ = eventually(timeout: .seconds(60), every: .milliseconds(20)) { placed.value >= 80 ? true : nil }
-        try world.stack.start("inventory-service", instance: SagaWorld.instanceName("inventory-service", 2), waitReady: false)
+        try world.stack.start(
+            "inventory-service", instance: SagaWorld.instanceName("inventory-service", 2), waitReady: false)
         let placedAtRestart = placed.value
         // The survivors own every partition of their input topic (payment, saga orchestrator,
         // notification) and the restarted inventory instance is ready again.
@@ -85,18 +86,23 @@ struct ScaleOutEndToEndTests {
                     Self.largestAssignment(in: $0.log(), topic: Self.inputTopic(service)) == 8
                 } ?? false
             }
-            let rejoined = (try? world.client(SagaWorld.instanceName("inventory-service", 2))?.get("/readyz").status) == 200
+            let rejoined =
+                (try? world.client(SagaWorld.instanceName("inventory-service", 2))?.get("/readyz").status) == 200
             return survivors && rejoined ? true : nil
         }
         #expect(tookOver == true, "the survivors did not take over the dead instances' partitions")
         let placedAtTakeover = placed.value
         // A little more load on the new owners, then stop.
-        _ = eventually(timeout: .seconds(30), every: .milliseconds(20)) { placed.value >= placedAtTakeover + 24 ? true : nil }
+        _ = eventually(timeout: .seconds(30), every: .milliseconds(20)) {
+            placed.value >= placedAtTakeover + 24 ? true : nil
+        }
         stopped.increment()
         group.wait()
         let total = placed.value
-        #expect(placedAtKill < placedAtRestart && placedAtRestart < placedAtTakeover && placedAtTakeover < total,
-            "orders placed: \(placedAtKill) at the kill, \(placedAtRestart) at the restart, \(placedAtTakeover) at the takeover, \(total) in all")
+        #expect(
+            placedAtKill < placedAtRestart && placedAtRestart < placedAtTakeover && placedAtTakeover < total,
+            "orders placed: \(placedAtKill) at the kill, \(placedAtRestart) at the restart, \(placedAtTakeover) at the takeover, \(total) in all"
+        )
         #expect(failures.items.isEmpty, "\(failures.items.prefix(3))")
         #expect(world.orderIds.count == total && total < limit, "\(world.orderIds.count) orders, \(total) counted")
 

@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 /// `replay snapshot` against the running system: a snapshot of the live model taken while it
 /// serves, a rebuild from it that reads only the later events and gives the same model as a full
@@ -30,22 +30,31 @@ struct SnapshotEndToEndTests {
         for id in later { _ = world.waitForSaga(id, state: "COMPLETED") }
 
         // Verified against the live model, reading only what came after the snapshot.
-        let full = try json(try world.stack.runTool("replay", ["saga", "--verify", "--json"], service: "saga-orchestrator"))
+        let full = try json(
+            try world.stack.runTool("replay", ["saga", "--verify", "--json"], service: "saga-orchestrator"))
         let fromSnapshot = try json(
-            try world.stack.runTool("replay", ["saga", "--verify", "--from-snapshot", "--json"], service: "saga-orchestrator"))
-        #expect(full["totalDifferences"] as? Int == 0 && fromSnapshot["totalDifferences"] as? Int == 0, "\(fromSnapshot)")
+            try world.stack.runTool(
+                "replay", ["saga", "--verify", "--from-snapshot", "--json"], service: "saga-orchestrator"))
+        #expect(
+            full["totalDifferences"] as? Int == 0 && fromSnapshot["totalDifferences"] as? Int == 0, "\(fromSnapshot)")
         #expect((fromSnapshot["snapshot"] as? [String: Any])?["id"] as? Int == 1)
         let fullRead = try #require(full["eventsRead"] as? Int)
         let snapshotRead = try #require(fromSnapshot["eventsRead"] as? Int)
         let snapshotEvents = try #require((fromSnapshot["snapshot"] as? [String: Any])?["events"] as? Int)
-        #expect(snapshotRead > 0 && snapshotRead + snapshotEvents == fullRead, "read \(snapshotRead) + \(snapshotEvents) of \(fullRead)")
+        #expect(
+            snapshotRead > 0 && snapshotRead + snapshotEvents == fullRead,
+            "read \(snapshotRead) + \(snapshotEvents) of \(fullRead)")
 
         // The same model as a full rebuild, compared row by row.
         let end = "2100-01-01T00:00:00Z"
-        let whole = try world.stack.runTool("replay", ["order", "--as-of", end, "--into", "full_order"], service: "order-service")
+        let whole = try world.stack.runTool(
+            "replay", ["order", "--as-of", end, "--into", "full_order"], service: "order-service")
         let resumed = try world.stack.runTool(
-            "replay", ["order", "--from-snapshot", "1", "--as-of", end, "--into", "snap_order"], service: "order-service")
-        #expect(whole.status == 0 && resumed.status == 0 && resumed.output.contains("started from snapshot 1"), "\(resumed)")
+            "replay", ["order", "--from-snapshot", "1", "--as-of", end, "--into", "snap_order"],
+            service: "order-service")
+        #expect(
+            whole.status == 0 && resumed.status == 0 && resumed.output.contains("started from snapshot 1"), "\(resumed)"
+        )
         let db = try #require(world.stack.database("order-service")).connect()
         defer { db.close() }
         let differing = try db.query(
@@ -60,13 +69,16 @@ struct SnapshotEndToEndTests {
         // A snapshot another projection version made is refused, listed as unusable and pruned.
         _ = try world.stack.runTool("replay", ["snapshot", "order"], service: "order-service")
         try db.execute("UPDATE replay_snapshots SET projection_version = 99 WHERE id = 1")
-        let refused = try world.stack.runTool("replay", ["order", "--verify", "--from-snapshot", "1"], service: "order-service")
+        let refused = try world.stack.runTool(
+            "replay", ["order", "--verify", "--from-snapshot", "1"], service: "order-service")
         #expect(refused.status == 2 && refused.output.contains("made by projection version 99"), "\(refused)")
         let listed = try world.stack.runTool("replay", ["snapshot", "list", "order"], service: "order-service")
         #expect(listed.output.contains("not usable: snapshot 1 was made by projection version 99"), "\(listed)")
-        let newest = try world.stack.runTool("replay", ["order", "--verify", "--from-snapshot"], service: "order-service")
+        let newest = try world.stack.runTool(
+            "replay", ["order", "--verify", "--from-snapshot"], service: "order-service")
         #expect(newest.status == 0 && newest.output.contains("started from snapshot 2"), "\(newest)")
-        let pruned = try world.stack.runTool("replay", ["snapshot", "prune", "order", "--keep", "1"], service: "order-service")
+        let pruned = try world.stack.runTool(
+            "replay", ["snapshot", "prune", "order", "--keep", "1"], service: "order-service")
         #expect(pruned.status == 0 && pruned.output.contains("dropped 1 snapshot: 1"), "\(pruned)")
         #expect(try db.query("SELECT 1 FROM pg_namespace WHERE nspname = 'snapshot_order_1'").isEmpty)
 
@@ -76,9 +88,11 @@ struct SnapshotEndToEndTests {
         try db.execute("UPDATE snapshot_order_2.orders SET status = 'BOGUS' WHERE order_id = $1", [later[0]])
         #expect(try world.cancel(later[0]) == 202)
         _ = world.waitForSaga(later[0], state: "COMPENSATED")
-        let failed = try world.stack.runTool("replay", ["order", "--from-snapshot", "2", "--batch-size", "1"], service: "order-service")
+        let failed = try world.stack.runTool(
+            "replay", ["order", "--from-snapshot", "2", "--batch-size", "1"], service: "order-service")
         #expect(failed.status == 2 && failed.output.contains("unknown status 'BOGUS'"), "\(failed)")
-        #expect(try db.query("SELECT 1 FROM pg_namespace WHERE nspname = 'replay_order'").isEmpty, "the shadow is dropped")
+        #expect(
+            try db.query("SELECT 1 FROM pg_namespace WHERE nspname = 'replay_order'").isEmpty, "the shadow is dropped")
         #expect(try world.order(later[0])?["status"] as? String == "CANCELLED", "the live model is untouched")
 
         let violations = try world.invariantViolations()

@@ -1,8 +1,8 @@
 import Foundation
 import Kafka
 import Messaging
-import Testing
 import TestSupport
+import Testing
 
 /// W3C trace context through the whole saga, through the real services: the `traceparent` of
 /// `POST /orders` reaches every message of the order's saga (a span of its own each), every
@@ -15,7 +15,8 @@ final class TraceContextEndToEndTests {
     /// delivery) are not in the order's trace; every other message of the saga is.
     static let ownTrace: Set<String> = ["RecordDelivery", "NotificationSent", "NotificationFailed"]
     static let topics = [
-        "orders.commands", "orders.events", "inventory.commands", "inventory.events", "payments.commands", "payments.events",
+        "orders.commands", "orders.events", "inventory.commands", "inventory.events", "payments.commands",
+        "payments.events",
         "notifications.commands", "notifications.events", "sagas.replies", "sagas.events",
     ]
 
@@ -28,15 +29,18 @@ final class TraceContextEndToEndTests {
     @Test func oneOrdersTraceIsInEveryMessageOfItsSagaAndInEveryServicesLog() throws {
         try world.addStock("sku-trace", 10)
         try world.openAccount("c-trace", limit: 100_000)
-        let traceId = "4bf92f3577b34da6a3ce929d0e0e4736", parent = "00f067aa0ba902b7"
+        let traceId = "4bf92f3577b34da6a3ce929d0e0e4736"
+        let parent = "00f067aa0ba902b7"
         let body = #"{"customerId":"c-trace","items":[{"sku":"sku-trace","quantity":2,"unitPriceCents":500}]}"#
-        let placed = try world.orders.post("/orders", body: body, headers: ["traceparent": "00-\(traceId)-\(parent)-01"])
+        let placed = try world.orders.post(
+            "/orders", body: body, headers: ["traceparent": "00-\(traceId)-\(parent)-01"])
         #expect(placed.status == 202)
         let orderId = try #require(try placed.json()["orderId"] as? String)
         _ = try world.waitFor(orderId, status: "APPROVED")
         // The saga's notification is requested after the approval; give it time to be sent.
         _ = eventually(timeout: .seconds(30)) {
-            ((try? self.world.notifications.get("/notifications?orderId=\(orderId)").json())?["items"] as? [[String: Any]])?
+            ((try? self.world.notifications.get("/notifications?orderId=\(orderId)").json())?["items"]
+                as? [[String: Any]])?
                 .first?["status"] as? String == "SENT" ? true : nil
         }
 
@@ -56,7 +60,9 @@ final class TraceContextEndToEndTests {
                 else { continue }
                 types.insert(type)
                 let trace = TraceContext.of(message.headers)
-                #expect(trace?.traceId == traceId, "\(topic) \(type) \(messageId): traceparent \(trace?.traceparent ?? "missing")")
+                #expect(
+                    trace?.traceId == traceId,
+                    "\(topic) \(type) \(messageId): traceparent \(trace?.traceparent ?? "missing")")
                 if let span = trace?.spanId {
                     #expect(span != parent, "\(type) reuses the request's span")
                     if let earlier = spans[messageId] {

@@ -1,7 +1,8 @@
-@testable import HTTPClient
 import HTTPServer
 import Logging
 import Testing
+
+@testable import HTTPClient
 
 @Suite("HTTP client")
 struct HTTPClientTests {
@@ -27,7 +28,8 @@ struct HTTPClientTests {
             return HTTPResponse(status: .created, headers: headers, body: request.body)
         }
         let server = HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, threads: 1), logger: Logger(label: "test"),
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, threads: 1),
+            logger: Logger(label: "test"),
             router: router)
         try server.start()
         defer { server.shutdown(gracePeriod: .zero) }
@@ -55,7 +57,8 @@ struct HTTPClientTests {
             return HTTPResponse(status: .ok, headers: headers, body: Array("bye".utf8))
         }
         let server = HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, threads: 1), logger: Logger(label: "test"),
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, threads: 1),
+            logger: Logger(label: "test"),
             router: router)
         try server.start()
         defer { server.shutdown(gracePeriod: .zero) }
@@ -91,9 +94,12 @@ struct HTTPClientTests {
         // Complete only at the empty line after the last chunk (and its trailers, if any).
         #expect(try HTTPResponseParser.dechunk(Array("5\r\nhello\r\n0\r\n".utf8)[...]) == nil)
         #expect(try HTTPResponseParser.dechunk(Array("5\r\nhello\r\n0\r\nX-T: 1\r\n".utf8)[...]) == nil)
-        #expect(try HTTPResponseParser.dechunk(Array("5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n".utf8)[...]) == Array("hello".utf8))
+        #expect(
+            try HTTPResponseParser.dechunk(Array("5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n".utf8)[...]) == Array("hello".utf8))
         // Chunk data must end with CRLF, or the next size line would be read from inside the data.
-        #expect(throws: HTTPClientError.self) { try HTTPResponseParser.dechunk(Array("5\r\nhelloXY0\r\n\r\n".utf8)[...]) }
+        #expect(throws: HTTPClientError.self) {
+            try HTTPResponseParser.dechunk(Array("5\r\nhelloXY0\r\n\r\n".utf8)[...])
+        }
     }
 
     /// A server that sends its response a byte at a time (a slow or hostile webhook server) must

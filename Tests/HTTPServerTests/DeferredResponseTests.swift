@@ -44,7 +44,8 @@ struct DeferredResponseTests {
         defer { server.shutdown() }
         let client = try TestClient(port: server.port)
         try client.send(
-            "GET /later?ms=300 HTTP/1.1\r\nHost: a\r\n\r\nGET /second HTTP/1.1\r\nHost: a\r\n\r\nGET /later?ms=10 HTTP/1.1\r\nHost: a\r\n\r\n")
+            "GET /later?ms=300 HTTP/1.1\r\nHost: a\r\n\r\nGET /second HTTP/1.1\r\nHost: a\r\n\r\nGET /later?ms=10 HTTP/1.1\r\nHost: a\r\n\r\n"
+        )
         let first = try client.readResponse()
         #expect(first.bodyText == "later 300")
         #expect(try client.readResponse().bodyText.hasPrefix("GET /second"))

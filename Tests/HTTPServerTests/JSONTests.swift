@@ -29,8 +29,10 @@ struct JSONTests {
     }
 
     @Test func decodesValidBody() throws {
-        let order = try Self.request(#"{"customerId":"c1","items":[{"sku":"A","quantity":2}]}"#, contentType: "application/json; charset=utf-8")
-            .decodeJSON(PlaceOrder.self)
+        let order = try Self.request(
+            #"{"customerId":"c1","items":[{"sku":"A","quantity":2}]}"#, contentType: "application/json; charset=utf-8"
+        )
+        .decodeJSON(PlaceOrder.self)
         #expect(order == PlaceOrder(customerId: "c1", items: [OrderLine(sku: "A", quantity: 2)]))
     }
 
@@ -72,9 +74,10 @@ struct JSONTests {
     }
 
     @Test func problemJSONShape() throws {
-        let response = HTTPResponse.problem(.unprocessable(
-            "Invalid order.", errors: [.init(field: "items[0].quantity", message: "Must be positive.")]
-        ))
+        let response = HTTPResponse.problem(
+            .unprocessable(
+                "Invalid order.", errors: [.init(field: "items[0].quantity", message: "Must be positive.")]
+            ))
         #expect(response.status == .unprocessableContent)
         #expect(response.headers["Content-Type"] == "application/problem+json")
         let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
@@ -91,11 +94,13 @@ struct JSONTests {
     }
 
     @Test func jsonResponse() throws {
-        let response = HTTPResponse.json(OrderLine(sku: "A/1", quantity: 3), status: .created, headers: ["Location": "/x"])
+        let response = HTTPResponse.json(
+            OrderLine(sku: "A/1", quantity: 3), status: .created, headers: ["Location": "/x"])
         #expect(response.status == .created)
         #expect(response.headers["content-type"] == "application/json")
         #expect(response.headers["Location"] == "/x")
-        #expect(try JSONDecoder().decode(OrderLine.self, from: Data(response.body)) == OrderLine(sku: "A/1", quantity: 3))
+        #expect(
+            try JSONDecoder().decode(OrderLine.self, from: Data(response.body)) == OrderLine(sku: "A/1", quantity: 3))
     }
 
     @Test func decodeJSONOverTheWire() throws {
@@ -108,7 +113,9 @@ struct JSONTests {
         defer { server.shutdown() }
         let client = try TestClient(port: server.port)
         let bad = #"{"customerId":"c","items":[{"sku":"A","quantity":true}]}"#
-        try client.send("POST /orders HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: \(bad.utf8.count)\r\n\r\n\(bad)")
+        try client.send(
+            "POST /orders HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: \(bad.utf8.count)\r\n\r\n\(bad)"
+        )
         let response = try client.readResponse()
         #expect(response.status == 422)
         #expect(response.bodyText.contains("items[0].quantity"))

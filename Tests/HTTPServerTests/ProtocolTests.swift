@@ -62,11 +62,12 @@ struct ProtocolTests {
         #expect(client.waitForClose())
     }
 
-    @Test(arguments: [
-        [0xFF, 0xFE, 0x20, 0x2F, 0x20] + Array("HTTP/1.1\r\nHost: a\r\n\r\n".utf8),
-        Array("GET /caf".utf8) + [0xC3, 0xA9] + Array(" HTTP/1.1\r\nHost: a\r\n\r\n".utf8),
-        Array("GET / HTTP/1.1\r\nHost: ".utf8) + [0xC3, 0x28] + Array("\r\n\r\n".utf8),
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0xFF, 0xFE, 0x20, 0x2F, 0x20] + Array("HTTP/1.1\r\nHost: a\r\n\r\n".utf8),
+            Array("GET /caf".utf8) + [0xC3, 0xA9] + Array(" HTTP/1.1\r\nHost: a\r\n\r\n".utf8),
+            Array("GET / HTTP/1.1\r\nHost: ".utf8) + [0xC3, 0x28] + Array("\r\n\r\n".utf8),
+        ] as [[UInt8]])
     func nonASCIIGarbageGets400(bytes: [UInt8]) throws {
         let server = try makeServer()
         defer { server.shutdown() }
@@ -268,7 +269,8 @@ struct ProtocolTests {
         let server = try makeServer()
         defer { server.shutdown() }
         let client = try TestClient(port: server.port)
-        try client.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /ignored HTTP/1.1\r\nHost: a\r\n\r\n")
+        try client.send(
+            "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /ignored HTTP/1.1\r\nHost: a\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 200)
         #expect(response.header("Connection") == "close")

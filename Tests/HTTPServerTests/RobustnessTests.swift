@@ -70,7 +70,8 @@ struct RobustnessTests {
         // RST in the middle of a body
         do {
             let client = try TestClient(port: server.port)
-            try client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n" + String(repeating: "x", count: 100))
+            try client.send(
+                "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n" + String(repeating: "x", count: 100))
             client.setResetOnClose()
         }
         // FIN in the middle of the head
@@ -116,7 +117,9 @@ struct RobustnessTests {
         defer { server.shutdown() }
         let port = server.port
         let failures = Atomic<Int>(0)
-        let threads = 8, connectionsPerThread = 25, requestsPerConnection = 5
+        let threads = 8
+        let connectionsPerThread = 25
+        let requestsPerConnection = 5
         runOnThreads(threads) { thread in
             do {
                 var clients: [TestClient] = []
@@ -190,7 +193,8 @@ struct RobustnessTests {
         ]
         let seeds = seedTexts.map { Array($0.utf8) }
         let tokenTexts: [String] = [
-            "\r\n", "\n", "\r", ":", " ", "\0", "%", "%zz", "Content-Length: 99999999999999999999", "Content-Length: -1",
+            "\r\n", "\n", "\r", ":", " ", "\0", "%", "%zz", "Content-Length: 99999999999999999999",
+            "Content-Length: -1",
             "Transfer-Encoding: chunked", "ffffffffffffffffffff\r\n", "HTTP/1.1", "HTTP/9.9", "\u{7F}", "é",
         ]
         let tokens = tokenTexts.map { Array($0.utf8) }
@@ -208,7 +212,8 @@ struct RobustnessTests {
                         switch random.next() % 5 {
                         case 0: bytes[position] = UInt8(truncatingIfNeeded: random.next())
                         case 1: bytes.remove(at: position)
-                        case 2: bytes.insert(contentsOf: tokens[Int(random.next() % UInt64(tokens.count))], at: position)
+                        case 2:
+                            bytes.insert(contentsOf: tokens[Int(random.next() % UInt64(tokens.count))], at: position)
                         case 3: bytes = Array(bytes[0..<position])
                         default: bytes.insert(contentsOf: bytes[position...].prefix(40), at: position)
                         }

@@ -13,7 +13,8 @@ struct RouterTests {
         router.get("/orders") { _ in .text("list") }
         router.post("/orders") { _ in .text("create", status: .created) }
         router.get("/orders/{orderId}") { request in .text("order \(request.pathParameter("orderId") ?? "?")") }
-        router.post("/orders/{orderId}/cancel") { request in .text("cancel \(request.pathParameters["orderId"] ?? "?")") }
+        router.post("/orders/{orderId}/cancel") { request in .text("cancel \(request.pathParameters["orderId"] ?? "?")")
+        }
         router.get("/orders/summary") { _ in .text("summary") }
         router.delete("/orders/{orderId}") { _ in HTTPResponse(status: .noContent) }
         router.get("/problem") { _ in throw Problem.conflict("Order 7 is already cancelled.") }
@@ -44,7 +45,8 @@ struct RouterTests {
         let response = router.respond(to: Self.request(.POST, "/orders/a%00b/cancel"))
         #expect(response.status == .badRequest)
         let problem = try Self.problem(response)
-        #expect(problem.errors == [Problem.FieldError(field: "orderId", message: "must not contain a NUL character (%00)")])
+        #expect(
+            problem.errors == [Problem.FieldError(field: "orderId", message: "must not contain a NUL character (%00)")])
         // Elsewhere in the path it is a literal that matches nothing: 404, as before.
         #expect(router.respond(to: Self.request(.GET, "/orders%00")).status == .notFound)
     }

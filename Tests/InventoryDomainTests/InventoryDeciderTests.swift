@@ -1,15 +1,17 @@
 import Contracts
+import DomainTestSupport
 import Foundation
 import InventoryDomain
 import MessageModel
 import Testing
-import DomainTestSupport
 
 @Suite("Inventory aggregate: decide and evolve")
 struct InventoryDeciderTests {
     /// Runs decide then evolve over a sequence of commands for one sku, as the processor does;
     /// returns the final state, every event and every reply.
-    func run(_ commands: [InventoryCommand], from initial: StockItem? = nil) -> (StockItem?, [InventoryEvent], [StockReply]) {
+    func run(_ commands: [InventoryCommand], from initial: StockItem? = nil) -> (
+        StockItem?, [InventoryEvent], [StockReply]
+    ) {
         var state = initial
         var events: [InventoryEvent] = []
         var replies: [StockReply] = []
@@ -17,10 +19,12 @@ struct InventoryDeciderTests {
             let cause = Envelope(
                 messageId: UUID(), type: type(of: command.payload).messageType, schemaVersion: 1, key: command.sku,
                 correlationId: "test", causationId: nil,
-                occurredAt: Date(timeIntervalSince1970: 1_800_000_000 + TimeInterval(index)), producer: "test", data: command)
+                occurredAt: Date(timeIntervalSince1970: 1_800_000_000 + TimeInterval(index)), producer: "test",
+                data: command)
             let outcome = InventoryDecider.decide(state, command)
             for (i, event) in outcome.events.enumerated() {
-                let envelope = Envelope<InventoryEvent>.derived(from: cause, index: i, key: command.sku, producer: "test", family: event)
+                let envelope = Envelope<InventoryEvent>.derived(
+                    from: cause, index: i, key: command.sku, producer: "test", family: event)
                 state = InventoryDecider.evolve(state, envelope)
                 events.append(event)
             }
@@ -29,7 +33,9 @@ struct InventoryDeciderTests {
         return (state, events, replies)
     }
 
-    func add(_ quantity: Int, sku: String = "s-1") -> InventoryCommand { .addStock(AddStock(sku: sku, quantity: quantity)) }
+    func add(_ quantity: Int, sku: String = "s-1") -> InventoryCommand {
+        .addStock(AddStock(sku: sku, quantity: quantity))
+    }
     func reserve(_ order: String, _ quantity: Int, sku: String = "s-1") -> InventoryCommand {
         .reserveStock(ReserveStock(orderId: order, sku: sku, quantity: quantity))
     }
@@ -73,7 +79,10 @@ struct InventoryDeciderTests {
         #expect(item.available == 2)
         #expect(item.reserved == 0)
         #expect(item.reservations.isEmpty)
-        #expect(events.last == .stockReservationFailed(StockReservationFailed(orderId: "o-1", sku: "s-1", quantity: 3, reason: .outOfStock)))
+        #expect(
+            events.last
+                == .stockReservationFailed(
+                    StockReservationFailed(orderId: "o-1", sku: "s-1", quantity: 3, reason: .outOfStock)))
         #expect(replies == [StockReply(orderId: "o-1", sku: "s-1", quantity: 0, outcome: .outOfStock)])
         // Exactly the available quantity is fine.
         let (exact, _, exactReplies) = run([reserve("o-2", 2)], from: item)
@@ -84,7 +93,11 @@ struct InventoryDeciderTests {
     @Test func anUnknownSkuIsRefusedAndNotCreated() {
         let (state, events, replies) = run([reserve("o-1", 1, sku: "nope")])
         #expect(state == nil)
-        #expect(events == [.stockReservationFailed(StockReservationFailed(orderId: "o-1", sku: "nope", quantity: 1, reason: .unknownSku))])
+        #expect(
+            events == [
+                .stockReservationFailed(
+                    StockReservationFailed(orderId: "o-1", sku: "nope", quantity: 1, reason: .unknownSku))
+            ])
         #expect(replies == [StockReply(orderId: "o-1", sku: "nope", quantity: 0, outcome: .unknownSku)])
     }
 
@@ -102,10 +115,11 @@ struct InventoryDeciderTests {
         #expect(item.reserved == 0)
         #expect(item.reservations.isEmpty)
         #expect(events.filter { if case .stockReleased = $0 { true } else { false } }.count == 1)
-        #expect(replies.suffix(2) == [
-            StockReply(orderId: "o-1", sku: "s-1", quantity: 4, outcome: .released),
-            StockReply(orderId: "o-1", sku: "s-1", quantity: 0, outcome: .released),
-        ])
+        #expect(
+            replies.suffix(2) == [
+                StockReply(orderId: "o-1", sku: "s-1", quantity: 4, outcome: .released),
+                StockReply(orderId: "o-1", sku: "s-1", quantity: 0, outcome: .released),
+            ])
     }
 
     @Test func releasingWhatWasNeverHeldAnswersReleasedZero() {
@@ -119,7 +133,8 @@ struct InventoryDeciderTests {
     }
 
     @Test func evolveIgnoresAReservationThatIsAlreadyHeld() throws {
-        let item = StockItem(sku: "s-1", available: 5, reserved: 2, reservations: ["o-1": 2], updatedAt: Date(timeIntervalSince1970: 0))
+        let item = StockItem(
+            sku: "s-1", available: 5, reserved: 2, reservations: ["o-1": 2], updatedAt: Date(timeIntervalSince1970: 0))
         let event = Envelope<InventoryEvent>(
             messageId: UUID(), type: StockReserved.messageType, schemaVersion: 1, key: "s-1", correlationId: "o-1",
             causationId: nil, occurredAt: Date(timeIntervalSince1970: 10), producer: "test",

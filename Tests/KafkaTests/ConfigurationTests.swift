@@ -18,13 +18,14 @@ struct ConfigurationTests {
         let configuration = KafkaConfiguration.fromEnvironment(env, defaults: defaults)
         #expect(configuration.bootstrapServers == "kafka-1:9092,kafka-2:9092")
         #expect(configuration.clientId == "orders")
-        #expect(configuration.properties == [
-            "linger.ms": "1",
-            "security.protocol": "SASL_SSL",
-            "sasl.mechanisms": "PLAIN",
-            "ssl.ca.location": "/etc/ca.pem",
-            "foo_bar.baz": "x",
-        ])
+        #expect(
+            configuration.properties == [
+                "linger.ms": "1",
+                "security.protocol": "SASL_SSL",
+                "sasl.mechanisms": "PLAIN",
+                "ssl.ca.location": "/etc/ca.pem",
+                "foo_bar.baz": "x",
+            ])
     }
 
     @Test func fromEnvironmentKeepsDefaults() {
@@ -65,11 +66,12 @@ struct ConfigurationTests {
             \tsagas.replies\t4
             """
         let specs = try TopicSpec.parseList(text)
-        #expect(specs == [
-            TopicSpec(name: "orders.commands", partitions: 8),
-            TopicSpec(name: "orders.events", partitions: 8),
-            TopicSpec(name: "sagas.replies", partitions: 4),
-        ])
+        #expect(
+            specs == [
+                TopicSpec(name: "orders.commands", partitions: 8),
+                TopicSpec(name: "orders.events", partitions: 8),
+                TopicSpec(name: "sagas.replies", partitions: 4),
+            ])
     }
 
     @Test func parseListReportsEveryProblemWithLineNumbers() {

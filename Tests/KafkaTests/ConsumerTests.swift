@@ -11,9 +11,10 @@ struct ConsumerTests {
             defer { fixture.cluster.close() }
             let producer = try KafkaProducer(configuration: fixture.configuration, logger: testLogger("group.producer"))
             defer { producer.close() }
-            try producer.send((0..<40).map {
-                OutgoingMessage(topic: topic, key: nil, value: Array("m\($0)".utf8), partition: Int32($0 % 4))
-            })
+            try producer.send(
+                (0..<40).map {
+                    OutgoingMessage(topic: topic, key: nil, value: Array("m\($0)".utf8), partition: Int32($0 % 4))
+                })
 
             let started = ContinuousClock.now
             let listeners = [RecordingListener(start: .offset(5)), RecordingListener(start: .offset(5))]
@@ -33,7 +34,8 @@ struct ConsumerTests {
                     received[index] += try consumers[index].poll(maxMessages: 100, timeout: .milliseconds(50))
                 }
                 let assignments = consumers.map { Set($0.assignment) }
-                let split = !assignments[0].isEmpty && !assignments[1].isEmpty
+                let split =
+                    !assignments[0].isEmpty && !assignments[1].isEmpty
                     && assignments[0].isDisjoint(with: assignments[1])
                     && assignments[0].union(assignments[1]).count == 4
                 if split, Set(received.joined().map(\.partition)).count == 4 { break }
@@ -105,7 +107,9 @@ struct ConsumerTests {
             var caught: KafkaError?
             let deadline = ContinuousClock.now + .seconds(20)
             while caught == nil, ContinuousClock.now < deadline {
-                do { _ = try consumer.poll(maxMessages: 10, timeout: .milliseconds(200)) } catch { caught = error as? KafkaError }
+                do { _ = try consumer.poll(maxMessages: 10, timeout: .milliseconds(200)) } catch {
+                    caught = error as? KafkaError
+                }
             }
             let error = try #require(caught)
             #expect(error.underlying is FailingListener.Refused)

@@ -42,7 +42,9 @@ struct FaultInjectionTests {
             let reader = try KafkaReader(configuration: fixture.configuration, logger: testLogger("down.reader"))
             defer { reader.close() }
             let read = try reader.readAll(topic: topic, timeout: .seconds(20))
-            let byPosition = Dictionary(read.map { ("\($0.topicPartition)@\($0.offset)", $0.value) }) { first, _ in first }
+            let byPosition = Dictionary(read.map { ("\($0.topicPartition)@\($0.offset)", $0.value) }) { first, _ in
+                first
+            }
             for (message, report) in zip(messages + [], reports) {
                 #expect(byPosition["\(report.topicPartition)@\(report.offset)"] == message.value)
             }
@@ -56,7 +58,8 @@ struct FaultInjectionTests {
             let topic = "sagas.replies"
             let fixture = try MockFixture(topics: [topic: 2], extra: ["message.timeout.ms": "1500"], label: "timeout")
             defer { fixture.cluster.close() }
-            let producer = try KafkaProducer(configuration: fixture.configuration, logger: testLogger("timeout.producer"))
+            let producer = try KafkaProducer(
+                configuration: fixture.configuration, logger: testLogger("timeout.producer"))
             defer { producer.close() }
             try producer.send([OutgoingMessage(topic: topic, key: "warm", value: [0])])
             try fixture.cluster.allBrokersDown()
@@ -80,7 +83,8 @@ struct FaultInjectionTests {
             let topic = "orders.events"
             let fixture = try MockFixture(topics: [topic: 1], label: "inject")
             defer { fixture.cluster.close() }
-            let producer = try KafkaProducer(configuration: fixture.configuration, logger: testLogger("inject.producer"))
+            let producer = try KafkaProducer(
+                configuration: fixture.configuration, logger: testLogger("inject.producer"))
             defer { producer.close() }
             try producer.send([OutgoingMessage(topic: topic, key: "warm", value: [0])])
             fixture.cluster.pushRequestErrors(apiKey: 0, errors: [.notLeaderForPartition, .requestTimedOut])

@@ -8,7 +8,9 @@ struct MockClusterTests {
     @Test func everyBrokerListensWithoutNagle() throws {
         let cluster = try MockCluster(brokers: 3, logger: testLogger("mock.nagle"))
         defer { cluster.close() }
-        let ports = cluster.bootstrapServers.split(separator: ",").compactMap { $0.split(separator: ":").last.flatMap { Int($0) } }
+        let ports = cluster.bootstrapServers.split(separator: ",").compactMap {
+            $0.split(separator: ":").last.flatMap { Int($0) }
+        }
         #expect(ports.count == 3)
         for port in ports {
             #expect(MockCluster.nagleDisabled(onListenerPort: port) == true, "broker on port \(port)")

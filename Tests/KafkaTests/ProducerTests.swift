@@ -51,7 +51,8 @@ struct ProducerTests {
             }
             // Per partition, the read order is the produce order.
             for partition in Int32(0)..<4 {
-                let produced = zip(messages, reports).filter { $0.1.topicPartition.partition == partition }.map(\.0.value)
+                let produced = zip(messages, reports).filter { $0.1.topicPartition.partition == partition }.map(
+                    \.0.value)
                 let consumed = read.filter { $0.partition == partition }.map(\.value)
                 #expect(produced == consumed)
             }
@@ -71,7 +72,8 @@ struct ProducerTests {
             #expect(counts["a"] == 4)
             #expect(counts["b"] == 2)
             #expect(counts["never.used"] == nil)
-            try verifyTopics([TopicSpec(name: "a", partitions: 4), TopicSpec(name: "b", partitions: 2)], actual: counts)
+            try verifyTopics(
+                [TopicSpec(name: "a", partitions: 4), TopicSpec(name: "b", partitions: 2)], actual: counts)
 
             let report = try producer.send([OutgoingMessage(topic: "b", key: nil, value: [1, 2, 3], partition: 1)])
             #expect(report == [DeliveryReport(topicPartition: TopicPartition(topic: "b", partition: 1), offset: 0)])
@@ -102,15 +104,22 @@ struct ProducerTests {
             defer { fixture.cluster.close() }
             let producer = try KafkaProducer(configuration: fixture.configuration, logger: testLogger("follow"))
             defer { producer.close() }
-            let before = (0..<6).map { OutgoingMessage(topic: "events", key: nil, value: Array("before-\($0)".utf8), partition: Int32($0 % 2)) }
+            let before = (0..<6).map {
+                OutgoingMessage(topic: "events", key: nil, value: Array("before-\($0)".utf8), partition: Int32($0 % 2))
+            }
             _ = try producer.send(before)
             let reader = try KafkaReader(configuration: fixture.configuration, logger: testLogger("follow.reader"))
             defer { reader.close() }
             // Start after the first two messages of partition 0 and the first of partition 1.
-            let starts = [TopicPartition(topic: "events", partition: 0): Int64(2), TopicPartition(topic: "events", partition: 1): Int64(1)]
+            let starts = [
+                TopicPartition(topic: "events", partition: 0): Int64(2),
+                TopicPartition(topic: "events", partition: 1): Int64(1),
+            ]
             let late = Thread {
                 Thread.sleep(forTimeInterval: 0.5)
-                _ = try? producer.send([OutgoingMessage(topic: "events", key: nil, value: Array("after".utf8), partition: 1)])
+                _ = try? producer.send([
+                    OutgoingMessage(topic: "events", key: nil, value: Array("after".utf8), partition: 1)
+                ])
             }
             late.start()
             var seen: [String] = []
@@ -139,7 +148,8 @@ struct ProducerTests {
                 for index in 0..<500 {
                     do {
                         let report = try producer.send([
-                            OutgoingMessage(topic: "load", key: "t\(thread)-\(index % 16)", value: Array("\(thread)/\(index)".utf8))
+                            OutgoingMessage(
+                                topic: "load", key: "t\(thread)-\(index % 16)", value: Array("\(thread)/\(index)".utf8))
                         ])
                         reports.append(contentsOf: report)
                     } catch {

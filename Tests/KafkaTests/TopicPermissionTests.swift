@@ -33,7 +33,9 @@ struct TopicPermissionTests {
 
             let reader = try KafkaReader(configuration: fixture.configuration, logger: testLogger("permissions.check"))
             defer { reader.close() }
-            #expect(try reader.watermarks(TopicPartition(topic: "theirs", partition: 0)).high == 0, "nothing reached the broker")
+            #expect(
+                try reader.watermarks(TopicPartition(topic: "theirs", partition: 0)).high == 0,
+                "nothing reached the broker")
             #expect(try reader.watermarks(TopicPartition(topic: "mine", partition: 0)).high == 2)
         }
     }
@@ -42,10 +44,12 @@ struct TopicPermissionTests {
         try await onThread {
             let fixture = try MockFixture(topics: ["mine": 1, "theirs": 1], label: "permissions.reader")
             defer { fixture.cluster.close() }
-            let producer = try KafkaProducer(configuration: fixture.configuration, logger: testLogger("permissions.reader"))
+            let producer = try KafkaProducer(
+                configuration: fixture.configuration, logger: testLogger("permissions.reader"))
             defer { producer.close() }
             try producer.send([
-                OutgoingMessage(topic: "mine", key: "k", value: [1]), OutgoingMessage(topic: "theirs", key: "k", value: [2]),
+                OutgoingMessage(topic: "mine", key: "k", value: [1]),
+                OutgoingMessage(topic: "theirs", key: "k", value: [2]),
             ])
 
             var limited = fixture.configuration

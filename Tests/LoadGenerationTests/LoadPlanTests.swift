@@ -23,13 +23,20 @@ struct LoadPlanTests {
     }
 
     @Test func aStageIsSustainedWhenNothingPilesUp() {
-        let good = StageOutcome(rate: 1000, offered: 10_000, accepted: 10_000, unfinished: 50, sendLagP99Milliseconds: 3)
+        let good = StageOutcome(
+            rate: 1000, offered: 10_000, accepted: 10_000, unfinished: 50, sendLagP99Milliseconds: 3)
         #expect(good.sustained)
-        #expect(!StageOutcome(rate: 1000, offered: 10_000, accepted: 9_000, unfinished: 0, sendLagP99Milliseconds: 3).sustained,
+        #expect(
+            !StageOutcome(rate: 1000, offered: 10_000, accepted: 9_000, unfinished: 0, sendLagP99Milliseconds: 3)
+                .sustained,
             "refusals")
-        #expect(!StageOutcome(rate: 1000, offered: 10_000, accepted: 10_000, unfinished: 500, sendLagP99Milliseconds: 3).sustained,
+        #expect(
+            !StageOutcome(rate: 1000, offered: 10_000, accepted: 10_000, unfinished: 500, sendLagP99Milliseconds: 3)
+                .sustained,
             "a backlog")
-        #expect(!StageOutcome(rate: 1000, offered: 10_000, accepted: 10_000, unfinished: 0, sendLagP99Milliseconds: 250).sustained,
+        #expect(
+            !StageOutcome(rate: 1000, offered: 10_000, accepted: 10_000, unfinished: 0, sendLagP99Milliseconds: 250)
+                .sustained,
             "the generator could not keep the schedule")
     }
 

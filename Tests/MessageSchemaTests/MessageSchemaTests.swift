@@ -5,8 +5,8 @@ import Messaging
 import NotificationDomain
 import PaymentDomain
 import SagaDomain
-import Testing
 import TestSupport
+import Testing
 
 /// The message contracts under `schemas/messages/`: one JSON Schema per message type and
 /// `schemaVersion`, true to the code, and changed only compatibly.
@@ -56,7 +56,9 @@ import TestSupport
                     continue
                 }
                 let committed = try JSONTextValue.parse(text)
-                #expect(committed == schema, "\(name) differs from what \(type) reads: regenerate it and check compatibility")
+                #expect(
+                    committed == schema,
+                    "\(name) differs from what \(type) reads: regenerate it and check compatibility")
                 #expect(text == MessageSchemas.text(schema), "\(name) is not in the generated layout")
             }
         }
@@ -82,7 +84,9 @@ import TestSupport
         for topic in try manager.contentsOfDirectory(atPath: MessageSchemas.directory.path).sorted() {
             let folder = MessageSchemas.directory.appendingPathComponent(topic)
             var isDirectory: ObjCBool = false
-            guard manager.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            guard manager.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                continue
+            }
             for file in try manager.contentsOfDirectory(atPath: folder.path).sorted() where file.hasSuffix(".json") {
                 names.append("\(topic)/\(file)")
             }
@@ -115,7 +119,8 @@ import TestSupport
 
     static func envelopeBytes<P: MessagePayload>(_ payload: P, causation: UUID?) throws -> [UInt8] {
         var envelope = Envelope(
-            messageId: UUID(), key: "key-1", correlationId: "o", occurredAt: Date(timeIntervalSince1970: 1_764_000_000.123),
+            messageId: UUID(), key: "key-1", correlationId: "o",
+            occurredAt: Date(timeIntervalSince1970: 1_764_000_000.123),
             producer: "tests", data: payload)
         envelope.causationId = causation
         return try MessageJSON.encode(envelope)
@@ -148,14 +153,18 @@ import TestSupport
 
     @Test func compatibilityAllowsOnlyNewOptionalMembers() throws {
         let old = try JSONTextValue.parse(
-            #"{"type":"object","required":["a"],"properties":{"a":{"type":"string"},"b":{"enum":["X","Y"]}},"additionalProperties":true}"#)
-        func changed(_ text: String) throws -> [String] { MessageSchemas.breakingChanges(from: old, to: try JSONTextValue.parse(text)) }
+            #"{"type":"object","required":["a"],"properties":{"a":{"type":"string"},"b":{"enum":["X","Y"]}},"additionalProperties":true}"#
+        )
+        func changed(_ text: String) throws -> [String] {
+            MessageSchemas.breakingChanges(from: old, to: try JSONTextValue.parse(text))
+        }
         #expect(
             try changed(
                 #"{"type":"object","required":["a"],"properties":{"a":{"type":"string","description":"d"},"b":{"enum":["X","Y"]},"c":{"type":["integer","null"]}},"additionalProperties":true}"#
             ) == [])
         #expect(
-            try changed(#"{"type":"object","required":["a"],"properties":{"a":{"type":"string"}},"additionalProperties":true}"#)
+            try changed(
+                #"{"type":"object","required":["a"],"properties":{"a":{"type":"string"}},"additionalProperties":true}"#)
                 == ["$.b: removed"])
         #expect(
             try changed(
@@ -166,7 +175,9 @@ import TestSupport
                 #"{"type":"object","required":["a"],"properties":{"a":{"type":"integer"},"b":{"enum":["X","Y","Z"]}},"additionalProperties":true}"#
             ).count == 2)
         #expect(
-            try changed(#"{"type":"object","required":[],"properties":{"a":{"type":"string"},"b":{"enum":["X","Y"]}},"additionalProperties":true}"#)
+            try changed(
+                #"{"type":"object","required":[],"properties":{"a":{"type":"string"},"b":{"enum":["X","Y"]}},"additionalProperties":true}"#
+            )
                 == ["$.a: made optional (consumers of this version rely on it)"])
     }
 }

@@ -25,7 +25,9 @@ enum CounterCommand: MessageFamily {
     case increment(Increment)
     static let codec = MessageCodec<CounterCommand>().registering(Increment.self, CounterCommand.increment)
     var payload: any MessagePayload {
-        switch self { case .increment(let p): p }
+        switch self {
+        case .increment(let p): p
+        }
     }
 }
 
@@ -33,7 +35,9 @@ enum CounterEvent: MessageFamily {
     case incremented(Incremented)
     static let codec = MessageCodec<CounterEvent>().registering(Incremented.self, CounterEvent.incremented)
     var payload: any MessagePayload {
-        switch self { case .incremented(let p): p }
+        switch self {
+        case .incremented(let p): p
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 import Foundation
 import Kafka
-@testable import Messaging
 import Testing
+
+@testable import Messaging
 
 /// The decision journal's pure parts: its records come back byte for byte, and a processor's
 /// decision is split over the inputs that caused each output.
@@ -70,7 +71,8 @@ struct DecisionJournalTests {
 
         #expect(batch.inputs.map(\.position) == [positions[0], positions[1], positions[2]], "consumed order")
         #expect(batch.inputs[0].events.map(\.messageId) == [eventOfA.messageId])
-        #expect(batch.inputs[0].outputs.map(\.topic) == ["counter.events", "replies"], "its event first, then its reply")
+        #expect(
+            batch.inputs[0].outputs.map(\.topic) == ["counter.events", "replies"], "its event first, then its reply")
         #expect(batch.inputs[1].deadLettered && batch.inputs[1].outputs == [deadLetter])
         #expect(batch.inputs[2].events.map(\.messageId) == [eventOfB.messageId])
         #expect(batch.inputs[2].outputs.last == orphan, "an output naming no input stays with the last one")
@@ -93,8 +95,11 @@ struct DecisionJournalTests {
         var batch = DecidedBatch<CounterEvent>(inputs: [], nextOffsets: [:])
         for offset in 0..<2 {
             var input = DecidedInput<CounterEvent>(
-                position: MessagePosition(topic: "c", partition: 0, offset: Int64(offset)), messageId: UUID(), deadLettered: false)
-            input.outputs = [OutgoingMessage(topic: "e", key: "k", value: []), OutgoingMessage(topic: "r", key: "k", value: [])]
+                position: MessagePosition(topic: "c", partition: 0, offset: Int64(offset)), messageId: UUID(),
+                deadLettered: false)
+            input.outputs = [
+                OutgoingMessage(topic: "e", key: "k", value: []), OutgoingMessage(topic: "r", key: "k", value: []),
+            ]
             batch.inputs.append(input)
         }
         batch.record(reports: [

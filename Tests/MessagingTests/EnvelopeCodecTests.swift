@@ -6,7 +6,8 @@ import Testing
 @Suite("Envelope: strict decoding, stable encoding, deterministic ids")
 struct EnvelopeCodecTests {
     let place = PlaceOrder(
-        orderId: "o-1", customerId: "c-1", items: [OrderLine(sku: "s", quantity: 1, unitPriceCents: 5)], currency: "EUR")
+        orderId: "o-1", customerId: "c-1", items: [OrderLine(sku: "s", quantity: 1, unitPriceCents: 5)], currency: "EUR"
+    )
 
     func command() -> Envelope<OrderCommand> {
         Envelope(
@@ -26,7 +27,8 @@ struct EnvelopeCodecTests {
     }
 
     func json(_ mutate: (inout [String: Any]) -> Void) throws -> [UInt8] {
-        var object = try JSONSerialization.jsonObject(with: Data(try OrderCommand.codec.encode(command()))) as! [String: Any]
+        var object =
+            try JSONSerialization.jsonObject(with: Data(try OrderCommand.codec.encode(command()))) as! [String: Any]
         mutate(&object)
         return Array(try JSONSerialization.data(withJSONObject: object))
     }
@@ -44,25 +46,28 @@ struct EnvelopeCodecTests {
         #expect(reason(try json { $0["schemaVersion"] = 2 })?.reason == .unsupportedSchemaVersion)
         #expect(reason(try json { $0["schemaVersion"] = 0 })?.reason == .unsupportedSchemaVersion)
         #expect(reason(try OrderCommand.codec.encode(command()), header: "CancelOrder")?.reason == .headerMismatch)
-        let missing = reason(try json { object in
-            var data = object["data"] as! [String: Any]
-            data["customerId"] = nil
-            object["data"] = data
-        })
+        let missing = reason(
+            try json { object in
+                var data = object["data"] as! [String: Any]
+                data["customerId"] = nil
+                object["data"] = data
+            })
         #expect(missing?.reason == .invalidPayload)
         #expect(missing?.detail.contains("customerId") == true)
-        let invalid = reason(try json { object in
-            var data = object["data"] as! [String: Any]
-            data["items"] = [["sku": "s", "quantity": 0, "unitPriceCents": 5]]
-            object["data"] = data
-        })
+        let invalid = reason(
+            try json { object in
+                var data = object["data"] as! [String: Any]
+                data["items"] = [["sku": "s", "quantity": 0, "unitPriceCents": 5]]
+                object["data"] = data
+            })
         #expect(invalid?.reason == .invalidPayload)
         #expect(invalid?.detail.contains("items[0].quantity") == true)
-        let wrongType = reason(try json { object in
-            var data = object["data"] as! [String: Any]
-            data["items"] = "many"
-            object["data"] = data
-        })
+        let wrongType = reason(
+            try json { object in
+                var data = object["data"] as! [String: Any]
+                data["items"] = "many"
+                object["data"] = data
+            })
         #expect(wrongType?.reason == .invalidPayload)
     }
 
@@ -77,13 +82,17 @@ struct EnvelopeCodecTests {
         for _ in 0..<1000 {
             let millis = Int64.random(in: 0...4_000_000_000_000)
             let date = Date(timeIntervalSince1970: Double(millis) / 1000)
-            #expect(Timestamp.parse(Timestamp.format(date)).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } == millis)
+            #expect(
+                Timestamp.parse(Timestamp.format(date)).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+                    == millis)
         }
     }
 
     @Test func nameBasedIdsMatchRFC9562AndAreDeterministic() {
         let dns = UUID(uuidString: "6ba7b810-9dad-11d1-80b4-00c04fd430c8")!
-        #expect(UUID.nameBased(namespace: dns, name: "python.org") == UUID(uuidString: "886313e1-3b8a-5372-9b90-0c9aee199e5d"))
+        #expect(
+            UUID.nameBased(namespace: dns, name: "python.org")
+                == UUID(uuidString: "886313e1-3b8a-5372-9b90-0c9aee199e5d"))
         let cause = command()
         let first = Envelope<OrderEvent>.derived(
             from: cause, index: 0, key: "o-1", producer: "p",

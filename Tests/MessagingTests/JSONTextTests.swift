@@ -12,7 +12,8 @@ struct JSONTextTests {
             value
                 == .object([
                     "a": .array([
-                        .int(1), .int(0), .double(2.5), .double(-1000), .double(12_345_678_901_234_567_168), .bool(true),
+                        .int(1), .int(0), .double(2.5), .double(-1000), .double(12_345_678_901_234_567_168),
+                        .bool(true),
                         .bool(false), .null, .string(""),
                     ]),
                     "b": .object([:]), "c": .array([]),
@@ -23,7 +24,8 @@ struct JSONTextTests {
         let text = #""q\" b\\ s\/ \b\f\n\r\t \u00e9 \u2713 \ud83d\ude42 raw é""#
         #expect(try JSONTextValue.parse(text) == .string("q\" b\\ s/ \u{8}\u{c}\n\r\t é ✓ 🙂 raw é"))
         // Foundation agrees.
-        #expect(try JSONDecoder().decode(String.self, from: Data(text.utf8)) == "q\" b\\ s/ \u{8}\u{c}\n\r\t é ✓ 🙂 raw é")
+        #expect(
+            try JSONDecoder().decode(String.self, from: Data(text.utf8)) == "q\" b\\ s/ \u{8}\u{c}\n\r\t é ✓ 🙂 raw é")
     }
 
     @Test func writesWhatFoundationAndTheReaderRead() throws {
@@ -71,7 +73,9 @@ struct JSONTextTests {
         #expect(throws: JSONTextError(location: "$.missing", reason: "missing")) { try object.string("missing") }
         #expect(try object.optionalString("none") == nil)
         #expect(throws: JSONTextError(location: "$.list[0].x", reason: "not a string")) {
-            try object.array("list") { value, path throws(JSONTextError) in try JSONTextObject(value, path: path).string("x") }
+            try object.array("list") { value, path throws(JSONTextError) in
+                try JSONTextObject(value, path: path).string("x")
+            }
         }
     }
 }

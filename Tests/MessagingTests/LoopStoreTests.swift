@@ -1,10 +1,11 @@
 import Foundation
 import Kafka
 import Logging
-@testable import Messaging
 import Postgres
-import Testing
 import TestSupport
+import Testing
+
+@testable import Messaging
 
 /// The loop's statements against a real database: a journal write and a completion by an instance
 /// whose generation moved on are refused with nothing written, and the owner's go through whole.
@@ -101,7 +102,9 @@ struct LoopStoreTests {
             }
             var decided = batch(partition, offsets: 10...10)
             decided.parking = ParkingWrites(
-                keys: [kiwi: ParkedKey(state: .parked, headOffset: 10), fig: ParkedKey(state: .releasing, headOffset: 3)],
+                keys: [
+                    kiwi: ParkedKey(state: .parked, headOffset: 10), fig: ParkedKey(state: .releasing, headOffset: 3),
+                ],
                 messages: [parked(kiwi, at: 14), parked(fig, at: 12), parked(kiwi, at: 11), parked(fig, at: 13)])
 
             #expect(throws: FencedError.self) {

@@ -8,8 +8,10 @@ import Testing
 /// deliberately stricter (each such case is listed with the reason).
 @Suite("MessageJSONDecoder: the strict codec's reader, compared with Foundation's JSONDecoder")
 struct MessageJSONDecoderTests {
-    static let placed = #"{"causationId":null,"correlationId":"o-1","data":{"currency":"EUR","customerId":"c-1","items":[{"quantity":1,"sku":"s","unitPriceCents":5},{"quantity":2,"sku":"t","unitPriceCents":7}],"orderId":"o-1","totalCents":19},"key":"o-1","messageId":"6ba7b810-9dad-11d1-80b4-00c04fd430c8","occurredAt":"2026-11-23T12:00:00.123Z","producer":"order-service","schemaVersion":1,"type":"OrderPlaced"}"#
-    static let reply = #"{"causationId":"6ba7b811-9dad-11d1-80b4-00c04fd430c8","correlationId":"o-1","data":{"amountCents":19,"customerId":"c-1","orderId":"o-1","outcome":"AUTHORIZED"},"key":"o-1","messageId":"6BA7B812-9DAD-11D1-80B4-00C04FD430C8","occurredAt":"2026-11-23T12:00:00Z","producer":"payment-service","schemaVersion":1,"type":"PaymentReply"}"#
+    static let placed =
+        #"{"causationId":null,"correlationId":"o-1","data":{"currency":"EUR","customerId":"c-1","items":[{"quantity":1,"sku":"s","unitPriceCents":5},{"quantity":2,"sku":"t","unitPriceCents":7}],"orderId":"o-1","totalCents":19},"key":"o-1","messageId":"6ba7b810-9dad-11d1-80b4-00c04fd430c8","occurredAt":"2026-11-23T12:00:00.123Z","producer":"order-service","schemaVersion":1,"type":"OrderPlaced"}"#
+    static let reply =
+        #"{"causationId":"6ba7b811-9dad-11d1-80b4-00c04fd430c8","correlationId":"o-1","data":{"amountCents":19,"customerId":"c-1","orderId":"o-1","outcome":"AUTHORIZED"},"key":"o-1","messageId":"6BA7B812-9DAD-11D1-80B4-00C04FD430C8","occurredAt":"2026-11-23T12:00:00Z","producer":"payment-service","schemaVersion":1,"type":"PaymentReply"}"#
 
     /// Inputs both decoders must treat alike: each a text, or a change of one of the two samples.
     static let alike: [String] = [
@@ -17,7 +19,8 @@ struct MessageJSONDecoderTests {
         // whitespace, member order, unknown members, escapes, non-ASCII text
         " \n\t{ " + placed.dropFirst() + " \r\n",
         placed.replacingOccurrences(of: #""key":"o-1","#, with: "") + "",
-        placed.replacingOccurrences(of: #""producer":"order-service""#, with: #""producer":"order-service","extra":{"a":[1,2.5e3,null,true]}"#),
+        placed.replacingOccurrences(
+            of: #""producer":"order-service""#, with: #""producer":"order-service","extra":{"a":[1,2.5e3,null,true]}"#),
         placed.replacingOccurrences(of: #""customerId":"c-1""#, with: #""customerId":"c-\u00e9\n\"\\\/\ud83d\ude00""#),
         placed.replacingOccurrences(of: #""currency":"EUR""#, with: #""currency":"€URé""#),
         placed.replacingOccurrences(of: #""key":"o-1""#, with: #""key":"o-1","key":"o-2""#),  // the first one counts
@@ -31,7 +34,8 @@ struct MessageJSONDecoderTests {
         placed.replacingOccurrences(of: #""schemaVersion":1"#, with: #""schemaVersion":"1""#),
         placed.replacingOccurrences(of: #""schemaVersion":1"#, with: #""schemaVersion":2"#),
         placed.replacingOccurrences(of: #""type":"OrderPlaced""#, with: #""type":"Unheard""#),
-        placed.replacingOccurrences(of: #""causationId":null"#, with: #""causationId":"6ba7b811-9dad-11d1-80b4-00c04fd430c8""#),
+        placed.replacingOccurrences(
+            of: #""causationId":null"#, with: #""causationId":"6ba7b811-9dad-11d1-80b4-00c04fd430c8""#),
         placed.replacingOccurrences(of: #""causationId":null,"#, with: ""),
         // the payload's problems
         placed.replacingOccurrences(of: #""customerId":"c-1","#, with: ""),
@@ -43,7 +47,8 @@ struct MessageJSONDecoderTests {
         placed.replacingOccurrences(of: #""quantity":2,"#, with: ""),
         placed.replacingOccurrences(of: #"{"quantity":2,"sku":"t","unitPriceCents":7}"#, with: "null"),
         placed.replacingOccurrences(of: #"{"quantity":2,"sku":"t","unitPriceCents":7}"#, with: "[]"),
-        placed.replacingOccurrences(of: #""items":["#, with: #""items":{"a":"#).replacingOccurrences(of: "}],", with: "}},"),
+        placed.replacingOccurrences(of: #""items":["#, with: #""items":{"a":"#).replacingOccurrences(
+            of: "}],", with: "}},"),
         placed.replacingOccurrences(of: #""data":{"#, with: #""data":null,"x":{"#),
         placed.replacingOccurrences(of: #""data":{"#, with: #""data":[],"x":{"#),
         reply.replacingOccurrences(of: #""AUTHORIZED""#, with: #""MAYBE""#),
@@ -52,21 +57,30 @@ struct MessageJSONDecoderTests {
         "[]", "null", "\"text\"", "17", "{}",
         "", " ", "{", "{\"a\"", "{\"a\":}", "{'a':1}", "{\"a\":.5}", "{\"a\":tru}", "{\"a\":nul}",
         "{\"a\":\"\\u12\"}", placed + "x", placed + "{}", placed + placed,
-        placed.replacingOccurrences(of: #""6ba7b810-9dad-11d1-80b4-00c04fd430c8""#, with: #""6ba7b810-9dad-11d1-80b4-00c04fd430c""#),
+        placed.replacingOccurrences(
+            of: #""6ba7b810-9dad-11d1-80b4-00c04fd430c8""#, with: #""6ba7b810-9dad-11d1-80b4-00c04fd430c""#),
         String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
     ]
 
     /// Inputs this decoder rejects, or rejects for another reason, and Foundation's accepts, on purpose.
     /// Foundation's decoder checks only what it reads, so a member nobody asks for may be anything.
     static let stricter: [(text: String, reason: MessageDecodingError.Reason, why: String)] = [
-        (placed.replacingOccurrences(of: #""quantity":2"#, with: #""quantity":2.0"#), .invalidPayload,
-         "an integer is written as one"),
-        (placed.replacingOccurrences(of: #""quantity":2"#, with: #""quantity":2e0"#), .invalidPayload,
-         "an integer is written as one"),
-        (placed.replacingOccurrences(of: #""schemaVersion":1"#, with: #""schemaVersion":1.0"#), .invalidEnvelope,
-         "an integer is written as one"),
-        (placed.replacingOccurrences(of: #""schemaVersion":1"#, with: #""schemaVersion":99999999999999999999"#),
-         .invalidEnvelope, "a number too large for its field is the field's problem (Foundation: malformed JSON)"),
+        (
+            placed.replacingOccurrences(of: #""quantity":2"#, with: #""quantity":2.0"#), .invalidPayload,
+            "an integer is written as one"
+        ),
+        (
+            placed.replacingOccurrences(of: #""quantity":2"#, with: #""quantity":2e0"#), .invalidPayload,
+            "an integer is written as one"
+        ),
+        (
+            placed.replacingOccurrences(of: #""schemaVersion":1"#, with: #""schemaVersion":1.0"#), .invalidEnvelope,
+            "an integer is written as one"
+        ),
+        (
+            placed.replacingOccurrences(of: #""schemaVersion":1"#, with: #""schemaVersion":99999999999999999999"#),
+            .invalidEnvelope, "a number too large for its field is the field's problem (Foundation: malformed JSON)"
+        ),
         ("{\"a\":1,}", .malformedJSON, "no trailing comma"),
         ("[1,]", .malformedJSON, "no trailing comma"),
         (placed.replacingOccurrences(of: "}],", with: "},],"), .malformedJSON, "no trailing comma"),
@@ -76,15 +90,21 @@ struct MessageJSONDecoderTests {
         ("{\"a\":1e}", .malformedJSON, "an exponent has digits"),
         ("{\"a\":\"\\x\"}", .malformedJSON, "only JSON's escapes"),
         ("{\"a\":\"\u{01}\"}", .malformedJSON, "no raw control character in a string"),
-        (placed.replacingOccurrences(of: #""producer""#, with: #""extra":"\q","producer""#), .malformedJSON,
-         "an unread member is JSON too"),
+        (
+            placed.replacingOccurrences(of: #""producer""#, with: #""extra":"\q","producer""#), .malformedJSON,
+            "an unread member is JSON too"
+        ),
     ]
 
-    func decodeBoth(_ text: String) -> (ours: Result<Envelope<SagaInput>, MessageDecodingError>, foundation: Result<Envelope<SagaInput>, MessageDecodingError>) {
+    func decodeBoth(_ text: String) -> (
+        ours: Result<Envelope<SagaInput>, MessageDecodingError>,
+        foundation: Result<Envelope<SagaInput>, MessageDecodingError>
+    ) {
         let bytes = Array(text.utf8)
         return (
             Result { () throws(MessageDecodingError) in try SagaInput.codec.decode(bytes) },
-            Result { () throws(MessageDecodingError) in try SagaInput.codec.decodeWithFoundation(bytes) })
+            Result { () throws(MessageDecodingError) in try SagaInput.codec.decodeWithFoundation(bytes) }
+        )
     }
 
     @Test(arguments: alike.indices)

@@ -1,8 +1,8 @@
 import Contracts
 import Foundation
 import Messaging
-import Testing
 import TestSupport
+import Testing
 
 /// The log's bytes must not depend on which encoder wrote them: a re-produced duplicate has to be
 /// byte-identical to the original, which an older release may have written with Foundation's.
@@ -23,7 +23,10 @@ struct MessageJSONEncoderTests {
         }
     }
 
-    enum Shade: String, Codable { case light, dark = "DARK" }
+    enum Shade: String, Codable {
+        case light
+        case dark = "DARK"
+    }
 
     struct Inner: Codable {
         var name: String
@@ -57,7 +60,8 @@ struct MessageJSONEncoderTests {
         var emptyObject: [String: String]
 
         enum CodingKeys: String, CodingKey {
-            case zeta, alpha, int8, int16, int32, int64, uint, uint8, uint64, flag, absent, present, shade, inner, inners,
+            case zeta, alpha, int8, int16, int32, int64, uint, uint8, uint64, flag, absent, present, shade, inner,
+                inners,
                 grid, byName, id, empty, emptyObject
         }
 
@@ -100,7 +104,8 @@ struct MessageJSONEncoderTests {
 
     func random(_ generator: inout some RandomNumberGenerator) -> String {
         let alphabet = Array("aZ09 \"\\/\t\n\u{01}\u{1F}é漢🎉\u{301}-_.:")
-        return String((0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+        return String(
+            (0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
     }
 
     @Test func hostileStringsAndEveryCodableShape() throws {
@@ -121,7 +126,8 @@ struct MessageJSONEncoderTests {
                 zeta: text, alpha: Int.random(in: Int.min...Int.max, using: &generator), int8: .min, int16: -300,
                 int32: .max, int64: .min, uint: .max, uint8: 255, uint64: .max, flag: round % 3 == 0,
                 absent: round % 2 == 0 ? nil : text, present: round % 2 == 0 ? nil : text,
-                shade: round % 2 == 0 ? .light : .dark, inner: inner, inners: [inner, inner], grid: [[1, -2], [], [3]],
+                shade: round % 2 == 0 ? .light : .dark, inner: inner, inners: [inner, inner],
+                grid: [[1, -2], [], [3]],
                 byName: byName, id: UUID(), empty: [], emptyObject: [:])
             try expectSameBytes(value)
         }
@@ -136,7 +142,8 @@ struct MessageJSONEncoderTests {
 
     func expectEnvelopeBytes<P: MessagePayload>(_ payload: P, causation: UUID?) throws {
         var envelope = Envelope(
-            messageId: UUID(), key: "key-1", correlationId: "o", occurredAt: Date(timeIntervalSince1970: 1_764_000_000.123),
+            messageId: UUID(), key: "key-1", correlationId: "o",
+            occurredAt: Date(timeIntervalSince1970: 1_764_000_000.123),
             producer: "tests", data: payload)
         envelope.causationId = causation
         let bytes = try MessageJSON.encode(envelope)

@@ -3,8 +3,8 @@ import Kafka
 import Logging
 import Messaging
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 /// The processing loop against an in-process mock cluster and a real PostgreSQL database.
 final class LoopHarness: @unchecked Sendable {
@@ -23,12 +23,14 @@ final class LoopHarness: @unchecked Sendable {
         for topic in ["counter.commands", "counter.events"] { try cluster.createTopic(topic, partitions: 4) }
         try cluster.createTopic("counter.commands.dlq", partitions: 1)
         kafka = KafkaConfiguration.development(
-            bootstrapServers: cluster.bootstrapServers, clientId: "loop-test", extra: ["reconnect.backoff.max.ms": "500"])
+            bootstrapServers: cluster.bootstrapServers, clientId: "loop-test",
+            extra: ["reconnect.backoff.max.ms": "500"])
         producer = try KafkaProducer(configuration: kafka, logger: logger)
         database = try ScratchDatabase(prefix: "loop")
         let connection = try database.connect()
         defer { connection.close() }
-        _ = try Migrator(migrations: MessagingSchema.migrations + CounterProcessor.migrations, logger: logger).migrate(connection)
+        _ = try Migrator(migrations: MessagingSchema.migrations + CounterProcessor.migrations, logger: logger).migrate(
+            connection)
     }
 
     deinit {
@@ -49,7 +51,8 @@ final class LoopHarness: @unchecked Sendable {
     func startLoop(
         maxAttempts: Int = 5, afterProduce: (@Sendable (Int) throws -> Void)? = nil
     ) -> (ProcessingLoop<CounterProcessor>, Task<Void, any Error>) {
-        var configuration = ProcessingLoopConfiguration(groupId: "counter-service", instanceId: "i-\(UUID().uuidString.prefix(4))")
+        var configuration = ProcessingLoopConfiguration(
+            groupId: "counter-service", instanceId: "i-\(UUID().uuidString.prefix(4))")
         configuration.maxAttempts = maxAttempts
         configuration.backoff = Backoff(initial: .milliseconds(20), max: .milliseconds(200))
         configuration.afterProduce = afterProduce
@@ -63,7 +66,8 @@ final class LoopHarness: @unchecked Sendable {
     func counter(_ id: String) throws -> (total: Int, events: Int)? {
         let connection = try database.connect()
         defer { connection.close() }
-        guard let row = try connection.query("SELECT total, events FROM counters WHERE counter_id = $1", [id]).first else {
+        guard let row = try connection.query("SELECT total, events FROM counters WHERE counter_id = $1", [id]).first
+        else {
             return nil
         }
         let (total, events) = try row.decode(Int.self, Int.self)
@@ -122,7 +126,10 @@ struct ProcessingLoopTests {
         let harness = try LoopHarness()
         // Keys of their own: a dead letter parks its key (the test below), and this one is about the others.
         var unknown = try harness.command("b-unknown", 1)
-        unknown.value = Array(String(decoding: unknown.value, as: UTF8.self).replacingOccurrences(of: "\"Increment\"", with: "\"Decrement\"").utf8)
+        unknown.value = Array(
+            String(decoding: unknown.value, as: UTF8.self).replacingOccurrences(
+                of: "\"Increment\"", with: "\"Decrement\""
+            ).utf8)
         unknown.headers = []
         try harness.producer.send([
             OutgoingMessage(topic: "counter.commands", key: "b-malformed", value: Array("{not json".utf8)),
@@ -153,7 +160,9 @@ struct ProcessingLoopTests {
 
     @Test func aMessageThatKeepsFailingIsDeadLetteredAfterMaxAttempts() async throws {
         let harness = try LoopHarness()
-        try harness.producer.send([try harness.command("c", 1), try harness.command("c-poison", 666), try harness.command("c", 2)])
+        try harness.producer.send([
+            try harness.command("c", 1), try harness.command("c-poison", 666), try harness.command("c", 2),
+        ])
         let (loop, task) = harness.startLoop(maxAttempts: 3)
         let done = eventually(timeout: .seconds(60)) { (try? harness.counter("c"))??.total == 3 ? true : nil }
         let dead = eventually(timeout: .seconds(30)) { (try? harness.read("counter.commands.dlq"))?.first }
@@ -171,7 +180,9 @@ struct ProcessingLoopTests {
         let harness = try LoopHarness()
         let (loop, task) = harness.startLoop()
         try harness.producer.send(try (0..<50).map { i in try harness.command("d\(i % 5)", 1) })
-        _ = eventually(timeout: .seconds(30)) { (try? harness.count("SELECT coalesce(sum(events),0)::int FROM counters")) == 50 ? true : nil }
+        _ = eventually(timeout: .seconds(30)) {
+            (try? harness.count("SELECT coalesce(sum(events),0)::int FROM counters")) == 50 ? true : nil
+        }
 
         try harness.cluster.allBrokersDown()
         let sender = Thread {
@@ -218,10 +229,14 @@ struct ProcessingLoopTests {
             KafkaHeader(key: DeadLetter.redriveOf, value: "counter.commands.dlq/0@0"),
             KafkaHeader(
                 key: DeadLetter.redriveSource,
-                value: "counter.commands/\(header(DeadLetter.sourcePartition, head) ?? "?")@\(header(DeadLetter.sourceOffset, head) ?? "?")"),
+                value:
+                    "counter.commands/\(header(DeadLetter.sourcePartition, head) ?? "?")@\(header(DeadLetter.sourceOffset, head) ?? "?")"
+            ),
         ]
         try harness.producer.send([redriven])
-        let again = eventually(timeout: .seconds(30)) { (try? harness.read("counter.commands.dlq"))?.count == 2 ? true : nil }
+        let again = eventually(timeout: .seconds(30)) {
+            (try? harness.read("counter.commands.dlq"))?.count == 2 ? true : nil
+        }
         #expect(again == true, "a re-drive is processed (and, still poison, dead-lettered again)")
         #expect(try harness.count("SELECT count(*)::int FROM parked_messages") == 2, "behind the new head")
         #expect(try harness.counter("f") == nil)
@@ -242,7 +257,9 @@ struct ProcessingLoopTests {
     /// the next run from the journal, once, and its messages leave `parked_messages` with it.
     @Test func aReleaseCrashedBetweenProduceAndCommitIsCompletedOnce() async throws {
         let harness = try LoopHarness()
-        try harness.producer.send([try harness.command("h", 666), try harness.command("h", 1), try harness.command("h", 2)])
+        try harness.producer.send([
+            try harness.command("h", 666), try harness.command("h", 1), try harness.command("h", 2),
+        ])
         let (parking, parkingTask) = harness.startLoop(maxAttempts: 1)
         let parked = eventually(timeout: .seconds(30)) {
             (try? harness.count("SELECT count(*)::int FROM parked_messages")) == 2 ? true : nil
@@ -266,11 +283,14 @@ struct ProcessingLoopTests {
         loop.requestStop()
         try await task.value
         #expect(done == true)
-        #expect(try harness.counter("h")?.total == 3 && harness.counter("h")?.events == 2, "each released message applied once")
+        #expect(
+            try harness.counter("h")?.total == 3 && harness.counter("h")?.events == 2,
+            "each released message applied once")
         #expect(try harness.count("SELECT count(*)::int FROM parked_messages") == 0)
         #expect(try harness.count("SELECT count(*)::int FROM decision_journal") == 0)
         let events = try harness.read("counter.events")
-        #expect(Set(events.compactMap { header(MessageHeaders.messageId, $0) }).count == 2, "re-produced with the same ids")
+        #expect(
+            Set(events.compactMap { header(MessageHeaders.messageId, $0) }).count == 2, "re-produced with the same ids")
     }
 
     /// An instance fenced between producing a batch and committing it leaves the batch in the
@@ -309,7 +329,9 @@ struct ProcessingLoopTests {
         var bytes: [String: [UInt8]] = [:]
         for event in events {
             let id = header(MessageHeaders.messageId, event) ?? ""
-            if let earlier = bytes[id] { #expect(earlier == event.value, "the journaled event is re-produced byte for byte") }
+            if let earlier = bytes[id] {
+                #expect(earlier == event.value, "the journaled event is re-produced byte for byte")
+            }
             bytes[id] = event.value
         }
         #expect(bytes.count == 10)

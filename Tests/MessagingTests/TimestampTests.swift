@@ -1,6 +1,7 @@
 import Foundation
-@testable import MessageModel
 import Testing
+
+@testable import MessageModel
 
 /// The hand-written canonical form of ``Timestamp`` against Foundation's ISO 8601 format styles,
 /// which it replaced on the hot path and which still take every other form.
@@ -16,7 +17,9 @@ struct TimestampTests {
             0, -1, 1, 951_782_400_000, 951_868_799_999, 4_107_542_399_999, -11_676_096_000_000, 253_402_300_799_999,
             1_709_164_800_000, -2_203_891_200_001,
         ]
-        for _ in 0..<20_000 { values.append(Int64.random(in: -11_676_096_000_000...253_402_300_799_999, using: &generator)) }
+        for _ in 0..<20_000 {
+            values.append(Int64.random(in: -11_676_096_000_000...253_402_300_799_999, using: &generator))
+        }
         return values
     }
 
@@ -25,7 +28,8 @@ struct TimestampTests {
         for milliseconds in samples {
             let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
             let seconds = milliseconds >= 0 || milliseconds % 1000 == 0 ? milliseconds / 1000 : milliseconds / 1000 - 1
-            let expected = Timestamp.formatWithStyles(seconds: seconds, milliseconds: Int(milliseconds - seconds * 1000))
+            let expected = Timestamp.formatWithStyles(
+                seconds: seconds, milliseconds: Int(milliseconds - seconds * 1000))
             let actual = Timestamp.format(date)
             if actual != expected { mismatches.append("\(milliseconds): \(actual) != \(expected)") }
         }
@@ -44,7 +48,8 @@ struct TimestampTests {
             if apart >= 1e-4 || Timestamp.format(actual ?? .distantPast) != text
                 || actual != Date(timeIntervalSince1970: Double(milliseconds) / 1000)
             {
-                mismatches.append("\(text): \(actual?.timeIntervalSince1970 ?? .nan) != \(expected.timeIntervalSince1970)")
+                mismatches.append(
+                    "\(text): \(actual?.timeIntervalSince1970 ?? .nan) != \(expected.timeIntervalSince1970)")
             }
         }
         #expect(mismatches.count == 0, "\(mismatches.prefix(5))")
@@ -52,8 +57,10 @@ struct TimestampTests {
 
     @Test func otherFormsGoToTheFormatStyles() {
         for text in [
-            "2026-02-29T00:00:00.000Z", "2026-04-31T00:00:00.000Z", "2026-11-23T24:00:00.000Z", "2026-11-23T12:60:00.000Z",
-            "2026-13-01T00:00:00.000Z", "2026-00-01T00:00:00.000Z", "2026-11-23T12:00:00.12xZ", "2026-11-23 12:00:00.123Z",
+            "2026-02-29T00:00:00.000Z", "2026-04-31T00:00:00.000Z", "2026-11-23T24:00:00.000Z",
+            "2026-11-23T12:60:00.000Z",
+            "2026-13-01T00:00:00.000Z", "2026-00-01T00:00:00.000Z", "2026-11-23T12:00:00.12xZ",
+            "2026-11-23 12:00:00.123Z",
             "2026-11-23T12:00:00Z", "2026-11-23T12:00:00.123+01:00", "2026-11-23T12:00:00.123456Z",
         ] {
             #expect(Timestamp.parseCanonical(text) == nil, "\(text)")

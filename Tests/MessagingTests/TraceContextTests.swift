@@ -12,15 +12,21 @@ import Testing
         #expect(trace.spanId == "00f067aa0ba902b7")
         #expect(trace.traceparent == value)
         // A later version is read by its first four fields.
-        #expect(TraceContext(traceparent: "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra")?.spanId == "00f067aa0ba902b7")
+        #expect(
+            TraceContext(traceparent: "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra")?.spanId
+                == "00f067aa0ba902b7")
     }
 
     @Test func whatIsNotATraceparentIsRefused() {
         for value in [
-            "", "00", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
-            "00-00000000000000000000000000000000-00f067aa0ba902b7-01", "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
-            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",
-            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
+            "", "00", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
             "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",
         ] {
             #expect(TraceContext(traceparent: value) == nil, "\(value)")
@@ -50,7 +56,10 @@ import Testing
 
     @Test func kafkaHeadersCarryItThroughTheInstrument() throws {
         let trace = try #require(TraceContext(traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
-        var headers = [KafkaHeader(key: "type", value: Array("PlaceOrder".utf8)), KafkaHeader(key: "traceparent", value: Array("junk".utf8))]
+        var headers = [
+            KafkaHeader(key: "type", value: Array("PlaceOrder".utf8)),
+            KafkaHeader(key: "traceparent", value: Array("junk".utf8)),
+        ]
         #expect(TraceContext.of(headers) == nil)
         trace.inject(into: &headers)
         #expect(headers.filter { $0.key == "traceparent" }.count == 1)

@@ -12,13 +12,17 @@ struct NotificationDeciderTests {
         -> Envelope<NotificationCommand>
     {
         Envelope(
-            messageId: UUID(), type: SendNotification.messageType, schemaVersion: 1, key: orderId, correlationId: orderId,
+            messageId: UUID(), type: SendNotification.messageType, schemaVersion: 1, key: orderId,
+            correlationId: orderId,
             causationId: UUID(), occurredAt: Self.start.addingTimeInterval(offset), producer: "saga-orchestrator",
             data: .sendNotification(
                 SendNotification(orderId: orderId, customerId: "c-1", kind: kind, message: "Your order \(orderId)")))
     }
 
-    func record(_ notificationId: String, orderId: String = "o-1", outcome: DeliveryOutcome, attempts: Int = 1, at offset: TimeInterval = 10)
+    func record(
+        _ notificationId: String, orderId: String = "o-1", outcome: DeliveryOutcome, attempts: Int = 1,
+        at offset: TimeInterval = 10
+    )
         -> Envelope<NotificationCommand>
     {
         Envelope(
@@ -31,14 +35,17 @@ struct NotificationDeciderTests {
     }
 
     /// Folds decide/evolve over commands as the processor does; returns the states and every event.
-    func run(_ commands: [Envelope<NotificationCommand>]) -> (states: [String: CustomerNotification], events: [NotificationEvent]) {
+    func run(_ commands: [Envelope<NotificationCommand>]) -> (
+        states: [String: CustomerNotification], events: [NotificationEvent]
+    ) {
         var states: [String: CustomerNotification] = [:]
         var events: [NotificationEvent] = []
         for command in commands {
             let id = command.data.notificationId
             for (index, event) in NotificationDecider.decide(states[id], command.data).enumerated() {
                 let envelope = Envelope<NotificationEvent>.derived(
-                    from: command, index: index, key: command.data.orderId, producer: "notification-service", family: event)
+                    from: command, index: index, key: command.data.orderId, producer: "notification-service",
+                    family: event)
                 states[id] = NotificationDecider.evolve(states[id], envelope)
                 events.append(event)
             }
@@ -70,7 +77,9 @@ struct NotificationDeciderTests {
     }
 
     @Test func eachKindOfAnOrderIsItsOwnNotification() {
-        let (states, events) = run([send(kind: .orderApproved), send(kind: .orderCancelled), send(kind: .orderApproved)])
+        let (states, events) = run([
+            send(kind: .orderApproved), send(kind: .orderCancelled), send(kind: .orderApproved),
+        ])
         #expect(events.count == 2)
         #expect(states.count == 2)
     }
@@ -129,7 +138,9 @@ struct NotificationDeciderTests {
             return
         }
         #expect(states[id]?.status == .sent)
-        let (sentStates, sentEvents) = run([send(), record(id, outcome: .sent), record(id, outcome: .failed, attempts: 5)])
+        let (sentStates, sentEvents) = run([
+            send(), record(id, outcome: .sent), record(id, outcome: .failed, attempts: 5),
+        ])
         #expect(sentEvents.count == 2, "a failure after the delivery decides nothing")
         #expect(sentStates[id]?.status == .sent)
     }
@@ -169,7 +180,8 @@ struct NotificationDeciderTests {
             try NotificationCommand.codec.decode(try NotificationCommand.codec.encode(invalid))
         }
         var zero = command
-        zero.data = .recordDelivery(RecordDelivery(notificationId: id, orderId: "o-1", outcome: .sent, attempts: 0, detail: nil))
+        zero.data = .recordDelivery(
+            RecordDelivery(notificationId: id, orderId: "o-1", outcome: .sent, attempts: 0, detail: nil))
         #expect(throws: MessageDecodingError.self) {
             try NotificationCommand.codec.decode(try NotificationCommand.codec.encode(zero))
         }

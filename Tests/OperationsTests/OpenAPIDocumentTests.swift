@@ -25,9 +25,10 @@ import Testing
 
     @Test func routesThatMatchTheDocumentHaveNoDrift() throws {
         let document = try OpenAPIDocument(bytes: Array(Self.document.utf8))
-        #expect(document.operations.map(\.description) == [
-            "GET /orders", "POST /orders", "GET /orders/{orderId}", "POST /orders/{orderId}/cancel",
-        ])
+        #expect(
+            document.operations.map(\.description) == [
+                "GET /orders", "POST /orders", "GET /orders/{orderId}", "POST /orders/{orderId}/cancel",
+            ])
         let router = Self.router([
             (.GET, "/orders"), (.POST, "/orders"), (.GET, "/orders/{orderId}"), (.HEAD, "/orders/{orderId}"),
             (.POST, "/orders/{orderId}/cancel"),
@@ -50,7 +51,8 @@ import Testing
     }
 
     @Test func aPathParameterTheOperationDoesNotDeclareIsDrift() throws {
-        let text = Self.document.replacingOccurrences(of: ##""parameters": [{"$ref": "#/components/parameters/Id"}], "##, with: "")
+        let text = Self.document.replacingOccurrences(
+            of: ##""parameters": [{"$ref": "#/components/parameters/Id"}], "##, with: "")
         let document = try OpenAPIDocument(bytes: Array(text.utf8))
         let router = Self.router([
             (.GET, "/orders"), (.POST, "/orders"), (.GET, "/orders/{orderId}"), (.POST, "/orders/{orderId}/cancel"),
@@ -62,18 +64,22 @@ import Testing
     }
 
     @Test func aDocumentThatIsNotOpenAPI31IsRefused() {
-        #expect(throws: OpenAPIDocumentError.self) { try OpenAPIDocument(bytes: Array("{\"openapi\":\"3.0.3\",\"paths\":{}}".utf8)) }
+        #expect(throws: OpenAPIDocumentError.self) {
+            try OpenAPIDocument(bytes: Array("{\"openapi\":\"3.0.3\",\"paths\":{}}".utf8))
+        }
         #expect(throws: OpenAPIDocumentError.self) { try OpenAPIDocument(bytes: Array("[".utf8)) }
         #expect(throws: OpenAPIDocumentError.self) {
             try OpenAPIDocument(
                 bytes: Array(
-                    ##"{"openapi":"3.1.0","paths":{"/a/{b}":{"get":{"parameters":[{"$ref":"#/components/parameters/B"}]}}}}"##.utf8))
+                    ##"{"openapi":"3.1.0","paths":{"/a/{b}":{"get":{"parameters":[{"$ref":"#/components/parameters/B"}]}}}}"##
+                        .utf8))
         }
     }
 
     @Test func theOrderServiceDocumentIsEmbeddedAndDescribesItsWrites() throws {
         let document = try OpenAPIDocument(bytes: OrderAPI.openAPIDocument)
         let operations = Set(document.operations.map(\.description))
-        #expect(operations.isSuperset(of: ["POST /orders", "GET /orders/{orderId}", "GET /openapi.json", "GET /readyz"]))
+        #expect(
+            operations.isSuperset(of: ["POST /orders", "GET /orders/{orderId}", "GET /openapi.json", "GET /readyz"]))
     }
 }

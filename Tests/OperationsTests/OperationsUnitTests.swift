@@ -15,7 +15,8 @@ import Testing
         #expect(throws: ToolError.self) { try ToolEnvironment.parse("JUSTAWORD\n", file: "x.env") }
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ops-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("env"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("env"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try "DATABASE_URL=from-file\nLOOP_BATCH_SIZE=7\n".write(
             to: directory.appendingPathComponent("env/inventory.env"), atomically: true, encoding: .utf8)
@@ -27,7 +28,9 @@ import Testing
         let configuration = try environment.configuration(for: .inventory)
         #expect(configuration.serviceName == "inventory-service")
         #expect(configuration.loop.batchSize == 9)
-        #expect(throws: ToolError.self) { try ToolEnvironment.load(for: .order, envFile: "/no/such/file", process: [:]) }
+        #expect(throws: ToolError.self) {
+            try ToolEnvironment.load(for: .order, envFile: "/no/such/file", process: [:])
+        }
     }
 
     @Test func everyServiceHasItsDefaultsAndDeadLettersBelongToTheirConsumer() {
@@ -43,7 +46,10 @@ import Testing
         let record = DeadLetterRecord(
             ConsumedMessage(
                 topic: "orders.commands.dlq", partition: 1, offset: 7, key: nil, value: Array("{}".utf8),
-                headers: [KafkaHeader(key: "type", value: "CancelOrder"), KafkaHeader(key: "dlq-reason", value: "PROCESSING_FAILED")],
+                headers: [
+                    KafkaHeader(key: "type", value: "CancelOrder"),
+                    KafkaHeader(key: "dlq-reason", value: "PROCESSING_FAILED"),
+                ],
                 timestamp: nil))
         #expect(record.position == "orders.commands.dlq/1@7")
         #expect(try DeadLetterFilter(parsing: "reason=PROCESSING_FAILED").matches(record))
@@ -64,8 +70,10 @@ import Testing
     }
 
     @Test func progressLinesTellRateAndTimeLeft() {
-        let line = ReplayProgress.line(label: "order", read: 250_000, applied: 200_000, total: 1_000_000, elapsed: .seconds(5))
-        #expect(line == "order: read 250000/1000000 (25.0%) 50000/s, 15s left; applied 200000 (20.0%) 40000/s, 20s left")
+        let line = ReplayProgress.line(
+            label: "order", read: 250_000, applied: 200_000, total: 1_000_000, elapsed: .seconds(5))
+        #expect(
+            line == "order: read 250000/1000000 (25.0%) 50000/s, 15s left; applied 200000 (20.0%) 40000/s, 20s left")
         let done = ReplayProgress.line(label: "order", read: 10, applied: 10, total: 10, elapsed: .milliseconds(500))
         #expect(done == "order: read 10/10 (100.0%) 20/s, done; applied 10 (100.0%) 20/s, done")
         let dry = ReplayProgress.line(label: "order (dry run)", read: 5, applied: nil, total: 10, elapsed: .seconds(1))

@@ -4,8 +4,8 @@ import Logging
 import Messaging
 import OrderService
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @testable import Operations
 

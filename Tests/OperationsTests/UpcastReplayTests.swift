@@ -6,8 +6,8 @@ import Messaging
 import Postgres
 import SagaDomain
 import SagaOrchestrator
-import Testing
 import TestSupport
+import Testing
 
 @testable import Operations
 
@@ -31,7 +31,8 @@ import TestSupport
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         defer { producer.close() }
         let legacyId = UUID().lowercasedText
-        let v1 = #"{"causationId":null,"correlationId":"legacy-1","data":{"currency":"EUR","customerId":"c-1","#
+        let v1 =
+            #"{"causationId":null,"correlationId":"legacy-1","data":{"currency":"EUR","customerId":"c-1","#
             + #""deadline":"2027-01-15T08:00:30.000Z","lines":[{"quantity":1,"sku":"a"}],"orderId":"legacy-1","#
             + #""totalCents":500},"key":"legacy-1","messageId":"\#(legacyId)","occurredAt":"2026-12-01T08:00:00.000Z","#
             + #""producer":"saga-orchestrator","schemaVersion":1,"type":"SagaStarted"}"#
@@ -43,12 +44,15 @@ import TestSupport
             ], partition: 0)
         var traced = try SagaEvent.codec.outgoing(
             Envelope<SagaEvent>(
-                messageId: UUID(), type: SagaStarted.messageType, schemaVersion: SagaStarted.schemaVersion, key: "traced-1",
+                messageId: UUID(), type: SagaStarted.messageType, schemaVersion: SagaStarted.schemaVersion,
+                key: "traced-1",
                 correlationId: "traced-1", causationId: UUID(), occurredAt: Date(), producer: "saga-orchestrator",
                 data: .started(
                     SagaStarted(
-                        orderId: "traced-1", customerId: "c-1", lines: [SagaLine(sku: "a", quantity: 2)], totalCents: 200,
-                        currency: "EUR", deadline: Date().addingTimeInterval(30), traceId: "4bf92f3577b34da6a3ce929d0e0e4736"))),
+                        orderId: "traced-1", customerId: "c-1", lines: [SagaLine(sku: "a", quantity: 2)],
+                        totalCents: 200,
+                        currency: "EUR", deadline: Date().addingTimeInterval(30),
+                        traceId: "4bf92f3577b34da6a3ce929d0e0e4736"))),
             topic: Topics.sagasEvents)
         traced.partition = 1
         let reports = try producer.send([legacy, traced])

@@ -8,7 +8,10 @@ import Testing
 struct OrderDeciderTests {
     let placeCommand = PlaceOrder(
         orderId: "o-1", customerId: "c-1",
-        items: [OrderLine(sku: "a", quantity: 2, unitPriceCents: 1250), OrderLine(sku: "b", quantity: 1, unitPriceCents: 99)],
+        items: [
+            OrderLine(sku: "a", quantity: 2, unitPriceCents: 1250),
+            OrderLine(sku: "b", quantity: 1, unitPriceCents: 99),
+        ],
         currency: "EUR")
 
     func envelope(_ command: OrderCommand, at seconds: TimeInterval = 0) -> Envelope<OrderCommand> {
@@ -25,7 +28,8 @@ struct OrderDeciderTests {
         for (index, command) in commands.enumerated() {
             let cause = envelope(command, at: TimeInterval(index))
             for (i, event) in OrderDecider.decide(state, command).enumerated() {
-                let env = Envelope<OrderEvent>.derived(from: cause, index: i, key: "o-1", producer: "test", family: event)
+                let env = Envelope<OrderEvent>.derived(
+                    from: cause, index: i, key: "o-1", producer: "test", family: event)
                 state = OrderDecider.evolve(state, env)
                 all.append(event)
             }
@@ -50,12 +54,18 @@ struct OrderDeciderTests {
     }
 
     @Test func approvalAndRejectionOnlyFromPending() {
-        let approved = run([.placeOrder(placeCommand), .approveOrder(.init(orderId: "o-1")), .rejectOrder(.init(orderId: "o-1", reason: .timeout))])
+        let approved = run([
+            .placeOrder(placeCommand), .approveOrder(.init(orderId: "o-1")),
+            .rejectOrder(.init(orderId: "o-1", reason: .timeout)),
+        ])
         #expect(approved.0?.status == .approved)
         #expect(approved.0?.reason == nil)
         #expect(approved.1.count == 2)
 
-        let rejected = run([.placeOrder(placeCommand), .rejectOrder(.init(orderId: "o-1", reason: .outOfStock)), .approveOrder(.init(orderId: "o-1"))])
+        let rejected = run([
+            .placeOrder(placeCommand), .rejectOrder(.init(orderId: "o-1", reason: .outOfStock)),
+            .approveOrder(.init(orderId: "o-1")),
+        ])
         #expect(rejected.0?.status == .rejected)
         #expect(rejected.0?.reason == .outOfStock)
         #expect(rejected.1.count == 2)
@@ -83,7 +93,9 @@ struct OrderDeciderTests {
     }
 
     @Test func aPendingOrderWithACancellationRequestIsNotApproved() {
-        let (state, _) = run([.placeOrder(placeCommand), .cancelOrder(.init(orderId: "o-1")), .approveOrder(.init(orderId: "o-1"))])
+        let (state, _) = run([
+            .placeOrder(placeCommand), .cancelOrder(.init(orderId: "o-1")), .approveOrder(.init(orderId: "o-1")),
+        ])
         #expect(state?.status == .pending)
         #expect(state?.cancellationRequested == true)
     }
@@ -97,10 +109,16 @@ struct OrderDeciderTests {
     @Test func rulesReportEveryViolationWithItsField() {
         let errors = OrderRules.violations(
             customerId: "", items: [OrderLine(sku: "a b", quantity: 0, unitPriceCents: -1)], currency: "eur")
-        #expect(Set(errors.map(\.field)) == ["customerId", "items[0].sku", "items[0].quantity", "items[0].unitPriceCents", "currency"])
+        #expect(
+            Set(errors.map(\.field)) == [
+                "customerId", "items[0].sku", "items[0].quantity", "items[0].unitPriceCents", "currency",
+            ])
         #expect(OrderRules.violations(customerId: "c", items: [], currency: "EUR").map(\.field) == ["items"])
         let tooMany = Array(repeating: OrderLine(sku: "a", quantity: 1, unitPriceCents: 1), count: 101)
         #expect(OrderRules.violations(customerId: "c", items: tooMany, currency: "EUR").map(\.field) == ["items"])
-        #expect(OrderRules.violations(customerId: "c", items: [OrderLine(sku: "a", quantity: 10_000, unitPriceCents: 0)], currency: "USD").isEmpty)
+        #expect(
+            OrderRules.violations(
+                customerId: "c", items: [OrderLine(sku: "a", quantity: 10_000, unitPriceCents: 0)], currency: "USD"
+            ).isEmpty)
     }
 }

@@ -1,9 +1,9 @@
 import Contracts
+import DomainTestSupport
 import Foundation
 import MessageModel
 import PaymentDomain
 import Testing
-import DomainTestSupport
 
 @Suite("Payment aggregate: decide and evolve")
 struct PaymentDeciderTests {
@@ -15,9 +15,11 @@ struct PaymentDeciderTests {
         var replies: [PaymentReply] = []
         for (index, command) in commands.enumerated() {
             let cause = Envelope(
-                messageId: UUID(), type: type(of: command.payload).messageType, schemaVersion: 1, key: command.customerId,
+                messageId: UUID(), type: type(of: command.payload).messageType, schemaVersion: 1,
+                key: command.customerId,
                 correlationId: "test", causationId: nil,
-                occurredAt: Date(timeIntervalSince1970: 1_800_000_000 + TimeInterval(index)), producer: "test", data: command)
+                occurredAt: Date(timeIntervalSince1970: 1_800_000_000 + TimeInterval(index)), producer: "test",
+                data: command)
             let outcome = PaymentDecider.decide(state, command)
             for (i, event) in outcome.events.enumerated() {
                 let envelope = Envelope<PaymentEvent>.derived(
@@ -54,7 +56,8 @@ struct PaymentDeciderTests {
         let account = try #require(state)
         #expect(account.availableCents == 7_500)
         #expect(account.payments["o-1"] == Payment(amountCents: 2_500, status: .authorized))
-        #expect(events.last == .paymentAuthorized(PaymentAuthorized(orderId: "o-1", customerId: "c-1", amountCents: 2_500)))
+        #expect(
+            events.last == .paymentAuthorized(PaymentAuthorized(orderId: "o-1", customerId: "c-1", amountCents: 2_500)))
         #expect(replies == [PaymentReply(orderId: "o-1", customerId: "c-1", amountCents: 2_500, outcome: .authorized)])
     }
 
@@ -63,8 +66,13 @@ struct PaymentDeciderTests {
         let account = try #require(state)
         #expect(account.availableCents == 1_000)
         #expect(account.payments["o-1"] == Payment(amountCents: 1_001, status: .declined))
-        #expect(events.last == .paymentDeclined(PaymentDeclined(orderId: "o-1", customerId: "c-1", amountCents: 1_001, reason: .insufficientCredit)))
-        #expect(replies == [PaymentReply(orderId: "o-1", customerId: "c-1", amountCents: 0, outcome: .insufficientCredit)])
+        #expect(
+            events.last
+                == .paymentDeclined(
+                    PaymentDeclined(orderId: "o-1", customerId: "c-1", amountCents: 1_001, reason: .insufficientCredit))
+        )
+        #expect(
+            replies == [PaymentReply(orderId: "o-1", customerId: "c-1", amountCents: 0, outcome: .insufficientCredit)])
         let (exact, _, exactReplies) = run([authorize("o-2", 1_000)], from: account)
         #expect(exact?.availableCents == 0)
         #expect(exactReplies.first?.outcome == .authorized)
@@ -85,8 +93,13 @@ struct PaymentDeciderTests {
     @Test func anUnknownCustomerIsDeclinedWithoutState() {
         let (state, events, replies) = run([authorize("o-1", 100, customer: "ghost")])
         #expect(state == nil)
-        #expect(events == [.paymentDeclined(PaymentDeclined(orderId: "o-1", customerId: "ghost", amountCents: 100, reason: .unknownCustomer))])
-        #expect(replies == [PaymentReply(orderId: "o-1", customerId: "ghost", amountCents: 0, outcome: .unknownCustomer)])
+        #expect(
+            events == [
+                .paymentDeclined(
+                    PaymentDeclined(orderId: "o-1", customerId: "ghost", amountCents: 100, reason: .unknownCustomer))
+            ])
+        #expect(
+            replies == [PaymentReply(orderId: "o-1", customerId: "ghost", amountCents: 0, outcome: .unknownCustomer)])
     }
 
     @Test func negativeAmountsNeverAddCredit() {
@@ -101,10 +114,11 @@ struct PaymentDeciderTests {
         #expect(account.availableCents == 1_000)
         #expect(account.payments["o-1"] == Payment(amountCents: 300, status: .refunded))
         #expect(events.filter { if case .paymentRefunded = $0 { true } else { false } }.count == 1)
-        #expect(replies.suffix(2) == [
-            PaymentReply(orderId: "o-1", customerId: "c-1", amountCents: 300, outcome: .refunded),
-            PaymentReply(orderId: "o-1", customerId: "c-1", amountCents: 0, outcome: .refunded),
-        ])
+        #expect(
+            replies.suffix(2) == [
+                PaymentReply(orderId: "o-1", customerId: "c-1", amountCents: 300, outcome: .refunded),
+                PaymentReply(orderId: "o-1", customerId: "c-1", amountCents: 0, outcome: .refunded),
+            ])
     }
 
     @Test func refundingWhatWasNotAuthorizedGivesNothing() {

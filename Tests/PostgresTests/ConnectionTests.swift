@@ -43,7 +43,9 @@ struct ConnectionTests {
         // The connection is still usable after a statement error.
         #expect(try connection.query("SELECT 1")[0].decode(0, as: Int.self) == 1)
 
-        let syntax = #expect(throws: PostgresError.self) { try connection.query("SELECT $1::uuid", ["not-a-uuid-secret"]) }
+        let syntax = #expect(throws: PostgresError.self) {
+            try connection.query("SELECT $1::uuid", ["not-a-uuid-secret"])
+        }
         #expect(syntax?.sqlState == "22P02")
         #expect(syntax?.description.contains("not-a-uuid-secret") == false)
     }
@@ -208,9 +210,12 @@ struct ConnectionTests {
         let connection = try PostgresConnection(configuration: configuration, logger: TestEnvironment.logger)
         for round in 0..<5 {
             #expect(try connection.query("SELECT $1::int * 2", [round])[0].decode(0, as: Int.self) == round * 2)
-            #expect(try connection.query("SELECT $1::text || 'x'", ["r\(round)"])[0].decode(0, as: String.self) == "r\(round)x")
+            #expect(
+                try connection.query("SELECT $1::text || 'x'", ["r\(round)"])[0].decode(0, as: String.self)
+                    == "r\(round)x")
             #expect(try connection.query("SELECT $1::int + 1", [round])[0].decode(0, as: Int.self) == round + 1)
-            let prepared = try connection.query("SELECT count(*) FROM pg_prepared_statements")[0].decode(0, as: Int.self)
+            let prepared = try connection.query("SELECT count(*) FROM pg_prepared_statements")[0].decode(
+                0, as: Int.self)
             #expect(prepared <= 2)
         }
         // Errors while preparing are reported and not cached.

@@ -5,7 +5,8 @@ import Testing
 @Suite("Migrations")
 struct MigratorTests {
     static let migrations = [
-        Migration(version: 1, name: "create accounts", sql: "CREATE TABLE accounts (id uuid PRIMARY KEY, name text NOT NULL)"),
+        Migration(
+            version: 1, name: "create accounts", sql: "CREATE TABLE accounts (id uuid PRIMARY KEY, name text NOT NULL)"),
         Migration(
             version: 2, name: "create events",
             sql: """
@@ -18,7 +19,9 @@ struct MigratorTests {
     ]
 
     func recorded(_ connection: PostgresConnection) throws -> [Int] {
-        try connection.query("SELECT version FROM schema_migrations ORDER BY version").map { try $0.decode(0, as: Int.self) }
+        try connection.query("SELECT version FROM schema_migrations ORDER BY version").map {
+            try $0.decode(0, as: Int.self)
+        }
     }
 
     @Test func appliesOnceAndIsIdempotent() throws {
@@ -29,14 +32,17 @@ struct MigratorTests {
             #expect(try migrator.migrate(connection) == [])
             #expect(try recorded(connection) == [1, 2, 5])
             #expect(try migrator.appliedVersions(connection) == [1, 2, 5])
-            try connection.query("INSERT INTO accounts (id, name, email) VALUES ($1, $2, $3)", [UUID(), "a", "a@example.com"])
+            try connection.query(
+                "INSERT INTO accounts (id, name, email) VALUES ($1, $2, $3)", [UUID(), "a", "a@example.com"])
 
             let more = Migrator(
                 migrations: Self.migrations + [Migration(version: 6, name: "more", sql: "CREATE TABLE more (x int)")],
                 logger: TestEnvironment.logger
             )
             #expect(try more.migrate(connection) == [6])
-            let names = try connection.query("SELECT name FROM schema_migrations ORDER BY version").map { try $0.decode(0, as: String.self) }
+            let names = try connection.query("SELECT name FROM schema_migrations ORDER BY version").map {
+                try $0.decode(0, as: String.self)
+            }
             #expect(names == ["create accounts", "create events", "add email", "more"])
         }
     }
@@ -48,7 +54,8 @@ struct MigratorTests {
             onThreads(2) { _ in
                 do {
                     let connection = try database.connect()
-                    let applied = try Migrator(migrations: Self.migrations, logger: TestEnvironment.logger).migrate(connection)
+                    let applied = try Migrator(migrations: Self.migrations, logger: TestEnvironment.logger).migrate(
+                        connection)
                     results.withLock { $0.append(applied) }
                 } catch {
                     failures.withLock { $0.append("\(error)") }

@@ -85,7 +85,8 @@ struct PoolTests {
     @Test func exhaustedPoolTimesOut() throws {
         let database = try ScratchDatabase.suite()
         let pool = PostgresPool(
-            configuration: database.configuration, size: 1, acquireTimeout: .milliseconds(200), logger: TestEnvironment.logger
+            configuration: database.configuration, size: 1, acquireTimeout: .milliseconds(200),
+            logger: TestEnvironment.logger
         )
         defer { pool.close() }
         let holding = DispatchSemaphore(value: 0)

@@ -40,9 +40,12 @@ struct RoundTripTests {
             #expect(length == Self.awkwardStrings[id].unicodeScalars.count)
         }
         // The table survived the injection-shaped value and the value is matched verbatim.
-        let found = try connection.query("SELECT count(*) FROM strings WHERE value = $1", ["Robert'); DROP TABLE students;--"])
+        let found = try connection.query(
+            "SELECT count(*) FROM strings WHERE value = $1", ["Robert'); DROP TABLE students;--"])
         #expect(try found[0].decode(0, as: Int.self) == 1)
-        #expect(try connection.query("SELECT $1::text", [Substring("sub-string")])[0].decode(0, as: String.self) == "sub-string")
+        #expect(
+            try connection.query("SELECT $1::text", [Substring("sub-string")])[0].decode(0, as: String.self)
+                == "sub-string")
     }
 
     @Test func integersBooleansAndDoubles() throws {
@@ -63,7 +66,8 @@ struct RoundTripTests {
         #expect(try roundTrip(Double.nan, cast: "float8").isNaN)
         // Smaller integer types read back from wider/narrower columns.
         let connection = try ScratchDatabase.suite().connect()
-        let row = try #require(try connection.query("SELECT 7::int2, 8::int4, 9::int8, 2.5::float4, 10.25::numeric").first)
+        let row = try #require(
+            try connection.query("SELECT 7::int2, 8::int4, 9::int8, 2.5::float4, 10.25::numeric").first)
         let (a, b, c, d, e) = try row.decode(Int.self, Int32.self, Int64.self, Double.self, Double.self)
         #expect(a == 7 && b == 8 && c == 9 && d == 2.5 && e == 10.25)
     }
@@ -100,7 +104,8 @@ struct RoundTripTests {
         ]
         let connection = try ScratchDatabase.suite().connect()
         for date in dates {
-            let row = try #require(try connection.query("SELECT $1::timestamptz, extract(epoch FROM $1::timestamptz)::text", [date]).first)
+            let row = try #require(
+                try connection.query("SELECT $1::timestamptz, extract(epoch FROM $1::timestamptz)::text", [date]).first)
             let decoded = try row.decode(0, as: Date.self)
             #expect(decoded == date, "\(date.timeIntervalSince1970)")
             // The server saw the same instant (to the microsecond).
@@ -120,7 +125,8 @@ struct RoundTripTests {
         }
         // Historical local mean time offsets include seconds (+00:19:32).
         try connection.query("SET TimeZone TO 'Europe/Amsterdam'")
-        let old = try connection.query("SELECT '1900-06-01 12:00:00+00'::timestamptz, '1900-06-01 12:00:00+00'::timestamptz::text")[0]
+        let old = try connection.query(
+            "SELECT '1900-06-01 12:00:00+00'::timestamptz, '1900-06-01 12:00:00+00'::timestamptz::text")[0]
         #expect(old[1] == "1900-06-01 12:19:32+00:19:32")
         #expect(try old.decode(0, as: Date.self) == Date(timeIntervalSince1970: -2_195_899_200))
         try connection.query("SET TimeZone TO 'UTC'")
@@ -150,7 +156,8 @@ struct RoundTripTests {
         #expect(try roundTrip(ids, cast: "uuid[]") == ids)
 
         let connection = try ScratchDatabase.suite().connect()
-        let row = try connection.query("SELECT cardinality($1::text[]), ($1::text[])[4], ($1::text[])[8] IS NULL", [Self.awkwardStrings])[0]
+        let row = try connection.query(
+            "SELECT cardinality($1::text[]), ($1::text[])[4], ($1::text[])[8] IS NULL", [Self.awkwardStrings])[0]
         #expect(try row.decode(0, as: Int.self) == Self.awkwardStrings.count)
         #expect(try row.decode(1, as: String.self) == Self.awkwardStrings[3])
         #expect(try row.decode(2, as: Bool.self) == false)  // the string "NULL" is not SQL NULL

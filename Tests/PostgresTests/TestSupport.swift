@@ -23,7 +23,8 @@ enum TestEnvironment {
 
     static let logger: Logger = {
         var logger = Logger(label: "postgres-tests")
-        logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
         return logger
     }()
 
@@ -95,7 +96,9 @@ final class ScratchDatabase: Sendable {
 /// Gives a suite its own scratch database (created before its first test, dropped after its last),
 /// reachable through `ScratchDatabase.suite()`. Suites can therefore run in parallel.
 struct ScratchDatabaseTrait: SuiteTrait, TestScoping {
-    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void)
+        async throws
+    {
         let database = try ScratchDatabase()
         defer { database.drop() }
         try await ScratchDatabase.$current.withValue(database) {

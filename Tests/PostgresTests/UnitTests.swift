@@ -6,15 +6,18 @@ import Testing
 @Suite("Codecs, backoff and retry (no server)")
 struct UnitTests {
     @Test func arrayLiterals() throws {
-        #expect(["a", "b c", "q\"uote", "back\\slash", "NULL", ""].postgresText == #"{"a","b c","q\"uote","back\\slash","NULL",""}"#)
+        #expect(
+            ["a", "b c", "q\"uote", "back\\slash", "NULL", ""].postgresText
+                == #"{"a","b c","q\"uote","back\\slash","NULL",""}"#)
         #expect([String]().postgresText == "{}")
         #expect(["é✓🙂", "tab\tx", "a\"\\b"].postgresText == "{\"é✓🙂\",\"tab\tx\",\"a\\\"\\\\b\"}")
         #expect([1, -2, 3].postgresText == #"{"1","-2","3"}"#)
         #expect(([nil, "x"] as [String?]).postgresText == #"{NULL,"x"}"#)
         #expect([UInt8]([0x00, 0x5c, 0xff]).postgresText == #"\x005cff"#)
 
-        #expect(try [String](postgresText: #"{a,"b c","q\"uote","back\\slash","NULL",""}"#, column: "c")
-            == ["a", "b c", "q\"uote", "back\\slash", "NULL", ""])
+        #expect(
+            try [String](postgresText: #"{a,"b c","q\"uote","back\\slash","NULL",""}"#, column: "c")
+                == ["a", "b c", "q\"uote", "back\\slash", "NULL", ""])
         #expect(try [String?](postgresText: "{NULL,x,null}", column: "c") == [nil, "x", nil])
         #expect(try [Int](postgresText: "[3:4]={7,8}", column: "c") == [7, 8])
         #expect(try [Int](postgresText: "{}", column: "c") == [])
@@ -76,7 +79,9 @@ struct UnitTests {
         #expect(!error(nil, .decodingFailed).isTransient)
 
         // What the processing loop waits out: the server's state and resources, never the data.
-        for state in ["08006", "25006", "40001", "53100", "53200", "53300", "55P03", "57014", "57P01", "58030", "XX000"] {
+        for state in [
+            "08006", "25006", "40001", "53100", "53200", "53300", "55P03", "57014", "57P01", "58030", "XX000",
+        ] {
             #expect(error(state).isInfrastructure, "\(state)")
         }
         for state in ["23505", "23514", "42P01", "42501", "22P02", "08P01", nil] {
@@ -154,7 +159,8 @@ struct UnitTests {
 
         calls = 0
         #expect(throws: PostgresError.self) {
-            try withRetry(backoff: fast, maxAttempts: 100, shouldStop: { calls >= 2 }) { (_: Int) throws(PostgresError) in
+            try withRetry(backoff: fast, maxAttempts: 100, shouldStop: { calls >= 2 }) {
+                (_: Int) throws(PostgresError) in
                 calls += 1
                 throw transient
             }

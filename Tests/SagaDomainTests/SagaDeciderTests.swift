@@ -37,9 +37,10 @@ struct SagaDeciderTests {
         #expect(saga.deadline == nil)
         #expect(saga.endedAt == H.t0.addingTimeInterval(1))
         #expect(H.notifications(approved.outputs).map(\.kind) == [.orderApproved])
-        #expect(saga.steps.map { "\($0.name.rawValue):\($0.status.rawValue)" } == [
-            "RESERVE_STOCK:SUCCEEDED", "AUTHORIZE_PAYMENT:SUCCEEDED", "APPROVE_ORDER:SUCCEEDED",
-        ])
+        #expect(
+            saga.steps.map { "\($0.name.rawValue):\($0.status.rawValue)" } == [
+                "RESERVE_STOCK:SUCCEEDED", "AUTHORIZE_PAYMENT:SUCCEEDED", "APPROVE_ORDER:SUCCEEDED",
+            ])
         #expect(H.releases(h.outputs).isEmpty)
         #expect(H.refunds(h.outputs) == 0)
     }
@@ -55,7 +56,8 @@ struct SagaDeciderTests {
 
     @Test func anOrderWithoutLinesFailsTheSagaAndSendsNothing() {
         var h = SagaHarness()
-        let decision = h.send(.orderPlaced(OrderPlaced(orderId: "o-1", customerId: "c-1", items: [], totalCents: 0, currency: "EUR")))
+        let decision = h.send(
+            .orderPlaced(OrderPlaced(orderId: "o-1", customerId: "c-1", items: [], totalCents: 0, currency: "EUR")))
         #expect(decision.outputs.isEmpty)
         #expect(h.saga?.state == .failed)
         #expect(h.saga?.failure != nil)
@@ -72,7 +74,10 @@ struct SagaDeciderTests {
 
     @Test func inputsForAnUnknownSagaDecideNothing() {
         let h = SagaHarness()
-        for input in [H.stock("a", .reserved), H.payment(.authorized), H.approved, H.cancelled, H.expired(.reserveStock, attempt: 1)] {
+        for input in [
+            H.stock("a", .reserved), H.payment(.authorized), H.approved, H.cancelled,
+            H.expired(.reserveStock, attempt: 1),
+        ] {
             #expect(SagaDecider.decide(h.saga, H.envelope(input), stepTimeout: H.timeout) == .nothing)
         }
     }
@@ -105,9 +110,10 @@ struct SagaDeciderTests {
         #expect(notification.kind == .orderRejected)
         #expect(notification.message.contains("out of stock"))
         #expect(saga.steps.first?.status == .failed)
-        #expect(saga.steps.map { "\($0.name.rawValue):\($0.status.rawValue)" } == [
-            "RESERVE_STOCK:FAILED", "RELEASE_STOCK:REQUESTED", "REJECT_ORDER:SUCCEEDED", "RELEASE_STOCK:REQUESTED",
-        ])
+        #expect(
+            saga.steps.map { "\($0.name.rawValue):\($0.status.rawValue)" } == [
+                "RESERVE_STOCK:FAILED", "RELEASE_STOCK:REQUESTED", "REJECT_ORDER:SUCCEEDED", "RELEASE_STOCK:REQUESTED",
+            ])
     }
 
     @Test func unknownSkuRejectsWithUnknownSkuAndLaterFailuresSendNothing() {
@@ -127,7 +133,10 @@ struct SagaDeciderTests {
         let declined = h.send(H.payment(.insufficientCredit))
         #expect(H.releases(declined.outputs) == ["a", "b"])
         #expect(H.refunds(declined.outputs) == 0, "a declined payment charged nothing")
-        #expect(H.orderCommands(declined.outputs) == [.rejectOrder(RejectOrder(orderId: "o-1", reason: .insufficientCredit))])
+        #expect(
+            H.orderCommands(declined.outputs) == [
+                .rejectOrder(RejectOrder(orderId: "o-1", reason: .insufficientCredit))
+            ])
         #expect(h.saga?.payment == .insufficientCredit)
         h.send(H.rejected(.insufficientCredit))
         #expect(h.saga?.state == .compensated)
@@ -136,7 +145,8 @@ struct SagaDeciderTests {
     @Test func unknownCustomerRejectsWithUnknownCustomer() {
         var h = H.reservedAB()
         let declined = h.send(H.payment(.unknownCustomer))
-        #expect(H.orderCommands(declined.outputs) == [.rejectOrder(RejectOrder(orderId: "o-1", reason: .unknownCustomer))])
+        #expect(
+            H.orderCommands(declined.outputs) == [.rejectOrder(RejectOrder(orderId: "o-1", reason: .unknownCustomer))])
         #expect(H.releases(declined.outputs) == ["a", "b"])
     }
 
@@ -257,7 +267,8 @@ struct SagaDeciderTests {
         var rejecting = H.reservedAB()
         rejecting.send(H.payment(.insufficientCredit))
         let again = rejecting.send(H.expired(.rejectOrder, attempt: 1))
-        #expect(H.orderCommands(again.outputs) == [.rejectOrder(RejectOrder(orderId: "o-1", reason: .insufficientCredit))])
+        #expect(
+            H.orderCommands(again.outputs) == [.rejectOrder(RejectOrder(orderId: "o-1", reason: .insufficientCredit))])
         #expect(rejecting.saga?.attempt == 2)
         #expect(rejecting.saga?.rejectReason == .insufficientCredit)
     }
@@ -323,7 +334,8 @@ struct SagaDeciderTests {
         h.send(H.stock("a", .reserved))
         let next = try #require(h.saga.flatMap { SagaDeadlines.expiry(of: $0, producer: "saga-orchestrator") })
         #expect(next.messageId != first.messageId)
-        #expect(SagaDeadlines.expiry(of: try #require(H.approvedAB().saga), producer: "x") == nil, "no deadline once ended")
+        #expect(
+            SagaDeadlines.expiry(of: try #require(H.approvedAB().saga), producer: "x") == nil, "no deadline once ended")
     }
 
     // MARK: Late and repeated replies
@@ -421,7 +433,9 @@ struct SagaDeciderTests {
         let second = SagaDecider.decide(h.saga, input, stepTimeout: H.timeout)
         #expect(first == second)
         h.send(input)
-        #expect(h.saga?.deadline == input.occurredAt.addingTimeInterval(30), "the deadline comes from the input, not a clock")
+        #expect(
+            h.saga?.deadline == input.occurredAt.addingTimeInterval(30),
+            "the deadline comes from the input, not a clock")
     }
 
     @Test func rebuildingFromTheEventsGivesTheSameSaga() throws {

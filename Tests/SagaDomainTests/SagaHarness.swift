@@ -73,7 +73,9 @@ struct SagaHarness {
     }
 
     static let approved = SagaInput.orderApproved(OrderApproved(orderId: orderId))
-    static func rejected(_ reason: OrderReason) -> SagaInput { .orderRejected(OrderRejected(orderId: orderId, reason: reason)) }
+    static func rejected(_ reason: OrderReason) -> SagaInput {
+        .orderRejected(OrderRejected(orderId: orderId, reason: reason))
+    }
     static func cancellationRequested(_ status: OrderStatus) -> SagaInput {
         .orderCancellationRequested(OrderCancellationRequested(orderId: orderId, statusAtRequest: status))
     }

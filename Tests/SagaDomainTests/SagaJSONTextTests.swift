@@ -24,7 +24,10 @@ struct SagaJSONTextTests {
             H.placed([("a", 2), ("b", 1)]), H.stock("a", .reserved, 2), H.stock("b", .reserved, 1),
             H.payment(.authorized, 300), H.approved,
         ])
-        run([H.placed([("a", 2), ("b", 1)]), H.stock("a", .reserved, 2), H.stock("b", .outOfStock, 1), H.rejected(.outOfStock)])
+        run([
+            H.placed([("a", 2), ("b", 1)]), H.stock("a", .reserved, 2), H.stock("b", .outOfStock, 1),
+            H.rejected(.outOfStock),
+        ])
         run([H.placed([("a", 1)]), H.expired(.reserveStock, attempt: 1), H.stock("a", .reserved)])
         run([H.placed([("a", 1)]), H.stock("a", .reserved), H.cancellationRequested(.pending), H.cancelled])
         var odd = sagas[0]

@@ -48,14 +48,18 @@ import Testing
         #expect(started.totalCents == 200)
         // Version 2, with and without the member, reads directly.
         let v2 = v1.replacingOccurrences(of: #""schemaVersion":1"#, with: #""schemaVersion":2"#)
-            .replacingOccurrences(of: #""totalCents":200"#, with: #""totalCents":200,"traceId":"4bf92f3577b34da6a3ce929d0e0e4736""#)
-        guard case .started(let traced) = try SagaEvent.codec.decode(Array(v2.utf8), typeHeader: "SagaStarted").data else {
+            .replacingOccurrences(
+                of: #""totalCents":200"#, with: #""totalCents":200,"traceId":"4bf92f3577b34da6a3ce929d0e0e4736""#)
+        guard case .started(let traced) = try SagaEvent.codec.decode(Array(v2.utf8), typeHeader: "SagaStarted").data
+        else {
             Issue.record("not a SagaStarted")
             return
         }
         #expect(traced.traceId == "4bf92f3577b34da6a3ce929d0e0e4736")
         // A version the code does not know is refused, not guessed at.
         let v3 = v1.replacingOccurrences(of: #""schemaVersion":1"#, with: #""schemaVersion":3"#)
-        #expect(throws: MessageDecodingError.self) { try SagaEvent.codec.decode(Array(v3.utf8), typeHeader: "SagaStarted") }
+        #expect(throws: MessageDecodingError.self) {
+            try SagaEvent.codec.decode(Array(v3.utf8), typeHeader: "SagaStarted")
+        }
     }
 }

@@ -8,7 +8,9 @@ public final class ChildProcess: @unchecked Sendable {
     public let logFile: URL
     private let process = Process()
 
-    public init(executable: String, arguments: [String] = [], environment: [String: String], logDirectory: URL, name: String) throws {
+    public init(
+        executable: String, arguments: [String] = [], environment: [String: String], logDirectory: URL, name: String
+    ) throws {
         self.name = name
         logFile = logDirectory.appendingPathComponent("\(name).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A small blocking HTTP/1.1 client over a plain socket, one connection per request: what the
@@ -37,7 +37,8 @@ public struct HTTPTestClient: Sendable {
 
     /// `http://127.0.0.1:8081`
     public init(baseURL: String) {
-        let trimmed = baseURL.replacingOccurrences(of: "http://", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = baseURL.replacingOccurrences(of: "http://", with: "").trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let parts = trimmed.split(separator: ":")
         host = parts.first.map(String.init) ?? "127.0.0.1"
         port = parts.count > 1 ? UInt16(parts[1].prefix { $0.isNumber }) ?? 80 : 80
@@ -80,7 +81,9 @@ public struct HTTPTestClient: Sendable {
         address.sin_port = port.bigEndian
         inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &address.sin_addr)
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { throw ClientError(message: "connect to \(host):\(port): errno \(errno)") }
         var sent = 0

@@ -12,10 +12,12 @@ public struct JSONSchemaCheck: Sendable {
     public let root: JSONTextValue
 
     static let known: Set<String> = [
-        "$ref", "type", "enum", "const", "properties", "required", "additionalProperties", "items", "minItems", "maxItems",
+        "$ref", "type", "enum", "const", "properties", "required", "additionalProperties", "items", "minItems",
+        "maxItems",
         "minimum", "maximum", "minLength", "maxLength", "pattern", "oneOf", "anyOf", "format",
         // Annotations, without effect on validity.
-        "description", "title", "default", "examples", "$schema", "$id", "$comment", "deprecated", "readOnly", "writeOnly",
+        "description", "title", "default", "examples", "$schema", "$id", "$comment", "deprecated", "readOnly",
+        "writeOnly",
     ]
 
     public init(root: JSONTextValue) {
@@ -55,7 +57,9 @@ public struct JSONSchemaCheck: Sendable {
         }
         if case .array(let options)? = keywords["oneOf"] {
             let passing = options.filter { violations(of: value, against: $0, at: path).isEmpty }.count
-            if passing != 1 { found.append("\(path): matches \(passing) of oneOf's \(options.count) schemas, not exactly one") }
+            if passing != 1 {
+                found.append("\(path): matches \(passing) of oneOf's \(options.count) schemas, not exactly one")
+            }
         }
         if case .array(let options)? = keywords["anyOf"],
             !options.contains(where: { violations(of: value, against: $0, at: path).isEmpty })
@@ -107,7 +111,9 @@ public struct JSONSchemaCheck: Sendable {
         return found
     }
 
-    private func objectViolations(_ members: [String: JSONTextValue], _ keywords: [String: JSONTextValue], _ path: String)
+    private func objectViolations(
+        _ members: [String: JSONTextValue], _ keywords: [String: JSONTextValue], _ path: String
+    )
         -> [String]
     {
         var found: [String] = []
@@ -178,6 +184,7 @@ public struct JSONSchemaCheck: Sendable {
 
     static func isDateTime(_ text: String) -> Bool {
         text.range(
-            of: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"#, options: .regularExpression) != nil
+            of: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"#, options: .regularExpression)
+            != nil
     }
 }

@@ -34,7 +34,8 @@ public enum MessageSchemas {
                     + "Consumers ignore members they do not know; optional members may be absent or null."),
             "type": .string("object"),
             "required": .array(
-                ["messageId", "type", "schemaVersion", "key", "correlationId", "occurredAt", "producer", "data"].sorted()
+                ["messageId", "type", "schemaVersion", "key", "correlationId", "occurredAt", "producer", "data"]
+                    .sorted()
                     .map { .string($0) }),
             "properties": .object([
                 "messageId": uuid,
@@ -62,7 +63,8 @@ public enum MessageSchemas {
         }
         guard case .int(let version)? = members["schemaVersion"] else { return ["no integer schemaVersion"] }
         let file = file(topic: topic, type: typeHeader, version: version)
-        guard let text = try? String(contentsOf: file, encoding: .utf8), let schema = try? JSONTextValue.parse(text) else {
+        guard let text = try? String(contentsOf: file, encoding: .utf8), let schema = try? JSONTextValue.parse(text)
+        else {
             return ["no schema \(topic)/\(file.lastPathComponent)"]
         }
         return JSONSchemaCheck(root: schema).violations(of: .object(members), against: schema)
@@ -72,14 +74,17 @@ public enum MessageSchemas {
     /// is): within one `schemaVersion` a schema may only gain optional members (and change its
     /// descriptions). A member removed, a member's type, enum, format or pattern changed, a
     /// member made required or optional: each needs a new `schemaVersion` and an upcaster.
-    public static func breakingChanges(from old: JSONTextValue, to new: JSONTextValue, at path: String = "$") -> [String] {
+    public static func breakingChanges(from old: JSONTextValue, to new: JSONTextValue, at path: String = "$")
+        -> [String]
+    {
         guard case .object(let before) = old, case .object(let after) = new else {
             return old == new ? [] : ["\(path): changed from \(old) to \(new)"]
         }
         var found: [String] = []
         let annotations: Set<String> = ["description", "title", "$comment", "examples"]
         for key in Set(before.keys).union(after.keys).subtracting(annotations).sorted() {
-            let was = before[key], now = after[key]
+            let was = before[key]
+            let now = after[key]
             switch key {
             case "properties":
                 guard case .object(let oldMembers)? = was else {
@@ -98,7 +103,8 @@ public enum MessageSchemas {
                     found += breakingChanges(from: schema, to: replacement, at: "\(path).\(name)")
                 }
             case "required":
-                let oldNames = Set(names(was)), newNames = Set(names(now))
+                let oldNames = Set(names(was))
+                let newNames = Set(names(now))
                 for name in newNames.subtracting(oldNames).sorted() {
                     found.append("\(path).\(name): made required (a new member must be optional)")
                 }
@@ -112,7 +118,9 @@ public enum MessageSchemas {
                     found.append("\(path): items changed")
                 }
             case "anyOf", "oneOf":
-                if case .array(let oldOptions)? = was, case .array(let newOptions)? = now, oldOptions.count == newOptions.count {
+                if case .array(let oldOptions)? = was, case .array(let newOptions)? = now,
+                    oldOptions.count == newOptions.count
+                {
                     for (index, (a, b)) in zip(oldOptions, newOptions).enumerated() {
                         found += breakingChanges(from: a, to: b, at: "\(path).\(key)[\(index)]")
                     }
@@ -121,7 +129,9 @@ public enum MessageSchemas {
                 }
             default:
                 if was != now {
-                    found.append("\(path): \(key) changed from \(was.map { "\($0)" } ?? "nothing") to \(now.map { "\($0)" } ?? "nothing")")
+                    found.append(
+                        "\(path): \(key) changed from \(was.map { "\($0)" } ?? "nothing") to \(now.map { "\($0)" } ?? "nothing")"
+                    )
                 }
             }
         }
@@ -141,7 +151,8 @@ public enum MessageSchemas {
     }
 
     static func write(_ value: JSONTextValue, indent: Int, into out: inout String) {
-        let pad = String(repeating: "  ", count: indent + 1), closing = String(repeating: "  ", count: indent)
+        let pad = String(repeating: "  ", count: indent + 1)
+        let closing = String(repeating: "  ", count: indent)
         switch value {
         case .object(let members) where !members.isEmpty:
             out += "{\n"

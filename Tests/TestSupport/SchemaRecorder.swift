@@ -107,15 +107,30 @@ public enum SchemaRecorder {
 
     /// The placeholder for one value of `T`, recording what `T` is into `node`.
     static func placeholder<T: Decodable>(_ type: T.Type, into node: Node, codingPath: [any CodingKey]) throws -> T {
-        if T.self == String.self { node.kind = .string; return "x" as! T }
-        if T.self == Bool.self { node.kind = .boolean; return false as! T }
-        if T.self == Double.self || T.self == Float.self { node.kind = .number; return try T(from: Constant(value: 0)) }
+        if T.self == String.self {
+            node.kind = .string
+            return "x" as! T
+        }
+        if T.self == Bool.self {
+            node.kind = .boolean
+            return false as! T
+        }
+        if T.self == Double.self || T.self == Float.self {
+            node.kind = .number
+            return try T(from: Constant(value: 0))
+        }
         if let integer = T.self as? any FixedWidthInteger.Type {
             node.kind = .integer
             return integer.init(1) as! T
         }
-        if T.self == UUID.self { node.kind = .uuid; return UUID() as! T }
-        if T.self == Date.self { node.kind = .dateTime; return Date(timeIntervalSince1970: 0) as! T }
+        if T.self == UUID.self {
+            node.kind = .uuid
+            return UUID() as! T
+        }
+        if T.self == Date.self {
+            node.kind = .dateTime
+            return Date(timeIntervalSince1970: 0) as! T
+        }
         if let cases = enumCases(T.self) {
             node.kind = .enumeration(cases.values)
             return cases.first as! T
@@ -146,11 +161,13 @@ public enum SchemaRecorder {
         }
 
         func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-            try SchemaRecorder.placeholder(T.self, into: node.member(key.stringValue, required: true), codingPath: codingPath + [key])
+            try SchemaRecorder.placeholder(
+                T.self, into: node.member(key.stringValue, required: true), codingPath: codingPath + [key])
         }
 
         func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-            try SchemaRecorder.placeholder(T.self, into: node.member(key.stringValue, required: false), codingPath: codingPath + [key])
+            try SchemaRecorder.placeholder(
+                T.self, into: node.member(key.stringValue, required: false), codingPath: codingPath + [key])
         }
 
         func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
@@ -193,7 +210,9 @@ public enum SchemaRecorder {
             return try SchemaRecorder.placeholder(T.self, into: items, codingPath: codingPath)
         }
 
-        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
+            -> KeyedDecodingContainer<NestedKey>
+        {
             currentIndex += 1
             items.kind = .object
             return KeyedDecodingContainer(KeyedRecorder<NestedKey>(node: items, codingPath: codingPath))

@@ -12,7 +12,8 @@ public final class ScratchDatabase: @unchecked Sendable {
     public init(prefix: String = "t") throws {
         adminURL = try TestEnvironment.postgresURL()
         name = "\(prefix)_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
-        let admin = try PostgresConnection(configuration: PostgresConfiguration(url: adminURL), logger: Logger(label: "test"))
+        let admin = try PostgresConnection(
+            configuration: PostgresConfiguration(url: adminURL), logger: Logger(label: "test"))
         defer { admin.close() }
         // Identifiers cannot be parameters; this one is generated above from hex digits only.
         try admin.executeScript("CREATE DATABASE \(name)")
@@ -29,7 +30,8 @@ public final class ScratchDatabase: @unchecked Sendable {
     /// writable again, as an operator or a failover would; with `terminateSessions`, also ends
     /// every current session of it, so that the services' connections break and reconnect.
     public func setReadOnly(_ readOnly: Bool, terminateSessions: Bool = true) throws {
-        let admin = try PostgresConnection(configuration: PostgresConfiguration(url: adminURL), logger: Logger(label: "test"))
+        let admin = try PostgresConnection(
+            configuration: PostgresConfiguration(url: adminURL), logger: Logger(label: "test"))
         defer { admin.close() }
         try admin.executeScript(
             readOnly
@@ -40,18 +42,22 @@ public final class ScratchDatabase: @unchecked Sendable {
 
     /// Ends every session of the database but the caller's (`pg_terminate_backend`).
     public func terminateSessions() throws {
-        let admin = try PostgresConnection(configuration: PostgresConfiguration(url: adminURL), logger: Logger(label: "test"))
+        let admin = try PostgresConnection(
+            configuration: PostgresConfiguration(url: adminURL), logger: Logger(label: "test"))
         defer { admin.close() }
         try terminateSessions(admin)
     }
 
     private func terminateSessions(_ admin: PostgresConnection) throws {
         _ = try admin.query(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name])
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            [name])
     }
 
     public func drop() {
-        guard let admin = try? PostgresConnection(configuration: PostgresConfiguration(url: adminURL), logger: Logger(label: "test"))
+        guard
+            let admin = try? PostgresConnection(
+                configuration: PostgresConfiguration(url: adminURL), logger: Logger(label: "test"))
         else { return }
         defer { admin.close() }
         try? admin.executeScript("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")

@@ -31,7 +31,9 @@ extension ServiceStack {
             name: "\(tool)-\(UUID().uuidString.prefix(6))")
         guard let status = process.waitForExit(timeout: timeout) else {
             process.kill9()
-            throw StartFailure(name: "\(tool) \(arguments.joined(separator: " "))", log: "did not finish in \(timeout)\n\(process.log())")
+            throw StartFailure(
+                name: "\(tool) \(arguments.joined(separator: " "))",
+                log: "did not finish in \(timeout)\n\(process.log())")
         }
         return ToolRun(status: status, output: process.log())
     }

@@ -55,6 +55,7 @@ public func eventually<T>(
     while true {
         if let value = try condition() { return value }
         if ContinuousClock.now >= deadline { return nil }
-        Thread.sleep(forTimeInterval: Double(interval.components.attoseconds) / 1e18 + Double(interval.components.seconds))
+        Thread.sleep(
+            forTimeInterval: Double(interval.components.attoseconds) / 1e18 + Double(interval.components.seconds))
     }
 }

@@ -48,9 +48,12 @@ public struct ChaosResult: Sendable, Codable, Equatable {
         """
 
     public var markdownRow: String {
-        let letters = deadLetters.isEmpty ? "none" : deadLetters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        let letters =
+            deadLetters.isEmpty
+            ? "none" : deadLetters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         let recovery = recoverySeconds.map { String(format: "%.1f s", $0) } ?? "not recovered"
-        return "| \(scenario.rawValue) | \(Int(rate)) orders/s for \(Int(loadSeconds)) s | \(fault) | \(ordersAccepted) | \(terminalTotal) | "
+        return
+            "| \(scenario.rawValue) | \(Int(rate)) orders/s for \(Int(loadSeconds)) s | \(fault) | \(ordersAccepted) | \(terminalTotal) | "
             + "\(violations.count) | \(letters) | \(duplicatesSuppressed) | \(recovery) | \(unexpectedDeaths.count) |"
     }
 

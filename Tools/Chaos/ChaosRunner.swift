@@ -40,7 +40,9 @@ public final class ChaosRunner: Sendable {
     /// `replay order --verify` against this stack must skip them.
     private let logHasPoison: Mutex<Bool>
 
-    public init(control: any StackControl, settings: ChaosSettings, logger: Logger, say: @escaping @Sendable (String) -> Void) {
+    public init(
+        control: any StackControl, settings: ChaosSettings, logger: Logger, say: @escaping @Sendable (String) -> Void
+    ) {
         self.control = control
         self.settings = settings
         self.logger = logger
@@ -56,7 +58,8 @@ public final class ChaosRunner: Sendable {
 
     /// How long the fault of `scenario` lasts (`pause`: the step deadline plus the timing's margin).
     func faultDuration(_ scenario: Scenario) -> Duration {
-        scenario == .pause ? control.stepDeadline + settings.timing.duration(.pause) : settings.timing.duration(scenario)
+        scenario == .pause
+            ? control.stepDeadline + settings.timing.duration(.pause) : settings.timing.duration(scenario)
     }
 
     public func run(_ scenario: Scenario) -> ChaosResult {
@@ -78,10 +81,14 @@ public final class ChaosRunner: Sendable {
         return result
     }
 
-    private func runLoaded(_ scenario: Scenario, faultLength: Duration, loadLength: Duration, into result: inout ChaosResult) throws {
+    private func runLoaded(
+        _ scenario: Scenario, faultLength: Duration, loadLength: Duration, into result: inout ChaosResult
+    ) throws {
         let timing = settings.timing
         result.violations += waitReady("before the run")
-        var load = LoadSettings(orders: control.endpoints.orders, inventory: control.endpoints.inventory, payments: control.endpoints.payments)
+        var load = LoadSettings(
+            orders: control.endpoints.orders, inventory: control.endpoints.inventory,
+            payments: control.endpoints.payments)
         load.connections = settings.connections
         load.skus = settings.skus
         load.customers = settings.customers
@@ -98,7 +105,8 @@ public final class ChaosRunner: Sendable {
         defer { reader.close() }
         let lettersBefore = try deadLetterWatermarks(reader)
         let duplicatesBefore = duplicatesSuppressed()
-        let watcher = try TerminalWatcher(kafka: control.kafka, topic: "orders.events", recorder: recorder, logger: logger)
+        let watcher = try TerminalWatcher(
+            kafka: control.kafka, topic: "orders.events", recorder: recorder, logger: logger)
         try watcher.start()
         defer { watcher.stop() }
 
@@ -109,12 +117,17 @@ public final class ChaosRunner: Sendable {
             _ = run.run()
             loadDone.signal()
         }
-        say("\(scenario.rawValue): \(Int(settings.rate)) orders/s for \(Self.seconds(loadLength)); fault after \(Self.seconds(timing.warmup))")
+        say(
+            "\(scenario.rawValue): \(Int(settings.rate)) orders/s for \(Self.seconds(loadLength)); fault after \(Self.seconds(timing.warmup))"
+        )
         Thread.sleep(forTimeInterval: timing.warmup.inSeconds)
         var poison: Set<String> = []
-        result.violations += try inject(scenario, for: faultLength, deaths: deaths, notes: &result.notes, poison: &poison)
+        result.violations += try inject(
+            scenario, for: faultLength, deaths: deaths, notes: &result.notes, poison: &poison)
         let faultEnd = ContinuousClock.now
-        say("\(scenario.rawValue): fault over; \(recorder.unfinished(sentBefore: faultEnd)) orders accepted before it not terminal yet")
+        say(
+            "\(scenario.rawValue): fault over; \(recorder.unfinished(sentBefore: faultEnd)) orders accepted before it not terminal yet"
+        )
 
         // Recovery: until every order accepted before the fault's end is terminal.
         var recovery: Duration?
@@ -137,7 +150,9 @@ public final class ChaosRunner: Sendable {
         result.ordersAccepted = counts.accepted
         result.ordersTerminal = counts.terminal
         result.requestErrors = counts.errors
-        say("\(scenario.rawValue): load done (accepted \(counts.accepted), terminal \(counts.terminalTotal)); checking the invariants")
+        say(
+            "\(scenario.rawValue): load done (accepted \(counts.accepted), terminal \(counts.terminalTotal)); checking the invariants"
+        )
 
         result.violations += waitReady("after the fault")
         var ledger = InvariantLedger()
@@ -157,7 +172,8 @@ public final class ChaosRunner: Sendable {
         result.deadLetters = letters.byReason
         let lost = poison.subtracting(letters.sources)
         if !lost.isEmpty {
-            result.violations.append("\(lost.count) of \(poison.count) poison messages not dead-lettered: \(lost.sorted().prefix(5))")
+            result.violations.append(
+                "\(lost.count) of \(poison.count) poison messages not dead-lettered: \(lost.sorted().prefix(5))")
         }
         result.duplicatesSuppressed = max(0, duplicatesSuppressed() - duplicatesBefore)
     }
@@ -180,7 +196,9 @@ public final class ChaosRunner: Sendable {
                     try control.restart(victim)
                 }
                 killed.append(victim)
-                Thread.sleep(forTimeInterval: min(settings.timing.killInterval.inSeconds, max(0, (end - ContinuousClock.now).inSeconds)))
+                Thread.sleep(
+                    forTimeInterval: min(
+                        settings.timing.killInterval.inSeconds, max(0, (end - ContinuousClock.now).inSeconds)))
             }
             notes.append("killed with SIGKILL and restarted: \(killed.joined(separator: ", "))")
         case .postgresDown:
@@ -214,20 +232,28 @@ public final class ChaosRunner: Sendable {
             sleepUntilEnd()
             try control.brokerRequest("/brokers/all/rtt", body: #"{"ms":0}"#)
         case .pause:
-            let victim = control.instances.first { $0.hasPrefix((settings.victim ?? "payment") + "-") || $0 == settings.victim ?? "payment" }
+            let victim =
+                control.instances.first {
+                    $0.hasPrefix((settings.victim ?? "payment") + "-") || $0 == settings.victim ?? "payment"
+                }
                 ?? pick(control.instances)
-            notes.append("SIGSTOP of \(victim) for \(Self.seconds(length)) (step deadline \(Self.seconds(control.stepDeadline)))")
+            notes.append(
+                "SIGSTOP of \(victim) for \(Self.seconds(length)) (step deadline \(Self.seconds(control.stepDeadline)))"
+            )
             try deaths.expectingDown(victim) {
                 try control.suspend(victim)
                 sleepUntilEnd()
                 try control.resume(victim)
             }
         case .poison:
-            poison = try producePoison(control.kafka, perTopic: settings.timing.poisonPerTopic, run: "\(settings.seed)", logger: logger)
-            notes.append("\(poison.count) poison messages produced (not JSON, an unknown type, an envelope without data)")
+            poison = try producePoison(
+                control.kafka, perTopic: settings.timing.poisonPerTopic, run: "\(settings.seed)", logger: logger)
+            notes.append(
+                "\(poison.count) poison messages produced (not JSON, an unknown type, an envelope without data)")
             sleepUntilEnd()
         case .duplicates:
-            let count = try reproduceDuplicates(control.kafka, perTopic: settings.timing.duplicatesPerTopic, logger: logger)
+            let count = try reproduceDuplicates(
+                control.kafka, perTopic: settings.timing.duplicatesPerTopic, logger: logger)
             notes.append("\(count) commands and replies re-produced")
             sleepUntilEnd()
         case .httpAbuse:
@@ -235,12 +261,15 @@ public final class ChaosRunner: Sendable {
             let abuse = HTTPAbuse(
                 services: [
                     ("order", endpoints.orders, "/orders"), ("payment", endpoints.payments, "/accounts"),
-                    ("inventory", endpoints.inventory, "/stock/chaos-sku"), ("notification", endpoints.notifications, nil),
+                    ("inventory", endpoints.inventory, "/stock/chaos-sku"),
+                    ("notification", endpoints.notifications, nil),
                     ("saga", endpoints.sagas, nil),
-                ], slowClients: settings.timing.slowClients, floodConnections: settings.timing.floodConnections, duration: length)
+                ], slowClients: settings.timing.slowClients, floodConnections: settings.timing.floodConnections,
+                duration: length)
             let problems = abuse.run()
-            notes.append("\(HTTPAbuse.probes(post: "/").count) hostile request kinds per service, \(settings.timing.slowClients) slow clients, "
-                + "a flood of \(settings.timing.floodConnections) connections on order")
+            notes.append(
+                "\(HTTPAbuse.probes(post: "/").count) hostile request kinds per service, \(settings.timing.slowClients) slow clients, "
+                    + "a flood of \(settings.timing.floodConnections) connections on order")
             return problems.map { "http-abuse: \($0)" }
         }
         return []
@@ -253,7 +282,10 @@ public final class ChaosRunner: Sendable {
         let deadline = ContinuousClock.now + .seconds(120)
         var problems: [String] = []
         for (name, url) in control.endpoints.byService {
-            while (try? HTTPClient().send("GET", to: HTTPURL(host: url.host, port: url.port, target: "/readyz"), timeout: .seconds(5)))?.status != 200 {
+            while (try? HTTPClient().send(
+                "GET", to: HTTPURL(host: url.host, port: url.port, target: "/readyz"), timeout: .seconds(5)))?.status
+                != 200
+            {
                 if ContinuousClock.now > deadline {
                     problems.append("\(name) not ready \(when)")
                     break
@@ -271,13 +303,19 @@ public final class ChaosRunner: Sendable {
         DispatchQueue.concurrentPerform(iterations: chaosServices.count) { index in
             let service = chaosServices[index]
             guard let arguments = control.replayArguments(service) else {
-                problems.withLock { $0[index] = "replay \(service) --verify not run: no env file for it (--replay-env-dir)" }
+                problems.withLock {
+                    $0[index] = "replay \(service) --verify not run: no env file for it (--replay-env-dir)"
+                }
                 return
             }
             do {
-                let run = try runCommand(settings.replayExecutable, [service, "--verify"] + (skipUndecodable ? ["--skip-undecodable"] : []) + arguments)
+                let run = try runCommand(
+                    settings.replayExecutable,
+                    [service, "--verify"] + (skipUndecodable ? ["--skip-undecodable"] : []) + arguments)
                 if run.status != 0 || !run.output.contains("no differences") {
-                    problems.withLock { $0[index] = "replay \(service) --verify (status \(run.status)): \(run.output.suffix(1500))" }
+                    problems.withLock {
+                        $0[index] = "replay \(service) --verify (status \(run.status)): \(run.output.suffix(1500))"
+                    }
                 }
             } catch {
                 problems.withLock { $0[index] = "replay \(service) --verify: \(error)" }
@@ -341,7 +379,9 @@ final class DeathWatch: Sendable {
             while !state.withLock({ $0.stopped }) {
                 for instance in control.deadInstances() {
                     // Taken down by the runner, or brought back since the list was made: not a death.
-                    guard state.withLock({ !$0.expected.contains(instance) }), control.deadInstances().contains(instance) else {
+                    guard state.withLock({ !$0.expected.contains(instance) }),
+                        control.deadInstances().contains(instance)
+                    else {
                         continue
                     }
                     state.withLock { $0.unexpected.append(instance) }

@@ -2,7 +2,7 @@ import Foundation
 import HTTPClient
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A raw TCP connection for requests no well-behaved client would send.
@@ -21,7 +21,8 @@ final class RawConnection {
         defer { freeaddrinfo(result) }
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ChaosError("socket: errno \(errno)") }
-        var time = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
+        var time = timeval(
+            tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
         guard connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 else {
@@ -110,19 +111,28 @@ struct HTTPAbuse {
         let host = "Host: chaos\r\n"
         var probes = [
             Probe(name: "not HTTP", bytes: Array("GARBAGE\r\n\r\n".utf8), expected: [400]),
-            Probe(name: "header without a colon", bytes: Array("GET /healthz HTTP/1.1\r\n\(host)BadHeader\r\n\r\n".utf8), expected: [400]),
             Probe(
-                name: "oversized head", bytes: Array("GET /healthz HTTP/1.1\r\n\(host)X-Big: \(String(repeating: "a", count: 64 * 1024))\r\n\r\n".utf8),
+                name: "header without a colon", bytes: Array("GET /healthz HTTP/1.1\r\n\(host)BadHeader\r\n\r\n".utf8),
+                expected: [400]),
+            Probe(
+                name: "oversized head",
+                bytes: Array(
+                    "GET /healthz HTTP/1.1\r\n\(host)X-Big: \(String(repeating: "a", count: 64 * 1024))\r\n\r\n".utf8),
                 expected: [431]),
-            Probe(name: "unsupported version", bytes: Array("GET /healthz HTTP/3.0\r\n\(host)\r\n".utf8), expected: [505, 400]),
-            Probe(name: "control byte in the target", bytes: Array("GET /heal\u{1}thz HTTP/1.1\r\n\(host)\r\n".utf8), expected: [400]),
+            Probe(
+                name: "unsupported version", bytes: Array("GET /healthz HTTP/3.0\r\n\(host)\r\n".utf8),
+                expected: [505, 400]),
+            Probe(
+                name: "control byte in the target", bytes: Array("GET /heal\u{1}thz HTTP/1.1\r\n\(host)\r\n".utf8),
+                expected: [400]),
         ]
         if let post {
             let json = "Content-Type: application/json\r\n"
             probes += [
                 Probe(
                     name: "oversized body",
-                    bytes: Array("POST \(post) HTTP/1.1\r\n\(host)\(json)Content-Length: 100000000\r\n\r\n{".utf8), expected: [413]),
+                    bytes: Array("POST \(post) HTTP/1.1\r\n\(host)\(json)Content-Length: 100000000\r\n\r\n{".utf8),
+                    expected: [413]),
                 Probe(
                     name: "invalid UTF-8 body",
                     bytes: Array("POST \(post) HTTP/1.1\r\n\(host)\(json)Content-Length: 14\r\n\r\n".utf8) + [
@@ -130,13 +140,17 @@ struct HTTPAbuse {
                     ], expected: [400, 422]),
                 Probe(
                     name: "bad chunk size",
-                    bytes: Array("POST \(post) HTTP/1.1\r\n\(host)\(json)Transfer-Encoding: chunked\r\n\r\nZZZ\r\n".utf8), expected: [400]),
-                Probe(
-                    name: "two content lengths",
-                    bytes: Array("POST \(post) HTTP/1.1\r\n\(host)\(json)Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}".utf8),
+                    bytes: Array(
+                        "POST \(post) HTTP/1.1\r\n\(host)\(json)Transfer-Encoding: chunked\r\n\r\nZZZ\r\n".utf8),
                     expected: [400]),
                 Probe(
-                    name: "JSON that is not an object", bytes: Array("POST \(post) HTTP/1.1\r\n\(host)\(json)Content-Length: 5\r\n\r\n[1,2]".utf8),
+                    name: "two content lengths",
+                    bytes: Array(
+                        "POST \(post) HTTP/1.1\r\n\(host)\(json)Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}".utf8),
+                    expected: [400]),
+                Probe(
+                    name: "JSON that is not an object",
+                    bytes: Array("POST \(post) HTTP/1.1\r\n\(host)\(json)Content-Length: 5\r\n\r\n[1,2]".utf8),
                     expected: [400, 422]),
             ]
         }
@@ -159,7 +173,9 @@ struct HTTPAbuse {
                     connection.write(probe.bytes)
                     let answer = connection.readResponse()
                     guard let status = answer.status, probe.expected.contains(status) else {
-                        problems.append("\(service.name) \(probe.name): got \(answer.status.map(String.init) ?? "no answer"), want \(probe.expected.sorted())")
+                        problems.append(
+                            "\(service.name) \(probe.name): got \(answer.status.map(String.init) ?? "no answer"), want \(probe.expected.sorted())"
+                        )
                         continue
                     }
                     if probe.problem && !answer.head.lowercased().contains("content-type: application/problem+json") {
@@ -171,7 +187,8 @@ struct HTTPAbuse {
             }
             // A request cut off half way, then a closed connection: nothing to answer, nothing may break.
             if let connection = try? RawConnection(service.url) {
-                connection.write("POST \(service.post ?? "/healthz") HTTP/1.1\r\nHost: chaos\r\nContent-Length: 50\r\n\r\n{\"cust")
+                connection.write(
+                    "POST \(service.post ?? "/healthz") HTTP/1.1\r\nHost: chaos\r\nContent-Length: 50\r\n\r\n{\"cust")
                 connection.close()
             }
             if !Self.healthy(service.url) { problems.append("\(service.name): /healthz not answered after the probes") }
@@ -182,7 +199,8 @@ struct HTTPAbuse {
 
     /// Whether a fresh connection gets `GET /healthz` answered 200 within `timeout`.
     static func healthy(_ url: HTTPURL, timeout: Duration = .seconds(2)) -> Bool {
-        (try? HTTPClient().send("GET", to: HTTPURL(host: url.host, port: url.port, target: "/healthz"), timeout: timeout))?.status == 200
+        (try? HTTPClient().send(
+            "GET", to: HTTPURL(host: url.host, port: url.port, target: "/healthz"), timeout: timeout))?.status == 200
     }
 
     private func slowAndFlood() -> [String] {
@@ -207,7 +225,11 @@ struct HTTPAbuse {
             if !Self.healthy(target.url) { unanswered += 1 }
             Thread.sleep(forTimeInterval: 0.5)
         }
-        if unanswered > 0 { problems.append("\(target.name): \(unanswered) of \(checks) fresh requests unanswered beside \(slow.count) slow clients") }
+        if unanswered > 0 {
+            problems.append(
+                "\(target.name): \(unanswered) of \(checks) fresh requests unanswered beside \(slow.count) slow clients"
+            )
+        }
         slow.removeAll()
         _ = try? kept.send("GET", target: "/healthz", timeout: .seconds(5))
 
@@ -220,7 +242,9 @@ struct HTTPAbuse {
         Thread.sleep(forTimeInterval: 1)
         let status = (try? kept.send("GET", target: "/healthz", timeout: .seconds(5)))?.status
         if status != 200 {
-            problems.append("\(target.name): a kept-alive connection got \(status.map(String.init) ?? "no answer") during a flood of \(flood.count) connections")
+            problems.append(
+                "\(target.name): a kept-alive connection got \(status.map(String.init) ?? "no answer") during a flood of \(flood.count) connections"
+            )
         }
         let opened = flood.count
         flood.removeAll()

@@ -29,13 +29,19 @@ func producePoison(_ kafka: KafkaConfiguration, perTopic: Int, run: String, logg
                     + #""occurredAt":"2026-01-01T00:00:00.000Z","producer":"chaos"\#(data)}"#
             }
             func headers(_ type: String) -> [KafkaHeader] {
-                [KafkaHeader(key: MessageHeaders.messageId, value: id), KafkaHeader(key: MessageHeaders.type, value: type),
-                 KafkaHeader(key: MessageHeaders.schemaVersion, value: "1")]
+                [
+                    KafkaHeader(key: MessageHeaders.messageId, value: id),
+                    KafkaHeader(key: MessageHeaders.type, value: type),
+                    KafkaHeader(key: MessageHeaders.schemaVersion, value: "1"),
+                ]
             }
-            messages.append(OutgoingMessage(topic: topic, key: Array((key + "-a").utf8), value: [0xFF, 0xFE, 0x00, 0x7B], headers: []))
             messages.append(
                 OutgoingMessage(
-                    topic: topic, key: Array((key + "-b").utf8), value: Array(envelope("ChaosUnknownType", #","data":{}"#).utf8),
+                    topic: topic, key: Array((key + "-a").utf8), value: [0xFF, 0xFE, 0x00, 0x7B], headers: []))
+            messages.append(
+                OutgoingMessage(
+                    topic: topic, key: Array((key + "-b").utf8),
+                    value: Array(envelope("ChaosUnknownType", #","data":{}"#).utf8),
                     headers: headers("ChaosUnknownType")))
             messages.append(
                 OutgoingMessage(
@@ -44,7 +50,11 @@ func producePoison(_ kafka: KafkaConfiguration, perTopic: Int, run: String, logg
         }
     }
     let reports = try producer.send(messages)
-    return Set(reports.map { DeadLetter.sourcePosition(topic: $0.topicPartition.topic, partition: $0.topicPartition.partition, offset: $0.offset) })
+    return Set(
+        reports.map {
+            DeadLetter.sourcePosition(
+                topic: $0.topicPartition.topic, partition: $0.topicPartition.partition, offset: $0.offset)
+        })
 }
 
 /// `duplicates`: the last `perTopic` messages of every command and reply topic, produced again
@@ -64,7 +74,8 @@ func reproduceDuplicates(_ kafka: KafkaConfiguration, perTopic: Int, logger: Log
             let from = max(low, high - Int64(perPartition))
             guard from < high else { continue }
             for message in try reader.read(tp, from: from, maxMessages: Int(high - from), timeout: .seconds(30)) {
-                copies.append(OutgoingMessage(topic: topic, key: message.key, value: message.value, headers: message.headers))
+                copies.append(
+                    OutgoingMessage(topic: topic, key: message.key, value: message.value, headers: message.headers))
             }
         }
     }
@@ -99,7 +110,8 @@ func deadLetters(_ reader: KafkaReader, since: [TopicPartition: Int64]) throws -
             let reason = MessageHeaders.value(DeadLetter.reason, in: message.headers) ?? "?"
             tally.byReason[reason, default: 0] += 1
             if let topic = MessageHeaders.value(DeadLetter.sourceTopic, in: message.headers),
-                let partition = MessageHeaders.value(DeadLetter.sourcePartition, in: message.headers).flatMap(Int32.init),
+                let partition = MessageHeaders.value(DeadLetter.sourcePartition, in: message.headers).flatMap(
+                    Int32.init),
                 let offset = MessageHeaders.value(DeadLetter.sourceOffset, in: message.headers).flatMap(Int64.init)
             {
                 tally.sources.insert(DeadLetter.sourcePosition(topic: topic, partition: partition, offset: offset))

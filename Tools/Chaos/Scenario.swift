@@ -54,7 +54,8 @@ public struct ChaosTiming: Sendable, Equatable, Codable {
     public static let full = ChaosTiming(
         warmup: .seconds(10), cooldown: .seconds(20),
         fault: [
-            .kill: .seconds(60), .postgresDown: .seconds(10), .postgresReadOnly: .seconds(15), .brokerDown: .seconds(10),
+            .kill: .seconds(60), .postgresDown: .seconds(10), .postgresReadOnly: .seconds(15),
+            .brokerDown: .seconds(10),
             .brokerErrors: .seconds(20), .brokerSlow: .seconds(20), .pause: .seconds(5), .poison: .seconds(5),
             .duplicates: .seconds(5), .httpAbuse: .seconds(20),
         ], killInterval: .seconds(5), addedRoundTrip: .seconds(2), poisonPerTopic: 10, duplicatesPerTopic: 200,

@@ -6,7 +6,7 @@ import Postgres
 import SagaInvariants
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The five services by the names the stack scripts and the replay tool use.
@@ -88,7 +88,9 @@ extension StackControl {
         let response = try HTTPClient().post(
             HTTPURL(host: control.host, port: control.port, target: path),
             headers: [(name: "Content-Type", value: "application/json")], body: Array(body.utf8), timeout: .seconds(10))
-        guard response.status == 200 else { throw ChaosError("broker control \(path): \(response.status) \(response.text)") }
+        guard response.status == 200 else {
+            throw ChaosError("broker control \(path): \(response.status) \(response.text)")
+        }
     }
 }
 
@@ -120,7 +122,9 @@ public struct LocalStackControl: StackControl {
         brokerControl = HTTPURL(try read("broker/control"))
         let pids = (try? FileManager.default.contentsOfDirectory(atPath: "\(directory)/pids")) ?? []
         instances = pids.filter { $0.hasSuffix(".pid") && $0 != "broker.pid" }.map { String($0.dropLast(4)) }.sorted()
-        guard !instances.isEmpty else { throw ChaosError("no service pid files in \(directory)/pids: is the local stack up?") }
+        guard !instances.isEmpty else {
+            throw ChaosError("no service pid files in \(directory)/pids: is the local stack up?")
+        }
         let saga = Self.environment(try read("env/saga.env"))
         stepDeadline = saga["SAGA_STEP_TIMEOUT_MS"].flatMap(Int.init).map { .milliseconds($0) } ?? .seconds(30)
         // `HTTP_PORT_OFFSET` of `stack.sh up` (a second stack beside `make up`), 0 without the file.
@@ -145,13 +149,16 @@ public struct LocalStackControl: StackControl {
 
     private func signal(_ instance: String, _ number: Int32) throws {
         let pid = try pid(instance)
-        guard Glibc.kill(pid, number) == 0 else { throw ChaosError("kill(\(pid), \(number)) for \(instance): errno \(errno)") }
+        guard Glibc.kill(pid, number) == 0 else {
+            throw ChaosError("kill(\(pid), \(number)) for \(instance): errno \(errno)")
+        }
     }
 
     private func stack(_ arguments: [String]) throws {
         var environment = ProcessInfo.processInfo.environment
         environment["STACK_DIR"] = directory
-        let run = try runCommand("/bin/bash", ["\(repository)/deploy/local/stack.sh"] + arguments, environment: environment)
+        let run = try runCommand(
+            "/bin/bash", ["\(repository)/deploy/local/stack.sh"] + arguments, environment: environment)
         guard run.status == 0 else { throw ChaosError("stack.sh \(arguments.joined(separator: " ")): \(run.output)") }
     }
 
@@ -171,7 +178,8 @@ public struct LocalStackControl: StackControl {
     public func startPostgres() throws { try stack(["pg-start"]) }
 
     public func setReadOnly(_ readOnly: Bool, service: String) throws {
-        let env = Self.environment((try? String(contentsOfFile: "\(directory)/env/\(service).env", encoding: .utf8)) ?? "")
+        let env = Self.environment(
+            (try? String(contentsOfFile: "\(directory)/env/\(service).env", encoding: .utf8)) ?? "")
         guard let url = env["DATABASE_URL"], let components = URLComponents(string: url), let port = components.port,
             let host = components.host
         else { throw ChaosError("no DATABASE_URL in \(directory)/env/\(service).env") }
@@ -186,7 +194,8 @@ public struct LocalStackControl: StackControl {
                 ? "ALTER DATABASE \"\(database)\" SET default_transaction_read_only = on"
                 : "ALTER DATABASE \"\(database)\" RESET default_transaction_read_only")
         _ = try admin.query(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [database])
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            [database])
     }
 
     public func deadInstances() -> [String] {
@@ -216,7 +225,8 @@ public struct ComposeStackControl: StackControl {
     public var name: String { "compose stack (\(composeFile))" }
     static let brokers = ["kafka-1", "kafka-2", "kafka-3"]
     static let databases = [
-        "order": "orders", "payment": "payments", "inventory": "inventory", "notification": "notifications", "saga": "sagas",
+        "order": "orders", "payment": "payments", "inventory": "inventory", "notification": "notifications",
+        "saga": "sagas",
     ]
 
     public init(
@@ -233,7 +243,9 @@ public struct ComposeStackControl: StackControl {
     @discardableResult
     private func compose(_ arguments: [String]) throws -> String {
         let run = try runCommand("/usr/bin/env", ["docker", "compose", "-f", composeFile] + arguments)
-        guard run.status == 0 else { throw ChaosError("docker compose \(arguments.joined(separator: " ")): \(run.output)") }
+        guard run.status == 0 else {
+            throw ChaosError("docker compose \(arguments.joined(separator: " ")): \(run.output)")
+        }
         return run.output
     }
 
@@ -250,14 +262,16 @@ public struct ComposeStackControl: StackControl {
         guard let database = Self.databases[service] else { throw ChaosError("no service '\(service)'") }
         let sql =
             (readOnly
-            ? "ALTER DATABASE \(database) SET default_transaction_read_only = on;"
-            : "ALTER DATABASE \(database) RESET default_transaction_read_only;")
+                ? "ALTER DATABASE \(database) SET default_transaction_read_only = on;"
+                : "ALTER DATABASE \(database) RESET default_transaction_read_only;")
             + " SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)' AND pid <> pg_backend_pid();"
         try compose(["exec", "-T", "postgres", "psql", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql])
     }
 
     public func deadInstances() -> [String] {
-        guard let output = try? compose(["ps", "--status", "running", "--format", "{{.Service}}"]) else { return instances }
+        guard let output = try? compose(["ps", "--status", "running", "--format", "{{.Service}}"]) else {
+            return instances
+        }
         let running = Set(output.split(separator: "\n").map { String($0) })
         return instances.filter { !running.contains($0) }
     }

@@ -6,14 +6,15 @@ import Logging
 import SagaInvariants
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @main
 struct ChaosCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chaos",
-        abstract: "Injects faults into a running stack under steady order traffic and checks every invariant after each.",
+        abstract:
+            "Injects faults into a running stack under steady order traffic and checks every invariant after each.",
         discussion: """
             Scenarios: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")), or all.
             Each run: order traffic at --rate through the load generator, the fault after a warm-up,
@@ -57,13 +58,19 @@ struct ChaosCommand: ParsableCommand {
     @Option(help: "Compose stack: the host its services' ports are published on.")
     var host = "127.0.0.1"
 
-    @Option(help: "Compose stack: a folder of <service>.env files for `replay --verify` (DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, ...).")
+    @Option(
+        help:
+            "Compose stack: a folder of <service>.env files for `replay --verify` (DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, ...)."
+    )
     var replayEnvDir: String?
 
     @Option(help: "Compose stack: the orchestrator's step deadline in milliseconds (its SAGA_STEP_TIMEOUT_MS).")
     var stepDeadlineMs = 30_000
 
-    @Flag(help: "The stack's logs already hold poison from an earlier `chaos poison`: replay --verify skips undecodable events.")
+    @Flag(
+        help:
+            "The stack's logs already hold poison from an earlier `chaos poison`: replay --verify skips undecodable events."
+    )
     var skipUndecodable = false
 
     @Option(help: "Write every result as JSON to this file.")
@@ -74,7 +81,9 @@ struct ChaosCommand: ParsableCommand {
 
     func validate() throws {
         for name in scenarios where name != "all" && Scenario(rawValue: name) == nil {
-            throw ValidationError("unknown scenario '\(name)'; scenarios: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")), all")
+            throw ValidationError(
+                "unknown scenario '\(name)'; scenarios: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")), all"
+            )
         }
         guard rate > 0, connections > 0 else { throw ValidationError("--rate and --connections must be positive") }
     }
@@ -83,7 +92,9 @@ struct ChaosCommand: ParsableCommand {
         var logger = Logger(label: "chaos")
         logger.logLevel = .warning
         Self.raiseFileLimit()
-        let chosen = scenarios.isEmpty || scenarios.contains("all") ? Scenario.allCases : scenarios.compactMap(Scenario.init(rawValue:))
+        let chosen =
+            scenarios.isEmpty || scenarios.contains("all")
+            ? Scenario.allCases : scenarios.compactMap(Scenario.init(rawValue:))
         let replay = Bundle.main.executableURL!.deletingLastPathComponent().appendingPathComponent("replay").path
         let control: any StackControl
         do {
@@ -108,7 +119,9 @@ struct ChaosCommand: ParsableCommand {
         let runner = ChaosRunner(control: control, settings: settings, logger: logger) { line in
             FileHandle.standardError.write(Data("chaos: \(line)\n".utf8))
         }
-        print("chaos against the \(control.name): \(chosen.map(\.rawValue).joined(separator: ", ")) (\(short ? "short" : "full"), seed \(settings.seed))")
+        print(
+            "chaos against the \(control.name): \(chosen.map(\.rawValue).joined(separator: ", ")) (\(short ? "short" : "full"), seed \(settings.seed))"
+        )
         var summary = ChaosSummary(
             stack: control.name, mode: short ? "short" : "full", seed: settings.seed,
             startedAt: ISO8601DateFormatter().string(from: Date()), results: [])

@@ -24,7 +24,10 @@ struct CodecBench: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
-    @Option(help: "Run only these measures (encode, encodeFoundation, decode, decodeFoundation); all by default. For profiling one.")
+    @Option(
+        help:
+            "Run only these measures (encode, encodeFoundation, decode, decodeFoundation); all by default. For profiling one."
+    )
     var only: [String] = []
 
     func run() throws {
@@ -52,7 +55,9 @@ struct CodecBench: ParsableCommand {
                 let start = ContinuousClock.now
                 let count = try body()
                 let elapsed = ContinuousClock.now - start
-                rates.append(Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+                rates.append(
+                    Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                )
             }
             results[name] = rates.sorted()[rates.count / 2]
         }
@@ -97,7 +102,8 @@ struct CodecBench: ParsableCommand {
         }
 
         if json {
-            let data = try JSONSerialization.data(withJSONObject: results.mapValues { $0.rounded() }, options: [.sortedKeys])
+            let data = try JSONSerialization.data(
+                withJSONObject: results.mapValues { $0.rounded() }, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             for (name, rate) in results.sorted(by: { $0.key < $1.key }) {

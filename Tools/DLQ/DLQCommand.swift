@@ -30,7 +30,10 @@ struct DLQCommand: ParsableCommand {
 }
 
 struct CommonOptions: ParsableArguments {
-    @Option(help: "A file of KEY=VALUE lines with the service's configuration (default: .stack/env/<service>.env if present).")
+    @Option(
+        help:
+            "A file of KEY=VALUE lines with the service's configuration (default: .stack/env/<service>.env if present)."
+    )
     var envFile: String?
 
     @Option(help: "Log level on standard error: trace, debug, info, notice, warning, error.")
@@ -45,7 +48,8 @@ struct CommonOptions: ParsableArguments {
         var kafka = KafkaAccessPlan.dlqTool.restricting(configuration.kafka)
         kafka.clientId = "dlq-tool"
         let reader = try KafkaReader(configuration: kafka, logger: logger)
-        return DLQSession(common: self, service: service, configuration: configuration, kafka: kafka, logger: logger, reader: reader)
+        return DLQSession(
+            common: self, service: service, configuration: configuration, kafka: kafka, logger: logger, reader: reader)
     }
 
     func configuration(for service: OperatedService) throws -> ServiceConfiguration {
@@ -124,7 +128,8 @@ extension DLQCommand {
                     let records = try session.records(name)
                     var reasons: [String: Int] = [:]
                     for record in records { reasons[record.reason ?? "(none)", default: 0] += 1 }
-                    let text = reasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                    let text = reasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
+                        separator: ", ")
                     lines.append(pad(name, 30) + pad(String(records.count), 10) + text)
                     parked += parkedKeyLines(dlqTopic: name, records: records, session: session)
                 }
@@ -132,7 +137,9 @@ extension DLQCommand {
                 if parked.isEmpty {
                     lines.append("no parked keys")
                 } else {
-                    lines.append("parked keys (messages that wait behind a dead letter of their key until it is re-driven or discarded):")
+                    lines.append(
+                        "parked keys (messages that wait behind a dead letter of their key until it is re-driven or discarded):"
+                    )
                     lines += parked
                 }
                 print(lines.joined(separator: "\n"))
@@ -146,14 +153,18 @@ extension DLQCommand {
         let source = String(dlqTopic.dropLast(4))
         do {
             let service = try CommonOptions.consumer(ofDLQ: dlqTopic)
-            let configuration = service == session.service ? session.configuration : try session.common.configuration(for: service)
+            let configuration =
+                service == session.service ? session.configuration : try session.common.configuration(for: service)
             let db = try PostgresConnection(configuration: configuration.database, logger: session.logger)
             defer { db.close() }
-            let heads = Dictionary(records.compactMap { record in record.sourcePosition.map { ($0, record.position) } }) { first, _ in first }
+            let heads = Dictionary(records.compactMap { record in record.sourcePosition.map { ($0, record.position) } })
+            { first, _ in first }
             return try ParkedKeys.list(groupId: configuration.loop.groupId, topic: source, db: db).map { row in
-                let head = heads[row.headPosition].map { "the dead letter \($0)" } ?? "the dead letter of \(row.headPosition)"
+                let head =
+                    heads[row.headPosition].map { "the dead letter \($0)" } ?? "the dead letter of \(row.headPosition)"
                 let waiting = "\(row.waiting) message\(row.waiting == 1 ? "" : "s")"
-                return "  \(row.topic)/\(row.partition) key \(row.keyText): \(waiting) behind \(head), \(row.state) since "
+                return
+                    "  \(row.topic)/\(row.partition) key \(row.keyText): \(waiting) behind \(head), \(row.state) since "
                     + Timestamp.format(row.parkedAt)
             }
         } catch {
@@ -188,7 +199,9 @@ extension DLQCommand {
                 } catch {
                     ledgerNote = "(re-drives unknown: \(error))"
                 }
-                print("\(topic): \(records.count) message\(records.count == 1 ? "" : "s")\(records.count > limit ? ", showing the first \(limit)" : "")")
+                print(
+                    "\(topic): \(records.count) message\(records.count == 1 ? "" : "s")\(records.count > limit ? ", showing the first \(limit)" : "")"
+                )
                 if let ledgerNote { print(ledgerNote) }
                 for record in records.prefix(limit) {
                     print(DeadLetterText.render(record, redrive: ledger[record.position]))
@@ -204,7 +217,10 @@ extension DLQCommand {
         @Argument(help: "The dead-letter topic, e.g. inventory.commands.dlq.")
         var topic: String
 
-        @Option(help: "Only messages with this reason or type: reason=REASON, type=TYPE, or a bare REASON or TYPE. Repeatable (all must match).")
+        @Option(
+            help:
+                "Only messages with this reason or type: reason=REASON, type=TYPE, or a bare REASON or TYPE. Repeatable (all must match)."
+        )
         var filter: [String] = []
 
         @Flag(help: "Show what would be re-published; publish and record nothing.")
@@ -228,12 +244,19 @@ extension DLQCommand {
                     reader: session.reader, producer: producer, db: db, logger: session.logger,
                     exitAfterPublishing: exitAfter
                 ).redrive(selected, dlqTopic: topic, dryRun: dryRun)
-                let filterText = filters.isEmpty ? "" : " matching \(filters.map(\.description).joined(separator: " and "))"
-                print("\(topic): \(records.count) messages, \(selected.count) selected\(filterText)\(dryRun ? " (dry run)" : "")")
+                let filterText =
+                    filters.isEmpty ? "" : " matching \(filters.map(\.description).joined(separator: " and "))"
+                print(
+                    "\(topic): \(records.count) messages, \(selected.count) selected\(filterText)\(dryRun ? " (dry run)" : "")"
+                )
                 for result in results { print("  \(result)") }
                 var tally: [String: Int] = [:]
                 for result in results { tally[result.action.rawValue, default: 0] += 1 }
-                print("  " + (tally.isEmpty ? "nothing to do" : tally.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+                print(
+                    "  "
+                        + (tally.isEmpty
+                            ? "nothing to do"
+                            : tally.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
             }
         }
     }
@@ -264,15 +287,19 @@ extension DLQCommand {
                     throw ToolError("\(topic) has no dead letter at \(position) (dlq show \(topic) lists them)")
                 }
                 guard let source = record.sourceTopic, DeadLetter.topic(for: source) == topic,
-                    let partition = record.sourcePartition.flatMap(Int32.init), let offset = record.sourceOffset.flatMap(Int64.init)
+                    let partition = record.sourcePartition.flatMap(Int32.init),
+                    let offset = record.sourceOffset.flatMap(Int64.init)
                 else {
-                    throw ToolError("\(position) has no dlq-source-* headers naming where in the source of \(topic) it was consumed")
+                    throw ToolError(
+                        "\(position) has no dlq-source-* headers naming where in the source of \(topic) it was consumed"
+                    )
                 }
                 let db = try session.connectDatabase()
                 defer { db.close() }
                 // Not while a re-drive of the topic runs (it could be publishing this very dead letter).
                 guard try RedriveLedger.lock(dlqTopic: topic, db: db) else {
-                    throw ToolError("a dlq redrive of \(topic) is running against this database; try again when it ends")
+                    throw ToolError(
+                        "a dlq redrive of \(topic) is running against this database; try again when it ends")
                 }
                 defer { try? RedriveLedger.unlock(dlqTopic: topic, db: db) }
                 switch try RedriveLedger.entries(dlqTopic: topic, db: db)[position] {
@@ -280,22 +307,27 @@ extension DLQCommand {
                     print("\(position): already discarded")
                     return
                 case let entry? where entry.state == .done:
-                    throw ToolError("\(position) was re-driven (to \(entry.target ?? "its source topic")): there is nothing to discard")
+                    throw ToolError(
+                        "\(position) was re-driven (to \(entry.target ?? "its source topic")): there is nothing to discard"
+                    )
                 case _?:
-                    throw ToolError("a re-drive of \(position) was interrupted: run dlq redrive \(topic) to settle it first")
+                    throw ToolError(
+                        "a re-drive of \(position) was interrupted: run dlq redrive \(topic) to settle it first")
                 case nil:
                     break
                 }
                 let released = try db.transaction { tx in
                     try RedriveLedger.discard(record, sourceTopic: source, db: tx)
                     return try ParkedKeys.release(
-                        groupId: session.configuration.loop.groupId, topic: source, partition: partition, headOffset: offset, db: tx)
+                        groupId: session.configuration.loop.groupId, topic: source, partition: partition,
+                        headOffset: offset, db: tx)
                 }
                 if let released {
                     let key = String(decoding: released.key, as: UTF8.self).debugDescription
                     print(
                         "\(position): discarded; released what was parked behind it (\(released.waiting) message"
-                            + "\(released.waiting == 1 ? "" : "s") of key \(key) on \(source)/\(partition), processed next, in order)")
+                            + "\(released.waiting == 1 ? "" : "s") of key \(key) on \(source)/\(partition), processed next, in order)"
+                    )
                 } else {
                     print("\(position): discarded; nothing was parked behind it")
                 }

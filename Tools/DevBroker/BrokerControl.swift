@@ -21,9 +21,12 @@ final class BrokerControl: Sendable {
     func router() -> Router {
         var router = Router()
         router.get("/healthz") { _ in .json(["status": "ok"]) }
-        router.get("/topics") { _ in .json(["topics": self.topics.map { TopicView(name: $0.name, partitions: $0.partitions) }]) }
+        router.get("/topics") { _ in
+            .json(["topics": self.topics.map { TopicView(name: $0.name, partitions: $0.partitions) }])
+        }
         router.post("/topics") { request in try self.createTopic(request) }
-        router.post("/brokers/{id}/down") { request in try self.brokers(request) { try self.cluster.setBrokerDown($0) } }
+        router.post("/brokers/{id}/down") { request in try self.brokers(request) { try self.cluster.setBrokerDown($0) }
+        }
         router.post("/brokers/{id}/up") { request in try self.brokers(request) { try self.cluster.setBrokerUp($0) } }
         router.post("/brokers/{id}/rtt") { request in
             let body = try request.decodeJSON(RTTRequest.self)
@@ -39,7 +42,8 @@ final class BrokerControl: Sendable {
             }
             self.cluster.pushRequestErrors(
                 apiKey: Int16(body.apiKey), errors: body.errors.map { KafkaError.Code(rawValue: Int32($0)) })
-            self.logger.notice("request errors pushed", metadata: ["apiKey": "\(body.apiKey)", "errors": "\(body.errors)"])
+            self.logger.notice(
+                "request errors pushed", metadata: ["apiKey": "\(body.apiKey)", "errors": "\(body.errors)"])
             return .json(["status": "ok"])
         }
         return router

@@ -38,7 +38,8 @@ struct LoadGenCommand: ParsableCommand {
     @Option(help: "Kafka bootstrap servers (default: the file the local stack's development broker writes).")
     var bootstrapServers: String?
     @Option(help: "A file holding the bootstrap list.") var bootstrapFile = ".stack/broker/bootstrap"
-    @Option(name: .customLong("kafka-property"), help: "A librdkafka property for the watcher, name=value (repeatable).")
+    @Option(
+        name: .customLong("kafka-property"), help: "A librdkafka property for the watcher, name=value (repeatable).")
     var kafkaProperties: [String] = []
     @Option(help: "A file whose content is the watcher's SASL password (sasl.password), for a secured cluster.")
     var kafkaPasswordFile: String?
@@ -51,9 +52,11 @@ struct LoadGenCommand: ParsableCommand {
     @Option(help: "Keep-alive connections (one sender thread each).") var connections = 64
     @Option(help: "Skus the orders spread over.") var skus = 100
     @Option(help: "Customers the orders spread over.") var customers = 1000
-    @Option(help: "Seconds to wait after the last order for the accepted ones to finish.") var settleSeconds: Double = 30
+    @Option(help: "Seconds to wait after the last order for the accepted ones to finish.") var settleSeconds: Double =
+        30
     @Flag(help: "Print the final report as JSON on standard output.") var json = false
-    @Option(help: "Progress lines on standard error: auto (a redrawn line on a terminal), log, none.") var progress = "auto"
+    @Option(help: "Progress lines on standard error: auto (a redrawn line on a terminal), log, none.") var progress =
+        "auto"
 
     func validate() throws {
         if (rate == nil) == (ramp == nil) { throw ValidationError("give exactly one of --rate and --ramp") }
@@ -72,7 +75,9 @@ struct LoadGenCommand: ParsableCommand {
     func run() throws {
         var logger = Logger(label: "loadgen")
         logger.logLevel = .warning
-        guard let orders = HTTPURL(ordersURL), let inventory = HTTPURL(inventoryURL), let payments = HTTPURL(paymentsURL) else {
+        guard let orders = HTTPURL(ordersURL), let inventory = HTTPURL(inventoryURL),
+            let payments = HTTPURL(paymentsURL)
+        else {
             throw ValidationError("the service URLs must be http://host:port")
         }
         var settings = LoadSettings(orders: orders, inventory: inventory, payments: payments)
@@ -81,8 +86,9 @@ struct LoadGenCommand: ParsableCommand {
         settings.customers = customers
         settings.settle = .milliseconds(Int(settleSeconds * 1000))
         let plan =
-            if let ramp { LoadPlan.parseRamp(ramp, stageDuration: .milliseconds(Int(stageSeconds * 1000)))! }
-            else { LoadPlan.fixed(rate: rate!, duration: .milliseconds(Int(duration * 1000))) }
+            if let ramp { LoadPlan.parseRamp(ramp, stageDuration: .milliseconds(Int(stageSeconds * 1000)))! } else {
+                LoadPlan.fixed(rate: rate!, duration: .milliseconds(Int(duration * 1000)))
+            }
 
         let servers =
             try bootstrapServers

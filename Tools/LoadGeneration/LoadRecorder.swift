@@ -44,7 +44,8 @@ public final class LoadRecorder: Sendable {
             $0.counts.sent += 1
             _ = $0.sendLag.record(micros)
             if $0.lagByStage[stage] == nil {
-                $0.lagByStage[stage] = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .two)
+                $0.lagByStage[stage] = Histogram<UInt64>(
+                    highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .two)
             }
             _ = $0.lagByStage[stage]?.record(micros)
         }
@@ -140,6 +141,8 @@ public struct LatencySummary: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case count, p50, p90, p99, p999 = "p99_9", max
+        case count, p50, p90, p99
+        case p999 = "p99_9"
+        case max
     }
 }

@@ -52,7 +52,8 @@ public struct LoadReport: Sendable, Codable, Equatable {
         errors = counts.errors
         terminal = counts.terminal
         self.unfinished = unfinished
-        sustainedSagasPerSecond = terminalSeconds > 0 ? (Double(counts.terminalTotal) / terminalSeconds * 10).rounded() / 10 : 0
+        sustainedSagasPerSecond =
+            terminalSeconds > 0 ? (Double(counts.terminalTotal) / terminalSeconds * 10).rounded() / 10 : 0
         highestSustainedRate = plan.isRamp ? outcomes.filter(\.sustained).map(\.rate).max() ?? 0 : nil
         self.latency = latency
         self.sendLag = sendLag
@@ -65,7 +66,8 @@ public struct LoadReport: Sendable, Codable, Equatable {
 
     public var text: String {
         func list(_ values: [String: Int]) -> String {
-            values.isEmpty ? "none" : values.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            values.isEmpty
+                ? "none" : values.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         }
         func line(_ summary: LatencySummary) -> String {
             "p50 \(summary.p50)  p90 \(summary.p90)  p99 \(summary.p99)  p99.9 \(summary.p999)  max \(summary.max)"
@@ -84,7 +86,8 @@ public struct LoadReport: Sendable, Codable, Equatable {
             for stage in stages {
                 lines.append(
                     "    \(Int(stage.rate)) orders/s: accepted \(stage.accepted)/\(stage.offered), unfinished \(stage.unfinished), "
-                        + "send lag p99 \(stage.sendLagP99Milliseconds) ms, \(stage.sustained ? "sustained" : "not sustained")")
+                        + "send lag p99 \(stage.sendLagP99Milliseconds) ms, \(stage.sustained ? "sustained" : "not sustained")"
+                )
             }
         }
         return lines.joined(separator: "\n")

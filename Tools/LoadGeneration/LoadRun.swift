@@ -61,11 +61,17 @@ public final class LoadRun: Sendable {
         let json = [(name: "Content-Type", value: "application/json")]
         let requests: [(url: HTTPURL, body: String, what: String)] =
             (0..<settings.skus).map {
-                (url(settings.inventory, "/stock/\(settings.sku($0))"), #"{"quantity":\#(settings.stockPerSku)}"#, "adding stock")
+                (
+                    url(settings.inventory, "/stock/\(settings.sku($0))"), #"{"quantity":\#(settings.stockPerSku)}"#,
+                    "adding stock"
+                )
             }
             + (0..<settings.customers).map {
-                (url(settings.payments, "/accounts"),
-                 #"{"customerId":"\#(settings.customer($0))","creditLimitCents":\#(settings.creditLimitCents)}"#, "opening an account")
+                (
+                    url(settings.payments, "/accounts"),
+                    #"{"customerId":"\#(settings.customer($0))","creditLimitCents":\#(settings.creditLimitCents)}"#,
+                    "opening an account"
+                )
             }
         let next = Atomic<Int>(0)
         let failure = Mutex<String?>(nil)
@@ -80,7 +86,9 @@ public final class LoadRun: Sendable {
                     let request = requests[index]
                     do {
                         try expect202(
-                            HTTPClient().post(request.url, headers: json, body: Array(request.body.utf8), timeout: settings.requestTimeout),
+                            HTTPClient().post(
+                                request.url, headers: json, body: Array(request.body.utf8),
+                                timeout: settings.requestTimeout),
                             request.what)
                     } catch let error as LoadError {
                         failure.withLock { $0 = $0 ?? error.description }
@@ -98,7 +106,8 @@ public final class LoadRun: Sendable {
         // Every sku and account, as they went in parallel and land on different partitions.
         let client = HTTPClient()
         let deadline = ContinuousClock.now + .seconds(120)
-        let shown = (0..<settings.skus).map { (settings.inventory, "/stock/\(settings.sku($0))") }
+        let shown =
+            (0..<settings.skus).map { (settings.inventory, "/stock/\(settings.sku($0))") }
             + (0..<settings.customers).map { (settings.payments, "/accounts/\(settings.customer($0))") }
         for (service, path) in shown {
             while try client.send("GET", to: url(service, path), timeout: settings.requestTimeout).status != 200 {
@@ -179,7 +188,8 @@ public final class LoadRun: Sendable {
         recorder.sent(lag: sentAt - due, stage: stage)
         do {
             let response = try connection.send(
-                "POST", target: "/orders", headers: [(name: "Content-Type", value: "application/json")], body: Array(body.utf8),
+                "POST", target: "/orders", headers: [(name: "Content-Type", value: "application/json")],
+                body: Array(body.utf8),
                 timeout: settings.requestTimeout)
             switch response.status {
             case 202:

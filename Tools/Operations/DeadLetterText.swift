@@ -11,7 +11,9 @@ public enum DeadLetterText {
         lines.append("  reason:   \(record.reason ?? "(none)")")
         if let detail = record.detail { lines.append("  detail:   \(detail)") }
         var source = record.sourceTopic ?? "(unknown)"
-        if let partition = record.sourcePartition, let offset = record.sourceOffset { source += "/\(partition)@\(offset)" }
+        if let partition = record.sourcePartition, let offset = record.sourceOffset {
+            source += "/\(partition)@\(offset)"
+        }
         lines.append("  source:   \(source)")
         lines.append("  attempts: \(record.attempts ?? "?")")
         lines.append("  failed:   first \(record.firstFailureAt ?? "?"), last \(record.lastFailureAt ?? "?")")

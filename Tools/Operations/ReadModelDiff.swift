@@ -26,7 +26,9 @@ public enum ReadModelDiff {
             var order: [String] = []
             for row in rows {
                 let (side, text) = try row.decode(String.self, String.self)
-                guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { continue }
+                guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+                    continue
+                }
                 let id = key.map { "\($0)=\(render(object[$0]))" }.joined(separator: ",")
                 if liveRows[id] == nil && rebuiltRows[id] == nil { order.append(id) }
                 if side == "live" { liveRows[id] = object } else { rebuiltRows[id] = object }
@@ -34,7 +36,7 @@ public enum ReadModelDiff {
             counts[table] = order.count
             for id in order.prefix(limit) {
                 switch (liveRows[id], rebuiltRows[id]) {
-                case let (l?, r?):
+                case (let l?, let r?):
                     let columns = Set(l.keys).union(r.keys).sorted().filter { render(l[$0]) != render(r[$0]) }
                     differences.append(
                         RowDifference(

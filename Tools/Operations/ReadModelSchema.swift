@@ -9,7 +9,8 @@ import Postgres
 public enum ReadModelSchema {
     /// `name` quoted, after checking it is `[a-z_][a-z0-9_]*` (at most 63 bytes).
     public static func quoted(_ name: String) throws -> String {
-        let valid = !name.isEmpty && name.utf8.count <= 63
+        let valid =
+            !name.isEmpty && name.utf8.count <= 63
             && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || $0 == 95 || ($0 >= 48 && $0 <= 57) }
             && !(name.utf8.first! >= 48 && name.utf8.first! <= 57)
         guard valid else {
@@ -25,7 +26,8 @@ public enum ReadModelSchema {
             [table])
         guard let row = rows.first else {
             throw ToolError(
-                "the read model table '\(table)' does not exist in this database: start the service once so that it migrates")
+                "the read model table '\(table)' does not exist in this database: start the service once so that it migrates"
+            )
         }
         return try row.decode(0, as: String.self)
     }
@@ -108,7 +110,9 @@ public enum ReadModelSchema {
     }
 
     /// The per-partition offsets the live read model has applied of `topic` (`projection_offsets`).
-    public static func projectionOffsets(topic: String, in schema: String, db: PostgresConnection) throws -> [Int32: Int64] {
+    public static func projectionOffsets(topic: String, in schema: String, db: PostgresConnection) throws -> [Int32:
+        Int64]
+    {
         let rows = try db.query(
             "SELECT partition, next_offset FROM \(try quoted(schema)).projection_offsets WHERE topic = $1", [topic])
         var offsets: [Int32: Int64] = [:]

@@ -58,7 +58,8 @@ public enum ReadModelSnapshots {
         return try db.transaction(isolation: .repeatableRead) { tx in
             // The first statement fixes the transaction's snapshot; everything below reads it.
             let offsets = try ReadModelSchema.projectionOffsets(topic: P.eventTopic, in: live, db: tx)
-            let id = try tx.query("SELECT nextval(pg_get_serial_sequence($1, 'id'))", ["\(live).\(catalog)"])
+            let id =
+                try tx.query("SELECT nextval(pg_get_serial_sequence($1, 'id'))", ["\(live).\(catalog)"])
                 .first?.decode(0, as: Int.self) ?? 0
             let schema = "snapshot_\(service.rawValue)_\(id)"
             let quotedSchema = try ReadModelSchema.quoted(schema)
@@ -79,15 +80,20 @@ public enum ReadModelSnapshots {
                     (id, service, created_at, projection_version, schema_version, event_topic, offsets, row_counts, schema_name)
                 VALUES ($1, $2, now(), $3, $4, $5, $6::jsonb, $7::jsonb, $8)
                 """,
-                [id, service.rawValue, snapshot.projectionVersion, snapshot.schemaVersion, snapshot.eventTopic,
-                 try json(offsets.map { (String($0.key), $0.value) }), try json(counts.map { ($0.key, Int64($0.value)) }),
-                 schema])
+                [
+                    id, service.rawValue, snapshot.projectionVersion, snapshot.schemaVersion, snapshot.eventTopic,
+                    try json(offsets.map { (String($0.key), $0.value) }),
+                    try json(counts.map { ($0.key, Int64($0.value)) }),
+                    schema,
+                ])
             return snapshot
         }
     }
 
     /// The service's snapshots, newest first.
-    public static func list(_ service: OperatedService, table: String, db: PostgresConnection) throws -> [ReadModelSnapshot] {
+    public static func list(_ service: OperatedService, table: String, db: PostgresConnection) throws
+        -> [ReadModelSnapshot]
+    {
         let live = try ReadModelSchema.liveSchema(of: table, db: db)
         try ensureCatalog(in: live, db: db)
         let rows = try db.query(
@@ -100,9 +106,11 @@ public enum ReadModelSnapshots {
                 Int.self, Date.self, Int.self, Int.self, String.self, String.self, String.self, String.self)
             let offsetMap = try MessageJSONDecoder.decode([String: Int64].self, from: Array(offsets.utf8))
             return ReadModelSnapshot(
-                id: id, service: service, createdAt: created, projectionVersion: projection, schemaVersion: schemaVersion,
+                id: id, service: service, createdAt: created, projectionVersion: projection,
+                schemaVersion: schemaVersion,
                 eventTopic: topic,
-                offsets: Dictionary(uniqueKeysWithValues: offsetMap.compactMap { key, value in Int32(key).map { ($0, value) } }),
+                offsets: Dictionary(
+                    uniqueKeysWithValues: offsetMap.compactMap { key, value in Int32(key).map { ($0, value) } }),
                 rowCounts: try MessageJSONDecoder.decode([String: Int].self, from: Array(counts.utf8)), schema: schema)
         }
     }
@@ -114,7 +122,8 @@ public enum ReadModelSnapshots {
         let all = try list(service, table: table, db: db)
         if let id {
             guard let found = all.first(where: { $0.id == id }) else {
-                throw ToolError("there is no snapshot \(id) of \(service.rawValue) (replay snapshot list \(service.rawValue))")
+                throw ToolError(
+                    "there is no snapshot \(id) of \(service.rawValue) (replay snapshot list \(service.rawValue))")
             }
             return found
         }
@@ -139,7 +148,8 @@ public enum ReadModelSnapshots {
                 """, [snapshot.schema, table]
             ).map { try ReadModelSchema.quoted(try $0.decode(0, as: String.self)) }.joined(separator: ", ")
             guard !columns.isEmpty else {
-                throw ToolError("snapshot \(snapshot.id) has no table \(table) (schema \(snapshot.schema) was changed or dropped)")
+                throw ToolError(
+                    "snapshot \(snapshot.id) has no table \(table) (schema \(snapshot.schema) was changed or dropped)")
             }
             try db.execute("INSERT INTO \(target).\(name) (\(columns)) SELECT \(columns) FROM \(source).\(name)")
         }
@@ -158,7 +168,8 @@ public enum ReadModelSnapshots {
         for snapshot in dropped {
             try db.transaction { tx in
                 try tx.executeScript("DROP SCHEMA IF EXISTS \(try ReadModelSchema.quoted(snapshot.schema)) CASCADE")
-                try tx.execute("DELETE FROM \(try ReadModelSchema.quoted(live)).\(catalog) WHERE id = $1", [snapshot.id])
+                try tx.execute(
+                    "DELETE FROM \(try ReadModelSchema.quoted(live)).\(catalog) WHERE id = $1", [snapshot.id])
             }
         }
         return dropped
@@ -198,12 +209,16 @@ extension ReadModelSnapshots {
     {
         try service.visit(
             Visit { projection in
-                try list(service, table: projection.tables[0], db: db).map { ($0, $0.incompatibility(with: projection)) }
+                try list(service, table: projection.tables[0], db: db).map {
+                    ($0, $0.incompatibility(with: projection))
+                }
             })
     }
 
     /// ``prune(_:service:keep:db:)`` for the service's own projection.
-    public static func prune(_ service: OperatedService, keep: Int, db: PostgresConnection) throws -> [ReadModelSnapshot] {
+    public static func prune(_ service: OperatedService, keep: Int, db: PostgresConnection) throws
+        -> [ReadModelSnapshot]
+    {
         try service.visit(Visit { projection in try prune(projection, service: service, keep: keep, db: db) })
     }
 }

@@ -71,12 +71,14 @@ final class Rebuild<P: Projection> {
         let results = DecodedSlices<P.Event>(count: slices)
         DispatchQueue.concurrentPerform(iterations: slices) { slice in
             let range = (slice * sliceSize)..<min(messages.count, (slice + 1) * sliceSize)
-            results.set(slice, messages[range].map { message in
-                Result { () throws(MessageDecodingError) in
-                    try P.Event.codec.decode(
-                        message.value, typeHeader: MessageHeaders.value(MessageHeaders.type, in: message.headers))
-                }
-            })
+            results.set(
+                slice,
+                messages[range].map { message in
+                    Result { () throws(MessageDecodingError) in
+                        try P.Event.codec.decode(
+                            message.value, typeHeader: MessageHeaders.value(MessageHeaders.type, in: message.headers))
+                    }
+                })
         }
         return results.inOrder
     }

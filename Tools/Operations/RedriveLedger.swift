@@ -14,19 +14,23 @@ public enum RedriveLedger {
             """, [dlqTopic], db: db)
         var entries: [String: RedriveEntry] = [:]
         for row in rows {
-            let (partition, offset, state, watermarks, source, targetPartition, targetOffset, finished) = try row.decode(
-                Int.self, Int64.self, String.self, [Int64].self, String.self, Int?.self, Int64?.self, Date?.self)
+            let (partition, offset, state, watermarks, source, targetPartition, targetOffset, finished) =
+                try row.decode(
+                    Int.self, Int64.self, String.self, [Int64].self, String.self, Int?.self, Int64?.self, Date?.self)
             let position = "\(dlqTopic)/\(partition)@\(offset)"
             entries[position] = RedriveEntry(
-                position: position, state: RedriveEntry.State(rawValue: state) ?? .publishing, highWatermarks: watermarks,
-                target: targetPartition.flatMap { p in targetOffset.map { "\(source)/\(p)@\($0)" } }, finishedAt: finished)
+                position: position, state: RedriveEntry.State(rawValue: state) ?? .publishing,
+                highWatermarks: watermarks,
+                target: targetPartition.flatMap { p in targetOffset.map { "\(source)/\(p)@\($0)" } },
+                finishedAt: finished)
         }
         return entries
     }
 
     /// Takes the session's advisory lock for re-drives of `dlqTopic`; false if another session holds it.
     public static func lock(dlqTopic: String, db: PostgresConnection) throws -> Bool {
-        try db.query("SELECT pg_try_advisory_lock(hashtext('dlq_redrives:' || $1))", [dlqTopic]).first?.decode(0, as: Bool.self)
+        try db.query("SELECT pg_try_advisory_lock(hashtext('dlq_redrives:' || $1))", [dlqTopic]).first?.decode(
+            0, as: Bool.self)
             ?? false
     }
 
@@ -60,7 +64,8 @@ public enum RedriveLedger {
                 WHERE d.state = 'PUBLISHING'
             """,
             [
-                record.message.topic, Int(record.message.partition), record.message.offset, sourceTopic, record.messageId,
+                record.message.topic, Int(record.message.partition), record.message.offset, sourceTopic,
+                record.messageId,
                 record.type, record.reason, highWatermarks, runId,
             ])
     }
@@ -74,13 +79,16 @@ public enum RedriveLedger {
             VALUES ($1, $2, $3, $4, $5, $6, $7, 'DISCARDED', '{}', 'discard', now())
             """,
             [
-                record.message.topic, Int(record.message.partition), record.message.offset, sourceTopic, record.messageId,
+                record.message.topic, Int(record.message.partition), record.message.offset, sourceTopic,
+                record.messageId,
                 record.type, record.reason,
             ])
     }
 
     /// Records where the message went.
-    public static func finish(_ record: DeadLetterRecord, partition: Int32, offset: Int64, db: PostgresConnection) throws {
+    public static func finish(_ record: DeadLetterRecord, partition: Int32, offset: Int64, db: PostgresConnection)
+        throws
+    {
         try db.execute(
             """
             UPDATE dlq_redrives SET state = 'DONE', target_partition = $4, target_offset = $5, finished_at = now()

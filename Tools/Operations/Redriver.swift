@@ -42,7 +42,8 @@ public final class Redriver {
     public func redrive(_ records: [DeadLetterRecord], dlqTopic: String, dryRun: Bool) throws -> [RedriveResult] {
         // One re-drive of a topic at a time: two runs could both find a PUBLISHING row unsettled.
         guard try RedriveLedger.lock(dlqTopic: dlqTopic, db: db) else {
-            throw ToolError("another dlq redrive of \(dlqTopic) is running against this database; try again when it ends")
+            throw ToolError(
+                "another dlq redrive of \(dlqTopic) is running against this database; try again when it ends")
         }
         defer { try? RedriveLedger.unlock(dlqTopic: dlqTopic, db: db) }
         let ledger = try RedriveLedger.entries(dlqTopic: dlqTopic, db: db)
@@ -56,7 +57,8 @@ public final class Redriver {
                 continue
             }
             if record.reason == "DELIVERY_FAILED" {
-                result.detail = "(a notification whose delivery failed: a notification document, not a command of \(source))"
+                result.detail =
+                    "(a notification whose delivery failed: a notification document, not a command of \(source))"
                 results.append(result)
                 continue
             }
@@ -67,7 +69,10 @@ public final class Redriver {
                 result.action = .alreadyDone
                 result.detail = entry.target.map { "to \($0)" } ?? ""
             } else if let entry, let found = try find(record, in: source, after: entry.highWatermarks) {
-                if !dryRun { try RedriveLedger.finish(record, partition: found.topicPartition.partition, offset: found.offset, db: db) }
+                if !dryRun {
+                    try RedriveLedger.finish(
+                        record, partition: found.topicPartition.partition, offset: found.offset, db: db)
+                }
                 result.action = .settled
                 result.detail = "at \(source)/\(found.topicPartition.partition)@\(found.offset)"
             } else if dryRun {
@@ -94,16 +99,18 @@ public final class Redriver {
             watermarks.append(try reader.watermarks(TopicPartition(topic: source, partition: partition)).high)
         }
         try RedriveLedger.begin(record, sourceTopic: source, highWatermarks: watermarks, runId: runId, db: db)
-        var headers = record.originalHeaders + [
-            KafkaHeader(key: Self.redriveOfHeader, value: record.position),
-            KafkaHeader(key: Self.redrivenAtHeader, value: Timestamp.format(Date())),
-            KafkaHeader(key: Self.redriveRunHeader, value: runId),
-        ]
+        var headers =
+            record.originalHeaders + [
+                KafkaHeader(key: Self.redriveOfHeader, value: record.position),
+                KafkaHeader(key: Self.redrivenAtHeader, value: Timestamp.format(Date())),
+                KafkaHeader(key: Self.redriveRunHeader, value: runId),
+            ]
         // Where it was consumed: the loop knows by this the head of a parked key coming back.
         if let sourcePosition = record.sourcePosition {
             headers.append(KafkaHeader(key: DeadLetter.redriveSource, value: sourcePosition))
         }
-        let message = OutgoingMessage(topic: source, key: record.message.key, value: record.message.value, headers: headers)
+        let message = OutgoingMessage(
+            topic: source, key: record.message.key, value: record.message.value, headers: headers)
         let report = try producer.send([message])[0]
         published += 1
         if let exitAfterPublishing, published >= exitAfterPublishing {
@@ -115,7 +122,9 @@ public final class Redriver {
     }
 
     /// The message an earlier run published for `record`, if it is in the source topic after `watermarks`.
-    private func find(_ record: DeadLetterRecord, in source: String, after watermarks: [Int64]) throws -> DeliveryReport? {
+    private func find(_ record: DeadLetterRecord, in source: String, after watermarks: [Int64]) throws
+        -> DeliveryReport?
+    {
         for (index, from) in watermarks.enumerated() {
             let tp = TopicPartition(topic: source, partition: Int32(index))
             for message in try reader.read(tp, from: from)

@@ -39,7 +39,8 @@ public struct ReplayOptions: Sendable {
     public var progressInterval: Duration
 
     public init(
-        mode: ReplayMode = .swap, batchSize: Int = 2000, skipUndecodable: Bool = false, lockTimeout: Duration = .seconds(30),
+        mode: ReplayMode = .swap, batchSize: Int = 2000, skipUndecodable: Bool = false,
+        lockTimeout: Duration = .seconds(30),
         terminal: Bool = isatty(STDERR_FILENO) == 1, progressInterval: Duration = .seconds(5)
     ) {
         self.mode = mode

@@ -23,8 +23,10 @@ public final class ReplayProgress: @unchecked Sendable {
     private var read: Int64 = 0
     private var applied: Int64 = 0
 
-    public init(label: String, total: Int64, applies: Bool = true, terminal: Bool = isatty(STDERR_FILENO) == 1,
-                interval: Duration = .seconds(5), logger: Logger) {
+    public init(
+        label: String, total: Int64, applies: Bool = true, terminal: Bool = isatty(STDERR_FILENO) == 1,
+        interval: Duration = .seconds(5), logger: Logger
+    ) {
         self.label = label
         self.total = total
         self.applies = applies
@@ -62,7 +64,8 @@ public final class ReplayProgress: @unchecked Sendable {
 
     private func line(final: Bool) -> String {
         Self.line(
-            label: label, read: read, applied: applies ? applied : nil, total: total, elapsed: ContinuousClock.now - started)
+            label: label, read: read, applied: applies ? applied : nil, total: total,
+            elapsed: ContinuousClock.now - started)
     }
 
     /// The progress line, e.g.

@@ -13,7 +13,9 @@ public enum ReplaySummary {
         if report.later > 0 { counts += ", \(report.later) later than the as-of time" }
         switch report.mode {
         case .dryRun:
-            lines.append("replay \(name) --dry-run: \(counts); a replay would apply \(report.eventsApplied) events; nothing was written")
+            lines.append(
+                "replay \(name) --dry-run: \(counts); a replay would apply \(report.eventsApplied) events; nothing was written"
+            )
         case .asOf(let time, let schema):
             lines.append("replay \(name) --as-of \(Timestamp.format(time)): \(counts), \(report.eventsApplied) applied")
             lines.append("  the state as of then is in schema \(schema): \(rows(report.rowCounts))")
@@ -22,38 +24,51 @@ public enum ReplaySummary {
             if report.totalDifferences == 0 {
                 lines.append("  no differences: the rebuilt model equals the live one (\(rows(report.rowCounts)))")
             } else {
-                lines.append("  \(rowsText(report.totalDifferences)) \(report.totalDifferences == 1 ? "differs" : "differ") between the live model and the rebuilt one:")
+                lines.append(
+                    "  \(rowsText(report.totalDifferences)) \(report.totalDifferences == 1 ? "differs" : "differ") between the live model and the rebuilt one:"
+                )
             }
         case .swap:
             lines.append("replay \(name): \(counts), \(report.eventsApplied) applied to \(report.schema)")
             if report.totalDifferences > 0 {
-                lines.append("  \(rowsText(report.totalDifferences)) differed from the live model and \(report.totalDifferences == 1 ? "was" : "were") replaced:")
+                lines.append(
+                    "  \(rowsText(report.totalDifferences)) differed from the live model and \(report.totalDifferences == 1 ? "was" : "were") replaced:"
+                )
             }
         }
         if let snapshot = report.snapshot {
-            lines.append("  started from snapshot \(snapshot.id) (\(snapshot.events) events, made \(Timestamp.format(snapshot.createdAt)))")
+            lines.append(
+                "  started from snapshot \(snapshot.id) (\(snapshot.events) events, made \(Timestamp.format(snapshot.createdAt)))"
+            )
         }
         for difference in report.differences {
             lines.append("    \(difference)")
         }
         let listed = report.differences.count
-        if listed < report.totalDifferences { lines.append("    (\(report.totalDifferences - listed) more not listed)") }
+        if listed < report.totalDifferences {
+            lines.append("    (\(report.totalDifferences - listed) more not listed)")
+        }
         for event in report.undecodable.prefix(20) {
             lines.append("  undecodable: \(event)")
         }
         if report.swapped {
-            lines.append("  swapped into \(report.liveSchema ?? "the live schema") in one transaction: \(rows(report.rowCounts))")
+            lines.append(
+                "  swapped into \(report.liveSchema ?? "the live schema") in one transaction: \(rows(report.rowCounts))"
+            )
         }
         if report.offsets.count <= 16 {
-            let offsets = report.offsets.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
+            let offsets = report.offsets.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(
+                separator: " ")
             lines.append("  offsets (partition:next) \(offsets)")
         } else {
             let total = report.offsets.values.reduce(0, +)
             lines.append("  offsets: \(report.offsets.count) partitions, \(total) in all")
         }
         if !report.phases.isEmpty {
-            lines.append("  phases: " + report.phases.map { "\($0.name) \(String(format: "%.2f", $0.duration.timeInterval)) s" }
-                .joined(separator: ", "))
+            lines.append(
+                "  phases: "
+                    + report.phases.map { "\($0.name) \(String(format: "%.2f", $0.duration.timeInterval)) s" }
+                    .joined(separator: ", "))
         }
         lines.append("  \(String(format: "%.2f", seconds)) s, \(rate) events/s")
         return lines.joined(separator: "\n")
@@ -69,7 +84,9 @@ public enum ReplaySummary {
             "eventsApplied": report.eventsApplied,
             "duplicates": report.duplicates,
             "later": report.later,
-            "undecodable": report.undecodable.map { ["topic": $0.topic, "partition": Int($0.partition), "offset": $0.offset, "reason": $0.reason] },
+            "undecodable": report.undecodable.map {
+                ["topic": $0.topic, "partition": Int($0.partition), "offset": $0.offset, "reason": $0.reason]
+            },
             "offsets": Dictionary(uniqueKeysWithValues: report.offsets.map { (String($0.key), $0.value) }),
             "rowCounts": report.rowCounts,
             "differences": report.differenceCounts,
@@ -87,9 +104,13 @@ public enum ReplaySummary {
             object["asOf"] = Timestamp.format(time)
         }
         if let live = report.liveSchema { object["liveSchema"] = live }
-        object["phases"] = report.phases.map { ["name": $0.name, "seconds": ($0.duration.timeInterval * 1000).rounded() / 1000] }
+        object["phases"] = report.phases.map {
+            ["name": $0.name, "seconds": ($0.duration.timeInterval * 1000).rounded() / 1000]
+        }
         if let snapshot = report.snapshot {
-            object["snapshot"] = ["id": snapshot.id, "events": snapshot.events, "createdAt": Timestamp.format(snapshot.createdAt)]
+            object["snapshot"] = [
+                "id": snapshot.id, "events": snapshot.events, "createdAt": Timestamp.format(snapshot.createdAt),
+            ]
         }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)

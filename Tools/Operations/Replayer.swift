@@ -44,7 +44,8 @@ public struct Replayer: ProjectionVisitor {
         report.liveSchema = live
         // The target schema is dropped and recreated: never the live one or a system schema.
         if schema == live || schema == "public" || schema == "information_schema" || schema.hasPrefix("pg_") {
-            throw ToolError("refusing to rebuild into the schema \(schema): it is dropped first; name a schema of its own")
+            throw ToolError(
+                "refusing to rebuild into the schema \(schema): it is dropped first; name a schema of its own")
         }
         let snapshot = try options.fromSnapshot.map { choice in
             let id: Int? = if case .id(let id) = choice { id } else { nil }
@@ -78,10 +79,14 @@ public struct Replayer: ProjectionVisitor {
         do {
             try db.executeScript("SET maintenance_work_mem = '256MB'")
             let indexes = try ReadModelSchema.dropSecondaryIndexes(in: schema, db: db)
-            if let snapshot { try report.time("restore") { try ReadModelSnapshots.restore(snapshot, P.self, into: schema, db: db) } }
+            if let snapshot {
+                try report.time("restore") { try ReadModelSnapshots.restore(snapshot, P.self, into: schema, db: db) }
+            }
             switch options.mode {
             case .asOf:
-                try report.time("read and apply") { try rebuild.scan(to: highWatermarks, label: "\(service.rawValue) as of") }
+                try report.time("read and apply") {
+                    try rebuild.scan(to: highWatermarks, label: "\(service.rawValue) as of")
+                }
                 try report.time("indexes") { try ReadModelSchema.createIndexes(indexes, db: db) }
                 report.rowCounts = try ReadModelSchema.rowCounts(tables: P.tables, in: schema, db: db)
             case .swap, .verify:
@@ -103,7 +108,8 @@ public struct Replayer: ProjectionVisitor {
                         try ReadModelSchema.swap(tables: P.tables, from: schema, into: live, db: tx)
                     }
                 }
-                report.phases.append(ReplayPhase(name: swap ? "final and swap" : "final", duration: ContinuousClock.now - started))
+                report.phases.append(
+                    ReplayPhase(name: swap ? "final and swap" : "final", duration: ContinuousClock.now - started))
                 if swap {
                     report.swapped = true
                     report.rowCounts = try ReadModelSchema.rowCounts(tables: P.tables, in: live, db: db)

@@ -51,7 +51,8 @@ public struct ToolEnvironment: Sendable {
     /// The service's configuration as the service itself would read it.
     public func configuration(for service: OperatedService) throws -> ServiceConfiguration {
         try ServiceConfiguration.fromEnvironment(
-            serviceName: service.serviceName, defaultPort: service.defaultPort, defaultDatabase: service.defaultDatabase,
+            serviceName: service.serviceName, defaultPort: service.defaultPort,
+            defaultDatabase: service.defaultDatabase,
             defaultDatabaseUser: service.defaultDatabaseUser, environment: EnvironmentReader(values))
     }
 }

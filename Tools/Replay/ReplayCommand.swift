@@ -34,7 +34,8 @@ struct ReplayTool: ParsableCommand {
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebuild",
-        abstract: "Rebuild a service's read model from its event topic, through the service's own projection (the default command).",
+        abstract:
+            "Rebuild a service's read model from its event topic, through the service's own projection (the default command).",
         discussion: """
             Without options: rebuilds into a shadow schema while the service keeps serving, then swaps it in \
             atomically (one transaction) once it has caught up with the live model's offsets.
@@ -55,7 +56,9 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Rebuild into a shadow and compare it with the live model row by row; change nothing.")
     var verify = false
 
-    @Option(name: .customLong("as-of"), help: "Rebuild the state as it was at this RFC 3339 time into --into, leaving the live model alone.")
+    @Option(
+        name: .customLong("as-of"),
+        help: "Rebuild the state as it was at this RFC 3339 time into --into, leaving the live model alone.")
     var asOf: String?
 
     @Option(help: "The schema an --as-of rebuild goes into. Default: asof_<service>.")
@@ -66,7 +69,8 @@ struct ReplayCommand: ParsableCommand {
 
     @Option(
         name: .customLong("from-snapshot"),
-        help: ArgumentHelp("Start from this snapshot (newest without an id) instead of the first event.", valueName: "id"))
+        help: ArgumentHelp(
+            "Start from this snapshot (newest without an id) instead of the first event.", valueName: "id"))
     var fromSnapshot: String?
 
     @Flag(help: "Print the final report as JSON on standard output.")
@@ -78,7 +82,10 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Report undecodable events and rebuild without them instead of stopping.")
     var skipUndecodable = false
 
-    @Option(help: "A file of KEY=VALUE lines with the service's configuration (default: .stack/env/<service>.env if present).")
+    @Option(
+        help:
+            "A file of KEY=VALUE lines with the service's configuration (default: .stack/env/<service>.env if present)."
+    )
     var envFile: String?
 
     @Option(help: "How long the swap may wait for the live model's lock, in milliseconds.")
@@ -100,10 +107,14 @@ struct ReplayCommand: ParsableCommand {
         }
         if !(1...100_000).contains(batchSize) { throw ValidationError("--batch-size must be from 1 to 100000") }
         if let fromSnapshot, fromSnapshot != "newest", Int(fromSnapshot) == nil {
-            throw ValidationError("--from-snapshot takes a snapshot id (replay snapshot list \(service.rawValue)), or nothing for the newest")
+            throw ValidationError(
+                "--from-snapshot takes a snapshot id (replay snapshot list \(service.rawValue)), or nothing for the newest"
+            )
         }
         // PostgreSQL reads a lock_timeout of 0 as "wait forever".
-        if !(1...3_600_000).contains(lockTimeoutMs) { throw ValidationError("--lock-timeout-ms must be from 1 to 3600000") }
+        if !(1...3_600_000).contains(lockTimeoutMs) {
+            throw ValidationError("--lock-timeout-ms must be from 1 to 3600000")
+        }
     }
 
     func run() throws {
@@ -112,8 +123,9 @@ struct ReplayCommand: ParsableCommand {
             let environment = try ToolEnvironment.load(for: service, envFile: envFile)
             if let file = environment.file { logger.info("configuration from \(file) and the environment") }
             let configuration = try environment.configuration(for: service)
-            var options = ReplayOptions(batchSize: batchSize, skipUndecodable: skipUndecodable,
-                                        lockTimeout: .milliseconds(lockTimeoutMs))
+            var options = ReplayOptions(
+                batchSize: batchSize, skipUndecodable: skipUndecodable,
+                lockTimeout: .milliseconds(lockTimeoutMs))
             if progress != .auto { options.terminal = progress == .terminal }
             if verify { options.mode = .verify }
             if dryRun { options.mode = .dryRun }

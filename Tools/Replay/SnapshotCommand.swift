@@ -25,7 +25,10 @@ struct SnapshotCommand: ParsableCommand {
         @Argument(help: "order, payment, inventory, notification or saga")
         var service: OperatedService
 
-        @Option(help: "A file of KEY=VALUE lines with the service's configuration (default: .stack/env/<service>.env if present).")
+        @Option(
+            help:
+                "A file of KEY=VALUE lines with the service's configuration (default: .stack/env/<service>.env if present)."
+        )
         var envFile: String?
 
         @Option(help: "Log level on standard error: trace, debug, info, notice, warning, error.")
@@ -40,7 +43,8 @@ struct SnapshotCommand: ParsableCommand {
                 defer { db.close() }
                 try body(db)
             } catch {
-                FileHandle.standardError.write(Data("replay snapshot \(command) \(service.rawValue): error: \(error)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("replay snapshot \(command) \(service.rawValue): error: \(error)\n".utf8))
                 throw ExitCode(2)
             }
         }
@@ -60,8 +64,10 @@ struct SnapshotCommand: ParsableCommand {
         }
 
         static func describe(_ snapshot: ReadModelSnapshot) -> String {
-            let rows = snapshot.rowCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) rows" }.joined(separator: ", ")
-            return "\(rows); \(snapshot.events) events of \(snapshot.eventTopic) (\(snapshot.offsets.count) partitions); "
+            let rows = snapshot.rowCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) rows" }.joined(
+                separator: ", ")
+            return
+                "\(rows); \(snapshot.events) events of \(snapshot.eventTopic) (\(snapshot.offsets.count) partitions); "
                 + "projection version \(snapshot.projectionVersion); schema \(snapshot.schema)"
         }
     }
@@ -99,8 +105,9 @@ struct SnapshotCommand: ParsableCommand {
         func run() throws {
             try options.withDatabase("prune") { db in
                 let dropped = try ReadModelSnapshots.prune(options.service, keep: keep, db: db)
-                print("dropped \(dropped.count) snapshot\(dropped.count == 1 ? "" : "s")\(dropped.isEmpty ? "" : ": ")"
-                    + dropped.map { String($0.id) }.joined(separator: ", "))
+                print(
+                    "dropped \(dropped.count) snapshot\(dropped.count == 1 ? "" : "s")\(dropped.isEmpty ? "" : ": ")"
+                        + dropped.map { String($0.id) }.joined(separator: ", "))
             }
         }
     }

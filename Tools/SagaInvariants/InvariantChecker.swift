@@ -19,15 +19,20 @@ public struct StackEndpoints: Sendable, Equatable {
 
     /// Every service's URL, by the name the stack scripts and the replay tool use.
     public var byService: [(service: String, url: HTTPURL)] {
-        [("order", orders), ("payment", payments), ("inventory", inventory), ("notification", notifications), ("saga", sagas)]
+        [
+            ("order", orders), ("payment", payments), ("inventory", inventory), ("notification", notifications),
+            ("saga", sagas),
+        ]
     }
 
     /// The local stack's and the compose stack's ports (api-contract.md's defaults) on `host`,
     /// each moved by `portOffset` (the local stack's `HTTP_PORT_OFFSET`).
     public static func defaults(host: String = "127.0.0.1", portOffset: Int = 0) -> StackEndpoints {
         StackEndpoints(
-            orders: HTTPURL(host: host, port: 8081 + portOffset), inventory: HTTPURL(host: host, port: 8083 + portOffset),
-            payments: HTTPURL(host: host, port: 8082 + portOffset), notifications: HTTPURL(host: host, port: 8084 + portOffset),
+            orders: HTTPURL(host: host, port: 8081 + portOffset),
+            inventory: HTTPURL(host: host, port: 8083 + portOffset),
+            payments: HTTPURL(host: host, port: 8082 + portOffset),
+            notifications: HTTPURL(host: host, port: 8084 + portOffset),
             sagas: HTTPURL(host: host, port: 8085 + portOffset))
     }
 }
@@ -99,7 +104,8 @@ public struct InvariantChecker: Sendable {
         let deadline = ContinuousClock.now + settle
         while (try? readModels.runningSagas()) != 0 {
             guard ContinuousClock.now < deadline else {
-                report.violations.append("sagas still RUNNING after \(settle): \((try? readModels.runningSagas()) ?? -1)")
+                report.violations.append(
+                    "sagas still RUNNING after \(settle): \((try? readModels.runningSagas()) ?? -1)")
                 break
             }
             Thread.sleep(forTimeInterval: 0.5)
@@ -120,7 +126,8 @@ public struct InvariantChecker: Sendable {
                 continue
             }
             if stock.available + stock.reserved != added {
-                report.violations.append("sku \(sku): added \(added) != available \(stock.available) + reserved \(stock.reserved)")
+                report.violations.append(
+                    "sku \(sku): added \(added) != available \(stock.available) + reserved \(stock.reserved)")
             }
             if stock.reserved != approvedQuantity[sku, default: 0] {
                 report.violations.append(
@@ -135,7 +142,8 @@ public struct InvariantChecker: Sendable {
             }
             if limit - available != approvedTotal[customer, default: 0] {
                 report.violations.append(
-                    "customer \(customer): charged \(limit - available) != \(approvedTotal[customer, default: 0]) in APPROVED orders")
+                    "customer \(customer): charged \(limit - available) != \(approvedTotal[customer, default: 0]) in APPROVED orders"
+                )
             }
         }
         // 4. Exactly one notification per terminal transition.
@@ -144,7 +152,9 @@ public struct InvariantChecker: Sendable {
     }
 
     /// Waits (up to `settle` in all) until every order is terminal; returns the terminal ones.
-    private func terminalOrders(_ ids: [String], _ readModels: ReadModels, _ report: inout InvariantReport) -> [String: OrderView] {
+    private func terminalOrders(_ ids: [String], _ readModels: ReadModels, _ report: inout InvariantReport) -> [String:
+        OrderView]
+    {
         var finals: [String: OrderView] = [:]
         var waiting = ids
         let deadline = ContinuousClock.now + settle
@@ -167,7 +177,8 @@ public struct InvariantChecker: Sendable {
     }
 
     private func checkNotifications(
-        _ finals: [String: OrderView], _ ledger: InvariantLedger, _ readModels: ReadModels, _ report: inout InvariantReport
+        _ finals: [String: OrderView], _ ledger: InvariantLedger, _ readModels: ReadModels,
+        _ report: inout InvariantReport
     ) {
         // Which notification kinds each terminal order may end with (sorted).
         var acceptable: [String: [[String]]] = [:]
@@ -180,7 +191,8 @@ public struct InvariantChecker: Sendable {
                 // only the cancellation, unless the approval won the race.
                 acceptable[id] =
                     ledger.cancelledAfterApproval.contains(id)
-                    ? [["ORDER_APPROVED", "ORDER_CANCELLED"]] : [["ORDER_CANCELLED"], ["ORDER_APPROVED", "ORDER_CANCELLED"]]
+                    ? [["ORDER_APPROVED", "ORDER_CANCELLED"]]
+                    : [["ORDER_CANCELLED"], ["ORDER_APPROVED", "ORDER_CANCELLED"]]
             default: acceptable[id] = [[]]
             }
         }
@@ -243,7 +255,8 @@ final class ReadModels {
     }
 
     private static func escaped(_ value: String) -> String {
-        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? value
+        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))
+            ?? value
     }
 
     func order(_ id: String) throws -> OrderView? {
@@ -251,7 +264,9 @@ final class ReadModels {
         return OrderView(
             status: json["status"] as? String ?? "?", customer: json["customerId"] as? String ?? "",
             totalCents: json["totalCents"] as? Int ?? 0,
-            lines: (json["items"] as? [[String: Any]] ?? []).map { ($0["sku"] as? String ?? "", $0["quantity"] as? Int ?? 0) })
+            lines: (json["items"] as? [[String: Any]] ?? []).map {
+                ($0["sku"] as? String ?? "", $0["quantity"] as? Int ?? 0)
+            })
     }
 
     /// Every order of `customer`, following the listing's cursor.
@@ -283,7 +298,9 @@ final class ReadModels {
 
     /// The kinds of an order's notifications, sorted.
     func notificationKinds(_ orderId: String) throws -> [String] {
-        let items = try get(notifications, "/notifications?orderId=\(Self.escaped(orderId))")?["items"] as? [[String: Any]] ?? []
+        let items =
+            try get(notifications, "/notifications?orderId=\(Self.escaped(orderId))")?["items"] as? [[String: Any]]
+            ?? []
         return items.compactMap { $0["kind"] as? String }.sorted()
     }
 }

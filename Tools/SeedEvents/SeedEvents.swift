@@ -43,7 +43,8 @@ struct SeedEvents: ParsableCommand {
         defer { db.close() }
         _ = try Migrator(migrations: MessagingSchema.migrations + OrderSchema.migrations, logger: logger).migrate(db)
 
-        let bootstrap = try String(contentsOfFile: bootstrapFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let bootstrap = try String(contentsOfFile: bootstrapFile, encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let kafka = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "seed-events")
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         defer { producer.close() }
@@ -64,9 +65,13 @@ struct SeedEvents: ParsableCommand {
                 messageId: UUID.nameBased(namespace: namespace, name: "placed-\(index)"), type: OrderPlaced.messageType,
                 schemaVersion: OrderPlaced.schemaVersion, key: id, correlationId: id, causationId: nil,
                 occurredAt: base.addingTimeInterval(Double(index) / 1000), producer: "order-service",
-                data: .placed(OrderPlaced(orderId: id, customerId: "c-\(index % 1000)", items: items, totalCents: total, currency: "EUR")))
+                data: .placed(
+                    OrderPlaced(
+                        orderId: id, customerId: "c-\(index % 1000)", items: items, totalCents: total, currency: "EUR"))
+            )
             let approved = Envelope<OrderEvent>.derived(
-                from: placed, index: 0, key: id, producer: "order-service", family: .approved(OrderApproved(orderId: id)))
+                from: placed, index: 0, key: id, producer: "order-service",
+                family: .approved(OrderApproved(orderId: id)))
             pending.append(try OrderEvent.codec.outgoing(placed, topic: topic))
             pending.append(try OrderEvent.codec.outgoing(approved, topic: topic))
             if pending.count >= batch || index == first + orders - 1 {
@@ -88,7 +93,8 @@ struct SeedEvents: ParsableCommand {
         print("seed-events: \(written) events (\(orders) orders) to \(topic) (\(partitions) partitions) in \(elapsed)")
         if !truncated.isEmpty {
             throw ValidationError(
-                "the broker dropped the start of \(truncated.count) partitions (more partitions needed): \(truncated.prefix(3))")
+                "the broker dropped the start of \(truncated.count) partitions (more partitions needed): \(truncated.prefix(3))"
+            )
         }
     }
 }

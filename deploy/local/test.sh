@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: builds everything, starts a private PostgreSQL (fresh, loopback, port
+# The whole test suite: checks the format (lint.sh), builds everything, starts a private PostgreSQL (fresh, loopback, port
 # 55433 by default), runs `swift test`, and stops the server whatever happens. Tests start their
 # own development brokers and service processes. Then the chaos runner's short run and the
 # fuzzers' smoke run.
@@ -11,6 +11,7 @@ TEST_PG_PORT=${TEST_PG_PORT:-55433}
 
 "$ROOT/deploy/local/deps.sh"
 cd "$ROOT"
+"$ROOT/deploy/local/lint.sh"
 swift build
 export CQRS_BIN_DIR
 CQRS_BIN_DIR=$(swift build --show-bin-path)

@@ -40,13 +40,18 @@ public enum InventoryDecider {
                 return failed(reserve, .outOfStock)
             }
             return Outcome(
-                events: [.stockReserved(StockReserved(orderId: reserve.orderId, sku: reserve.sku, quantity: reserve.quantity))],
-                reply: StockReply(orderId: reserve.orderId, sku: reserve.sku, quantity: reserve.quantity, outcome: .reserved))
+                events: [
+                    .stockReserved(
+                        StockReserved(orderId: reserve.orderId, sku: reserve.sku, quantity: reserve.quantity))
+                ],
+                reply: StockReply(
+                    orderId: reserve.orderId, sku: reserve.sku, quantity: reserve.quantity, outcome: .reserved))
 
         case .releaseStock(let release):
             guard let held = state?.reservations[release.orderId] else {
                 return Outcome(
-                    events: [], reply: StockReply(orderId: release.orderId, sku: release.sku, quantity: 0, outcome: .released))
+                    events: [],
+                    reply: StockReply(orderId: release.orderId, sku: release.sku, quantity: 0, outcome: .released))
             }
             return Outcome(
                 events: [.stockReleased(StockReleased(orderId: release.orderId, sku: release.sku, quantity: held))],
@@ -59,7 +64,8 @@ public enum InventoryDecider {
         return Outcome(
             events: [
                 .stockReservationFailed(
-                    StockReservationFailed(orderId: reserve.orderId, sku: reserve.sku, quantity: reserve.quantity, reason: reason))
+                    StockReservationFailed(
+                        orderId: reserve.orderId, sku: reserve.sku, quantity: reserve.quantity, reason: reason))
             ],
             reply: StockReply(orderId: reserve.orderId, sku: reserve.sku, quantity: 0, outcome: outcome))
     }
@@ -69,7 +75,9 @@ public enum InventoryDecider {
     public static func evolve(_ state: StockItem?, _ event: Envelope<InventoryEvent>) -> StockItem? {
         switch event.data {
         case .stockAdded(let added):
-            var next = state ?? StockItem(sku: added.sku, available: 0, reserved: 0, reservations: [:], updatedAt: event.occurredAt)
+            var next =
+                state
+                ?? StockItem(sku: added.sku, available: 0, reserved: 0, reservations: [:], updatedAt: event.occurredAt)
             next.available += added.quantity
             next.updatedAt = event.occurredAt
             return next
@@ -83,7 +91,9 @@ public enum InventoryDecider {
         case .stockReservationFailed:
             return state
         case .stockReleased(let released):
-            guard var next = state, let held = next.reservations.removeValue(forKey: released.orderId) else { return state }
+            guard var next = state, let held = next.reservations.removeValue(forKey: released.orderId) else {
+                return state
+            }
             next.available += held
             next.reserved -= held
             next.updatedAt = event.occurredAt

@@ -52,14 +52,16 @@ public struct InventoryAPI: Sendable {
         if !Self.quantityRange.contains(body.quantity) {
             errors.append(
                 Problem.FieldError(
-                    field: "quantity", message: "must be from \(Self.quantityRange.lowerBound) to \(Self.quantityRange.upperBound)"))
+                    field: "quantity",
+                    message: "must be from \(Self.quantityRange.lowerBound) to \(Self.quantityRange.upperBound)"))
         }
         if !errors.isEmpty {
             throw Problem.unprocessable("the stock change is not valid", errors: errors)
         }
 
         return try context.acceptCommand(
-            request, scope: "POST /stock", fingerprint: IdempotencyStore.fingerprint(AddStockFingerprint(sku: sku, quantity: body.quantity)),
+            request, scope: "POST /stock",
+            fingerprint: IdempotencyStore.fingerprint(AddStockFingerprint(sku: sku, quantity: body.quantity)),
             resource: CommandResource(idMember: "sku", collection: "/stock"), resourceId: { _ in sku },
             message: { sku, messageId in
                 let command = Envelope<InventoryCommand>(

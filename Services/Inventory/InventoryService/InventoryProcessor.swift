@@ -66,11 +66,14 @@ public enum InventoryProjection: Projection {
 
     /// Applies `events`, starting from the stock items the batch's decide read (``StateHandoff``, with
     /// the reservations of the batch's orders) where it may, and reading the rest.
-    static func apply(_ events: [Envelope<InventoryEvent>], to db: PostgresConnection, handoff: StateHandoff<StockItem>?) throws {
+    static func apply(
+        _ events: [Envelope<InventoryEvent>], to db: PostgresConnection, handoff: StateHandoff<StockItem>?
+    ) throws {
         guard !events.isEmpty else { return }
         let keys = Set(events.map(\.data.sku))
         let (known, read) = handoff?.take(keys: keys, causes: events.map(\.causationId)) ?? ([:], Array(keys))
-        let loaded = read.isEmpty
+        let loaded =
+            read.isEmpty
             ? known
             : known.merging(
                 try InventoryStore.load(skus: read, orders: Array(Set(events.compactMap(\.data.orderId))), db: db)

@@ -11,9 +11,12 @@ public enum InventoryStore {
     public static func load(skus: [String], orders: [String], db: PostgresConnection) throws -> [String: StockItem] {
         guard !skus.isEmpty else { return [:] }
         var items: [String: StockItem] = [:]
-        for row in try db.query("SELECT sku, available, reserved, updated_at FROM stock WHERE sku = ANY($1::text[])", [skus]) {
+        for row in try db.query(
+            "SELECT sku, available, reserved, updated_at FROM stock WHERE sku = ANY($1::text[])", [skus])
+        {
             let (sku, available, reserved, updated) = try row.decode(String.self, Int.self, Int.self, Date.self)
-            items[sku] = StockItem(sku: sku, available: available, reserved: reserved, reservations: [:], updatedAt: updated)
+            items[sku] = StockItem(
+                sku: sku, available: available, reserved: reserved, reservations: [:], updatedAt: updated)
         }
         if !orders.isEmpty, !items.isEmpty {
             let rows = try db.query(

@@ -24,7 +24,9 @@ public enum NotificationDecider {
             case .sent:
                 guard state.status != .sent else { return [] }
                 return [
-                    .sent(NotificationSent(notificationId: state.notificationId, orderId: state.orderId, attempts: record.attempts))
+                    .sent(
+                        NotificationSent(
+                            notificationId: state.notificationId, orderId: state.orderId, attempts: record.attempts))
                 ]
             case .failed:
                 guard state.status == .pending else { return [] }
@@ -40,7 +42,9 @@ public enum NotificationDecider {
 
     /// Applies one event. `occurredAt` is the event's time: `createdAt` for the request (the
     /// SendNotification's time), `updatedAt` for every event.
-    public static func evolve(_ state: CustomerNotification?, _ event: Envelope<NotificationEvent>) -> CustomerNotification? {
+    public static func evolve(_ state: CustomerNotification?, _ event: Envelope<NotificationEvent>)
+        -> CustomerNotification?
+    {
         switch event.data {
         case .requested(let requested):
             guard state == nil else { return state }

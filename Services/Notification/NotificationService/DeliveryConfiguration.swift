@@ -30,7 +30,8 @@ public struct DeliveryConfiguration: Sendable {
 
     public init(
         channel: Channel = .log(path: nil), pollInterval: Duration = .milliseconds(200), maxAttempts: Int = 5,
-        backoff: Backoff = Backoff(initial: .milliseconds(200), max: .seconds(5)), claimDuration: Duration = .seconds(60),
+        backoff: Backoff = Backoff(initial: .milliseconds(200), max: .seconds(5)),
+        claimDuration: Duration = .seconds(60),
         batchSize: Int = 128
     ) {
         self.channel = channel
@@ -52,26 +53,32 @@ public struct DeliveryConfiguration: Sendable {
         case "webhook":
             guard let text = env.optionalString("NOTIFICATION_WEBHOOK_URL") else {
                 throw DeliveryConfigurationError(
-                    variable: "NOTIFICATION_WEBHOOK_URL", value: "", expected: "an http:// URL (NOTIFICATION_CHANNEL=webhook)")
+                    variable: "NOTIFICATION_WEBHOOK_URL", value: "",
+                    expected: "an http:// URL (NOTIFICATION_CHANNEL=webhook)")
             }
             guard let url = HTTPURL(text) else {
-                throw DeliveryConfigurationError(variable: "NOTIFICATION_WEBHOOK_URL", value: text, expected: "an http://host[:port]/path URL")
+                throw DeliveryConfigurationError(
+                    variable: "NOTIFICATION_WEBHOOK_URL", value: text, expected: "an http://host[:port]/path URL")
             }
             let timeout = try env.milliseconds("NOTIFICATION_WEBHOOK_TIMEOUT_MS", default: .seconds(5), in: 1...600_000)
             configuration.channel = .webhook(url: url, timeout: timeout)
         default:
-            throw DeliveryConfigurationError(variable: "NOTIFICATION_CHANNEL", value: channelName, expected: "log or webhook")
+            throw DeliveryConfigurationError(
+                variable: "NOTIFICATION_CHANNEL", value: channelName, expected: "log or webhook")
         }
         configuration.pollInterval = try env.milliseconds(
             "NOTIFICATION_POLL_MS", default: configuration.pollInterval, in: 1...600_000)
-        configuration.maxAttempts = try env.int("NOTIFICATION_MAX_ATTEMPTS", default: configuration.maxAttempts, in: 1...1000)
+        configuration.maxAttempts = try env.int(
+            "NOTIFICATION_MAX_ATTEMPTS", default: configuration.maxAttempts, in: 1...1000)
         configuration.backoff = Backoff(
             initial: try env.milliseconds(
                 "NOTIFICATION_BACKOFF_INITIAL_MS", default: configuration.backoff.initial, in: 1...600_000),
-            max: try env.milliseconds("NOTIFICATION_BACKOFF_MAX_MS", default: configuration.backoff.max, in: 1...3_600_000))
+            max: try env.milliseconds(
+                "NOTIFICATION_BACKOFF_MAX_MS", default: configuration.backoff.max, in: 1...3_600_000))
         configuration.claimDuration = try env.milliseconds(
             "NOTIFICATION_CLAIM_MS", default: configuration.claimDuration, in: 1000...86_400_000)
-        configuration.batchSize = try env.int("NOTIFICATION_BATCH_SIZE", default: configuration.batchSize, in: 1...10_000)
+        configuration.batchSize = try env.int(
+            "NOTIFICATION_BATCH_SIZE", default: configuration.batchSize, in: 1...10_000)
         if case .webhook(_, let timeout) = configuration.channel, configuration.claimDuration < timeout * 2 {
             // The claim is renewed before each attempt; one attempt must end well inside it.
             throw DeliveryConfigurationError(

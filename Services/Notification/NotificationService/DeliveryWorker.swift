@@ -94,14 +94,16 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
                 let claimedAt = ContinuousClock.now
                 let batch = try pool.withConnection {
                     try DeliveryClaims.claim(
-                        instance: instance, limit: configuration.batchSize, duration: configuration.claimDuration, db: $0)
+                        instance: instance, limit: configuration.batchSize, duration: configuration.claimDuration,
+                        db: $0)
                 }
                 failures = 0
                 try deliver(batch, claimedAt: claimedAt)
                 if batch.isEmpty { stop.wait(for: configuration.pollInterval) }
             } catch {
                 failures += 1
-                logger.warning("delivery worker step failed, retrying", metadata: ["error": "\(error)", "attempt": "\(failures)"])
+                logger.warning(
+                    "delivery worker step failed, retrying", metadata: ["error": "\(error)", "attempt": "\(failures)"])
                 stop.wait(for: configuration.backoff.delay(attempt: failures))
             }
         }
@@ -111,7 +113,8 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
     /// Delivers a claimed batch one notification at a time and records the outcomes together: one
     /// produce for all that are ready, at the latest `recordInterval` after the first of them was.
     private func deliver(_ batch: [CustomerNotification], claimedAt: ContinuousClock.Instant) throws {
-        let claims = ClaimClock(ids: batch.map(\.notificationId), renewedAt: claimedAt, freshFor: configuration.claimDuration / 3)
+        let claims = ClaimClock(
+            ids: batch.map(\.notificationId), renewedAt: claimedAt, freshFor: configuration.claimDuration / 3)
         var ready: [ReadyOutcome] = []
         var firstReady: ContinuousClock.Instant?
         func recordReady() {
@@ -164,7 +167,9 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
             // A claim renewed (or taken) within a third of its duration needs no renewal yet.
             if !claims.isFresh(id) {
                 guard try renew([id]).contains(id) else {
-                    logger.info("claim lost, leaving the notification", metadata: ["notificationId": "\(id)", "attempt": "\(attempt)"])
+                    logger.info(
+                        "claim lost, leaving the notification",
+                        metadata: ["notificationId": "\(id)", "attempt": "\(attempt)"])
                     return nil
                 }
                 claims.renewed([id])
@@ -187,7 +192,9 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
             switch waitKeepingClaims([id], for: configuration.backoff.delay(attempt: attempt), claims: claims) {
             case .waited(let lost) where lost.isEmpty: continue
             case .waited:
-                logger.info("claim lost, leaving the notification", metadata: ["notificationId": "\(id)", "attempt": "\(attempt)"])
+                logger.info(
+                    "claim lost, leaving the notification",
+                    metadata: ["notificationId": "\(id)", "attempt": "\(attempt)"])
                 return nil
             case .stopped:
                 release([id])
@@ -217,7 +224,9 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
                 do {
                     let held = try renew(stale)
                     claims.renewed(Array(held))
-                    ready.removeAll { stale.contains($0.notification.notificationId) && !held.contains($0.notification.notificationId) }
+                    ready.removeAll {
+                        stale.contains($0.notification.notificationId) && !held.contains($0.notification.notificationId)
+                    }
                     if ready.isEmpty { return }
                 } catch {
                     logger.warning("renewing claims failed", metadata: ["error": "\(error)"])
@@ -238,7 +247,9 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
             var lost = Set<String>()
             while outcome == nil {
                 outcome = sending.wait(for: configuration.claimDuration / 3)
-                if outcome == nil { lost.formUnion(renewWhileWaiting(ids.filter { !lost.contains($0) }, claims: claims)) }
+                if outcome == nil {
+                    lost.formUnion(renewWhileWaiting(ids.filter { !lost.contains($0) }, claims: claims))
+                }
             }
             if case .accepted = outcome {
                 for item in ready { (item.outcome == .sent ? delivered : failed).increment() }
@@ -248,8 +259,12 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
             failures += 1
             ready.removeAll { lost.contains($0.notification.notificationId) }
             logger.warning(
-                "recording delivery outcomes failed, retrying", metadata: ["outcomes": "\(ready.count)", "failures": "\(failures)"])
-            switch waitKeepingClaims(ready.map(\.notification.notificationId), for: configuration.backoff.delay(attempt: failures), claims: claims) {
+                "recording delivery outcomes failed, retrying",
+                metadata: ["outcomes": "\(ready.count)", "failures": "\(failures)"])
+            switch waitKeepingClaims(
+                ready.map(\.notification.notificationId), for: configuration.backoff.delay(attempt: failures),
+                claims: claims)
+            {
             case .waited(let lost): ready.removeAll { lost.contains($0.notification.notificationId) }
             case .stopped:
                 release(ready.map(\.notification.notificationId))
@@ -312,7 +327,9 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
         do {
             try pool.withConnection { try DeliveryClaims.markRecorded(ids, instance: instance, db: $0) }
         } catch {
-            logger.warning("keeping the claims of recorded outcomes failed", metadata: ["notifications": "\(ids.count)", "error": "\(error)"])
+            logger.warning(
+                "keeping the claims of recorded outcomes failed",
+                metadata: ["notifications": "\(ids.count)", "error": "\(error)"])
         }
     }
 
@@ -327,7 +344,8 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
     /// so a repeat of one outcome is skipped, while the other outcome (from another instance, say)
     /// still reaches the decider, where SENT wins over FAILED.
     static func recordId(_ notificationId: String, _ outcome: DeliveryOutcome) -> UUID {
-        UUID.nameBased(namespace: CustomerNotification.idNamespace, name: "\(notificationId)/RecordDelivery/\(outcome.rawValue)")
+        UUID.nameBased(
+            namespace: CustomerNotification.idNamespace, name: "\(notificationId)/RecordDelivery/\(outcome.rawValue)")
     }
 
     private func release(_ ids: [String]) {
@@ -335,7 +353,9 @@ public final class DeliveryWorker: Service, @unchecked Sendable {
             do {
                 try pool.withConnection { try DeliveryClaims.release(id, instance: instance, db: $0) }
             } catch {
-                logger.warning("releasing a claim failed (it expires by itself)", metadata: ["notificationId": "\(id)", "error": "\(error)"])
+                logger.warning(
+                    "releasing a claim failed (it expires by itself)",
+                    metadata: ["notificationId": "\(id)", "error": "\(error)"])
             }
         }
     }

@@ -17,7 +17,8 @@ public enum NotificationDeadLetter {
     public static let notificationIdHeader = "notification-id"
 
     public static func message(
-        for notification: CustomerNotification, detail: String, attempts: Int, firstFailureAt: Date, lastFailureAt: Date,
+        for notification: CustomerNotification, detail: String, attempts: Int, firstFailureAt: Date,
+        lastFailureAt: Date,
         failedBy: String, producer: String, causedBy cause: UUID? = nil
     ) throws -> OutgoingMessage {
         var headers = [

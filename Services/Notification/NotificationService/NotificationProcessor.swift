@@ -36,7 +36,8 @@ public struct NotificationProcessor: MessageProcessor {
             decision.messages.append(
                 try NotificationDeadLetter.message(
                     for: notification, detail: failed.detail, attempts: failed.attempts,
-                    firstFailureAt: record.firstFailureAt ?? cause.occurredAt, lastFailureAt: record.lastFailureAt ?? cause.occurredAt,
+                    firstFailureAt: record.firstFailureAt ?? cause.occurredAt,
+                    lastFailureAt: record.lastFailureAt ?? cause.occurredAt,
                     failedBy: record.failedBy ?? cause.producer, producer: serviceName, causedBy: cause.messageId))
         }
         return decision

@@ -26,7 +26,9 @@ public enum NotificationStore {
     }
 
     /// The notifications of one order or one customer, oldest first.
-    public static func list(orderId: String?, customerId: String?, db: PostgresConnection) throws -> [CustomerNotification] {
+    public static func list(orderId: String?, customerId: String?, db: PostgresConnection) throws
+        -> [CustomerNotification]
+    {
         let rows = try db.query(
             """
             SELECT \(columns) FROM notifications
@@ -56,7 +58,8 @@ public enum NotificationStore {
 
     static func decode(_ row: PostgresRow) throws -> CustomerNotification {
         let (id, order, customer, kind, message, status, attempts, created, updated) = try row.decode(
-            String.self, String.self, String.self, String.self, String.self, String.self, Int.self, Date.self, Date.self)
+            String.self, String.self, String.self, String.self, String.self, String.self, Int.self, Date.self, Date.self
+        )
         let notificationKind = try NotificationKind(column: "kind", of: "notification \(id)", value: kind)
         let notificationStatus = try NotificationStatus(column: "status", of: "notification \(id)", value: status)
         return CustomerNotification(

@@ -26,7 +26,10 @@ public enum OrderDecider {
         case .cancelOrder(let cancel):
             guard let state, state.status == .pending || state.status == .approved, !state.cancellationRequested
             else { return [] }
-            return [.cancellationRequested(OrderCancellationRequested(orderId: cancel.orderId, statusAtRequest: state.status))]
+            return [
+                .cancellationRequested(
+                    OrderCancellationRequested(orderId: cancel.orderId, statusAtRequest: state.status))
+            ]
         case .completeCancellation(let complete):
             guard let state, state.cancellationRequested, !state.isFinal else { return [] }
             return [.cancelled(OrderCancelled(orderId: complete.orderId))]
@@ -63,7 +66,9 @@ public enum OrderDecider {
         }
     }
 
-    private static func advanced(_ state: Order, at event: Envelope<OrderEvent>, _ change: (inout Order) -> Void) -> Order {
+    private static func advanced(_ state: Order, at event: Envelope<OrderEvent>, _ change: (inout Order) -> Void)
+        -> Order
+    {
         var next = state
         change(&next)
         next.version += 1

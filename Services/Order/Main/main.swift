@@ -6,7 +6,8 @@ import ServiceRuntime
 // The order service process: configuration from the environment, then the shared host.
 do {
     let configuration = try ServiceConfiguration.fromEnvironment(
-        serviceName: "order-service", defaultPort: 8081, defaultDatabase: "orders", defaultDatabaseUser: "order_service")
+        serviceName: "order-service", defaultPort: 8081, defaultDatabase: "orders", defaultDatabaseUser: "order_service"
+    )
     // ORDER_MAX_PENDING: orders accepted and not finished before POST /orders answers 503 (0: no bound).
     let maxPending = try EnvironmentReader().int("ORDER_MAX_PENDING", default: 2000, in: 0...10_000_000)
     try await ServiceHost.run(
@@ -15,7 +16,8 @@ do {
         kafkaAccess: KafkaAccessPlan.orderService,
         openAPI: OrderAPI.openAPIDocument
     ) { context, router in
-        OrderAPI(context: context, serviceName: configuration.serviceName, maxPending: maxPending).register(into: &router)
+        OrderAPI(context: context, serviceName: configuration.serviceName, maxPending: maxPending).register(
+            into: &router)
     }
 } catch {
     FileHandle.standardError.write(Data("order-service: \(error)\n".utf8))

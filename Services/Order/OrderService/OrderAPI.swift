@@ -54,7 +54,8 @@ public struct OrderAPI: Sendable {
         let violations = OrderRules.violations(customerId: body.customerId, items: body.items, currency: currency)
         if !violations.isEmpty {
             throw Problem.unprocessable(
-                "the order is not valid", errors: violations.map { Problem.FieldError(field: $0.field, message: $0.message) })
+                "the order is not valid",
+                errors: violations.map { Problem.FieldError(field: $0.field, message: $0.message) })
         }
         if let overloaded = admission.refusal() {
             // Overload is refused here, not accepted to time out later; nothing was accepted.
@@ -62,7 +63,8 @@ public struct OrderAPI: Sendable {
         }
 
         return try context.acceptCommand(
-            request, scope: "POST /orders", fingerprint: IdempotencyStore.fingerprint(body), resource: Self.orderResource,
+            request, scope: "POST /orders", fingerprint: IdempotencyStore.fingerprint(body),
+            resource: Self.orderResource,
             resourceId: { derived in derived },
             message: { orderId, messageId in
                 let command = Envelope<OrderCommand>(
@@ -70,11 +72,13 @@ public struct OrderAPI: Sendable {
                     key: orderId, correlationId: orderId, causationId: nil, occurredAt: Timestamp.now(),
                     producer: serviceName,
                     data: .placeOrder(
-                        PlaceOrder(orderId: orderId, customerId: body.customerId, items: body.items, currency: currency)))
+                        PlaceOrder(orderId: orderId, customerId: body.customerId, items: body.items, currency: currency)
+                    ))
                 return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
             },
             accepted: { orderId in
-                .accepted(Accepted(orderId: orderId, status: OrderStatus.pending.rawValue), location: "/orders", id: orderId)
+                .accepted(
+                    Accepted(orderId: orderId, status: OrderStatus.pending.rawValue), location: "/orders", id: orderId)
             })
     }
 
@@ -100,7 +104,9 @@ public struct OrderAPI: Sendable {
                     producer: serviceName, data: .cancelOrder(CancelOrder(orderId: orderId)))
                 return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
             },
-            accepted: { orderId in .accepted(Accepted(orderId: orderId, status: status), location: "/orders", id: orderId) })
+            accepted: { orderId in
+                .accepted(Accepted(orderId: orderId, status: status), location: "/orders", id: orderId)
+            })
     }
 
     func getOrder(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -147,7 +153,8 @@ public struct OrderAPI: Sendable {
             if let value = Int(text), (1...Self.maxPageSize).contains(value) {
                 limit = value
             } else {
-                errors.append(Problem.FieldError(field: "limit", message: "must be an integer from 1 to \(Self.maxPageSize)"))
+                errors.append(
+                    Problem.FieldError(field: "limit", message: "must be an integer from 1 to \(Self.maxPageSize)"))
             }
         }
         var cursor: OrderCursor?
@@ -164,7 +171,9 @@ public struct OrderAPI: Sendable {
             try OrderStore.list(customerId: customerId, status: status, after: cursor, limit: limit + 1, db: $0)
         }
         let page = Array(orders.prefix(limit))
-        let next = orders.count > limit ? page.last.map { OrderCursor(createdAt: $0.createdAt, orderId: $0.orderId).token } : nil
+        let next =
+            orders.count > limit
+            ? page.last.map { OrderCursor(createdAt: $0.createdAt, orderId: $0.orderId).token } : nil
         return .json(Page(items: page.map(OrderView.init), next: next))
     }
 }

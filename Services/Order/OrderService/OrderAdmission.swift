@@ -43,7 +43,9 @@ public final class OrderAdmission: Sendable {
     public func current() -> Int {
         let now = ContinuousClock.now
         let due = state.withLock { state -> Bool in
-            guard !state.refreshing, state.refreshedAt.map({ now - $0 >= refreshInterval }) ?? true else { return false }
+            guard !state.refreshing, state.refreshedAt.map({ now - $0 >= refreshInterval }) ?? true else {
+                return false
+            }
             state.refreshing = true
             return true
         }

@@ -15,7 +15,8 @@ public struct OrderProcessor: MessageProcessor {
         self.serviceName = serviceName
     }
 
-    public func decide(_ batch: [Envelope<OrderCommand>], reading db: PostgresConnection) throws -> Decision<OrderEvent> {
+    public func decide(_ batch: [Envelope<OrderCommand>], reading db: PostgresConnection) throws -> Decision<OrderEvent>
+    {
         let ids = Array(Set(batch.map(\.data.orderId)))
         var states = try OrderStore.load(ids, db: db)
         handoff.keep(states, keys: ids, causes: batch.map(\.messageId))
@@ -43,7 +44,8 @@ public enum OrderProjection: Projection {
 
     /// Applies `events`, starting from the orders the batch's decide read (``StateHandoff``) where
     /// it may, and reading the rest.
-    static func apply(_ events: [Envelope<OrderEvent>], to db: PostgresConnection, handoff: StateHandoff<Order>?) throws {
+    static func apply(_ events: [Envelope<OrderEvent>], to db: PostgresConnection, handoff: StateHandoff<Order>?) throws
+    {
         guard !events.isEmpty else { return }
         let ids = Set(events.map(\.data.orderId))
         let (known, read) = handoff?.take(keys: ids, causes: events.map(\.causationId)) ?? ([:], Array(ids))

@@ -141,4 +141,3 @@ public struct OrderCursor: Sendable, Equatable {
             .replacingOccurrences(of: "=", with: "")
     }
 }
-

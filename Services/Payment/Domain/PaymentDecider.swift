@@ -26,7 +26,9 @@ public enum PaymentDecider {
         case .openAccount(let open):
             guard state == nil else { return Outcome(events: [], reply: nil) }
             return Outcome(
-                events: [.accountOpened(AccountOpened(customerId: open.customerId, creditLimitCents: open.creditLimitCents))],
+                events: [
+                    .accountOpened(AccountOpened(customerId: open.customerId, creditLimitCents: open.creditLimitCents))
+                ],
                 reply: nil)
 
         case .authorizePayment(let authorize):
@@ -51,7 +53,8 @@ public enum PaymentDecider {
                 events: [
                     .paymentAuthorized(
                         PaymentAuthorized(
-                            orderId: authorize.orderId, customerId: authorize.customerId, amountCents: authorize.amountCents))
+                            orderId: authorize.orderId, customerId: authorize.customerId,
+                            amountCents: authorize.amountCents))
                 ],
                 reply: PaymentReply(
                     orderId: authorize.orderId, customerId: authorize.customerId, amountCents: authorize.amountCents,
@@ -61,15 +64,18 @@ public enum PaymentDecider {
             guard let payment = state?.payments[refund.orderId], payment.status == .authorized else {
                 return Outcome(
                     events: [],
-                    reply: PaymentReply(orderId: refund.orderId, customerId: refund.customerId, amountCents: 0, outcome: .refunded))
+                    reply: PaymentReply(
+                        orderId: refund.orderId, customerId: refund.customerId, amountCents: 0, outcome: .refunded))
             }
             return Outcome(
                 events: [
                     .paymentRefunded(
-                        PaymentRefunded(orderId: refund.orderId, customerId: refund.customerId, amountCents: payment.amountCents))
+                        PaymentRefunded(
+                            orderId: refund.orderId, customerId: refund.customerId, amountCents: payment.amountCents))
                 ],
                 reply: PaymentReply(
-                    orderId: refund.orderId, customerId: refund.customerId, amountCents: payment.amountCents, outcome: .refunded))
+                    orderId: refund.orderId, customerId: refund.customerId, amountCents: payment.amountCents,
+                    outcome: .refunded))
         }
     }
 
@@ -78,7 +84,8 @@ public enum PaymentDecider {
             events: [
                 .paymentDeclined(
                     PaymentDeclined(
-                        orderId: authorize.orderId, customerId: authorize.customerId, amountCents: authorize.amountCents,
+                        orderId: authorize.orderId, customerId: authorize.customerId,
+                        amountCents: authorize.amountCents,
                         reason: reason))
             ],
             reply: PaymentReply(

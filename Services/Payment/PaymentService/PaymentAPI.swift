@@ -56,7 +56,8 @@ public struct PaymentAPI: Sendable {
 
         return try context.acceptCommand(
             request, scope: "POST /accounts", fingerprint: IdempotencyStore.fingerprint(body),
-            resource: CommandResource(idMember: "customerId", collection: "/accounts"), resourceId: { _ in body.customerId },
+            resource: CommandResource(idMember: "customerId", collection: "/accounts"),
+            resourceId: { _ in body.customerId },
             message: { customerId, messageId in
                 let command = Envelope<PaymentCommand>(
                     messageId: messageId, type: OpenAccount.messageType, schemaVersion: OpenAccount.schemaVersion,

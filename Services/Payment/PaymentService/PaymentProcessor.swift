@@ -20,7 +20,9 @@ public struct PaymentProcessor: MessageProcessor {
     /// Folds the batch in order over state loaded once and evolved as it goes, so an
     /// authorization sees every charge decided before it in the same batch: no account is ever
     /// overdrawn.
-    public func decide(_ batch: [Envelope<PaymentCommand>], reading db: PostgresConnection) throws -> Decision<PaymentEvent> {
+    public func decide(_ batch: [Envelope<PaymentCommand>], reading db: PostgresConnection) throws -> Decision<
+        PaymentEvent
+    > {
         let keys = Array(Set(batch.map(\.data.customerId)))
         var states = try PaymentStore.load(
             customers: keys, orders: Array(Set(batch.compactMap(\.data.referencedOrderId))), db: db)
@@ -64,11 +66,14 @@ public enum PaymentProjection: Projection {
 
     /// Applies `events`, starting from the accounts the batch's decide read (``StateHandoff``, with
     /// the payments of the batch's orders) where it may, and reading the rest.
-    static func apply(_ events: [Envelope<PaymentEvent>], to db: PostgresConnection, handoff: StateHandoff<Account>?) throws {
+    static func apply(_ events: [Envelope<PaymentEvent>], to db: PostgresConnection, handoff: StateHandoff<Account>?)
+        throws
+    {
         guard !events.isEmpty else { return }
         let keys = Set(events.map(\.data.customerId))
         let (known, read) = handoff?.take(keys: keys, causes: events.map(\.causationId)) ?? ([:], Array(keys))
-        let loaded = read.isEmpty
+        let loaded =
+            read.isEmpty
             ? known
             : known.merging(
                 try PaymentStore.load(customers: read, orders: Array(Set(events.compactMap(\.data.orderId))), db: db)

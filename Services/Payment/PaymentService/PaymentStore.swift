@@ -17,7 +17,8 @@ public enum PaymentStore {
         for row in rows {
             let (customer, limit, available, updated) = try row.decode(String.self, Int.self, Int.self, Date.self)
             accounts[customer] = Account(
-                customerId: customer, creditLimitCents: limit, availableCents: available, payments: [:], updatedAt: updated)
+                customerId: customer, creditLimitCents: limit, availableCents: available, payments: [:],
+                updatedAt: updated)
         }
         if !orders.isEmpty, !accounts.isEmpty {
             let payments = try db.query(
@@ -26,8 +27,10 @@ public enum PaymentStore {
                 WHERE customer_id = ANY($1::text[]) AND order_id = ANY($2::text[])
                 """, [Array(accounts.keys), orders])
             for row in payments {
-                let (customer, orderId, amount, status) = try row.decode(String.self, String.self, Int.self, String.self)
-                let paymentStatus = try PaymentStatus(column: "status", of: "payment of order \(orderId)", value: status)
+                let (customer, orderId, amount, status) = try row.decode(
+                    String.self, String.self, Int.self, String.self)
+                let paymentStatus = try PaymentStatus(
+                    column: "status", of: "payment of order \(orderId)", value: status)
                 accounts[customer]?.payments[orderId] = Payment(amountCents: amount, status: paymentStatus)
             }
         }
@@ -41,7 +44,9 @@ public enum PaymentStore {
     /// An order's payment and the customer it belongs to. (An order has one customer; were a
     /// malformed command to charge the same orderId to another customer too, each account keeps
     /// its own row and this answers the first by customerId.)
-    public static func findPayment(_ orderId: String, db: PostgresConnection) throws -> (customerId: String, payment: Payment)? {
+    public static func findPayment(_ orderId: String, db: PostgresConnection) throws -> (
+        customerId: String, payment: Payment
+    )? {
         guard
             let row = try db.query(
                 "SELECT customer_id, amount_cents, status FROM payments WHERE order_id = $1 ORDER BY customer_id LIMIT 1",

@@ -87,7 +87,8 @@ extension Saga {
                     releaseRequested: try member.bool("releaseRequested"))
             },
             payment: try object.rawValue("payment", as: SagaPaymentStatus.self),
-            refundRequested: try object.bool("refundRequested"), state: try object.rawValue("state", as: SagaState.self),
+            refundRequested: try object.bool("refundRequested"),
+            state: try object.rawValue("state", as: SagaState.self),
             step: try object.optionalRawValue("step", as: SagaStepName.self), attempt: try object.int("attempt"),
             deadline: try object.optionalDate("deadline"), stepCause: try object.optionalUUID("stepCause"),
             rejectReason: try object.optionalRawValue("rejectReason", as: OrderReason.self),

@@ -68,7 +68,8 @@ public enum SagaDecider {
                     SagaFailed(
                         orderId: placed.orderId, customerId: placed.customerId, totalCents: placed.totalCents,
                         currency: placed.currency,
-                        detail: lines.isEmpty ? "the order has no lines" : "the order has a line with a quantity below 1"))
+                        detail: lines.isEmpty
+                            ? "the order has no lines" : "the order has a line with a quantity below 1"))
             ])
         }
         return SagaDecision(
@@ -99,7 +100,9 @@ public enum SagaDecider {
                 }
                 var after = saga
                 after.stock[index].status = .reserved
-                guard after.stock.allSatisfy({ $0.status == .reserved }) else { return SagaDecision(events: [recorded]) }
+                guard after.stock.allSatisfy({ $0.status == .reserved }) else {
+                    return SagaDecision(events: [recorded])
+                }
                 return SagaDecision(
                     events: [
                         recorded,
@@ -111,14 +114,16 @@ public enum SagaDecider {
                     outputs: [
                         .payment(
                             .authorizePayment(
-                                AuthorizePayment(orderId: saga.orderId, customerId: saga.customerId, amountCents: saga.totalCents)))
+                                AuthorizePayment(
+                                    orderId: saga.orderId, customerId: saga.customerId, amountCents: saga.totalCents)))
                     ])
             }
             // Late: the saga is compensating or over. Whatever this reservation holds goes back.
             return SagaDecision(
                 events: [
                     recorded,
-                    .compensationRequested(CompensationRequested(orderId: saga.orderId, releaseSkus: [reply.sku], refund: false)),
+                    .compensationRequested(
+                        CompensationRequested(orderId: saga.orderId, releaseSkus: [reply.sku], refund: false)),
                 ],
                 outputs: [.inventory(.releaseStock(ReleaseStock(orderId: saga.orderId, sku: reply.sku)))])
         case .outOfStock, .unknownSku:
@@ -147,7 +152,8 @@ public enum SagaDecider {
                         recorded,
                         .stepStarted(
                             SagaStepStarted(
-                                orderId: saga.orderId, step: .approveOrder, attempt: 1, deadline: deadline, closedAs: .succeeded)),
+                                orderId: saga.orderId, step: .approveOrder, attempt: 1, deadline: deadline,
+                                closedAs: .succeeded)),
                     ],
                     outputs: [.order(.approveOrder(ApproveOrder(orderId: saga.orderId)))])
             }
@@ -181,14 +187,16 @@ public enum SagaDecider {
     private static func deadlineExpired(
         _ saga: Saga, _ expired: DeadlineExpired, startedAt: Date, timing: SagaTiming
     ) -> SagaDecision {
-        guard saga.state == .running, let step = saga.step, expired.step == step.rawValue, expired.attempt == saga.attempt,
+        guard saga.state == .running, let step = saga.step, expired.step == step.rawValue,
+            expired.attempt == saga.attempt,
             saga.deadline != nil
         else { return .nothing }  // stale: the step answered, moved on, was retried, or stalled
         let command: OrderCommand
         switch step {
         case .reserveStock, .authorizePayment:
             return rejecting(
-                saga, reason: .timeout, closedAs: .timedOut, deadline: timing.deadline(startedAt: startedAt, attempt: 1))
+                saga, reason: .timeout, closedAs: .timedOut, deadline: timing.deadline(startedAt: startedAt, attempt: 1)
+            )
         case .approveOrder:
             command = .approveOrder(ApproveOrder(orderId: saga.orderId))
         case .rejectOrder:
@@ -203,7 +211,9 @@ public enum SagaDecider {
         // wait twice the last, counted from this expiry's time in the log (an outage does not make
         // a burst of catch-up retries), and no more than `maxAttempts` attempts in all.
         guard saga.attempt < timing.maxAttempts else {
-            return SagaDecision(events: [.stepStalled(SagaStepStalled(orderId: saga.orderId, step: step, attempts: saga.attempt))])
+            return SagaDecision(events: [
+                .stepStalled(SagaStepStalled(orderId: saga.orderId, step: step, attempts: saga.attempt))
+            ])
         }
         return SagaDecision(
             events: [
@@ -246,7 +256,9 @@ public enum SagaDecider {
     // MARK: - Building blocks
 
     /// Compensations for whatever the saga did or has in flight, then RejectOrder(reason).
-    private static func rejecting(_ saga: Saga, reason: OrderReason, closedAs: SagaStepStatus, deadline: Date) -> SagaDecision {
+    private static func rejecting(_ saga: Saga, reason: OrderReason, closedAs: SagaStepStatus, deadline: Date)
+        -> SagaDecision
+    {
         var decision = compensating(saga)
         decision.events.append(
             .stepStarted(
@@ -267,7 +279,9 @@ public enum SagaDecider {
             outputs.append(.payment(.refundPayment(RefundPayment(orderId: saga.orderId, customerId: saga.customerId))))
         }
         return SagaDecision(
-            events: [.compensationRequested(CompensationRequested(orderId: saga.orderId, releaseSkus: skus, refund: refund))],
+            events: [
+                .compensationRequested(CompensationRequested(orderId: saga.orderId, releaseSkus: skus, refund: refund))
+            ],
             outputs: outputs)
     }
 
@@ -279,7 +293,8 @@ public enum SagaDecider {
         var decision = decision
         decision.events.append(.notificationRequested(NotificationRequested(orderId: saga.orderId, kind: kind)))
         decision.outputs.append(
-            .notification(SendNotification(orderId: saga.orderId, customerId: saga.customerId, kind: kind, message: message)))
+            .notification(
+                SendNotification(orderId: saga.orderId, customerId: saga.customerId, kind: kind, message: message)))
         return decision
     }
 
@@ -319,15 +334,19 @@ public enum SagaDecider {
             guard state == nil else { return state }
             return Saga(
                 orderId: started.orderId, customerId: started.customerId, totalCents: started.totalCents,
-                currency: started.currency, stock: started.lines.map { SkuReservation(sku: $0.sku, quantity: $0.quantity) },
-                state: .running, step: .reserveStock, attempt: 1, deadline: started.deadline, stepCause: event.messageId,
-                steps: [SagaStepRecord(seq: 1, name: .reserveStock, status: .running, at: at)], startedAt: at, endedAt: nil,
+                currency: started.currency,
+                stock: started.lines.map { SkuReservation(sku: $0.sku, quantity: $0.quantity) },
+                state: .running, step: .reserveStock, attempt: 1, deadline: started.deadline,
+                stepCause: event.messageId,
+                steps: [SagaStepRecord(seq: 1, name: .reserveStock, status: .running, at: at)], startedAt: at,
+                endedAt: nil,
                 traceId: started.traceId, version: 1)
         case .failed(let failed):
             guard state == nil else { return state }
             return Saga(
                 orderId: failed.orderId, customerId: failed.customerId, totalCents: failed.totalCents,
-                currency: failed.currency, stock: [], state: .failed, step: nil, attempt: 0, deadline: nil, stepCause: nil,
+                currency: failed.currency, stock: [], state: .failed, step: nil, attempt: 0, deadline: nil,
+                stepCause: nil,
                 steps: [], failure: failed.detail, startedAt: at, endedAt: at, version: 1)
         default:
             guard var saga = state else { return nil }
@@ -352,7 +371,8 @@ public enum SagaDecider {
                 saga.attempt = started.attempt
             } else {
                 if let closedAs = started.closedAs { close(&saga, as: closedAs, at: at) }
-                saga.steps.append(SagaStepRecord(seq: saga.steps.count + 1, name: started.step, status: .running, at: at))
+                saga.steps.append(
+                    SagaStepRecord(seq: saga.steps.count + 1, name: started.step, status: .running, at: at))
                 saga.step = started.step
                 saga.attempt = started.attempt
                 saga.state = .running
@@ -367,11 +387,13 @@ public enum SagaDecider {
                 saga.stock[index].releaseRequested = true
             }
             if !requested.releaseSkus.isEmpty {
-                saga.steps.append(SagaStepRecord(seq: saga.steps.count + 1, name: .releaseStock, status: .requested, at: at))
+                saga.steps.append(
+                    SagaStepRecord(seq: saga.steps.count + 1, name: .releaseStock, status: .requested, at: at))
             }
             if requested.refund {
                 saga.refundRequested = true
-                saga.steps.append(SagaStepRecord(seq: saga.steps.count + 1, name: .refundPayment, status: .requested, at: at))
+                saga.steps.append(
+                    SagaStepRecord(seq: saga.steps.count + 1, name: .refundPayment, status: .requested, at: at))
             }
         case .ended(let ended):
             close(&saga, as: .succeeded, at: at)
@@ -392,7 +414,8 @@ public enum SagaDecider {
 
     /// Ends the running (or stalled) step-log entries with `status`.
     private static func close(_ saga: inout Saga, as status: SagaStepStatus, at: Date) {
-        for index in saga.steps.indices where saga.steps[index].status == .running || saga.steps[index].status == .stalled {
+        for index in saga.steps.indices
+        where saga.steps[index].status == .running || saga.steps[index].status == .stalled {
             saga.steps[index].status = status
             saga.steps[index].at = at
         }

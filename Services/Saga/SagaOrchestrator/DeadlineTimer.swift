@@ -78,7 +78,8 @@ public final class DeadlineTimer: Service, @unchecked Sendable {
             }
             let expiries = steps.map {
                 SagaDeadlines.expiry(
-                    orderId: $0.orderId, step: $0.step, attempt: $0.attempt, deadline: $0.deadline, stepCause: $0.stepCause,
+                    orderId: $0.orderId, step: $0.step, attempt: $0.attempt, deadline: $0.deadline,
+                    stepCause: $0.stepCause,
                     producer: producer)
             }
             // What the scan no longer returns was consumed (or its saga moved on): forget it.
@@ -97,7 +98,9 @@ public final class DeadlineTimer: Service, @unchecked Sendable {
                 inFlight[expiry.messageId] = (clock + wait, wait)
             }
             if inFlight.count > maxInFlight {
-                for (id, _) in inFlight.sorted(by: { $0.value.resendAt < $1.value.resendAt }).prefix(inFlight.count - maxInFlight) {
+                for (id, _) in inFlight.sorted(by: { $0.value.resendAt < $1.value.resendAt }).prefix(
+                    inFlight.count - maxInFlight)
+                {
                     inFlight[id] = nil
                 }
             }

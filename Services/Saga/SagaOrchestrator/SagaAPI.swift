@@ -36,9 +36,13 @@ public struct SagaAPI: Sendable {
         let now = Date()
         let cutoff = now.addingTimeInterval(-Double(stuckAfter.components.seconds))
         let (stuck, others) = try context.pool.withConnection { db in
-            let stuck = state == nil || state == .running ? try SagaStore.stuck(startedBefore: cutoff, limit: limit, db: db) : []
+            let stuck =
+                state == nil || state == .running
+                ? try SagaStore.stuck(startedBefore: cutoff, limit: limit, db: db) : []
             let stuckIds = Set(stuck.map(\.orderId))
-            return (stuck, try SagaStore.list(state: state, limit: limit, db: db).filter { !stuckIds.contains($0.orderId) })
+            return (
+                stuck, try SagaStore.list(state: state, limit: limit, db: db).filter { !stuckIds.contains($0.orderId) }
+            )
         }
         return Self.html(SagaPages.list(stuck: stuck, others: others, state: state, now: now, stuckAfter: stuckAfter))
     }
@@ -86,7 +90,8 @@ public struct SagaAPI: Sendable {
             if state == nil {
                 errors.append(
                     Problem.FieldError(
-                        field: "state", message: "must be one of \(SagaState.allCases.map(\.rawValue).joined(separator: ", "))"))
+                        field: "state",
+                        message: "must be one of \(SagaState.allCases.map(\.rawValue).joined(separator: ", "))"))
             }
         }
         var limit = defaultLimit

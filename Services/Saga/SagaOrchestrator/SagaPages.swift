@@ -26,7 +26,8 @@ enum SagaPages {
     }
 
     static func table(_ sagas: [Saga], now: Date, stuck: Bool) -> String {
-        var html = "<table class=\"sagas\">\n<tr><th>order</th><th>state</th><th>step</th><th>attempt</th><th>started</th>"
+        var html =
+            "<table class=\"sagas\">\n<tr><th>order</th><th>state</th><th>step</th><th>attempt</th><th>started</th>"
         html += "<th>age</th><th>ended</th></tr>\n"
         for saga in sagas {
             html += "<tr class=\"saga \(saga.state.rawValue.lowercased())\(stuck ? " stuck" : "")\">"
@@ -43,11 +44,13 @@ enum SagaPages {
     /// the messages each sent and the replies recorded.
     static func detail(_ saga: Saga, steps: [SagaStepRecord], now: Date, stuckAfter: Duration) -> String {
         var html = page(title: "Saga \(saga.orderId)")
-        let stuck = saga.state == .running && now.timeIntervalSince(saga.startedAt) > Double(stuckAfter.components.seconds)
+        let stuck =
+            saga.state == .running && now.timeIntervalSince(saga.startedAt) > Double(stuckAfter.components.seconds)
         html += "<p><a href=\"/ui/sagas\">All sagas</a></p>\n"
         html += "<h1>Saga <span class=\"order\">\(escape(saga.orderId))</span></h1>\n"
         html += "<dl class=\"facts\">"
-        html += "<dt>state</dt><dd class=\"state\">\(saga.state.rawValue)\(stuck ? " <strong class=\"stuck\">stuck</strong>" : "")</dd>"
+        html +=
+            "<dt>state</dt><dd class=\"state\">\(saga.state.rawValue)\(stuck ? " <strong class=\"stuck\">stuck</strong>" : "")</dd>"
         html += "<dt>customer</dt><dd>\(escape(saga.customerId))</dd>"
         html += "<dt>total</dt><dd>\(saga.totalCents) \(escape(saga.currency))</dd>"
         html += "<dt>current step</dt><dd>\(saga.step?.rawValue ?? "—") (attempt \(saga.attempt))</dd>"
@@ -64,7 +67,9 @@ enum SagaPages {
             html += "<time>\(Timestamp.format(record.at))</time> <span class=\"name\">\(record.name.rawValue)</span> "
             html += "<span class=\"status\">\(record.status.rawValue)</span>"
             if compensation { html += " <em>compensation</em>" }
-            if record.name == saga.step && saga.state == .running { html += " <span class=\"attempt\">attempt \(saga.attempt)</span>" }
+            if record.name == saga.step && saga.state == .running {
+                html += " <span class=\"attempt\">attempt \(saga.attempt)</span>"
+            }
             html += "<div class=\"messages\">\(messages(for: record.name, saga))</div></li>\n"
         }
         return html + "</ol>\n</body>\n</html>\n"
@@ -83,7 +88,8 @@ enum SagaPages {
         case .rejectOrder: return "sent RejectOrder\(saga.rejectReason.map { " (\($0.rawValue))" } ?? "")"
         case .cancelOrder: return "sent CompleteCancellation"
         case .releaseStock:
-            return saga.stock.filter(\.releaseRequested).map { "sent ReleaseStock \(escape($0.sku))" }.joined(separator: "<br>")
+            return saga.stock.filter(\.releaseRequested).map { "sent ReleaseStock \(escape($0.sku))" }.joined(
+                separator: "<br>")
         case .refundPayment: return "sent RefundPayment \(saga.totalCents) \(escape(saga.currency))"
         }
     }

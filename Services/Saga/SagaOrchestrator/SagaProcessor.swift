@@ -31,7 +31,8 @@ public struct SagaProcessor: MessageProcessor {
             let id = input.data.orderId
             let decision = SagaDecider.decide(sagas[id], input, timing: timing)
             for (index, event) in decision.events.enumerated() {
-                let envelope = Envelope<SagaEvent>.derived(from: input, index: index, key: id, producer: serviceName, family: event)
+                let envelope = Envelope<SagaEvent>.derived(
+                    from: input, index: index, key: id, producer: serviceName, family: event)
                 sagas[id] = SagaDecider.evolve(sagas[id], envelope)
                 events.append(envelope)
             }
@@ -95,8 +96,10 @@ extension SagaOutput {
             try OrderCommand.codec.outgoing(
                 .derived(from: cause, index: index, key: key, producer: producer, family: command), topic: topic)
         case .notification(let command):
-            try Envelope<SendNotification>.derived(from: cause, index: index, key: key, producer: producer, data: command)
-                .outgoing(topic: topic)
+            try Envelope<SendNotification>.derived(
+                from: cause, index: index, key: key, producer: producer, data: command
+            )
+            .outgoing(topic: topic)
         }
     }
 }

@@ -24,16 +24,21 @@ public struct SagaSettings: Sendable {
         self.stuckAfter = stuckAfter
     }
 
-    public static func fromEnvironment(_ env: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> SagaSettings {
+    public static func fromEnvironment(_ env: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError)
+        -> SagaSettings
+    {
         let defaults = SagaSettings()
         return SagaSettings(
             timing: SagaTiming(
-                stepTimeout: try env.milliseconds("SAGA_STEP_TIMEOUT_MS", default: defaults.timing.stepTimeout, in: 1...86_400_000),
+                stepTimeout: try env.milliseconds(
+                    "SAGA_STEP_TIMEOUT_MS", default: defaults.timing.stepTimeout, in: 1...86_400_000),
                 maxAttempts: try env.int("SAGA_STEP_MAX_ATTEMPTS", default: defaults.timing.maxAttempts, in: 1...1000),
                 maxRetryInterval: try env.milliseconds(
                     "SAGA_RETRY_MAX_INTERVAL_MS", default: defaults.timing.maxRetryInterval, in: 1...86_400_000)),
-            timerInterval: try env.milliseconds("SAGA_TIMER_INTERVAL_MS", default: defaults.timerInterval, in: 1...600_000),
+            timerInterval: try env.milliseconds(
+                "SAGA_TIMER_INTERVAL_MS", default: defaults.timerInterval, in: 1...600_000),
             timerBatchLimit: try env.int("SAGA_TIMER_BATCH_LIMIT", default: defaults.timerBatchLimit, in: 1...100_000),
-            stuckAfter: try env.milliseconds("SAGA_UI_STUCK_AFTER_MS", default: defaults.stuckAfter, in: 1000...86_400_000))
+            stuckAfter: try env.milliseconds(
+                "SAGA_UI_STUCK_AFTER_MS", default: defaults.stuckAfter, in: 1000...86_400_000))
     }
 }

@@ -182,4 +182,3 @@ public enum SagaStore {
         return writer.text
     }
 }
-
