@@ -89,7 +89,8 @@ let package = Package(
         .target(
             name: "ServiceRuntime",
             dependencies: [
-                "HTTPServer", "Messaging", "Kafka", "Postgres", "Threads", log, metrics, lifecycle, signals,
+                "HTTPServer", "Messaging", "Contracts", "Kafka", "Postgres", "Threads", log, metrics, lifecycle,
+                signals,
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -186,7 +187,9 @@ let package = Package(
         // The chaos runner: a library (stack control, faults, the run, its report) and its command line.
         .target(
             name: "Chaos",
-            dependencies: ["LoadGeneration", "SagaInvariants", "HTTPClient", "Kafka", "Postgres", "Messaging", log],
+            dependencies: [
+                "LoadGeneration", "SagaInvariants", "HTTPClient", "Kafka", "Postgres", "Messaging", "Contracts", log,
+            ],
             path: "Tools/Chaos", swiftSettings: strict),
         .executableTarget(
             name: "ChaosMain", dependencies: ["Chaos", "SagaInvariants", "HTTPClient", argumentParser, log],

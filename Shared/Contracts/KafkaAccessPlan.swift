@@ -9,31 +9,13 @@ import MessageModel
 ///   (DeploymentTests fails on drift; `REGENERATE_ACLS=1` rewrites the file);
 /// - the compose stack gives every principal here a SCRAM user and a password secret.
 public enum KafkaAccessPlan {
-    /// Commands in; events, and the commands its HTTP API accepts, out.
-    public static let orderService = service(
-        "order-service", consumes: [Topics.ordersCommands], writes: [Topics.ordersEvents, Topics.ordersCommands])
-
-    /// Also answers the saga on `sagas.replies`.
-    public static let paymentService = service(
-        "payment-service", consumes: [Topics.paymentsCommands],
-        writes: [Topics.paymentsEvents, Topics.paymentsCommands, Topics.sagasReplies])
-
-    public static let inventoryService = service(
-        "inventory-service", consumes: [Topics.inventoryCommands],
-        writes: [Topics.inventoryEvents, Topics.inventoryCommands, Topics.sagasReplies])
-
-    /// Its delivery worker records outcomes as RecordDelivery commands on its own command topic.
-    public static let notificationService = service(
-        "notification-service", consumes: [Topics.notificationsCommands],
-        writes: [Topics.notificationsEvents, Topics.notificationsCommands])
-
-    /// Commands to every participant; its deadline timer writes DeadlineExpired to `sagas.replies`.
-    public static let sagaOrchestrator = service(
-        "saga-orchestrator", consumes: [Topics.ordersEvents, Topics.sagasReplies],
-        writes: [
-            Topics.sagasEvents, Topics.ordersCommands, Topics.inventoryCommands, Topics.paymentsCommands,
-            Topics.notificationsCommands, Topics.sagasReplies,
-        ])
+    // The services' entries come from their definitions (ServiceDefinition.swift), where each
+    // service's topics are written with the rest of its identity.
+    public static let orderService = ServiceDefinition.order.kafkaAccess
+    public static let paymentService = ServiceDefinition.payment.kafkaAccess
+    public static let inventoryService = ServiceDefinition.inventory.kafkaAccess
+    public static let notificationService = ServiceDefinition.notification.kafkaAccess
+    public static let sagaOrchestrator = ServiceDefinition.saga.kafkaAccess
 
     public static let services = [
         orderService, paymentService, inventoryService, notificationService, sagaOrchestrator,
@@ -72,12 +54,4 @@ public enum KafkaAccessPlan {
 
     /// Every topic some service consumes.
     static var consumedTopics: Set<String> { services.reduce(into: []) { $0.formUnion($1.reads) } }
-
-    /// A service's access: it reads `consumes` in its consumer group (named after it) and writes
-    /// `writes` plus the dead-letter topic of each topic it consumes.
-    private static func service(_ name: String, consumes: Set<String>, writes: Set<String>) -> KafkaAccess {
-        KafkaAccess(
-            principal: name, writes: writes.union(consumes.map(KafkaAccess.deadLetterTopic(of:))), reads: consumes,
-            groups: [.exactly(name)])
-    }
 }

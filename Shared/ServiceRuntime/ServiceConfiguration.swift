@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import HTTPServer
 import Kafka
@@ -44,7 +45,17 @@ public struct ServiceConfiguration: Sendable {
     /// batch, before its transaction, as a crash would. Default: unset.
     public var crashAfterProduceBatch: Int?
 
+    /// The configuration of `service` (its ``ServiceDefinition``: name, default port, database
+    /// and role) as the environment sets it.
     public static func fromEnvironment(
+        service: ServiceDefinition, environment: EnvironmentReader = EnvironmentReader()
+    ) throws(ConfigurationError) -> ServiceConfiguration {
+        try fromEnvironment(
+            serviceName: service.name, defaultPort: service.defaultPort, defaultDatabase: service.database,
+            defaultDatabaseUser: service.databaseRole, environment: environment)
+    }
+
+    static func fromEnvironment(
         serviceName: String, defaultPort: Int, defaultDatabase: String, defaultDatabaseUser: String,
         environment: EnvironmentReader = EnvironmentReader()
     ) throws(ConfigurationError) -> ServiceConfiguration {

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Testing
 
@@ -23,6 +24,16 @@ struct DeploymentDriftTests {
         for (name, definition) in compose.services {
             #expect(definition["container_name"] == nil, "\(name): container_name prevents --scale")
         }
+    }
+
+    /// A service's identity is written once, in its ServiceDefinition: its executable configures
+    /// itself from it, and the checks below hold deploy/ to it.
+    @Test func everyServiceExecutableConfiguresItselfFromItsDefinition() throws {
+        #expect(try Sources.mainsConfigureFromTheirDefinitions() == [])
+        #expect(
+            Set(ServiceDefinition.all.map(\.name)).count == 5
+                && Set(ServiceDefinition.all.map(\.defaultPort)).count == 5)
+        #expect(KafkaAccessPlan.services == ServiceDefinition.all.map(\.kafkaAccess))
     }
 
     /// Three combined broker+controller nodes in KRaft mode, one cluster id, no ZooKeeper, no

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import TestSupport
 
@@ -125,20 +126,34 @@ enum Sources {
         var role: String
     }
 
-    /// Each service executable's defaults, from its `ServiceConfiguration.fromEnvironment` call.
+    /// Each service's defaults, from its ``ServiceDefinition`` (which its `main.swift` configures
+    /// itself from: ``mainsConfigureFromTheirDefinitions()``).
     static func services() throws -> [Service] {
-        var services: [Service] = []
-        for file in try swiftFiles(under: ["Services"]) where file.path.hasSuffix("/Main/main.swift") {
-            let found = matches(
-                #"serviceName:\s*"([^"]+)",\s*defaultPort:\s*(\d+),\s*defaultDatabase:\s*"([^"]+)",\s*defaultDatabaseUser:\s*"([^"]+)""#,
-                in: file.text)
-            guard found.count == 1, let port = Int(found[0][1]) else {
-                throw Failure(
-                    description: "\(file.path): no ServiceConfiguration.fromEnvironment(serviceName:...) call found")
-            }
-            services.append(Service(name: found[0][0], port: port, database: found[0][2], role: found[0][3]))
+        ServiceDefinition.all.map {
+            Service(name: $0.name, port: $0.defaultPort, database: $0.database, role: $0.databaseRole)
+        }.sorted { $0.port < $1.port }
+    }
+
+    /// Each service's `main.swift` reads its configuration and Kafka access from its definition, and
+    /// nothing else names a service's port, database or role there.
+    static func mainsConfigureFromTheirDefinitions() throws -> [String] {
+        var problems: [String] = []
+        let mains = try swiftFiles(under: ["Services"]).filter { $0.path.hasSuffix("/Main/main.swift") }
+        if mains.count != ServiceDefinition.all.count {
+            problems.append("\(mains.count) service executables, \(ServiceDefinition.all.count) definitions")
         }
-        return services.sorted { $0.port < $1.port }
+        for file in mains {
+            let used = matches(#"fromEnvironment\(service: \.(\w+)\)"#, in: file.text).map { $0[0] }
+            let access = matches(#"kafkaAccess: ServiceDefinition\.(\w+)\.kafkaAccess"#, in: file.text).map { $0[0] }
+            guard used.count == 1, access == used, ServiceDefinition.named(used[0]) != nil else {
+                problems.append("\(file.path): configuration and Kafka access not both from one ServiceDefinition")
+                continue
+            }
+            if file.text.contains("defaultPort:") || file.text.contains("defaultDatabase") {
+                problems.append("\(file.path): names its own defaults beside its definition")
+            }
+        }
+        return problems
     }
 
     /// The README's configuration table: variable name -> default column.

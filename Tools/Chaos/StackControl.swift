@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import HTTPClient
 import Kafka
@@ -10,7 +11,7 @@ import SagaInvariants
 #endif
 
 /// The five services by the names the stack scripts and the replay tool use.
-public let chaosServices = ["order", "payment", "inventory", "notification", "saga"]
+public let chaosServices = ServiceDefinition.all.map(\.shortName)
 
 /// What the chaos runner needs to do to a running stack: reach it, and break its parts.
 public protocol StackControl: Sendable {
@@ -224,10 +225,6 @@ public struct ComposeStackControl: StackControl {
     public let replayEnvDirectory: String?
     public var name: String { "compose stack (\(composeFile))" }
     static let brokers = ["kafka-1", "kafka-2", "kafka-3"]
-    static let databases = [
-        "order": "orders", "payment": "payments", "inventory": "inventory", "notification": "notifications",
-        "saga": "sagas",
-    ]
 
     public init(
         composeFile: String, endpoints: StackEndpoints, bootstrapServers: String, stepDeadline: Duration,
@@ -259,7 +256,9 @@ public struct ComposeStackControl: StackControl {
     public func startPostgres() throws { try compose(["start", "postgres"]) }
 
     public func setReadOnly(_ readOnly: Bool, service: String) throws {
-        guard let database = Self.databases[service] else { throw ChaosError("no service '\(service)'") }
+        guard let database = ServiceDefinition.named(service)?.database else {
+            throw ChaosError("no service '\(service)'")
+        }
         let sql =
             (readOnly
                 ? "ALTER DATABASE \(database) SET default_transaction_read_only = on;"

@@ -7,59 +7,30 @@ import OrderService
 import PaymentService
 import SagaOrchestrator
 
-/// The services the operations tools work on, with what the tools need to know of each: the
-/// defaults its configuration starts from, the topics it consumes, and its projection.
+/// The services the operations tools work on (named by ``ServiceDefinition/shortName``): each
+/// one's ``ServiceDefinition`` and its projection.
 public enum OperatedService: String, CaseIterable, Sendable {
     case order, payment, inventory, notification, saga
 
+    /// Its identity: names, default port, database and role, topics.
+    public var definition: ServiceDefinition {
+        switch self {
+        case .order: .order
+        case .payment: .payment
+        case .inventory: .inventory
+        case .notification: .notification
+        case .saga: .saga
+        }
+    }
+
     /// The process's service name (envelope producer, default consumer group, log label).
-    public var serviceName: String {
-        switch self {
-        case .order: "order-service"
-        case .payment: "payment-service"
-        case .inventory: "inventory-service"
-        case .notification: "notification-service"
-        case .saga: "saga-orchestrator"
-        }
-    }
-
-    public var defaultPort: Int {
-        switch self {
-        case .order: 8081
-        case .payment: 8082
-        case .inventory: 8083
-        case .notification: 8084
-        case .saga: 8085
-        }
-    }
-
-    public var defaultDatabase: String {
-        switch self {
-        case .order: "orders"
-        case .payment: "payments"
-        case .inventory: "inventory"
-        case .notification: "notifications"
-        case .saga: "sagas"
-        }
-    }
-
-    public var defaultDatabaseUser: String {
-        switch self {
-        case .saga: "saga_orchestrator"
-        default: serviceName.replacingOccurrences(of: "-", with: "_")
-        }
-    }
+    public var serviceName: String { definition.name }
+    public var defaultPort: Int { definition.defaultPort }
+    public var defaultDatabase: String { definition.database }
+    public var defaultDatabaseUser: String { definition.databaseRole }
 
     /// The topics its processing loop consumes: a dead letter of `T.dlq` belongs to the consumer of `T`.
-    public var consumedTopics: [String] {
-        switch self {
-        case .order: [Topics.ordersCommands]
-        case .payment: [Topics.paymentsCommands]
-        case .inventory: [Topics.inventoryCommands]
-        case .notification: [Topics.notificationsCommands]
-        case .saga: [Topics.ordersEvents, Topics.sagasReplies]
-        }
-    }
+    public var consumedTopics: [String] { definition.consumes.sorted() }
 
     /// The service that consumes `topic`, whose database records what is re-driven to it.
     public static func consuming(_ topic: String) -> OperatedService? {

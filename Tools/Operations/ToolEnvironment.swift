@@ -50,9 +50,6 @@ public struct ToolEnvironment: Sendable {
 
     /// The service's configuration as the service itself would read it.
     public func configuration(for service: OperatedService) throws -> ServiceConfiguration {
-        try ServiceConfiguration.fromEnvironment(
-            serviceName: service.serviceName, defaultPort: service.defaultPort,
-            defaultDatabase: service.defaultDatabase,
-            defaultDatabaseUser: service.defaultDatabaseUser, environment: EnvironmentReader(values))
+        try ServiceConfiguration.fromEnvironment(service: service.definition, environment: EnvironmentReader(values))
     }
 }

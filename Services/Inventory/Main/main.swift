@@ -5,13 +5,11 @@ import ServiceRuntime
 
 // The inventory service process: configuration from the environment, then the shared host.
 do {
-    let configuration = try ServiceConfiguration.fromEnvironment(
-        serviceName: "inventory-service", defaultPort: 8083, defaultDatabase: "inventory",
-        defaultDatabaseUser: "inventory_service")
+    let configuration = try ServiceConfiguration.fromEnvironment(service: .inventory)
     try await ServiceHost.run(
         configuration: configuration, migrations: InventorySchema.migrations,
         processor: InventoryProcessor(serviceName: configuration.serviceName),
-        kafkaAccess: KafkaAccessPlan.inventoryService,
+        kafkaAccess: ServiceDefinition.inventory.kafkaAccess,
         openAPI: InventoryAPI.openAPIDocument
     ) { context, router in
         InventoryAPI(context: context, serviceName: configuration.serviceName).register(into: &router)

@@ -6,14 +6,12 @@ import ServiceRuntime
 // The notification service process: configuration from the environment, then the shared host
 // with the delivery worker beside the processing loop.
 do {
-    let configuration = try ServiceConfiguration.fromEnvironment(
-        serviceName: "notification-service", defaultPort: 8084, defaultDatabase: "notifications",
-        defaultDatabaseUser: "notification_service")
+    let configuration = try ServiceConfiguration.fromEnvironment(service: .notification)
     let delivery = try DeliveryConfiguration.fromEnvironment()
     try await ServiceHost.run(
         configuration: configuration, migrations: NotificationSchema.migrations,
         processor: NotificationProcessor(serviceName: configuration.serviceName),
-        kafkaAccess: KafkaAccessPlan.notificationService,
+        kafkaAccess: ServiceDefinition.notification.kafkaAccess,
         openAPI: NotificationAPI.openAPIDocument,
         extraServices: { context in [DeliveryWorker(configuration: delivery, context: context)] }
     ) { context, router in

@@ -5,13 +5,11 @@ import ServiceRuntime
 
 // The payment service process: configuration from the environment, then the shared host.
 do {
-    let configuration = try ServiceConfiguration.fromEnvironment(
-        serviceName: "payment-service", defaultPort: 8082, defaultDatabase: "payments",
-        defaultDatabaseUser: "payment_service")
+    let configuration = try ServiceConfiguration.fromEnvironment(service: .payment)
     try await ServiceHost.run(
         configuration: configuration, migrations: PaymentSchema.migrations,
         processor: PaymentProcessor(serviceName: configuration.serviceName),
-        kafkaAccess: KafkaAccessPlan.paymentService,
+        kafkaAccess: ServiceDefinition.payment.kafkaAccess,
         openAPI: PaymentAPI.openAPIDocument
     ) { context, router in
         PaymentAPI(context: context, serviceName: configuration.serviceName).register(into: &router)

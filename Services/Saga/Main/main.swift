@@ -7,14 +7,12 @@ import ServiceRuntime
 // The saga orchestrator process: configuration from the environment, then the shared host with
 // the deadline timer beside the processing loop.
 do {
-    let configuration = try ServiceConfiguration.fromEnvironment(
-        serviceName: "saga-orchestrator", defaultPort: 8085, defaultDatabase: "sagas",
-        defaultDatabaseUser: "saga_orchestrator")
+    let configuration = try ServiceConfiguration.fromEnvironment(service: .saga)
     let settings = try SagaSettings.fromEnvironment()
     try await ServiceHost.run(
         configuration: configuration, migrations: SagaSchema.migrations,
         processor: SagaProcessor(serviceName: configuration.serviceName, timing: settings.timing),
-        kafkaAccess: KafkaAccessPlan.sagaOrchestrator,
+        kafkaAccess: ServiceDefinition.saga.kafkaAccess,
         openAPI: SagaAPI.openAPIDocument,
         extraServices: { context in
             [
