@@ -269,7 +269,7 @@ let package = Package(
             name: "OperationsTests",
             dependencies: [
                 "Operations", "Kafka", "Messaging", "ServiceRuntime", "Postgres", "OrderService", "SagaOrchestrator",
-                "SagaDomain",
+                "SagaDomain", "Contracts",
                 "TestSupport", log,
             ],
             path: "Tests/OperationsTests",

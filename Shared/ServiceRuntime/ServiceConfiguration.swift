@@ -50,19 +50,11 @@ public struct ServiceConfiguration: Sendable {
     public static func fromEnvironment(
         service: ServiceDefinition, environment: EnvironmentReader = EnvironmentReader()
     ) throws(ConfigurationError) -> ServiceConfiguration {
-        try fromEnvironment(
-            serviceName: service.name, defaultPort: service.defaultPort, defaultDatabase: service.database,
-            defaultDatabaseUser: service.databaseRole, environment: environment)
-    }
-
-    static func fromEnvironment(
-        serviceName: String, defaultPort: Int, defaultDatabase: String, defaultDatabaseUser: String,
-        environment: EnvironmentReader = EnvironmentReader()
-    ) throws(ConfigurationError) -> ServiceConfiguration {
         let env = environment
+        let serviceName = service.name
         var http = HTTPServerConfiguration()
         http.host = env.string("HTTP_HOST", default: http.host)
-        http.port = try env.int("HTTP_PORT", default: defaultPort, in: 0...65535)
+        http.port = try env.int("HTTP_PORT", default: service.defaultPort, in: 0...65535)
         http.threads = try env.int("HTTP_THREADS", default: http.threads, in: 1...512)
         http.maxConnections = try env.int("HTTP_MAX_CONNECTIONS", default: http.maxConnections, in: 1...1_000_000)
         http.maxBodyBytes = try env.int("HTTP_MAX_BODY_BYTES", default: http.maxBodyBytes, in: 1...(64 << 20))
@@ -73,7 +65,7 @@ public struct ServiceConfiguration: Sendable {
             "HTTP_DISCARD_TIMEOUT_MS", default: http.discardTimeout, in: 0...600_000)
 
         var url = env.string(
-            "DATABASE_URL", default: "postgresql://\(defaultDatabaseUser)@127.0.0.1:5432/\(defaultDatabase)")
+            "DATABASE_URL", default: "postgresql://\(service.databaseRole)@127.0.0.1:5432/\(service.database)")
         if let password = try env.fileContents("DATABASE_PASSWORD_FILE") ?? env.optionalString("DATABASE_PASSWORD") {
             url = Self.adding(password: password, to: url)
         }

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Kafka
 import Messaging
@@ -34,8 +35,8 @@ import Testing
     }
 
     @Test func everyServiceHasItsDefaultsAndDeadLettersBelongToTheirConsumer() {
-        #expect(OperatedService.saga.defaultDatabaseUser == "saga_orchestrator")
-        #expect(OperatedService.notification.defaultDatabaseUser == "notification_service")
+        #expect(OperatedService.saga.definition.databaseRole == "saga_orchestrator")
+        #expect(OperatedService.notification.definition.databaseRole == "notification_service")
         #expect(OperatedService.consuming("orders.events") == .saga)
         #expect(OperatedService.consuming("sagas.replies") == .saga)
         #expect(OperatedService.consuming("orders.commands") == .order)

@@ -23,12 +23,6 @@ public enum OperatedService: String, CaseIterable, Sendable {
         }
     }
 
-    /// The process's service name (envelope producer, default consumer group, log label).
-    public var serviceName: String { definition.name }
-    public var defaultPort: Int { definition.defaultPort }
-    public var defaultDatabase: String { definition.database }
-    public var defaultDatabaseUser: String { definition.databaseRole }
-
     /// The topics its processing loop consumes: a dead letter of `T.dlq` belongs to the consumer of `T`.
     public var consumedTopics: [String] { definition.consumes.sorted() }
 
