@@ -61,7 +61,11 @@ let package = Package(
         // Shared libraries.
         .target(name: "JSONDiagnostics", path: "Shared/JSONDiagnostics", swiftSettings: strict),
         .target(name: "Kafka", dependencies: ["CLibrdkafka", log], path: "Shared/Kafka", swiftSettings: strict),
-        .target(name: "Postgres", dependencies: ["CLibpq", log], path: "Shared/Postgres", swiftSettings: strict),
+        // A JSON text writer and reader over bytes (pure), for the hot paths' rows: the saga's
+        // document and the stores' record sets.
+        .target(name: "JSONText", path: "Shared/JSONText", swiftSettings: strict),
+        .target(
+            name: "Postgres", dependencies: ["CLibpq", "JSONText", log], path: "Shared/Postgres", swiftSettings: strict),
         // Blocking work off the cooperative pool: `OffPool.run` (work that ends) and
         // `DedicatedThread.run` (work that loops until stopped), with the `StopSignal` it sleeps on.
         .target(name: "Threads", dependencies: [lifecycle], path: "Shared/Threads", swiftSettings: strict),
@@ -74,7 +78,7 @@ let package = Package(
         // depend on it alone (DeploymentTests.DomainPurityTests keeps it so).
         .target(
             name: "MessageModel",
-            dependencies: ["JSONDiagnostics", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["JSONDiagnostics", "JSONText", .product(name: "Crypto", package: "swift-crypto")],
             path: "Shared/MessageModel", swiftSettings: strict),
         // The message runtime: the processing loop, dead letters, parking, the loop's schema and
         // metrics, trace propagation through Kafka headers. Re-exports MessageModel.
@@ -234,7 +238,8 @@ let package = Package(
             ],
             path: "Tests/HTTPServerTests", swiftSettings: testSettings),
         .testTarget(
-            name: "PostgresTests", dependencies: ["Postgres"], path: "Tests/PostgresTests", swiftSettings: testSettings),
+            name: "PostgresTests", dependencies: ["Postgres", "JSONText"], path: "Tests/PostgresTests",
+            swiftSettings: testSettings),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"], path: "Tests/KafkaTests", swiftSettings: testSettings),
         .testTarget(
             name: "MessagingTests", dependencies: ["Messaging", "MessageModel", "Contracts", "TestSupport"],

@@ -52,7 +52,7 @@ cd "$ROOT"
 SWIFTC_FLAGS=(
     -O -sanitize=fuzzer,address -parse-as-library -use-ld=lld
     -swift-version 6 -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility
-    -I "$MODULES"
+    -package-name cqrs_swift -I "$MODULES"
 )
 
 S=Shared/HTTPServer
@@ -66,8 +66,8 @@ HEAD_SOURCES=(
     $S/HTTPStatus.swift $S/PercentDecoding.swift $S/HTTPRequest.swift $S/HTTPRequest+JSON.swift $S/Problem.swift
     $S/JSONCoding.swift
 )
-# The message model, every file of it (it is pure: no librdkafka, no libpq); NameBasedUUID.swift
-# (swift-crypto) is replaced by a stub.
+# The message model, every file of it (it is pure: no librdkafka, no libpq), on the JSONText
+# module; NameBasedUUID.swift (swift-crypto) is replaced by a stub.
 MODEL_SOURCES=()
 for source in $M/*.swift; do
     [ "$source" = $M/NameBasedUUID.swift ] || MODEL_SOURCES+=("$source")
@@ -116,7 +116,7 @@ build_target() { # TARGET
         request-head) module=HTTPServer; sources=(Fuzz/RequestHead/main.swift "${HEAD_SOURCES[@]}"); objects=("$OUT/JSONDiagnostics.o") ;;
         chunked) module=HTTPServer; sources=(Fuzz/Chunked/main.swift $S/ChunkedDecoder.swift "${HEAD_SOURCES[@]}"); objects=("$OUT/JSONDiagnostics.o") ;;
         http-response) module=HTTPClient; sources=(Fuzz/HTTPResponse/main.swift $C/HTTPResponseReader.swift $C/HTTPResponseParser.swift $C/HTTPClientResponse.swift $C/HTTPClientError.swift); objects=() ;;
-        envelope) module=Contracts; sources=(Fuzz/Envelope/main.swift Shared/Contracts/*.swift); objects=("$OUT/MessageModel.o" "$OUT/JSONDiagnostics.o") ;;
+        envelope) module=Contracts; sources=(Fuzz/Envelope/main.swift Shared/Contracts/*.swift); objects=("$OUT/MessageModel.o" "$OUT/JSONText.o" "$OUT/JSONDiagnostics.o") ;;
     esac
     if stale "$binary" "${sources[@]}" "${objects[@]}"; then
         echo "building fuzz-$target"
@@ -127,6 +127,7 @@ build_target() { # TARGET
 
 build_module JSONDiagnostics Shared/JSONDiagnostics/*.swift
 for target in "${TARGETS[@]}"; do
+    [ "$target" = envelope ] && build_module JSONText Shared/JSONText/*.swift
     [ "$target" = envelope ] && build_module MessageModel "${MODEL_SOURCES[@]}"
     build_target "$target"
 done

@@ -43,65 +43,37 @@ public enum InventoryStore {
     /// Writes `items` over what `loaded` had: whole stock rows, and the reservations that were
     /// added, changed or removed among those loaded.
     public static func save(_ items: [StockItem], loaded: [String: StockItem], db: PostgresConnection) throws {
-        guard !items.isEmpty else { return }
-        var stockRows: [StockRow] = []
-        var upserts: [ReservationRow] = []
-        var deletes: [ReservationRow] = []
+        var upserts: [Reservation] = []
+        var deletes: [Reservation] = []
         for item in items {
-            stockRows.append(StockRow(item))
             let before = loaded[item.sku]?.reservations ?? [:]
             for (orderId, quantity) in item.reservations where before[orderId] != quantity {
-                upserts.append(ReservationRow(order_id: orderId, sku: item.sku, quantity: quantity))
+                upserts.append((orderId, item.sku, quantity))
             }
             for (orderId, quantity) in before where item.reservations[orderId] == nil {
-                deletes.append(ReservationRow(order_id: orderId, sku: item.sku, quantity: quantity))
+                deletes.append((orderId, item.sku, quantity))
             }
         }
-        try db.execute(
-            """
-            INSERT INTO stock (sku, available, reserved, updated_at)
-            SELECT sku, available, reserved, updated_at
-            FROM jsonb_to_recordset($1::jsonb) AS r(sku text, available bigint, reserved bigint, updated_at timestamptz)
-            ON CONFLICT (sku) DO UPDATE SET
-                available = EXCLUDED.available, reserved = EXCLUDED.reserved, updated_at = EXCLUDED.updated_at
-            """, [String(decoding: try MessageJSONEncoder.encode(stockRows), as: UTF8.self)])
-        if !deletes.isEmpty {
-            try db.execute(
-                """
-                DELETE FROM reservations AS t
-                USING jsonb_to_recordset($1::jsonb) AS r(order_id text, sku text)
-                WHERE t.sku = r.sku AND t.order_id = r.order_id
-                """, [String(decoding: try MessageJSONEncoder.encode(deletes), as: UTF8.self)])
-        }
-        if !upserts.isEmpty {
-            try db.execute(
-                """
-                INSERT INTO reservations (order_id, sku, quantity)
-                SELECT order_id, sku, quantity
-                FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, sku text, quantity bigint)
-                ON CONFLICT (sku, order_id) DO UPDATE SET quantity = EXCLUDED.quantity
-                """, [String(decoding: try MessageJSONEncoder.encode(upserts), as: UTF8.self)])
-        }
+        try upsertStock.execute(items, on: db)
+        try deleteReservations.execute(deletes, on: db)
+        try upsertReservations.execute(upserts, on: db)
     }
 
-    /// The JSON shapes `jsonb_to_recordset` reads.
-    private struct StockRow: Encodable {
-        var sku: String
-        var available: Int
-        var reserved: Int
-        var updated_at: String
+    typealias Reservation = (orderId: String, sku: String, quantity: Int)
 
-        init(_ item: StockItem) {
-            sku = item.sku
-            available = item.available
-            reserved = item.reserved
-            updated_at = Timestamp.format(item.updatedAt)
-        }
-    }
+    static let upsertStock = RecordSetStatement<StockItem>.upsert(
+        into: "stock",
+        [
+            .text("sku") { $0.sku }, .bigint("available") { $0.available }, .bigint("reserved") { $0.reserved },
+            .timestamptz("updated_at") { $0.updatedAt },
+        ],
+        onConflict: ["sku"], update: .columns(["available", "reserved", "updated_at"]))
 
-    private struct ReservationRow: Encodable {
-        var order_id: String
-        var sku: String
-        var quantity: Int
-    }
+    static let deleteReservations = RecordSetStatement<Reservation>.delete(
+        from: "reservations", matching: [.text("order_id") { $0.orderId }, .text("sku") { $0.sku }])
+
+    static let upsertReservations = RecordSetStatement<Reservation>.upsert(
+        into: "reservations",
+        [.text("order_id") { $0.orderId }, .text("sku") { $0.sku }, .bigint("quantity") { $0.quantity }],
+        onConflict: ["sku", "order_id"], update: .columns(["quantity"]))
 }

@@ -41,20 +41,18 @@ public enum NotificationStore {
 
     /// Inserts or updates whole rows in one statement.
     public static func save(_ notifications: [CustomerNotification], db: PostgresConnection) throws {
-        guard !notifications.isEmpty else { return }
-        let json = String(decoding: try MessageJSONEncoder.encode(notifications.map(Row.init)), as: UTF8.self)
-        try db.execute(
-            """
-            INSERT INTO notifications (notification_id, order_id, customer_id, kind, message, status, attempts,
-                                       created_at, updated_at)
-            SELECT notification_id, order_id, customer_id, kind, message, status, attempts, created_at, updated_at
-            FROM jsonb_to_recordset($1::jsonb) AS r(
-                notification_id text, order_id text, customer_id text, kind text, message text, status text,
-                attempts integer, created_at timestamptz, updated_at timestamptz)
-            ON CONFLICT (notification_id) DO UPDATE SET
-                status = EXCLUDED.status, attempts = EXCLUDED.attempts, updated_at = EXCLUDED.updated_at
-            """, [json])
+        try upsert.execute(notifications, on: db)
     }
+
+    static let upsert = RecordSetStatement<CustomerNotification>.upsert(
+        into: "notifications",
+        [
+            .text("notification_id") { $0.notificationId }, .text("order_id") { $0.orderId },
+            .text("customer_id") { $0.customerId }, .text("kind") { $0.kind }, .text("message") { $0.message },
+            .text("status") { $0.status }, .integer("attempts") { $0.attempts },
+            .timestamptz("created_at") { $0.createdAt }, .timestamptz("updated_at") { $0.updatedAt },
+        ],
+        onConflict: ["notification_id"], update: .columns(["status", "attempts", "updated_at"]))
 
     static func decode(_ row: PostgresRow) throws -> CustomerNotification {
         let (id, order, customer, kind, message, status, attempts, created, updated) = try row.decode(
@@ -65,30 +63,5 @@ public enum NotificationStore {
         return CustomerNotification(
             notificationId: id, orderId: order, customerId: customer, kind: notificationKind, message: message,
             status: notificationStatus, attempts: attempts, createdAt: created, updatedAt: updated)
-    }
-
-    /// The JSON shape `jsonb_to_recordset` reads.
-    private struct Row: Encodable {
-        var notification_id: String
-        var order_id: String
-        var customer_id: String
-        var kind: String
-        var message: String
-        var status: String
-        var attempts: Int
-        var created_at: String
-        var updated_at: String
-
-        init(_ notification: CustomerNotification) {
-            notification_id = notification.notificationId
-            order_id = notification.orderId
-            customer_id = notification.customerId
-            kind = notification.kind.rawValue
-            message = notification.message
-            status = notification.status.rawValue
-            attempts = notification.attempts
-            created_at = Timestamp.format(notification.createdAt)
-            updated_at = Timestamp.format(notification.updatedAt)
-        }
     }
 }

@@ -51,25 +51,21 @@ public enum OrderStore {
 
     /// Inserts or updates whole rows in one statement.
     public static func save(_ orders: [Order], db: PostgresConnection) throws {
-        guard !orders.isEmpty else { return }
-        let rows = orders.map(Row.init)
-        let json = String(decoding: try MessageJSONEncoder.encode(rows), as: UTF8.self)
-        try db.execute(
-            """
-            INSERT INTO orders (order_id, customer_id, items, total_cents, currency, status, reason,
-                                cancellation_requested, created_at, updated_at, version)
-            SELECT order_id, customer_id, items, total_cents, currency, status, reason,
-                   cancellation_requested, created_at, updated_at, version
-            FROM jsonb_to_recordset($1::jsonb) AS r(
-                order_id text, customer_id text, items jsonb, total_cents bigint, currency text, status text,
-                reason text, cancellation_requested boolean, created_at timestamptz, updated_at timestamptz,
-                version integer)
-            ON CONFLICT (order_id) DO UPDATE SET
-                status = EXCLUDED.status, reason = EXCLUDED.reason,
-                cancellation_requested = EXCLUDED.cancellation_requested,
-                updated_at = EXCLUDED.updated_at, version = EXCLUDED.version
-            """, [json])
+        try upsert.execute(orders, on: db)
     }
+
+    static let upsert = RecordSetStatement<Order>.upsert(
+        into: "orders",
+        [
+            .text("order_id") { $0.orderId }, .text("customer_id") { $0.customerId },
+            .jsonb("items") { order, writer in writer.json(try MessageJSONEncoder.encode(order.items)) },
+            .bigint("total_cents") { $0.totalCents }, .text("currency") { $0.currency }, .text("status") { $0.status },
+            .text("reason") { $0.reason }, .boolean("cancellation_requested") { $0.cancellationRequested },
+            .timestamptz("created_at") { $0.createdAt }, .timestamptz("updated_at") { $0.updatedAt },
+            .integer("version") { $0.version },
+        ],
+        onConflict: ["order_id"],
+        update: .columns(["status", "reason", "cancellation_requested", "updated_at", "version"]))
 
     static func decode(_ row: PostgresRow) throws -> Order {
         let (id, customer, itemsJSON, total, currency, status, reason, cancelling, created, updated, version) =
@@ -82,35 +78,6 @@ public enum OrderStore {
             orderId: id, customerId: customer, items: items, totalCents: total, currency: currency,
             status: orderStatus, reason: reason.flatMap(OrderReason.init(rawValue:)), cancellationRequested: cancelling,
             createdAt: created, updatedAt: updated, version: version)
-    }
-
-    /// The JSON shape `jsonb_to_recordset` reads.
-    private struct Row: Encodable {
-        var order_id: String
-        var customer_id: String
-        var items: [OrderLine]
-        var total_cents: Int
-        var currency: String
-        var status: String
-        var reason: String?
-        var cancellation_requested: Bool
-        var created_at: String
-        var updated_at: String
-        var version: Int
-
-        init(_ order: Order) {
-            order_id = order.orderId
-            customer_id = order.customerId
-            items = order.items
-            total_cents = order.totalCents
-            currency = order.currency
-            status = order.status.rawValue
-            reason = order.reason?.rawValue
-            cancellation_requested = order.cancellationRequested
-            created_at = Timestamp.format(order.createdAt)
-            updated_at = Timestamp.format(order.updatedAt)
-            version = order.version
-        }
     }
 }
 

@@ -61,60 +61,30 @@ public enum PaymentStore {
     /// Writes `accounts` over what `loaded` had: whole account rows, and the payments that were
     /// added or changed among those loaded (payments are never removed).
     public static func save(_ accounts: [Account], loaded: [String: Account], db: PostgresConnection) throws {
-        guard !accounts.isEmpty else { return }
-        var accountRows: [AccountRow] = []
-        var paymentRows: [PaymentRow] = []
+        var changed: [(customerId: String, orderId: String, payment: Payment)] = []
         for account in accounts {
-            accountRows.append(AccountRow(account))
             let before = loaded[account.customerId]?.payments ?? [:]
             for (orderId, payment) in account.payments where before[orderId] != payment {
-                paymentRows.append(
-                    PaymentRow(
-                        order_id: orderId, customer_id: account.customerId, amount_cents: payment.amountCents,
-                        status: payment.status.rawValue))
+                changed.append((account.customerId, orderId, payment))
             }
         }
-        try db.execute(
-            """
-            INSERT INTO accounts (customer_id, credit_limit_cents, available_cents, updated_at)
-            SELECT customer_id, credit_limit_cents, available_cents, updated_at
-            FROM jsonb_to_recordset($1::jsonb) AS r(
-                customer_id text, credit_limit_cents bigint, available_cents bigint, updated_at timestamptz)
-            ON CONFLICT (customer_id) DO UPDATE SET
-                credit_limit_cents = EXCLUDED.credit_limit_cents, available_cents = EXCLUDED.available_cents,
-                updated_at = EXCLUDED.updated_at
-            """, [String(decoding: try MessageJSONEncoder.encode(accountRows), as: UTF8.self)])
-        if !paymentRows.isEmpty {
-            try db.execute(
-                """
-                INSERT INTO payments (order_id, customer_id, amount_cents, status)
-                SELECT order_id, customer_id, amount_cents, status
-                FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, customer_id text, amount_cents bigint, status text)
-                ON CONFLICT (customer_id, order_id) DO UPDATE SET
-                    amount_cents = EXCLUDED.amount_cents, status = EXCLUDED.status
-                """, [String(decoding: try MessageJSONEncoder.encode(paymentRows), as: UTF8.self)])
-        }
+        try upsertAccounts.execute(accounts, on: db)
+        try upsertPayments.execute(changed, on: db)
     }
 
-    /// The JSON shapes `jsonb_to_recordset` reads.
-    private struct AccountRow: Encodable {
-        var customer_id: String
-        var credit_limit_cents: Int
-        var available_cents: Int
-        var updated_at: String
+    static let upsertAccounts = RecordSetStatement<Account>.upsert(
+        into: "accounts",
+        [
+            .text("customer_id") { $0.customerId }, .bigint("credit_limit_cents") { $0.creditLimitCents },
+            .bigint("available_cents") { $0.availableCents }, .timestamptz("updated_at") { $0.updatedAt },
+        ],
+        onConflict: ["customer_id"], update: .columns(["credit_limit_cents", "available_cents", "updated_at"]))
 
-        init(_ account: Account) {
-            customer_id = account.customerId
-            credit_limit_cents = account.creditLimitCents
-            available_cents = account.availableCents
-            updated_at = Timestamp.format(account.updatedAt)
-        }
-    }
-
-    private struct PaymentRow: Encodable {
-        var order_id: String
-        var customer_id: String
-        var amount_cents: Int
-        var status: String
-    }
+    static let upsertPayments = RecordSetStatement<(customerId: String, orderId: String, payment: Payment)>.upsert(
+        into: "payments",
+        [
+            .text("order_id") { $0.orderId }, .text("customer_id") { $0.customerId },
+            .bigint("amount_cents") { $0.payment.amountCents }, .text("status") { $0.payment.status },
+        ],
+        onConflict: ["customer_id", "order_id"], update: .columns(["amount_cents", "status"]))
 }

@@ -103,82 +103,34 @@ public enum SagaStore {
         return steps
     }
 
-    /// Inserts or updates whole sagas and their step logs (entries only ever change or grow).
-    /// Both statements read one JSON document of rows (`jsonb_to_recordset`), written by hand
-    /// (``rows(_:)``, ``stepRows(_:)``).
+    /// Inserts or updates whole sagas (the query columns, and the whole saga as `data`) and their
+    /// step logs (entries only ever change or grow, and only the changed ones are rewritten).
     public static func save(_ sagas: [Saga], db: PostgresConnection) throws {
-        guard !sagas.isEmpty else { return }
-        try db.execute(
-            """
-            INSERT INTO sagas (order_id, state, customer_id, started_at, ended_at, deadline, step, attempt, version, data, expiry_id)
-            SELECT order_id, state, customer_id, started_at, ended_at, deadline, step, attempt, version, data, expiry_id
-            FROM jsonb_to_recordset($1::jsonb) AS r(
-                order_id text, state text, customer_id text, started_at timestamptz, ended_at timestamptz,
-                deadline timestamptz, step text, attempt integer, version integer, data jsonb, expiry_id uuid)
-            ON CONFLICT (order_id) DO UPDATE SET
-                state = EXCLUDED.state, ended_at = EXCLUDED.ended_at, deadline = EXCLUDED.deadline,
-                step = EXCLUDED.step, attempt = EXCLUDED.attempt, version = EXCLUDED.version, data = EXCLUDED.data,
-                expiry_id = EXCLUDED.expiry_id
-            """, [rows(sagas)])
-        guard sagas.contains(where: { !$0.steps.isEmpty }) else { return }
-        try db.execute(
-            """
-            INSERT INTO saga_steps (order_id, seq, name, status, at)
-            SELECT order_id, seq, name, status, at
-            FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, seq integer, name text, status text, at timestamptz)
-            ON CONFLICT (order_id, seq) DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status, at = EXCLUDED.at
-            WHERE (saga_steps.name, saga_steps.status, saga_steps.at) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.status, EXCLUDED.at)
-            """, [stepRows(sagas)])
+        try upsert.execute(sagas, on: db)
+        try upsertSteps.execute(sagas.flatMap { saga in saga.steps.map { (saga.orderId, $0) } }, on: db)
     }
+
+    static let upsert = RecordSetStatement<Saga>.upsert(
+        into: "sagas",
+        [
+            .text("order_id") { $0.orderId }, .text("state") { $0.state }, .text("customer_id") { $0.customerId },
+            .timestamptz("started_at") { $0.startedAt }, .timestamptz("ended_at") { $0.endedAt },
+            .timestamptz("deadline") { $0.deadline }, .text("step") { $0.step }, .integer("attempt") { $0.attempt },
+            .integer("version") { $0.version }, .jsonb("data") { saga, writer in saga.write(to: &writer) },
+            .uuid("expiry_id") { SagaDeadlines.expiryId(of: $0) },
+        ],
+        onConflict: ["order_id"],
+        update: .columns(["state", "ended_at", "deadline", "step", "attempt", "version", "data", "expiry_id"]))
+
+    static let upsertSteps = RecordSetStatement<(orderId: String, record: SagaStepRecord)>.upsert(
+        into: "saga_steps",
+        [
+            .text("order_id") { $0.orderId }, .integer("seq") { $0.record.seq }, .text("name") { $0.record.name },
+            .text("status") { $0.record.status }, .timestamptz("at") { $0.record.at },
+        ],
+        onConflict: ["order_id", "seq"], update: .columnsWhenChanged(["name", "status", "at"]))
 
     static func decode(_ json: String) throws -> Saga {
         try Saga(jsonText: json)
-    }
-
-    /// The rows `jsonb_to_recordset` reads for `sagas`: the query columns, and the whole saga as `data`.
-    static func rows(_ sagas: [Saga]) -> String {
-        var writer = JSONTextWriter(capacity: sagas.count * 1024)
-        writer.beginArray()
-        for saga in sagas {
-            writer.beginObject()
-            writer.key("order_id")
-            writer.string(saga.orderId)
-            writer.key("state")
-            writer.string(saga.state.rawValue)
-            writer.key("customer_id")
-            writer.string(saga.customerId)
-            writer.key("started_at")
-            writer.timestamp(saga.startedAt)
-            writer.optional("ended_at", saga.endedAt) { $0.timestamp($1) }
-            writer.optional("deadline", saga.deadline) { $0.timestamp($1) }
-            writer.optional("step", saga.step) { $0.string($1.rawValue) }
-            writer.key("attempt")
-            writer.int(saga.attempt)
-            writer.key("version")
-            writer.int(saga.version)
-            writer.key("data")
-            saga.write(to: &writer)
-            writer.optional("expiry_id", SagaDeadlines.expiryId(of: saga)) { $0.string($1.uuidString) }
-            writer.endObject()
-        }
-        writer.endArray()
-        return writer.text
-    }
-
-    /// The rows `jsonb_to_recordset` reads for `saga_steps`: every entry of every saga's step log.
-    static func stepRows(_ sagas: [Saga]) -> String {
-        var writer = JSONTextWriter(capacity: sagas.count * 512)
-        writer.beginArray()
-        for saga in sagas {
-            for record in saga.steps {
-                writer.beginObject()
-                writer.key("order_id")
-                writer.string(saga.orderId)
-                record.writeMembers(to: &writer)
-                writer.endObject()
-            }
-        }
-        writer.endArray()
-        return writer.text
     }
 }

@@ -2,9 +2,12 @@ import Foundation
 
 // A JSON writer and a JSON reader over UTF-8 bytes, for the hot paths where profiles showed
 // Foundation's coders: the saga orchestrator's rows (`sagas.data`), which every batch reads and
-// writes whole. Codable stays everywhere else. Why hand-written: docs/architecture.md.
+// writes whole, and the rows the stores write through `jsonb_to_recordset` (Postgres's
+// `RecordSetStatement`). Codable stays everywhere else. Why hand-written: docs/architecture.md.
+// Timestamps in the log's form are the message model's (JSONText+Timestamp.swift there).
 
-/// Writes JSON into a byte buffer. Commas are placed by the writer; keys are static ASCII names.
+/// Writes JSON into a byte buffer. Commas are placed by the writer; keys are static ASCII names, or
+/// names quoted once (``JSONMemberName``).
 public struct JSONTextWriter {
     public private(set) var bytes: [UInt8] = []
     private var needsComma = false
@@ -57,7 +60,7 @@ public struct JSONTextWriter {
     /// `value` as a JSON string with the escapes Foundation's `JSONEncoder` writes (with
     /// `.withoutEscapingSlashes`): `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, and `\u00XX` for other
     /// control characters. ``MessageJSONEncoder`` must write Foundation's bytes, and uses it too.
-    static func appendQuoted(_ value: String, to bytes: inout [UInt8]) {
+    package static func appendQuoted(_ value: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in
@@ -106,9 +109,18 @@ public struct JSONTextWriter {
         needsComma = true
     }
 
-    /// A timestamp in the log's form (``Timestamp/format(_:)``).
-    public mutating func timestamp(_ value: Date) {
-        string(Timestamp.format(value))
+    /// An already encoded JSON value (an object, array, or any other value), written as it is.
+    public mutating func json(_ encoded: some Collection<UInt8>) {
+        separate()
+        bytes.append(contentsOf: encoded)
+        needsComma = true
+    }
+
+    /// The name of the next member, already quoted and followed by its colon (``JSONMemberName``).
+    public mutating func key(_ name: JSONMemberName) {
+        separate()
+        bytes.append(contentsOf: name.bytes)
+        needsComma = false
     }
 
     /// A member that is left out when `value` is nil, as Codable's synthesized encoders do.
@@ -122,6 +134,18 @@ public struct JSONTextWriter {
 
     private mutating func separate() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
+    }
+}
+
+/// A member name decided at run time (a column of a record set), quoted once: `"name":`.
+public struct JSONMemberName: Sendable, Hashable {
+    public let bytes: [UInt8]
+
+    public init(_ name: String) {
+        var bytes: [UInt8] = []
+        JSONTextWriter.appendQuoted(name, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        self.bytes = bytes
     }
 }
 
@@ -426,7 +450,7 @@ public struct JSONTextObject {
         self.path = path
     }
 
-    func location(_ key: String) -> String { "\(path).\(key)" }
+    package func location(_ key: String) -> String { "\(path).\(key)" }
 
     /// The member, or nil when it is absent or null (as `decodeIfPresent`).
     public func optionalValue(_ key: String) -> JSONTextValue? {
@@ -465,19 +489,6 @@ public struct JSONTextObject {
         return flag
     }
 
-    public func date(_ key: String) throws(JSONTextError) -> Date {
-        let text = try string(key)
-        guard let date = Timestamp.parse(text) else {
-            throw JSONTextError(location: location(key), reason: "'\(text)' is not an RFC 3339 timestamp")
-        }
-        return date
-    }
-
-    public func optionalDate(_ key: String) throws(JSONTextError) -> Date? {
-        guard optionalValue(key) != nil else { return nil }
-        return try date(key)
-    }
-
     public func optionalUUID(_ key: String) throws(JSONTextError) -> UUID? {
         guard let text = try optionalString(key) else { return nil }
         guard let id = UUID(uuidString: text) else {
@@ -514,5 +525,15 @@ public struct JSONTextObject {
         elements.reserveCapacity(values.count)
         for (offset, value) in values.enumerated() { elements.append(try element(value, path.element(key, offset))) }
         return elements
+    }
+}
+
+/// The value of a hexadecimal digit of either case, or nil.
+package func hexDigit(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+    default: nil
     }
 }
