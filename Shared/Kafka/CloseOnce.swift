@@ -1,16 +1,15 @@
-import Foundation
+import Synchronization
 
-/// Runs a closing action exactly once, whichever thread asks first.
-final class CloseOnce: @unchecked Sendable {
-    // `@unchecked Sendable`: `done` is only touched under `lock`.
-    private let lock = NSLock()
-    private var done = false
+/// Runs a closing action exactly once, whichever thread asks first; a second caller waits until
+/// the first one's action has finished.
+final class CloseOnce: Sendable {
+    private let done = Mutex(false)
 
     func once(_ body: () -> Void) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !done else { return }
-        done = true
-        body()
+        done.withLock { done in
+            guard !done else { return }
+            done = true
+            body()
+        }
     }
 }

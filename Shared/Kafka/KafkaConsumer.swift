@@ -1,6 +1,7 @@
 internal import CLibrdkafka
 import Foundation
 import Logging
+import Synchronization
 
 /// A consumer group member with manual offsets: where each assigned partition starts comes from a
 /// ``KafkaRebalanceListener`` (in this product, from PostgreSQL), never from auto-commit.
@@ -185,30 +186,33 @@ public final class KafkaConsumer: @unchecked Sendable {
 
 /// Serves the rebalance callback: asks the listener, then assigns with its offsets.
 ///
-/// `@unchecked Sendable`: librdkafka calls `handle` only on the thread inside `rd_kafka_consumer_poll`
-/// or `rd_kafka_consumer_close`, i.e. the consumer's single user thread; the lock protects the
-/// state the consumer reads between those calls all the same.
-final class RebalanceHandler: @unchecked Sendable {
+/// librdkafka calls `handle` only on the thread inside `rd_kafka_consumer_poll` or
+/// `rd_kafka_consumer_close`, i.e. the consumer's single user thread; `state` is guarded all the
+/// same, since the consumer reads it between those calls.
+final class RebalanceHandler: Sendable {
     private let listener: any KafkaRebalanceListener
     private let logger: Logger
-    private let lock = NSLock()
-    private var _generation = 0
-    private var _assigned: Set<TopicPartition> = []
-    private var _error: KafkaError?
+    private let state = Mutex(State())
+
+    private struct State {
+        var generation = 0
+        var assigned: Set<TopicPartition> = []
+        var error: KafkaError?
+    }
 
     init(listener: any KafkaRebalanceListener, logger: Logger) {
         self.listener = listener
         self.logger = logger
     }
 
-    var generation: Int { lock.withLock { _generation } }
-    var assigned: Set<TopicPartition> { lock.withLock { _assigned } }
-    var hasError: Bool { lock.withLock { _error != nil } }
+    var generation: Int { state.withLock { $0.generation } }
+    var assigned: Set<TopicPartition> { state.withLock { $0.assigned } }
+    var hasError: Bool { state.withLock { $0.error != nil } }
 
     func takeError() -> KafkaError? {
-        lock.withLock {
-            defer { _error = nil }
-            return _error
+        state.withLock { state in
+            defer { state.error = nil }
+            return state.error
         }
     }
 
@@ -255,10 +259,10 @@ final class RebalanceHandler: @unchecked Sendable {
     }
 
     private func record(assigned: Set<TopicPartition>, error: KafkaError?) {
-        lock.withLock {
-            _generation += 1
-            _assigned = assigned
-            if let error { _error = error }
+        state.withLock { state in
+            state.generation += 1
+            state.assigned = assigned
+            if let error { state.error = error }
         }
     }
 }

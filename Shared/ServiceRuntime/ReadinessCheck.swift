@@ -3,15 +3,14 @@ import HTTPServer
 import Kafka
 import Messaging
 import Postgres
+import Synchronization
 
 /// `/readyz`: ready when the database answers, the broker answers, and the consumer group has
 /// assigned this instance. Broker and database checks are cached for a second so that a
 /// readiness probe storm does not become a load on either.
-final class ReadinessCheck: @unchecked Sendable {
-    // `lock` guards `cached` and `cachedAt`.
-    private let lock = NSLock()
-    private var cached: [String: String] = [:]
-    private var cachedAt = Date.distantPast
+final class ReadinessCheck: Sendable {
+    /// The last answers, and when they were taken.
+    private let cache = Mutex((checks: [String: String](), at: Date.distantPast))
     private let context: ServiceContext
     private let producer: KafkaProducer
 
@@ -36,7 +35,7 @@ final class ReadinessCheck: @unchecked Sendable {
 
     private func currentChecks() -> [String: String] {
         var checks: [String: String]
-        let stale: Bool = lock.withLock { Date().timeIntervalSince(cachedAt) > 1 }
+        let stale: Bool = cache.withLock { Date().timeIntervalSince($0.at) > 1 }
         if stale {
             checks = [:]
             do {
@@ -51,12 +50,10 @@ final class ReadinessCheck: @unchecked Sendable {
             } catch {
                 checks["broker"] = "unreachable: \(error)"
             }
-            lock.withLock {
-                cached = checks
-                cachedAt = Date()
-            }
+            let taken = checks
+            cache.withLock { $0 = (taken, Date()) }
         } else {
-            checks = lock.withLock { cached }
+            checks = cache.withLock { $0.checks }
         }
         checks["consumer"] = context.loopStatus().notReadyReason ?? "ok"
         for (name, result) in context.readiness.results() { checks[name] = result }

@@ -2,21 +2,21 @@ import Foundation
 import HTTPServer
 import Kafka
 import Logging
+import Synchronization
 
 /// The control API's handlers: fault injection and topic management on the mock cluster.
 final class BrokerControl: Sendable {
     let cluster: MockCluster
     let logger: Logger
-    private let topicsLock = NSLock()
-    nonisolated(unsafe) private var _topics: [TopicSpec]  // guarded by topicsLock
+    private let topicList: Mutex<[TopicSpec]>
 
     init(cluster: MockCluster, topics: [TopicSpec], logger: Logger) {
         self.cluster = cluster
-        self._topics = topics
+        self.topicList = Mutex(topics)
         self.logger = logger
     }
 
-    var topics: [TopicSpec] { topicsLock.withLock { _topics } }
+    var topics: [TopicSpec] { topicList.withLock { $0 } }
 
     func router() -> Router {
         var router = Router()
@@ -67,7 +67,7 @@ final class BrokerControl: Sendable {
             throw Problem.unprocessable("name must be 1 to 249 characters and partitions 1 to 1000", errors: nil)
         }
         try cluster.createTopic(body.name, partitions: body.partitions)
-        topicsLock.withLock { _topics.append(TopicSpec(name: body.name, partitions: body.partitions)) }
+        topicList.withLock { $0.append(TopicSpec(name: body.name, partitions: body.partitions)) }
         logger.info("topic created", metadata: ["topic": "\(body.name)", "partitions": "\(body.partitions)"])
         return .json(body, status: .created)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Messaging
+import Synchronization
 
 /// Shows how a scan of the log goes, phase by phase: events read (and decoded) and events applied
 /// of the total, each with its rate and the time it has left (reading runs ahead of applying by at
@@ -9,8 +10,7 @@ import Messaging
 /// On a terminal it redraws one line on standard error (at most ten times a second); otherwise
 /// it logs a line every `interval`, so CI logs and files stay readable. Reading and applying run on
 /// threads of their own and both report here.
-public final class ReplayProgress: @unchecked Sendable {
-    // `lock` guards `read`, `applied` and `lastDraw`.
+public final class ReplayProgress: Sendable {
     public let total: Int64
     private let label: String
     private let applies: Bool
@@ -18,10 +18,13 @@ public final class ReplayProgress: @unchecked Sendable {
     private let interval: Duration
     private let logger: Logger
     private let started = ContinuousClock.now
-    private let lock = NSLock()
-    private var lastDraw: ContinuousClock.Instant?
-    private var read: Int64 = 0
-    private var applied: Int64 = 0
+    private let counts = Mutex(Counts())
+
+    private struct Counts {
+        var read: Int64 = 0
+        var applied: Int64 = 0
+        var lastDraw: ContinuousClock.Instant?
+    }
 
     public init(
         label: String, total: Int64, applies: Bool = true, terminal: Bool = isatty(STDERR_FILENO) == 1,
@@ -46,25 +49,25 @@ public final class ReplayProgress: @unchecked Sendable {
     }
 
     public func finish() {
-        let text = lock.withLock { line(final: true) }
+        let text = counts.withLock { line($0) }
         show(text, final: true)
     }
 
-    private func update(_ change: (ReplayProgress) -> Void) {
-        let text: String? = lock.withLock {
-            change(self)
+    private func update(_ change: (inout Counts) -> Void) {
+        let text: String? = counts.withLock { counts in
+            change(&counts)
             let now = ContinuousClock.now
             let every = terminal ? Duration.milliseconds(100) : interval
-            guard lastDraw.map({ now - $0 >= every }) ?? (now - started >= every) else { return nil }
-            lastDraw = now
-            return line(final: false)
+            guard counts.lastDraw.map({ now - $0 >= every }) ?? (now - started >= every) else { return nil }
+            counts.lastDraw = now
+            return line(counts)
         }
         if let text { show(text, final: false) }
     }
 
-    private func line(final: Bool) -> String {
+    private func line(_ counts: Counts) -> String {
         Self.line(
-            label: label, read: read, applied: applies ? applied : nil, total: total,
+            label: label, read: counts.read, applied: applies ? counts.applied : nil, total: total,
             elapsed: ContinuousClock.now - started)
     }
 

@@ -1,18 +1,19 @@
 import Foundation
+import Synchronization
 
 /// One stage of a rebuild's pipeline: runs its work on a thread of its own, in submission order,
 /// so that it overlaps with what the caller does meanwhile. A rebuild reads and decodes on the
 /// caller's thread (decoding on both cores) and applies in a stage: one after the other, the tool
 /// and PostgreSQL took turns and the machine was 40% idle. At most `depth` items wait; the first
 /// failure skips the rest and is thrown by the next ``submit(_:)`` or by ``finish()``.
-final class SerialStage: @unchecked Sendable {
-    // `lock` guards `failure`; `slots` bounds the batches submitted and not yet applied; `pending`
-    // counts them for `finish`.
+final class SerialStage: Sendable {
     private let queue: DispatchQueue
+    /// Bounds the items submitted and not yet done.
     private let slots: DispatchSemaphore
+    /// Counts them, for ``finish()``.
     private let pending = DispatchGroup()
-    private let lock = NSLock()
-    private var failure: (any Error)?
+    /// The first item's failure.
+    private let failure = Mutex<(any Error)?>(nil)
 
     init(_ name: String, depth: Int = 2) {
         queue = DispatchQueue(label: name)
@@ -29,8 +30,8 @@ final class SerialStage: @unchecked Sendable {
                 slots.signal()
                 pending.leave()
             }
-            guard lock.withLock({ failure == nil }) else { return }
-            do { try work() } catch { lock.withLock { if failure == nil { failure = error } } }
+            guard failure.withLock({ $0 == nil }) else { return }
+            do { try work() } catch { failure.withLock { if $0 == nil { $0 = error } } }
         }
     }
 
@@ -41,6 +42,6 @@ final class SerialStage: @unchecked Sendable {
     }
 
     private func check() throws {
-        if let failure = lock.withLock({ failure }) { throw failure }
+        if let failure = failure.withLock({ $0 }) { throw failure }
     }
 }

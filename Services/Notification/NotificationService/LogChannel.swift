@@ -1,12 +1,13 @@
 import Foundation
 import NotificationDomain
+import Synchronization
 
 /// Appends one JSON line per delivered notification to a file (NOTIFICATION_LOG_FILE), or to
 /// standard output when no file is given.
-public final class LogChannel: NotificationChannel, @unchecked Sendable {
-    // Thread-safety: writes are serialised by `lock`.
+public final class LogChannel: NotificationChannel, Sendable {
     private let path: String?
-    private let lock = NSLock()
+    /// Serialises the writes, so that lines of concurrent deliveries never interleave.
+    private let writing = Mutex(())
 
     public init(path: String?) {
         self.path = path
@@ -14,7 +15,7 @@ public final class LogChannel: NotificationChannel, @unchecked Sendable {
 
     public func deliver(_ notification: CustomerNotification) throws {
         let line = try NotificationDocument(notification).json() + [UInt8(ascii: "\n")]
-        try lock.withLock {
+        try writing.withLock { _ in
             guard let path else {
                 try FileHandle.standardOutput.write(contentsOf: line)
                 return
