@@ -17,12 +17,8 @@ final class Connection {
     var buffer: [UInt8]
     var start = 0
     var end = 0
-    /// How far the head search already looked (relative to `start`).
-    var headScanOffset = 0
-    /// The parsed head of the request whose body is being received.
-    var head: RequestHead?
-    var chunkedDecoder: ChunkedDecoder?
-    var continueSent = false
+    /// Frames the requests in `buffer[start..<end]`.
+    var decoder: RequestDecoder
 
     /// Pending output; `output[outputOffset...]` is not yet sent.
     var output: [UInt8] = []
@@ -48,8 +44,12 @@ final class Connection {
     var lingerDeadline: UInt64 = 0
     var drainedBytes = 0
 
-    init(fd: Int32, generation: UInt32, remoteAddress: String, now: UInt64, initialBufferSize: Int) {
+    init(
+        fd: Int32, generation: UInt32, remoteAddress: String, now: UInt64, initialBufferSize: Int,
+        decoder: RequestDecoder
+    ) {
         self.fd = fd
+        self.decoder = decoder
         self.generation = generation
         self.remoteAddress = remoteAddress
         self.lastActivity = now
@@ -60,7 +60,7 @@ final class Connection {
     var pendingOutputCount: Int { output.count - outputOffset }
 
     /// Nothing received for a next request, nothing to send.
-    var isIdle: Bool { phase == .active && head == nil && start == end && !hasPendingOutput && awaiting == nil }
+    var isIdle: Bool { phase == .active && decoder.head == nil && start == end && !hasPendingOutput && awaiting == nil }
 
     var token: UInt64 { UInt64(generation) << 32 | UInt64(UInt32(bitPattern: fd)) }
 }

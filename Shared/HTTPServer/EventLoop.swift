@@ -229,7 +229,9 @@ final class EventLoop: @unchecked Sendable {
             generation: nextGeneration,
             remoteAddress: remoteAddress,
             now: MonotonicClock.nanoseconds(),
-            initialBufferSize: Self.initialBufferSize
+            initialBufferSize: Self.initialBufferSize,
+            decoder: RequestDecoder(
+                maxHeaderBytes: context.configuration.maxHeaderBytes, maxBodyBytes: context.configuration.maxBodyBytes)
         )
         let slot = Int(fd)
         if slot >= connections.count {
@@ -346,119 +348,45 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Answers the requests that have arrived, one at a time, as the connection's decoder frames
+    /// them (``RequestDecoder``); here only bytes move and time is kept.
     private func process(_ connection: Connection) {
-        let configuration = context.configuration
         while !connection.closeAfterFlush && connection.phase == .active && connection.awaiting == nil {
             if connection.pendingOutputCount > Self.outputHighWater {
                 connection.backpressured = true
                 return
             }
-            if connection.head == nil {
-                while connection.start < connection.end {
-                    let byte = connection.buffer[connection.start]
-                    guard byte == 0x0D || byte == 0x0A else { break }
-                    connection.start += 1
-                }
-                if connection.start == connection.end {
-                    connection.start = 0
-                    connection.end = 0
-                    connection.headScanOffset = 0
-                    connection.requestStartedAt = 0
-                    shrinkBufferIfLarge(connection)
-                    return
-                }
+            let (start, end) = (connection.start, connection.end)
+            let (consumed, step) = connection.buffer.withUnsafeBufferPointer { all in
+                connection.decoder.decode(UnsafeBufferPointer(rebasing: all[start..<end]))
+            }
+            connection.start += consumed
+            switch step {
+            case .idle:
+                connection.start = 0
+                connection.end = 0
+                connection.requestStartedAt = 0
+                shrinkBufferIfLarge(connection)
+                return
+            case .needMore(let bodyBytes, let sendContinue):
                 if connection.requestStartedAt == 0 {
                     connection.requestStartedAt = MonotonicClock.nanoseconds()
                 }
-                let available = connection.end - connection.start
-                let (start, end, scanFrom) = (connection.start, connection.end, connection.headScanOffset)
-                let headEnd = connection.buffer.withUnsafeBufferPointer { all in
-                    RequestHeadParser.findHeadEnd(UnsafeBufferPointer(rebasing: all[start..<end]), from: scanFrom)
+                if sendContinue {
+                    connection.output.append(contentsOf: ResponseSerializer.continueResponse)
                 }
-                guard let headEnd else {
-                    if available > configuration.maxHeaderBytes {
-                        fail(
-                            connection,
-                            RequestRejection(
-                                status: .requestHeaderFieldsTooLarge,
-                                detail: "The request head exceeds \(configuration.maxHeaderBytes) bytes."
-                            ))
-                    } else {
-                        connection.headScanOffset = max(0, available - 3)
-                    }
-                    return
-                }
-                connection.headScanOffset = 0
-                guard headEnd <= configuration.maxHeaderBytes else {
-                    fail(
-                        connection,
-                        RequestRejection(
-                            status: .requestHeaderFieldsTooLarge,
-                            detail: "The request head exceeds \(configuration.maxHeaderBytes) bytes."
-                        ))
-                    return
-                }
-                let parsed = connection.buffer.withUnsafeBufferPointer { all in
-                    RequestHeadParser.parse(
-                        UnsafeBufferPointer(rebasing: all[start..<(start + headEnd)]),
-                        maxBodyBytes: configuration.maxBodyBytes
-                    )
-                }
-                switch parsed {
-                case .failure(let rejection):
-                    fail(connection, rejection)
-                    return
-                case .success(let head):
-                    connection.start += headEnd
-                    connection.head = head
-                    connection.continueSent = false
-                    if head.framing == .chunked {
-                        connection.chunkedDecoder = ChunkedDecoder(
-                            maxBodyBytes: configuration.maxBodyBytes,
-                            maxTrailerBytes: configuration.maxHeaderBytes
-                        )
-                    }
-                }
-            }
-            guard let head = connection.head else { return }
-            let body: [UInt8]
-            switch head.framing {
-            case .none:
-                body = []
-            case .contentLength(let length):
-                let received = connection.end - connection.start
-                guard received >= length else {
-                    sendContinueIfExpected(connection, head)
+                if bodyBytes > 0 {
                     // Room for what may come next, bounded: memory follows the bytes received.
-                    _ = ensureReadSpace(connection, needed: min(length - received, Self.bodyReadAhead))
-                    return
+                    _ = ensureReadSpace(connection, needed: min(bodyBytes, Self.bodyReadAhead))
                 }
-                body = Array(connection.buffer[connection.start..<(connection.start + length)])
-                connection.start += length
-            case .chunked:
-                guard var decoder = connection.chunkedDecoder else { return }
-                let (start, end) = (connection.start, connection.end)
-                let (consumed, outcome) = connection.buffer.withUnsafeBufferPointer { all in
-                    decoder.decode(UnsafeBufferPointer(rebasing: all[start..<end]))
-                }
-                connection.start += consumed
-                switch outcome {
-                case .needMore:
-                    connection.chunkedDecoder = decoder
-                    sendContinueIfExpected(connection, head)
-                    return
-                case .failed(let rejection):
-                    connection.chunkedDecoder = nil
-                    fail(connection, rejection)
-                    return
-                case .done:
-                    body = decoder.takeBody()
-                    connection.chunkedDecoder = nil
-                }
+                return
+            case .rejected(let rejection):
+                fail(connection, rejection)
+                return
+            case .request(let head, let body):
+                connection.requestStartedAt = 0
+                dispatch(connection, head: head, body: body)
             }
-            connection.head = nil
-            connection.requestStartedAt = 0
-            dispatch(connection, head: head, body: body)
         }
     }
 
@@ -542,21 +470,14 @@ final class EventLoop: @unchecked Sendable {
         ResponseSerializer.write(
             .problem(Problem(status: rejection.status, detail: rejection.detail)),
             into: &connection.output,
-            isHead: connection.head?.method == .HEAD,
+            isHead: connection.decoder.head?.method == .HEAD,
             keepAlive: false,
             http10: false,
             date: dateCache.current(),
             serverName: context.serverNameBytes
         )
-        connection.head = nil
-        connection.chunkedDecoder = nil
+        connection.decoder.reset()
         connection.closeAfterFlush = true
-    }
-
-    private func sendContinueIfExpected(_ connection: Connection, _ head: RequestHead) {
-        guard head.expectContinue, !connection.continueSent else { return }
-        connection.continueSent = true
-        connection.output.append(contentsOf: ResponseSerializer.continueResponse)
     }
 
     /// Writes pending output. True when everything was written; false when blocked (EPOLLOUT armed) or closed.

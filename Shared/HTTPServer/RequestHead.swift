@@ -6,7 +6,7 @@ enum BodyFraming: Equatable {
 }
 
 /// A parsed and validated request line + header block.
-struct RequestHead {
+struct RequestHead: Equatable {
     var method: HTTPMethod
     var target: String
     var version: HTTPVersion
