@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Postgres
 import ServiceLifecycle
+import Synchronization
 import Threads
 
 /// The one processing loop every service runs (design brief, "The processing loop").
@@ -42,24 +43,16 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     private let logger: Logger
     private let store: LoopStore
     private let stop = StopSignal()
-    private let statusLock = NSLock()
-    private var _status = LoopStatus()
+    /// Written by the loop's thread, read by `/readyz`.
+    private let loopStatus = Mutex(LoopStatus())
 
     private var db: PostgresConnection?
     private var consumer: KafkaConsumer?
-    private var generations: [TopicPartition: Int64] = [:]
-    /// Partitions whose journal must be completed before anything else is decided there: newly
-    /// assigned ones, and those of a journal write whose outcome is unknown.
-    private var unsettled: Set<TopicPartition> = []
-    private var failures: [MessagePosition: FailureRecord] = [:]
+    /// The owned partitions: generations, unsettled journals, parked keys, the group's offsets.
+    private var ledger = PartitionLedger(now: .now)
+    private var failurePolicy: FailurePolicy
     private var batchNumber = 0
     private var lastLagReport = ContinuousClock.now
-    /// Offsets completed but not yet committed to the consumer group (for standard tooling only).
-    private var groupOffsets: [TopicPartition: Int64] = [:]
-    private var lastGroupCommit = ContinuousClock.now
-    /// Owned partitions where some key may be parked (``KeyParking``); only batches on these look
-    /// parked keys up. Loaded when partitions are claimed, grown by parking, shrunk once released.
-    private var parkedPartitions: Set<TopicPartition> = []
     /// True when a key is releasing and its parked messages should be processed next.
     private var releaseDue = false
     private var lastReleaseCheck = ContinuousClock.now
@@ -83,12 +76,14 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         logger[metadataKey: "loop.group"] = "\(configuration.groupId)"
         self.logger = logger
         self.store = LoopStore(groupId: configuration.groupId)
+        let backoff = configuration.backoff
+        self.failurePolicy = FailurePolicy(maxAttempts: configuration.maxAttempts) { backoff.delay(attempt: $0) }
         self.metrics = LoopMetrics(group: configuration.groupId, inputTopics: processor.inputTopics)
     }
 
     /// What `/readyz` reports about this loop.
     public var status: LoopStatus {
-        statusLock.withLock { _status }
+        loopStatus.withLock { $0 }
     }
 
     public func run() async throws {
@@ -164,14 +159,18 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
 
     /// Processes a batch until it is done, dead-lettered, parked, fenced or the loop stops. Never
     /// skips. `released` says the messages come out of `parked_messages` (``releaseParked()``).
+    /// What follows a failure is the ``FailurePolicy``'s to say.
     private func handle(_ batch: [ConsumedMessage], released: Bool = false) throws(LoopAborted) {
+        let positions = batch.map(MessagePosition.init)
         var attempt = 0
         while !stop.isStopped {
+            let failure: FailurePolicy.Failure
+            let failed: any Error
             do {
                 try settleJournal()
                 guard let decided = try decide(batch, forcedDeadLetters: [:], released: released) else { return }
                 try commit(decided)
-                for message in batch { failures[MessagePosition(message)] = nil }
+                failurePolicy.succeeded(positions)
                 return
             } catch let aborted as LoopAborted {
                 throw aborted
@@ -181,6 +180,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 logger.warning(
                     "fenced: partitions moved to another instance", metadata: ["partitions": "\(fenced.partitions)"])
                 for partition in fenced.partitions { release(partition) }
+                (failure, failed) = (.fenced, fenced)
             } catch  where Self.isInfrastructure(error) {
                 attempt += 1
                 metrics.error(kind: "transient")
@@ -188,41 +188,42 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                     "infrastructure failure, retrying the batch",
                     metadata: ["error": "\(error)", "attempt": "\(attempt)", "messages": "\(batch.count)"])
                 stalled("a batch of \(batch.count) messages failed \(attempt) times on the infrastructure", error)
-                if stop.wait(for: configuration.backoff.delay(attempt: attempt)) { return }
-                renewSession(after: error)
+                (failure, failed) = (.infrastructure, error)
             } catch {
-                metrics.error(kind: "permanent")
-                if batch.count > 1 {
-                    // Find the message that fails: one at a time, in order. Nothing of the batch was
-                    // produced (a failure on content happens while deciding), so deciding again is allowed.
-                    logger.warning("batch failed, isolating messages", metadata: ["error": "\(error)"])
-                    for message in batch {
-                        try handle([message], released: released)
-                        if stop.isStopped { return }
-                    }
-                    return
-                }
-                let message = batch[0]
-                let position = MessagePosition(message)
-                let now = Date()
-                var record = failures[position] ?? FailureRecord(count: 0, first: now, last: now)
-                record.count += 1
-                record.last = now
-                record.lastError = "\(error)"
-                failures[position] = record
-                logger.error(
-                    "message failed",
-                    metadata: ["error": "\(error)", "position": "\(position)", "attempt": "\(record.count)"])
-                stalled("message \(position) failed \(record.count) of \(configuration.maxAttempts) times", error)
-                if record.count >= configuration.maxAttempts {
-                    try deadLetterAfterFailures(message, record: record, released: released)
-                    failures[position] = nil
-                    return
-                }
                 attempt += 1
-                if stop.wait(for: configuration.backoff.delay(attempt: attempt)) { return }
+                metrics.error(kind: "permanent")
+                (failure, failed) = (.content("\(error)"), error)
+            }
+            switch failurePolicy.next(after: failure, of: positions, attempt: attempt, at: Date()) {
+            case .retryNow:
+                continue
+            case .retry(let delay, let renewSession):
+                if case .content = failure, let position = positions.first {
+                    messageFailed(position, count: failurePolicy.failureCount(position), failed)
+                }
+                if stop.wait(for: delay) { return }
+                if renewSession { self.renewSession(after: failed) }
+            case .isolate:
+                // Find the message that fails: one at a time, in order. Nothing of the batch was
+                // produced (a failure on content happens while deciding), so deciding again is allowed.
+                logger.warning("batch failed, isolating messages", metadata: ["error": "\(failed)"])
+                for message in batch {
+                    try handle([message], released: released)
+                    if stop.isStopped { return }
+                }
+                return
+            case .deadLetter(let record):
+                messageFailed(positions[0], count: record.count, failed)
+                try deadLetterAfterFailures(batch[0], record: record, released: released)
+                return
             }
         }
+    }
+
+    private func messageFailed(_ position: MessagePosition, count: Int, _ error: any Error) {
+        logger.error(
+            "message failed", metadata: ["error": "\(error)", "position": "\(position)", "attempt": "\(count)"])
+        stalled("message \(position) failed \(count) of \(configuration.maxAttempts) times", error)
     }
 
     private func deadLetterAfterFailures(
@@ -259,7 +260,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     private func decide(
         _ batch: [ConsumedMessage], forcedDeadLetters: [MessagePosition: FailureRecord], released: Bool
     ) throws -> DecidedBatch<Processor.Event>? {
-        let owned = batch.filter { generations[$0.topicPartition] != nil }
+        let owned = ledger.owned(batch)
         guard !owned.isEmpty else { return nil }
         guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
         let now = Date()
@@ -364,9 +365,9 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
 
     /// The stored states of the batch's keys, on the partitions where some key may be parked.
     private func loadParking(_ owned: [ConsumedMessage], db: PostgresConnection) throws -> KeyParking {
-        guard !parkedPartitions.isEmpty else { return KeyParking() }
+        guard ledger.hasParkedPartitions else { return KeyParking() }
         let keys = Set(
-            owned.lazy.filter { self.parkedPartitions.contains($0.topicPartition) }.compactMap(KeyParking.key(of:)))
+            owned.lazy.filter { self.ledger.mayHoldParkedKeys($0.topicPartition) }.compactMap(KeyParking.key(of:)))
         return KeyParking(keys: keys.isEmpty ? [:] : try store.parkedKeys(Array(keys), db: db))
     }
 
@@ -389,13 +390,13 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
             guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
             do {
                 let started = ContinuousClock.now
-                try store.journal(batch, eventTopic: processor.eventTopic, generations: generations, db: db)
+                try store.journal(batch, eventTopic: processor.eventTopic, generations: ledger.generations, db: db)
                 metrics.phase("journal", ContinuousClock.now - started)
             } catch let fenced as FencedError {
                 throw fenced
             } catch {
                 // The commit may have happened all the same: look before deciding again.
-                unsettled.formUnion(batch.partitions)
+                ledger.journalUncertain(batch.partitions)
                 throw error
             }
             batch.journaled = true
@@ -412,7 +413,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         var produced = false
         var attempt = 0
         while !stop.isStopped {
-            batch = batch.restricted(to: Set(generations.keys))
+            batch = batch.restricted(to: Set(ledger.generations.keys))
             if batch.nextOffsets.isEmpty { return }
             do {
                 if !produced {
@@ -426,17 +427,17 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
                 let committing = ContinuousClock.now
                 // A retry after a COMMIT whose answer was lost: that COMMIT may have taken effect.
-                if attempt > 0, try store.isCompleted(batch, generations: generations, db: db) {
+                if attempt > 0, try store.isCompleted(batch, generations: ledger.generations, db: db) {
                     logger.info("the decided batch was completed by the commit whose answer was lost")
                 } else {
                     try store.complete(
-                        batch, eventTopic: processor.eventTopic, generations: generations, db: db,
+                        batch, eventTopic: processor.eventTopic, generations: ledger.generations, db: db,
                         apply: processor.apply)
                 }
                 metrics.phase("commit", ContinuousClock.now - committing)
                 // A release's offsets are behind the partition's position: nothing to commit there.
-                if !batch.isRelease { groupOffsets.merge(batch.nextOffsets) { max($0, $1) } }
-                parkedPartitions.formUnion(batch.parking.keys.keys.map(\.partition))
+                if !batch.isRelease { ledger.completed(batch.nextOffsets) }
+                ledger.parkedKeys(on: batch.parking.keys.keys.map(\.partition))
                 if batch.parking.releases { releaseDue = true }
                 metrics.parking(parked: batch.parking.messages.count, released: batch.unparked.count)
                 metrics.batchDone(
@@ -487,8 +488,8 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     /// those of a journal write whose outcome is unknown) before anything else is decided there.
     private func settleJournal() throws(LoopAborted) {
         var attempt = 0
-        while !unsettled.isEmpty && !stop.isStopped {
-            let partitions = unsettled.filter { generations[$0] != nil }
+        while ledger.hasUnsettled && !stop.isStopped {
+            let partitions = ledger.unsettledOwned
             do {
                 guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
                 let journaled: DecidedBatch<Processor.Event>? = try store.journaled(on: Array(partitions), db: db)
@@ -496,7 +497,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                     // Its parking was written with the journal. Inputs it released (if any) are
                     // still in `parked_messages`: they go when it completes.
                     journaled.unparked = journaled.inputs.map(\.position).filter {
-                        parkedPartitions.contains($0.topicPartition)
+                        ledger.mayHoldParkedKeys($0.topicPartition)
                     }
                     logger.notice(
                         "completing decisions journaled before (a crash, a fence or a failed commit)",
@@ -506,8 +507,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                     try finish(journaled)
                     if stop.isStopped { return }
                 }
-                unsettled.subtract(partitions)
-                unsettled = unsettled.filter { generations[$0] != nil }
+                ledger.settled(partitions)
             } catch let aborted as LoopAborted {
                 throw aborted
             } catch {
@@ -524,7 +524,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     /// offset order), when a re-drive released a key or every `releaseCheckInterval` while keys
     /// are parked (`dlq discard` releases a key in the database); drops keys with nothing left.
     private func releaseParked() throws(LoopAborted) {
-        let partitions = parkedPartitions.filter { generations[$0] != nil }.sorted()
+        let partitions = ledger.parkedOwned
         let now = ContinuousClock.now
         guard !partitions.isEmpty, releaseDue || now - lastReleaseCheck >= configuration.releaseCheckInterval else {
             return
@@ -542,9 +542,9 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 return
             }
             releaseDue = false
-            try store.dropDrainedKeys(on: partitions, generations: generations, db: db)
+            try store.dropDrainedKeys(on: partitions, generations: ledger.generations, db: db)
             let still = try store.partitionsWithParkedKeys(partitions, db: db)
-            parkedPartitions.subtract(partitions.filter { !still.contains($0) })
+            ledger.drained(partitions, stillParked: still)
         } catch let aborted as LoopAborted {
             throw aborted
         } catch {
@@ -578,10 +578,8 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
             do {
                 guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
                 let claimed = try store.claim(partitions, instanceId: configuration.instanceId, db: db)
-                for (partition, claim) in claimed { generations[partition] = claim.generation }
-                unsettled.formUnion(claimed.keys)
                 let parked = try store.partitionsWithParkedKeys(Array(claimed.keys), db: db)
-                parkedPartitions.formUnion(parked)
+                ledger.claimed(claimed.mapValues(\.generation), parked: parked)
                 if !parked.isEmpty { releaseDue = true }
                 updateStatus {
                     $0.assigned = true
@@ -607,8 +605,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     }
 
     private func release(_ partition: TopicPartition) {
-        generations[partition] = nil
-        unsettled.remove(partition)
+        ledger.release(partition)
     }
 
     // MARK: - Helpers
@@ -682,16 +679,14 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     /// (or now, when `force`), for the observability of standard tooling: the loop's own offsets
     /// are in PostgreSQL, and one OffsetCommit per batch cost the broker a request per hop.
     private func commitToGroup(_ consumer: KafkaConsumer, force: Bool = false) {
-        let now = ContinuousClock.now
-        guard !groupOffsets.isEmpty, force || now - lastGroupCommit >= configuration.groupCommitInterval else { return }
-        lastGroupCommit = now
-        let owned = groupOffsets.filter { generations[$0.key] != nil }
-        groupOffsets = [:]
-        consumer.commit(owned, async: true)
+        guard let due = ledger.groupCommit(at: .now, every: configuration.groupCommitInterval, force: force) else {
+            return
+        }
+        consumer.commit(due, async: true)
     }
 
     private func updateStatus(_ change: (inout LoopStatus) -> Void) {
-        statusLock.withLock { change(&_status) }
+        loopStatus.withLock { change(&$0) }
     }
 
     /// Records why the loop is not making progress (``LoopStatus/stalled``), for `/readyz`.
@@ -743,13 +738,6 @@ public struct LoopStatus: Sendable, Equatable {
 public struct LoopAborted: Error, CustomStringConvertible {
     public var reason: String
     public var description: String { "processing loop aborted: \(reason)" }
-}
-
-struct FailureRecord {
-    var count: Int
-    var first: Date
-    var last: Date
-    var lastError = ""
 }
 
 /// Forwards librdkafka's rebalance callbacks to the loop (both run on the loop thread).
