@@ -226,7 +226,9 @@ let package = Package(
 
         // Tests.
         // What domain tests share: pure, so that a decider's tests link neither librdkafka nor libpq.
-        .target(name: "DomainTestSupport", path: "Tests/DomainTestSupport", swiftSettings: strict),
+        .target(
+            name: "DomainTestSupport", dependencies: ["MessageModel"], path: "Tests/DomainTestSupport",
+            swiftSettings: strict),
         .target(
             name: "TestSupport", dependencies: ["Postgres", "Kafka", "Messaging", "Contracts", log],
             path: "Tests/TestSupport",
@@ -246,7 +248,8 @@ let package = Package(
             path: "Tests/MessagingTests",
             swiftSettings: testSettings),
         .testTarget(
-            name: "OrderDomainTests", dependencies: ["OrderDomain"], path: "Tests/OrderDomainTests",
+            name: "OrderDomainTests", dependencies: ["OrderDomain", "DomainTestSupport"],
+            path: "Tests/OrderDomainTests",
             swiftSettings: testSettings),
         .testTarget(
             name: "EndToEndTests",
@@ -268,7 +271,8 @@ let package = Package(
             name: "SagaDomainTests", dependencies: ["SagaDomain"], path: "Tests/SagaDomainTests",
             swiftSettings: testSettings),
         .testTarget(
-            name: "NotificationDomainTests", dependencies: ["NotificationDomain", "Contracts", "MessageModel"],
+            name: "NotificationDomainTests",
+            dependencies: ["NotificationDomain", "Contracts", "MessageModel", "DomainTestSupport"],
             path: "Tests/NotificationDomainTests", swiftSettings: testSettings),
         .testTarget(
             name: "OperationsTests",

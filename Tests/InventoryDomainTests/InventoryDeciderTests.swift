@@ -12,25 +12,16 @@ struct InventoryDeciderTests {
     func run(_ commands: [InventoryCommand], from initial: StockItem? = nil) -> (
         StockItem?, [InventoryEvent], [StockReply]
     ) {
-        var state = initial
-        var events: [InventoryEvent] = []
-        var replies: [StockReply] = []
-        for (index, command) in commands.enumerated() {
-            let cause = Envelope(
-                messageId: UUID(), type: type(of: command.payload).messageType, schemaVersion: 1, key: command.sku,
-                correlationId: "test", causationId: nil,
-                occurredAt: Date(timeIntervalSince1970: 1_800_000_000 + TimeInterval(index)), producer: "test",
-                data: command)
-            let outcome = InventoryDecider.decide(state, command)
-            for (i, event) in outcome.events.enumerated() {
-                let envelope = Envelope<InventoryEvent>.derived(
-                    from: cause, index: i, key: command.sku, producer: "test", family: event)
-                state = InventoryDecider.evolve(state, envelope)
-                events.append(event)
-            }
-            if let reply = outcome.reply { replies.append(reply) }
-        }
-        return (state, events, replies)
+        var harness = DeciderHarness(
+            aggregate: \InventoryCommand.sku,
+            decide: {
+                let outcome = InventoryDecider.decide($0, $1)
+                return (outcome.events, outcome.reply)
+            },
+            evolve: InventoryDecider.evolve)
+        if let initial { harness.states[initial.sku] = initial }
+        harness.handle(commands)
+        return (commands.last.flatMap { harness.states[$0.sku] } ?? initial, harness.events, harness.replies)
     }
 
     func add(_ quantity: Int, sku: String = "s-1") -> InventoryCommand {

@@ -1,4 +1,5 @@
 import Contracts
+import DomainTestSupport
 import Foundation
 import MessageModel
 import NotificationDomain
@@ -38,19 +39,11 @@ struct NotificationDeciderTests {
     func run(_ commands: [Envelope<NotificationCommand>]) -> (
         states: [String: CustomerNotification], events: [NotificationEvent]
     ) {
-        var states: [String: CustomerNotification] = [:]
-        var events: [NotificationEvent] = []
-        for command in commands {
-            let id = command.data.notificationId
-            for (index, event) in NotificationDecider.decide(states[id], command.data).enumerated() {
-                let envelope = Envelope<NotificationEvent>.derived(
-                    from: command, index: index, key: command.data.orderId, producer: "notification-service",
-                    family: event)
-                states[id] = NotificationDecider.evolve(states[id], envelope)
-                events.append(event)
-            }
-        }
-        return (states, events)
+        var harness = DeciderHarness(
+            aggregate: \NotificationCommand.notificationId, key: \.orderId, decide: NotificationDecider.decide,
+            evolve: NotificationDecider.evolve)
+        for command in commands { harness.handle(command) }
+        return (harness.states, harness.events)
     }
 
     @Test func notificationIdIsAPureFunctionOfOrderAndKind() {

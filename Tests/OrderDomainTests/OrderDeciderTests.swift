@@ -1,4 +1,5 @@
 import Contracts
+import DomainTestSupport
 import Foundation
 import MessageModel
 import OrderDomain
@@ -14,27 +15,12 @@ struct OrderDeciderTests {
         ],
         currency: "EUR")
 
-    func envelope(_ command: OrderCommand, at seconds: TimeInterval = 0) -> Envelope<OrderCommand> {
-        Envelope(
-            messageId: UUID(), type: type(of: command.payload).messageType, schemaVersion: 1, key: "o-1",
-            correlationId: "o-1", causationId: nil, occurredAt: Date(timeIntervalSince1970: 1_800_000_000 + seconds),
-            producer: "test", data: command)
-    }
-
     /// Runs decide then evolve over a sequence of commands, as the processor does.
     func run(_ commands: [OrderCommand]) -> (Order?, [OrderEvent]) {
-        var state: Order?
-        var all: [OrderEvent] = []
-        for (index, command) in commands.enumerated() {
-            let cause = envelope(command, at: TimeInterval(index))
-            for (i, event) in OrderDecider.decide(state, command).enumerated() {
-                let env = Envelope<OrderEvent>.derived(
-                    from: cause, index: i, key: "o-1", producer: "test", family: event)
-                state = OrderDecider.evolve(state, env)
-                all.append(event)
-            }
-        }
-        return (state, all)
+        var harness = DeciderHarness(
+            aggregate: \OrderCommand.orderId, decide: OrderDecider.decide, evolve: OrderDecider.evolve)
+        harness.handle(commands)
+        return (harness.states["o-1"], harness.events)
     }
 
     @Test func placingComputesTheTotalAndStartsPending() throws {

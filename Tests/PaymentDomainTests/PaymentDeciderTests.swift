@@ -10,26 +10,18 @@ struct PaymentDeciderTests {
     /// Runs decide then evolve over a sequence of commands for one customer, as the processor
     /// does; returns the final state, every event and every reply.
     func run(_ commands: [PaymentCommand], from initial: Account? = nil) -> (Account?, [PaymentEvent], [PaymentReply]) {
-        var state = initial
-        var events: [PaymentEvent] = []
-        var replies: [PaymentReply] = []
-        for (index, command) in commands.enumerated() {
-            let cause = Envelope(
-                messageId: UUID(), type: type(of: command.payload).messageType, schemaVersion: 1,
-                key: command.customerId,
-                correlationId: "test", causationId: nil,
-                occurredAt: Date(timeIntervalSince1970: 1_800_000_000 + TimeInterval(index)), producer: "test",
-                data: command)
-            let outcome = PaymentDecider.decide(state, command)
-            for (i, event) in outcome.events.enumerated() {
-                let envelope = Envelope<PaymentEvent>.derived(
-                    from: cause, index: i, key: command.customerId, producer: "test", family: event)
-                state = PaymentDecider.evolve(state, envelope)
-                events.append(event)
-            }
-            if let reply = outcome.reply { replies.append(reply) }
-        }
-        return (state, events, replies)
+        var harness = DeciderHarness(
+            aggregate: \PaymentCommand.customerId,
+            decide: {
+                let outcome = PaymentDecider.decide($0, $1)
+                return (outcome.events, outcome.reply)
+            },
+            evolve: PaymentDecider.evolve)
+        if let initial { harness.states[initial.customerId] = initial }
+        harness.handle(commands)
+        return (
+            commands.last.flatMap { harness.states[$0.customerId] } ?? initial, harness.events, harness.replies
+        )
     }
 
     func open(_ limit: Int, customer: String = "c-1") -> PaymentCommand {
