@@ -236,7 +236,8 @@ let package = Package(
         .testTarget(
             name: "HTTPServerTests",
             dependencies: [
-                "HTTPServer", log, metrics, lifecycle, .product(name: "MetricsTestKit", package: "swift-metrics"),
+                "HTTPServer", "TestSupport", log, metrics, lifecycle,
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             path: "Tests/HTTPServerTests", swiftSettings: testSettings),
         .testTarget(

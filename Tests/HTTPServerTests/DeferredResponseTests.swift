@@ -2,6 +2,7 @@ import Dispatch
 import Glibc
 import HTTPServer
 import Synchronization
+import TestSupport
 import Testing
 
 /// Responses that come later (``HTTPResponse/deferred(_:)``): the loop keeps serving while they are
@@ -24,51 +25,51 @@ struct DeferredResponseTests {
     @Test func aPendingResponseDoesNotHoldTheLoop() throws {
         let server = try Self.server(threads: 1)
         defer { server.shutdown() }
-        let slow = try TestClient(port: server.port)
+        let slow = try HTTPTestConnection(port: server.port)
         try slow.send("GET /later?ms=800 HTTP/1.1\r\nHost: a\r\n\r\n")
         // One event loop: while /later waits, other connections are served at once.
         let started = monotonicSeconds()
         for _ in 0..<20 {
-            let fast = try TestClient(port: server.port)
+            let fast = try HTTPTestConnection(port: server.port)
             try fast.send("GET /now HTTP/1.1\r\nHost: a\r\n\r\n")
             #expect(try fast.readResponse().status == 200)
         }
         #expect(monotonicSeconds() - started < 0.7, "the loop was not blocked by the pending response")
         let late = try slow.readResponse()
         #expect(late.status == 202)
-        #expect(late.bodyText == "later 800")
+        #expect(late.text == "later 800")
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
         let server = try Self.server()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send(
             "GET /later?ms=300 HTTP/1.1\r\nHost: a\r\n\r\nGET /second HTTP/1.1\r\nHost: a\r\n\r\nGET /later?ms=10 HTTP/1.1\r\nHost: a\r\n\r\n"
         )
         let first = try client.readResponse()
-        #expect(first.bodyText == "later 300")
-        #expect(try client.readResponse().bodyText.hasPrefix("GET /second"))
-        #expect(try client.readResponse().bodyText == "later 10")
+        #expect(first.text == "later 300")
+        #expect(try client.readResponse().text.hasPrefix("GET /second"))
+        #expect(try client.readResponse().text == "later 10")
     }
 
     @Test func aResponseForAConnectionThatWentAwayIsDropped() throws {
         let server = try Self.server()
         defer { server.shutdown() }
         do {
-            let gone = try TestClient(port: server.port)
+            let gone = try HTTPTestConnection(port: server.port)
             try gone.send("GET /later?ms=200 HTTP/1.1\r\nHost: a\r\n\r\n")
             gone.setResetOnClose()
         }
         sleepMilliseconds(400)
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("GET /after HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(try client.readResponse().status == 200, "the server is fine")
     }
 
     @Test func shutdownWaitsForPendingResponses() throws {
         let server = try Self.server()
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("GET /later?ms=300 HTTP/1.1\r\nHost: a\r\n\r\n")
         sleepMilliseconds(50)
         DispatchQueue.global().async { server.shutdown(gracePeriod: .seconds(5)) }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import TestSupport
 import Testing
 
 struct OrderLine: Codable, Equatable {
@@ -111,14 +112,14 @@ struct JSONTests {
         }
         let server = try makeServer(router: router)
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         let bad = #"{"customerId":"c","items":[{"sku":"A","quantity":true}]}"#
         try client.send(
             "POST /orders HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: \(bad.utf8.count)\r\n\r\n\(bad)"
         )
         let response = try client.readResponse()
         #expect(response.status == 422)
-        #expect(response.bodyText.contains("items[0].quantity"))
+        #expect(response.text.contains("items[0].quantity"))
         try client.send("POST /orders HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}")
         #expect(try client.readResponse().status == 415)
     }

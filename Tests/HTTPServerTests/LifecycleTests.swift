@@ -3,6 +3,7 @@ import HTTPServer
 import Logging
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("Lifecycle", .timeLimit(.minutes(1)))
@@ -13,8 +14,8 @@ struct LifecycleTests {
             return .text("done \(request.path)")
         }
         let port = server.port
-        let idle = try TestClient(port: port)
-        let client = try TestClient(port: port)
+        let idle = try HTTPTestConnection(port: port)
+        let client = try HTTPTestConnection(port: port)
         try client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
         sleepMilliseconds(100)  // the handler is now sleeping
 
@@ -37,15 +38,15 @@ struct LifecycleTests {
 
         let response = try client.readResponse()
         #expect(response.status == 200)
-        #expect(response.bodyText == "done /slow")
+        #expect(response.text == "done /slow")
         #expect(response.header("Connection") == "close")
         #expect(idle.waitForClose())
-        #expect(throws: TestClientError.self) { try TestClient(port: port) }
+        #expect(throws: HTTPTestConnectionError.self) { try HTTPTestConnection(port: port) }
     }
 
     @Test func shutdownWithPendingRequestBody() throws {
         let server = try makeServer()
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("POST /late HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab")
         sleepMilliseconds(50)
         runOnThreads(2) { index in
@@ -57,13 +58,13 @@ struct LifecycleTests {
             }
         }
         let response = try client.readResponse()
-        #expect(response.bodyText == "POST /late|abcd")
+        #expect(response.text == "POST /late|abcd")
         #expect(response.header("Connection") == "close")
     }
 
     @Test func gracePeriodBoundsShutdown() throws {
         let server = try makeServer(readTimeout: .seconds(30))
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("GET / HTTP/1.1\r\nHost: a\r\n")  // never completes
         sleepMilliseconds(50)
         let started = monotonicSeconds()
@@ -125,11 +126,11 @@ struct LifecycleTests {
             port = server.port
         }
         #expect(port > 0)
-        let client = try TestClient(port: port)
+        let client = try HTTPTestConnection(port: port)
         try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-        #expect(try client.readResponse().bodyText == "svc")
+        #expect(try client.readResponse().text == "svc")
         await group.triggerGracefulShutdown()
         try await task.value
-        #expect(throws: TestClientError.self) { try TestClient(port: port) }
+        #expect(throws: HTTPTestConnectionError.self) { try HTTPTestConnection(port: port) }
     }
 }

@@ -1,4 +1,5 @@
 import HTTPServer
+import TestSupport
 import Testing
 
 @Suite("HTTP/1.1 protocol", .timeLimit(.minutes(1)))
@@ -6,11 +7,11 @@ struct ProtocolTests {
     @Test func simpleGetHasFramingHeaders() throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("GET /hello?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 200)
-        #expect(response.bodyText == "GET /hello?x=1|")
+        #expect(response.text == "GET /hello?x=1|")
         #expect(response.header("Content-Length") == "15")
         #expect(response.header("Date")?.hasSuffix(" GMT") == true)
         #expect(response.header("Server") == "test-server")
@@ -52,13 +53,13 @@ struct ProtocolTests {
     func malformedRequestGets400AndClose(request: String) throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send(request)
         let response = try client.readResponse()
         #expect(response.status == 400)
         #expect(response.header("Content-Type") == "application/problem+json")
         #expect(response.header("Connection") == "close")
-        #expect(response.bodyText.contains("\"status\":400"))
+        #expect(response.text.contains("\"status\":400"))
         #expect(client.waitForClose())
     }
 
@@ -71,7 +72,7 @@ struct ProtocolTests {
     func nonASCIIGarbageGets400(bytes: [UInt8]) throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send(bytes)
         #expect(try client.readResponse().status == 400)
         #expect(client.waitForClose())
@@ -81,7 +82,7 @@ struct ProtocolTests {
     func unsupportedVersionGets505(version: String) throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("GET / \(version)\r\nHost: a\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 505)
@@ -91,15 +92,15 @@ struct ProtocolTests {
     @Test func utf8HeaderValueIsAccepted() throws {
         let server = try makeServer { request in .text(request.headers["X-Name"] ?? "-") }
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("GET / HTTP/1.1\r\nHost: a\r\nX-Name: Zoë\r\n\r\n")
-        #expect(try client.readResponse().bodyText == "Zoë")
+        #expect(try client.readResponse().text == "Zoë")
     }
 
     @Test func oversizedHeaderGets431() throws {
         let server = try makeServer(maxHeaderBytes: 1024)
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("GET / HTTP/1.1\r\nHost: a\r\nX-Big: \(String(repeating: "x", count: 2000))\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 431)
@@ -110,7 +111,7 @@ struct ProtocolTests {
     @Test func unterminatedOversizedHeaderGets431() throws {
         let server = try makeServer(maxHeaderBytes: 1024)
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("GET / HTTP/1.1\r\nHost: a\r\nX-Big: \(String(repeating: "x", count: 4000))")
         #expect(try client.readResponse().status == 431)
         #expect(client.waitForClose())
@@ -119,7 +120,7 @@ struct ProtocolTests {
     @Test func oversizedBodyGets413WithoutReadingIt() throws {
         let server = try makeServer(maxBodyBytes: 1000)
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 413)
@@ -130,7 +131,7 @@ struct ProtocolTests {
     @Test func hugeContentLengthDoesNotOverflow() throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999999999\r\n\r\n")
         #expect(try client.readResponse().status == 413)
         #expect(client.waitForClose())
@@ -139,21 +140,21 @@ struct ProtocolTests {
     @Test func contentLengthBodyIsDelivered() throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello")
         sleepMilliseconds(50)
         try client.send(" world")
         let response = try client.readResponse()
-        #expect(response.bodyText == "POST /echo|hello world")
+        #expect(response.text == "POST /echo|hello world")
         // identical duplicate Content-Length values are accepted
         try client.send("POST /dup HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok")
-        #expect(try client.readResponse().bodyText == "POST /dup|ok")
+        #expect(try client.readResponse().text == "POST /dup|ok")
     }
 
     @Test func largeBodyAcrossManyReads() throws {
         let server = try makeServer(maxBodyBytes: 1024 * 1024)
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         let body = (0..<(600 * 1024)).map { UInt8(truncatingIfNeeded: $0 % 251) }
         try client.send(Array("POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
         let response = try client.readResponse()
@@ -164,7 +165,7 @@ struct ProtocolTests {
     @Test func chunkedBodyIsDecoded() throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("POST /chunked HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
         sleepMilliseconds(30)
         try client.send("6;name=value\r\n world\r\nA\r\n")
@@ -172,10 +173,10 @@ struct ProtocolTests {
         try client.send("0123456789\r\n0\r\nX-Trailer: yes\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 200)
-        #expect(response.bodyText == "POST /chunked|hello world0123456789")
+        #expect(response.text == "POST /chunked|hello world0123456789")
         // connection stays usable
         try client.send("POST /again HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
-        #expect(try client.readResponse().bodyText == "POST /again|abc")
+        #expect(try client.readResponse().text == "POST /again|abc")
     }
 
     @Test(arguments: [
@@ -188,7 +189,7 @@ struct ProtocolTests {
     func malformedChunkedGets400(body: String) throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
         #expect(try client.readResponse().status == 400)
         #expect(client.waitForClose())
@@ -197,7 +198,7 @@ struct ProtocolTests {
     @Test func chunkedBodyOverLimitGets413() throws {
         let server = try makeServer(maxBodyBytes: 100)
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         let chunk = "32\r\n" + String(repeating: "a", count: 50) + "\r\n"
         try client.send("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk + chunk + chunk)
         #expect(try client.readResponse().status == 413)
@@ -207,20 +208,20 @@ struct ProtocolTests {
     @Test func contentLengthAndTransferEncodingGets400() throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send(
             "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
         )
         let response = try client.readResponse()
         #expect(response.status == 400)
-        #expect(response.bodyText.contains("Content-Length and Transfer-Encoding"))
+        #expect(response.text.contains("Content-Length and Transfer-Encoding"))
         #expect(client.waitForClose())
     }
 
     @Test func unknownTransferCodingGets501() throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")
         #expect(try client.readResponse().status == 501)
     }
@@ -228,22 +229,22 @@ struct ProtocolTests {
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send(
             "GET /one HTTP/1.1\r\nHost: a\r\n\r\n"
                 + "POST /two HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
                 + "GET /three HTTP/1.1\r\nHost: a\r\n\r\n"
         )
-        #expect(try client.readResponse().bodyText == "GET /one|")
-        #expect(try client.readResponse().bodyText == "POST /two|abc")
-        #expect(try client.readResponse().bodyText == "GET /three|")
+        #expect(try client.readResponse().text == "GET /one|")
+        #expect(try client.readResponse().text == "POST /two|abc")
+        #expect(try client.readResponse().text == "GET /three|")
     }
 
     @Test func manyPipelinedRequestsWithBackpressure() throws {
         let big = [UInt8](repeating: 0x61, count: 100 * 1024)
         let server = try makeServer { _ in HTTPResponse(body: big) }
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         // 20 requests -> 2 MB of responses; the server must pause parsing while the client is not reading.
         try client.send(String(repeating: "GET / HTTP/1.1\r\nHost: a\r\n\r\n", count: 20))
         sleepMilliseconds(100)
@@ -256,11 +257,11 @@ struct ProtocolTests {
     @Test func keepAliveConnectionIsReused() throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         for index in 0..<5 {
             try client.send("GET /\(index) HTTP/1.1\r\nHost: a\r\n\r\n")
             let response = try client.readResponse()
-            #expect(response.bodyText == "GET /\(index)|")
+            #expect(response.text == "GET /\(index)|")
             #expect(response.header("Connection") == nil)
         }
     }
@@ -268,7 +269,7 @@ struct ProtocolTests {
     @Test func connectionCloseIsHonoured() throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send(
             "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /ignored HTTP/1.1\r\nHost: a\r\n\r\n")
         let response = try client.readResponse()
@@ -282,7 +283,7 @@ struct ProtocolTests {
     @Test func handlerCanAskToClose() throws {
         let server = try makeServer { _ in HTTPResponse(headers: ["Connection": "close"], body: Array("bye".utf8)) }
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.header("Connection") == "close")
@@ -292,11 +293,11 @@ struct ProtocolTests {
     @Test func http10ClosesByDefault() throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("GET /old HTTP/1.0\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 200)
-        #expect(response.bodyText == "GET /old|")
+        #expect(response.text == "GET /old|")
         #expect(response.header("Connection") == "close")
         #expect(client.waitForClose())
     }
@@ -304,13 +305,13 @@ struct ProtocolTests {
     @Test func http10KeepAliveOnRequest() throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
         let first = try client.readResponse()
         #expect(first.header("Connection") == "keep-alive")
         try client.send("GET /b HTTP/1.0\r\n\r\n")
         let second = try client.readResponse()
-        #expect(second.bodyText == "GET /b|")
+        #expect(second.text == "GET /b|")
         #expect(second.header("Connection") == "close")
         #expect(client.waitForClose())
     }
@@ -318,20 +319,20 @@ struct ProtocolTests {
     @Test func expectContinueIsAnswered() throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
         let interim = try client.readResponse(bodyExpected: false)
         #expect(interim.status == 100)
         try client.send("data")
         let response = try client.readResponse()
         #expect(response.status == 200)
-        #expect(response.bodyText == "POST /upload|data")
+        #expect(response.text == "POST /upload|data")
     }
 
     @Test func expectContinueWithTooLargeBodyGets413Directly() throws {
         let server = try makeServer(maxBodyBytes: 10)
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 400\r\nExpect: 100-continue\r\n\r\n")
         #expect(try client.readResponse().status == 413)
     }
@@ -339,7 +340,7 @@ struct ProtocolTests {
     @Test func unknownExpectationGets417() throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("POST / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\nContent-Length: 0\r\n\r\n")
         #expect(try client.readResponse().status == 417)
     }
@@ -347,19 +348,19 @@ struct ProtocolTests {
     @Test func headResponseHasLengthButNoBody() throws {
         let server = try makeServer { _ in .text("twelve bytes") }
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("HEAD / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")
         let head = try client.readResponse(bodyExpected: false)
         #expect(head.status == 200)
         #expect(head.header("Content-Length") == "12")
         let get = try client.readResponse()
-        #expect(get.bodyText == "twelve bytes")
+        #expect(get.text == "twelve bytes")
     }
 
     @Test func noContentHasNoBodyOrLength() throws {
         let server = try makeServer { _ in HTTPResponse(status: .noContent, body: Array("ignored".utf8)) }
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("DELETE /x HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")
         let first = try client.readResponse()
         #expect(first.status == 204)
@@ -372,7 +373,7 @@ struct ProtocolTests {
             HTTPResponse(headers: ["X-Evil": "a\r\nSet-Cookie: x=1", "X-Good": "fine", "Content-Length": "999"])
         }
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.header("X-Evil") == nil)
@@ -384,15 +385,15 @@ struct ProtocolTests {
     @Test func leadingEmptyLinesAndBareLFAreTolerated() throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("\r\n\r\nGET /lf HTTP/1.1\nHost: a\n\n")
-        #expect(try client.readResponse().bodyText == "GET /lf|")
+        #expect(try client.readResponse().text == "GET /lf|")
     }
 
     @Test func absoluteFormTargetIsRouted() throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("GET http://example.com/abs/path?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.header("X-Path") == "/abs/path")

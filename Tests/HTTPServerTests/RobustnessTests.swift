@@ -1,6 +1,7 @@
 import Glibc
 import HTTPServer
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("Timeouts, limits and hostile clients", .timeLimit(.minutes(1)))
@@ -8,7 +9,7 @@ struct RobustnessTests {
     @Test func slowClientIsDroppedAfterReadTimeout() throws {
         let server = try makeServer(idleTimeout: .seconds(30), readTimeout: .milliseconds(300))
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port, timeout: 3)
+        let client = try HTTPTestConnection(port: server.port, timeout: 3)
         let started = monotonicSeconds()
         try client.send("GET / HTTP/1.1\r\nHost: a\r\n")
         sleepMilliseconds(150)
@@ -22,7 +23,7 @@ struct RobustnessTests {
     @Test func slowBodyIsDroppedAfterReadTimeout() throws {
         let server = try makeServer(idleTimeout: .seconds(30), readTimeout: .milliseconds(300))
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port, timeout: 3)
+        let client = try HTTPTestConnection(port: server.port, timeout: 3)
         try client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nonly a bit")
         let started = monotonicSeconds()
         #expect(client.waitForClose())
@@ -32,7 +33,7 @@ struct RobustnessTests {
     @Test func silentClientIsClosedAfterIdleTimeout() throws {
         let server = try makeServer(idleTimeout: .milliseconds(300), readTimeout: .seconds(30))
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port, timeout: 3)
+        let client = try HTTPTestConnection(port: server.port, timeout: 3)
         let started = monotonicSeconds()
         #expect(client.waitForClose())
         let elapsed = monotonicSeconds() - started
@@ -43,7 +44,7 @@ struct RobustnessTests {
     @Test func keepAliveConnectionIsClosedAfterIdleTimeout() throws {
         let server = try makeServer(idleTimeout: .milliseconds(300))
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port, timeout: 3)
+        let client = try HTTPTestConnection(port: server.port, timeout: 3)
         try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(try client.readResponse().status == 200)
         #expect(client.waitForClose())
@@ -53,7 +54,7 @@ struct RobustnessTests {
         let big = [UInt8](repeating: 0x63, count: 32 * 1024 * 1024)  // more than both socket buffers hold
         let server = try makeServer(writeTimeout: .milliseconds(300)) { _ in HTTPResponse(body: big) }
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port, timeout: 3)
+        let client = try HTTPTestConnection(port: server.port, timeout: 3)
         try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         sleepMilliseconds(1000)  // not reading: the server cannot make progress and gives up
         let outcome = client.readUntilClose()
@@ -69,28 +70,28 @@ struct RobustnessTests {
         defer { server.shutdown() }
         // RST in the middle of a body
         do {
-            let client = try TestClient(port: server.port)
+            let client = try HTTPTestConnection(port: server.port)
             try client.send(
                 "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n" + String(repeating: "x", count: 100))
             client.setResetOnClose()
         }
         // FIN in the middle of the head
         do {
-            let client = try TestClient(port: server.port)
+            let client = try HTTPTestConnection(port: server.port)
             try client.send("GET / HTTP/1.1\r\nHo")
         }
         // gone before the (large) response is written
         do {
-            let client = try TestClient(port: server.port)
+            let client = try HTTPTestConnection(port: server.port)
             try client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
             client.setResetOnClose()
         }
         do {
-            let client = try TestClient(port: server.port)
+            let client = try HTTPTestConnection(port: server.port)
             try client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
         }
         sleepMilliseconds(300)
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 200)
@@ -100,11 +101,11 @@ struct RobustnessTests {
     @Test func halfClosedClientStillGetsItsResponse() throws {
         let server = try makeServer()
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("GET /half HTTP/1.1\r\nHost: a\r\n\r\n")
         client.shutdownWrite()
         let response = try client.readResponse()
-        #expect(response.bodyText == "GET /half|")
+        #expect(response.text == "GET /half|")
         #expect(client.waitForClose())
     }
 
@@ -122,9 +123,9 @@ struct RobustnessTests {
         let requestsPerConnection = 5
         runOnThreads(threads) { thread in
             do {
-                var clients: [TestClient] = []
+                var clients: [HTTPTestConnection] = []
                 for _ in 0..<connectionsPerThread {
-                    clients.append(try TestClient(port: port))
+                    clients.append(try HTTPTestConnection(port: port))
                 }
                 for round in 0..<requestsPerConnection {
                     for (index, client) in clients.enumerated() {
@@ -132,7 +133,7 @@ struct RobustnessTests {
                     }
                     for (index, client) in clients.enumerated() {
                         let response = try client.readResponse()
-                        if response.status != 200 || response.bodyText != "/t\(thread)/c\(index)/r\(round)" {
+                        if response.status != 200 || response.text != "/t\(thread)/c\(index)/r\(round)" {
                             failures.add(1, ordering: .relaxed)
                         }
                     }
@@ -148,13 +149,13 @@ struct RobustnessTests {
     @Test func maxConnectionsIsEnforced() throws {
         let server = try makeServer(maxConnections: 2)
         defer { server.shutdown() }
-        let first = try TestClient(port: server.port)
-        let second = try TestClient(port: server.port)
+        let first = try HTTPTestConnection(port: server.port)
+        let second = try HTTPTestConnection(port: server.port)
         for client in [first, second] {
             try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
             #expect(try client.readResponse().status == 200)
         }
-        let third = try TestClient(port: server.port, timeout: 2)
+        let third = try HTTPTestConnection(port: server.port, timeout: 2)
         let rejected = third.readUntilClose()
         #expect(rejected.closed)
         let text = String(decoding: rejected.bytes, as: UTF8.self)
@@ -169,7 +170,7 @@ struct RobustnessTests {
         #expect(first.waitForClose())
         var admitted = false
         for _ in 0..<50 where !admitted {
-            let next = try TestClient(port: server.port, timeout: 2)
+            let next = try HTTPTestConnection(port: server.port, timeout: 2)
             try? next.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
             if let response = try? next.readResponse(), response.status == 200 {
                 admitted = true
@@ -220,7 +221,7 @@ struct RobustnessTests {
                     }
                 }
                 do {
-                    let client = try TestClient(port: port, timeout: 3)
+                    let client = try HTTPTestConnection(port: port, timeout: 3)
                     try? client.send(bytes)
                     client.shutdownWrite()
                     let outcome = client.readUntilClose()
@@ -231,11 +232,11 @@ struct RobustnessTests {
             }
         }
         #expect(failures.load(ordering: .relaxed) == 0)
-        let client = try TestClient(port: port)
+        let client = try HTTPTestConnection(port: port)
         try client.send("GET /after-fuzz HTTP/1.1\r\nHost: a\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 200)
-        #expect(response.bodyText == "GET /after-fuzz|")
+        #expect(response.text == "GET /after-fuzz|")
     }
 }
 

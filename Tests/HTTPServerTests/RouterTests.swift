@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Metrics
 import MetricsTestKit
+import TestSupport
 import Testing
 
 struct SampleError: Error {}
@@ -132,7 +133,7 @@ struct RouterTests {
     @Test func routerOverTheWire() throws {
         let server = try makeServer(router: Self.makeRouter())
         defer { server.shutdown() }
-        let client = try TestClient(port: server.port)
+        let client = try HTTPTestConnection(port: server.port)
         try client.send("HEAD /orders/9 HTTP/1.1\r\nHost: a\r\n\r\n")
         let head = try client.readResponse(bodyExpected: false)
         #expect(head.status == 200)
@@ -143,6 +144,6 @@ struct RouterTests {
         #expect(notAllowed.header("Allow") == "GET, HEAD, POST")
         #expect(notAllowed.header("Content-Type") == "application/problem+json")
         try client.send("GET /orders/9 HTTP/1.1\r\nHost: a\r\n\r\n")
-        #expect(try client.readResponse().bodyText == "order 9")
+        #expect(try client.readResponse().text == "order 9")
     }
 }

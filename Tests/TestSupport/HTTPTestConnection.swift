@@ -1,7 +1,8 @@
+import Foundation
 import Glibc
 
-/// Errors of the raw test client.
-enum TestClientError: Error, CustomStringConvertible {
+/// Errors of the raw test connection.
+public enum HTTPTestConnectionError: Error, CustomStringConvertible {
     case connect(Int32)
     case send(Int32)
     case timeout
@@ -9,7 +10,7 @@ enum TestClientError: Error, CustomStringConvertible {
     case reset
     case malformed(String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .connect(let code): "connect failed: errno \(code)"
         case .send(let code): "send failed: errno \(code)"
@@ -21,34 +22,49 @@ enum TestClientError: Error, CustomStringConvertible {
     }
 }
 
-/// A parsed response as seen on the wire.
-struct TestResponse {
-    var status: Int
-    var headers: [(name: String, value: String)]
-    var body: [UInt8]
+/// A response as seen on the wire.
+public struct HTTPTestResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
 
-    func header(_ name: String) -> String? {
+    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 
-    var bodyText: String { String(decoding: body, as: UTF8.self) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
+
+    public func json() throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw HTTPTestConnectionError.malformed("not a JSON object: \(text)")
+        }
+        return object
+    }
 }
 
-/// Blocking TCP client on raw sockets. Every read is bounded by SO_RCVTIMEO so a hang fails instead of blocking.
-final class TestClient: @unchecked Sendable {  // used by one thread at a time
-    let fd: Int32
+/// One TCP connection to a server, on raw sockets, for the tests that speak HTTP/1.1 by hand
+/// (pipelining, half-sent requests, resets) and, through ``HTTPTestClient``, for every test that
+/// sends a request. Every read is bounded by SO_RCVTIMEO so a hang fails instead of blocking.
+public final class HTTPTestConnection: @unchecked Sendable {  // used by one thread at a time
+    public let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int, timeout: Double = 5) throws {
+    public init(host: String = "127.0.0.1", port: Int, timeout: Double = 5) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestClientError.connect(errno) }
+        guard fd >= 0 else { throw HTTPTestConnectionError.connect(errno) }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(host == "localhost" ? "127.0.0.1" : host)
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
@@ -57,7 +73,7 @@ final class TestClient: @unchecked Sendable {  // used by one thread at a time
         guard result == 0 else {
             let code = errno
             Glibc.close(fd)
-            throw TestClientError.connect(code)
+            throw HTTPTestConnectionError.connect(code)
         }
     }
 
@@ -65,11 +81,11 @@ final class TestClient: @unchecked Sendable {  // used by one thread at a time
         Glibc.close(fd)
     }
 
-    func send(_ text: String) throws {
+    public func send(_ text: String) throws {
         try send(Array(text.utf8))
     }
 
-    func send(_ bytes: [UInt8]) throws {
+    public func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes {
@@ -77,19 +93,19 @@ final class TestClient: @unchecked Sendable {  // used by one thread at a time
             }
             if sent < 0 {
                 if errno == EINTR { continue }
-                throw TestClientError.send(errno)
+                throw HTTPTestConnectionError.send(errno)
             }
             offset += sent
         }
     }
 
     /// Closes the write side (the server sees EOF).
-    func shutdownWrite() {
+    public func shutdownWrite() {
         Glibc.shutdown(fd, Int32(SHUT_WR))
     }
 
     /// Makes `close` send an RST instead of a FIN.
-    func setResetOnClose() {
+    public func setResetOnClose() {
         var option = linger(l_onoff: 1, l_linger: 0)
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
     }
@@ -103,17 +119,17 @@ final class TestClient: @unchecked Sendable {  // used by one thread at a time
                 buffer.append(contentsOf: chunk[0..<received])
                 return
             }
-            if received == 0 { throw TestClientError.closed }
+            if received == 0 { throw HTTPTestConnectionError.closed }
             switch errno {
             case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: throw TestClientError.timeout
-            default: throw TestClientError.reset
+            case EAGAIN, EWOULDBLOCK: throw HTTPTestConnectionError.timeout
+            default: throw HTTPTestConnectionError.reset
             }
         }
     }
 
     /// Reads one response. `1xx` responses are returned as well. `bodyExpected: false` for HEAD.
-    func readResponse(bodyExpected: Bool = true) throws -> TestResponse {
+    public func readResponse(bodyExpected: Bool = true) throws -> HTTPTestResponse {
         var headEnd: Int?
         while headEnd == nil {
             headEnd = Self.find([13, 10, 13, 10], in: buffer)
@@ -123,19 +139,19 @@ final class TestClient: @unchecked Sendable {  // used by one thread at a time
         let headText = String(decoding: buffer[0..<end], as: UTF8.self)
         buffer.removeFirst(end + 4)
         var lines = headText.split(separator: "\r\n", omittingEmptySubsequences: false)
-        guard !lines.isEmpty else { throw TestClientError.malformed(headText) }
+        guard !lines.isEmpty else { throw HTTPTestConnectionError.malformed(headText) }
         let statusLine = lines.removeFirst()
         let parts = statusLine.split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, parts[0] == "HTTP/1.1", let status = Int(parts[1]) else {
-            throw TestClientError.malformed(String(statusLine))
+            throw HTTPTestConnectionError.malformed(String(statusLine))
         }
         var headers: [(name: String, value: String)] = []
         for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { throw TestClientError.malformed(String(line)) }
+            guard let colon = line.firstIndex(of: ":") else { throw HTTPTestConnectionError.malformed(String(line)) }
             let value = line[line.index(after: colon)...].drop { $0 == " " }
             headers.append((name: String(line[..<colon]), value: String(value)))
         }
-        var response = TestResponse(status: status, headers: headers, body: [])
+        var response = HTTPTestResponse(status: status, headers: headers, body: [])
         if bodyExpected, let lengthText = response.header("Content-Length"), let length = Int(lengthText) {
             while buffer.count < length { try fill() }
             response.body = Array(buffer[0..<length])
@@ -145,7 +161,7 @@ final class TestClient: @unchecked Sendable {  // used by one thread at a time
     }
 
     /// Reads a final (non-1xx) response.
-    func readFinalResponse(bodyExpected: Bool = true) throws -> TestResponse {
+    public func readFinalResponse(bodyExpected: Bool = true) throws -> HTTPTestResponse {
         while true {
             let response = try readResponse(bodyExpected: bodyExpected)
             if response.status >= 200 { return response }
@@ -153,15 +169,15 @@ final class TestClient: @unchecked Sendable {  // used by one thread at a time
     }
 
     /// Whether the server closed the connection (EOF or reset) before the read timeout, discarding data.
-    func waitForClose() -> Bool {
+    public func waitForClose() -> Bool {
         buffer.removeAll()
         while true {
             do {
                 try fill()
                 buffer.removeAll()
-            } catch TestClientError.closed {
+            } catch HTTPTestConnectionError.closed {
                 return true
-            } catch TestClientError.reset {
+            } catch HTTPTestConnectionError.reset {
                 return true
             } catch {
                 return false
@@ -170,13 +186,13 @@ final class TestClient: @unchecked Sendable {  // used by one thread at a time
     }
 
     /// Everything until EOF/reset/timeout, and whether it ended by a close.
-    func readUntilClose() -> (bytes: [UInt8], closed: Bool) {
+    public func readUntilClose() -> (bytes: [UInt8], closed: Bool) {
         while true {
             do {
                 try fill()
-            } catch TestClientError.closed {
+            } catch HTTPTestConnectionError.closed {
                 return (buffer, true)
-            } catch TestClientError.reset {
+            } catch HTTPTestConnectionError.reset {
                 return (buffer, true)
             } catch {
                 return (buffer, false)
@@ -184,44 +200,11 @@ final class TestClient: @unchecked Sendable {  // used by one thread at a time
         }
     }
 
-    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+    public static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
         for index in 0...(haystack.count - needle.count) where haystack[index] == needle[0] {
             if Array(haystack[index..<(index + needle.count)]) == needle { return index }
         }
         return nil
     }
-}
-
-/// Runs `count` real threads and waits for all of them.
-func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    final class Box {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
-    }
-    var threads: [pthread_t] = []
-    for index in 0..<count {
-        let box = Unmanaged.passRetained(Box { body(index) }).toOpaque()
-        var thread = pthread_t()
-        pthread_create(
-            &thread, nil,
-            { raw in
-                Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
-                return nil
-            }, box)
-        threads.append(thread)
-    }
-    for thread in threads {
-        pthread_join(thread, nil)
-    }
-}
-
-func sleepMilliseconds(_ milliseconds: Int) {
-    usleep(useconds_t(milliseconds * 1000))
-}
-
-func monotonicSeconds() -> Double {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
 }
