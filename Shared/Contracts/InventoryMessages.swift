@@ -1,4 +1,4 @@
-import MessageModel
+public import MessageModel
 
 // Commands of the inventory service on `inventory.commands`, keyed by sku.
 

@@ -1,4 +1,4 @@
-import MessageModel
+public import MessageModel
 
 /// Who may write and read which topic: one ``KafkaAccess`` per service and per tool that talks to
 /// Kafka. This is the one place the plan is written; it is used three ways:

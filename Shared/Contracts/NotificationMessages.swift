@@ -1,4 +1,4 @@
-import MessageModel
+public import MessageModel
 
 /// What a notification tells the customer: one per terminal transition of an order.
 public enum NotificationKind: String, Codable, Sendable, CaseIterable {

@@ -1,4 +1,4 @@
-import MessageModel
+public import MessageModel
 
 // Messages of the order service: commands on `orders.commands`, events on `orders.events`,
 // both keyed by orderId.

@@ -1,4 +1,4 @@
-import MessageModel
+public import MessageModel
 
 /// The rules an order must follow, checked at the HTTP edge (as 422 field errors) and again when
 /// the command is decoded from the log (as a dead-letter reason).

@@ -1,4 +1,4 @@
-import MessageModel
+public import MessageModel
 
 // Commands of the payment service on `payments.commands`, keyed by customerId.
 

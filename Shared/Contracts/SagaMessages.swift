@@ -1,5 +1,5 @@
 import Foundation
-import MessageModel
+public import MessageModel
 
 // Replies to the orchestrator on `sagas.replies`, keyed by orderId, and the family of everything
 // the orchestrator consumes (order events and replies, co-partitioned by orderId).

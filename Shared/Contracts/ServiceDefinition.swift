@@ -1,4 +1,4 @@
-import MessageModel
+public import MessageModel
 
 /// One service's identity, written once: its names, its default port, its database and role, and
 /// the topics it consumes and writes. The service's `main.swift` configures itself from it

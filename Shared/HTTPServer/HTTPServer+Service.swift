@@ -1,4 +1,4 @@
-import ServiceLifecycle
+public import ServiceLifecycle
 import Threads
 
 extension HTTPServer: Service {

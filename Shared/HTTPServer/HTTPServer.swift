@@ -1,6 +1,6 @@
 import CHTTPSystem
 import Glibc
-import Logging
+public import Logging
 import Synchronization
 
 /// An HTTP/1.1 server on POSIX sockets with `configuration.threads` epoll event loops.

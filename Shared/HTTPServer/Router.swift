@@ -1,5 +1,5 @@
-import Logging
-import Metrics
+public import Logging
+public import Metrics
 
 /// Maps method + path pattern to synchronous handlers.
 ///

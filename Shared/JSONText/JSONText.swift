@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 // A JSON writer and a JSON reader over UTF-8 bytes, for the hot paths where profiles showed
 // Foundation's coders: the saga orchestrator's rows (`sagas.data`), which every batch reads and

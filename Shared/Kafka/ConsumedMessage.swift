@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A message read from a topic.
 public struct ConsumedMessage: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Connection settings shared by every Kafka client of the product.
 ///

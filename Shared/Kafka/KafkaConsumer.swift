@@ -1,6 +1,6 @@
 internal import CLibrdkafka
 import Foundation
-import Logging
+public import Logging
 import Synchronization
 
 /// A consumer group member with manual offsets: where each assigned partition starts comes from a

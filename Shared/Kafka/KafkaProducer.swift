@@ -1,6 +1,6 @@
 internal import CLibrdkafka
 import Foundation
-import Logging
+public import Logging
 
 /// An idempotent producer whose ``send(_:)`` blocks until every message of the call is acknowledged.
 ///

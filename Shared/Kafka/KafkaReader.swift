@@ -1,6 +1,6 @@
 internal import CLibrdkafka
 import Foundation
-import Logging
+public import Logging
 
 /// Reads partition ranges without a consumer group (for tools and tests): assigns one partition at
 /// an explicit offset and consumes up to the high watermark taken at the start of the read.

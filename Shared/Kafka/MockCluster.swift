@@ -1,5 +1,5 @@
 internal import CLibrdkafka
-import Logging
+public import Logging
 
 /// librdkafka's in-process mock cluster (`rdkafka_mock.h`): real Kafka protocol on loopback TCP
 /// ports, for the development broker executable and for tests.

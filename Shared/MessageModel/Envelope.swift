@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The envelope every message (command, event, reply) travels in.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 // Timestamps in JSONText documents are written and read in the log's form (`Timestamp`), so a
 // date survives a round trip through a row exactly as it does through a message.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The one JSON dialect of the message log: RFC 3339 UTC timestamps with milliseconds, keys in a
 /// stable order (so that a re-produced duplicate is byte-identical to the original).

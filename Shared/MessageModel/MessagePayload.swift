@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A payload type that can travel in an ``Envelope``: its wire name, its schema version, and the
 /// checks that its types cannot express.

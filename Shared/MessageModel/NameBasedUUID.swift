@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 extension UUID {
     /// A name-based UUID (RFC 9562 version 5, SHA-1): the same namespace and name always give the same id.

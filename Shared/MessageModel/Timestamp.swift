@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// RFC 3339 timestamps in UTC with millisecond precision, as every message and API response writes them.
 public enum Timestamp {

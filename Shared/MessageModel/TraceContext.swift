@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// W3C trace context (`traceparent`, version 00): the trace a piece of work belongs to and the span
 /// that caused it. The HTTP edge takes it from the request (or starts a trace); every message

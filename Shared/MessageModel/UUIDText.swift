@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 extension UUID {
     /// The canonical lowercase text form (`8-4-4-4-12` hex digits), as PostgreSQL's `uuid` type and

@@ -1,5 +1,5 @@
-import Foundation
-import Kafka
+public import Foundation
+public import Kafka
 
 /// Dead-letter messages: the original key, value and headers, plus headers saying why, from where,
 /// after how many attempts and when. Written to `<source topic>.dlq`.

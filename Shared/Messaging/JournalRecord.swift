@@ -1,4 +1,4 @@
-import Kafka
+public import Kafka
 
 /// The outputs of one journaled input, as the decision journal stores them (`decision_journal.outputs`):
 /// every Kafka message byte for byte (topic, partition, key, value, headers), and which of them are

@@ -1,4 +1,4 @@
-import Kafka
+public import Kafka
 
 // Apart from KafkaAccess.swift, which is pure (the fuzz build of the codec compiles it without
 // librdkafka).

@@ -1,5 +1,5 @@
 import Foundation
-import Kafka
+public import Kafka
 
 /// The Kafka headers every message carries besides its JSON envelope, so that tools and brokers
 /// can route and inspect messages without parsing payloads.

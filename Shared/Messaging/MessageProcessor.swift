@@ -1,5 +1,5 @@
-import Kafka
-import Postgres
+public import Kafka
+public import Postgres
 
 /// What one service does with the messages it consumes: the pure part of the processing loop.
 ///

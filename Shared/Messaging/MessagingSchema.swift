@@ -1,4 +1,4 @@
-import Postgres
+public import Postgres
 
 /// The tables the processing loop needs in every service's database.
 ///

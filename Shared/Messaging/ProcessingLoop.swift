@@ -1,9 +1,9 @@
 import Foundation
-import Kafka
-import Logging
+public import Kafka
+public import Logging
 import Metrics
-import Postgres
-import ServiceLifecycle
+public import Postgres
+public import ServiceLifecycle
 import Synchronization
 import Threads
 

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+public import Postgres
 
 /// How a ``ProcessingLoop`` polls, retries and gives up.
 public struct ProcessingLoopConfiguration: Sendable {

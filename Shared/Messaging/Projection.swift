@@ -1,4 +1,4 @@
-import Postgres
+public import Postgres
 
 /// One service's read model as a projection of its event topic: everything the replay tool needs
 /// to rebuild it, and nothing it would have to know about the service otherwise.

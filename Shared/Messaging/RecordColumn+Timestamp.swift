@@ -1,5 +1,5 @@
-import Foundation
-import Postgres
+public import Foundation
+public import Postgres
 
 extension RecordColumn {
     /// A `timestamptz` column written in the log's form (``Timestamp/format(_:)``, milliseconds),

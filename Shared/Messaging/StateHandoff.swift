@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Synchronization
 
 /// The states a processor's `decide` read from its read model for a batch, handed to the `apply`

@@ -1,6 +1,6 @@
 import Foundation
-import Instrumentation
-import Kafka
+public import Instrumentation
+public import Kafka
 
 extension TraceContext {
     /// The key of a trace context in swift-distributed-tracing's `ServiceContext`.

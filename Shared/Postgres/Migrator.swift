@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 
 /// Applies ``Migration``s to a database and records them in `schema_migrations`.
 ///

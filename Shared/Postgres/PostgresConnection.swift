@@ -1,6 +1,6 @@
 import CLibpq
 import Foundation
-import Logging
+public import Logging
 
 /// A synchronous connection to PostgreSQL built on libpq.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A Swift type that can be created from a PostgreSQL text-format result value.
 public protocol PostgresDecodable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// JSON text for `json` / `jsonb` parameters and columns.
 ///

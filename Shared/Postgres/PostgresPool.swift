@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+public import Logging
 
 /// A fixed-size pool of ``PostgresConnection``s shared by many threads.
 ///

@@ -1,5 +1,5 @@
-import Foundation
-import JSONText
+public import Foundation
+public import JSONText
 
 /// One statement that writes a whole batch of rows: the rows travel as one JSON array parameter,
 /// which `jsonb_to_recordset` turns back into a relation of typed columns. A batch of any size is

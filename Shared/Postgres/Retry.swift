@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+public import Logging
 
 /// Runs `body`, retrying it after a transient failure with capped exponential backoff and jitter.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import HTTPServer
+public import HTTPServer
 
 extension HTTPResponse {
     /// `202 Accepted` for a write: the JSON body and a `Location` to poll, `<collection>/<id>`,

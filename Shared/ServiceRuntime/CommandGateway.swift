@@ -1,6 +1,6 @@
-import HTTPServer
-import Kafka
-import Logging
+public import HTTPServer
+public import Kafka
+public import Logging
 
 /// The HTTP edge's way onto the log: sends a command and waits for the broker to take it.
 ///

@@ -1,6 +1,6 @@
-import Foundation
-import HTTPServer
-import Kafka
+public import Foundation
+public import HTTPServer
+public import Kafka
 import Logging
 import Messaging
 

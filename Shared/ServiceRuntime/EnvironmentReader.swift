@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A configuration variable that is set but cannot be used.
 public struct ConfigurationError: Error, CustomStringConvertible, Sendable {

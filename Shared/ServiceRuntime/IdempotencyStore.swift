@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import HTTPServer
-import Postgres
+public import Postgres
 
 /// `Idempotency-Key` at the HTTP edge: the same key with the same request returns the same
 /// resource id; the same key with a different request is refused (422).

@@ -1,5 +1,5 @@
 import Foundation
-import HTTPServer
+public import HTTPServer
 
 /// A service's OpenAPI 3.1 document: the bytes `GET /openapi.json` serves (the file committed
 /// beside the service's API, embedded in the binary) and the operations it describes.

@@ -1,10 +1,10 @@
-import Contracts
+public import Contracts
 import Foundation
-import HTTPServer
-import Kafka
-import Logging
-import Messaging
-import Postgres
+public import HTTPServer
+public import Kafka
+public import Logging
+public import Messaging
+public import Postgres
 
 /// Everything one service process reads from its environment, read once at start-up.
 ///

@@ -1,7 +1,7 @@
 import Kafka
-import Logging
-import Messaging
-import Postgres
+public import Logging
+public import Messaging
+public import Postgres
 import Synchronization
 
 /// What a service's HTTP routes get from the host: the database pool for queries, the gateway

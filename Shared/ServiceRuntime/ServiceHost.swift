@@ -1,12 +1,12 @@
 import Foundation
-import HTTPServer
+public import HTTPServer
 import Kafka
 import Logging
-import Messaging
+public import Messaging
 import Metrics
-import Postgres
+public import Postgres
 import Prometheus
-import ServiceLifecycle
+public import ServiceLifecycle
 import Threads
 import UnixSignals
 

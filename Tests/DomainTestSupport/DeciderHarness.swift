@@ -1,5 +1,5 @@
-import Foundation
-import MessageModel
+public import Foundation
+public import MessageModel
 
 /// Runs a decider the way the processing loop does, without any I/O: each command arrives in an
 /// envelope of its own, `decide` answers from its aggregate's current state, and every event it

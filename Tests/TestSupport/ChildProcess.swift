@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An executable of this package run as a child process, its output in a log file.
 public final class ChildProcess: @unchecked Sendable {

@@ -1,6 +1,6 @@
 import Contracts
 import Foundation
-import Messaging
+public import Messaging
 
 /// One sample of every contract message (Shared/Contracts), with strings that need escaping, for
 /// the tests of the codec and of the message schemas.

@@ -1,5 +1,5 @@
 import Foundation
-import Messaging
+public import Messaging
 
 /// Checks a JSON value against a JSON Schema (2020-12) of the subset our documents use: `$ref`
 /// (local pointers), `type` (one or several), `enum`, `const`, `properties`, `required`,

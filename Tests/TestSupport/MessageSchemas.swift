@@ -1,5 +1,5 @@
-import Foundation
-import Messaging
+public import Foundation
+public import Messaging
 
 /// The message schemas under `schemas/messages/`: one JSON Schema (2020-12) per topic, message
 /// type and `schemaVersion`, the envelope with its `data`, named `<topic>/<type>.v<schemaVersion>.json`

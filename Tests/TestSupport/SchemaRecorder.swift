@@ -1,5 +1,5 @@
 import Foundation
-import Messaging
+public import Messaging
 
 /// Derives the JSON Schema of a `Decodable` type from its own `init(from:)`: it decodes the type
 /// once with a decoder that records every member asked for (its name, its type, and whether it was

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Postgres
+public import Postgres
 
 /// A database of its own for one test suite, created through the admin URL and dropped after.
 public final class ScratchDatabase: @unchecked Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Where the test run's resources are: set by `make test` (deploy/local/test.sh).
 public enum TestEnvironment {

@@ -2,7 +2,7 @@ import Foundation
 import HTTPClient
 import Kafka
 import LoadGeneration
-import Logging
+public import Logging
 import SagaInvariants
 import Synchronization
 

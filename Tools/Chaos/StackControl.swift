@@ -1,10 +1,10 @@
 import Contracts
 import Foundation
-import HTTPClient
-import Kafka
+public import HTTPClient
+public import Kafka
 import Logging
 import Postgres
-import SagaInvariants
+public import SagaInvariants
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,6 @@
 import Foundation
-import HTTPClient
-import Logging
+public import HTTPClient
+public import Logging
 import Synchronization
 
 /// Where the stack is and what to offer it.

@@ -1,6 +1,6 @@
 import Foundation
-import Kafka
-import Logging
+public import Kafka
+public import Logging
 import Messaging
 import Synchronization
 

@@ -1,5 +1,5 @@
 import Foundation
-import Kafka
+public import Kafka
 import Messaging
 
 /// A message of a dead-letter topic with its `dlq-*` headers read out.

@@ -1,4 +1,4 @@
-import Contracts
+public import Contracts
 import Foundation
 import InventoryService
 import Messaging

@@ -1,5 +1,5 @@
-import Foundation
-import Postgres
+public import Foundation
+public import Postgres
 
 /// The keys a consumer group has parked behind dead letters (`parked_keys`, `parked_messages`: a
 /// migration of the shared runtime), as the dlq tool lists and releases them.

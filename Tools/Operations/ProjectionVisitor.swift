@@ -1,4 +1,4 @@
-import Messaging
+public import Messaging
 
 /// Work that is generic over a service's projection (see ``OperatedService/visit(_:)``).
 public protocol ProjectionVisitor {

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+public import Postgres
 
 /// Compares tables of two schemas row by row (whole rows as JSON, matched by primary key).
 public enum ReadModelDiff {

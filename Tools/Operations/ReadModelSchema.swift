@@ -1,5 +1,5 @@
 import Messaging
-import Postgres
+public import Postgres
 
 /// SQL on whole read models: creating one in a schema of its own, locating the live one,
 /// locking it, and swapping a rebuilt one in.

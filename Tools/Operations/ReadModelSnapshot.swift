@@ -1,7 +1,7 @@
-import Foundation
+public import Foundation
 import Logging
-import Messaging
-import Postgres
+public import Messaging
+public import Postgres
 
 /// A consistent copy of a service's read model with the projection offsets it stands at, kept in
 /// the service's own database: the tables in a schema of their own (`snapshot_<service>_<id>`, no

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One row of the re-drive ledger (``RedriveLedger``): a dead letter re-published or being re-published.
 public struct RedriveEntry: Sendable, Equatable {

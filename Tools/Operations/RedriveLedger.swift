@@ -1,6 +1,6 @@
 import Foundation
 import Kafka
-import Postgres
+public import Postgres
 
 /// What the dlq tool re-published, in the database of the service that consumes the source topic
 /// (`dlq_redrives`, a migration of the shared runtime): one row per dead letter.

@@ -1,8 +1,8 @@
-import Foundation
-import Kafka
-import Logging
+public import Foundation
+public import Kafka
+public import Logging
 import Messaging
-import Postgres
+public import Postgres
 
 /// Re-publishes dead letters to their source topic, each exactly once across runs.
 ///

@@ -1,8 +1,8 @@
 import Foundation
-import Kafka
-import Logging
-import Messaging
-import Postgres
+public import Kafka
+public import Logging
+public import Messaging
+public import Postgres
 
 /// Rebuilds one service's read model from its event topic through the service's own projection.
 public struct Replayer: ProjectionVisitor {

@@ -1,5 +1,5 @@
-import Foundation
-import ServiceRuntime
+public import Foundation
+public import ServiceRuntime
 
 /// The configuration a tool uses for one service: the service's own configuration, read from the
 /// same variables the service reads (``ServiceConfiguration``).

@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 
 /// The tools log to standard error (standard output is for their results), once per process.
 public enum ToolLogging {

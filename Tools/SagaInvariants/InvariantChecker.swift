@@ -1,5 +1,5 @@
 import Foundation
-import HTTPClient
+public import HTTPClient
 
 /// Where the five services answer HTTP.
 public struct StackEndpoints: Sendable, Equatable {

@@ -1,5 +1,5 @@
-import Contracts
-import MessageModel
+public import Contracts
+public import MessageModel
 
 /// The inventory aggregate's pure functions (one aggregate per sku): no I/O, no clock.
 ///

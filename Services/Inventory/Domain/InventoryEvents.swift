@@ -1,5 +1,5 @@
 import Contracts
-import MessageModel
+public import MessageModel
 
 // Events of the inventory service on `inventory.events`, keyed by sku.
 

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One sku's stock as its events made it: the state `decide` reads and the read model's row.
 ///

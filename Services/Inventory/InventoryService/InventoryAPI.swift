@@ -1,10 +1,10 @@
 import Contracts
 import Foundation
-import HTTPServer
+public import HTTPServer
 import InventoryDomain
 import Messaging
 import Postgres
-import ServiceRuntime
+public import ServiceRuntime
 
 /// The inventory service's HTTP API (api-contract.md, "Inventory service").
 public struct InventoryAPI: Sendable {

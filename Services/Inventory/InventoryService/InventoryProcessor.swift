@@ -1,8 +1,8 @@
-import Contracts
-import InventoryDomain
+public import Contracts
+public import InventoryDomain
 import Kafka
-import Messaging
-import Postgres
+public import Messaging
+public import Postgres
 
 /// The inventory service's part of the processing loop: `inventory.commands` in,
 /// `inventory.events` out, and a `StockReply` on `sagas.replies` for every ReserveStock and

@@ -1,7 +1,7 @@
 import Foundation
-import InventoryDomain
+public import InventoryDomain
 import Messaging
-import Postgres
+public import Postgres
 
 /// Reads and writes the `stock` and `reservations` tables. Table names are unqualified so that
 /// the replay tool can rebuild into another schema through `search_path`.

@@ -1,5 +1,5 @@
-import Contracts
-import Foundation
+public import Contracts
+public import Foundation
 import MessageModel
 
 /// A notification as its events made it: the state `decide` reads and the read model's row.

@@ -1,5 +1,5 @@
-import Contracts
-import MessageModel
+public import Contracts
+public import MessageModel
 
 /// What `notifications.commands` carries: the orchestrator's SendNotification and the delivery
 /// worker's RecordDelivery, both keyed by orderId.

@@ -1,5 +1,5 @@
 import Contracts
-import MessageModel
+public import MessageModel
 
 /// The notification aggregate's pure functions: no I/O, no clock.
 ///

@@ -1,4 +1,4 @@
-import MessageModel
+public import MessageModel
 
 /// What `notifications.events` carries, keyed by orderId.
 public enum NotificationEvent: MessageFamily {

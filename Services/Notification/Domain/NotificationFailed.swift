@@ -1,4 +1,4 @@
-import MessageModel
+public import MessageModel
 
 /// Delivery was given up after `attempts` tries; `detail` is the last error. The notification
 /// went to `notifications.commands.dlq` as well.

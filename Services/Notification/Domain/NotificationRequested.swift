@@ -1,5 +1,5 @@
-import Contracts
-import MessageModel
+public import Contracts
+public import MessageModel
 
 /// A notification exists and waits for delivery (status PENDING).
 public struct NotificationRequested: MessagePayload {

@@ -1,4 +1,4 @@
-import MessageModel
+public import MessageModel
 
 /// The channel accepted the notification after `attempts` tries.
 public struct NotificationSent: MessagePayload {

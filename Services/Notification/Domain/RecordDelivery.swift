@@ -1,5 +1,5 @@
-import Foundation
-import MessageModel
+public import Foundation
+public import MessageModel
 
 /// The delivery worker's report, produced to `notifications.commands` keyed by orderId: the
 /// notification was delivered (SENT) or given up on after `attempts` tries (FAILED).

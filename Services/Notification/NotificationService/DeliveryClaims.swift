@@ -1,7 +1,7 @@
 import Foundation
 import Messaging
-import NotificationDomain
-import Postgres
+public import NotificationDomain
+public import Postgres
 
 /// The `delivery_claims` table: which worker instance delivers which PENDING notification, until
 /// when. Not part of the read model: it only keeps two instances from delivering the same

@@ -1,7 +1,7 @@
-import HTTPClient
+public import HTTPClient
 import Messaging
-import Postgres
-import ServiceRuntime
+public import Postgres
+public import ServiceRuntime
 
 /// The delivery worker's settings, read once at start-up (listed in the README's table).
 public struct DeliveryConfiguration: Sendable {

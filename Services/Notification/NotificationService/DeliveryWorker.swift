@@ -2,13 +2,13 @@ import Contracts
 import Foundation
 import HTTPServer
 import Kafka
-import Logging
+public import Logging
 import Messaging
 import Metrics
 import NotificationDomain
-import Postgres
-import ServiceLifecycle
-import ServiceRuntime
+public import Postgres
+public import ServiceLifecycle
+public import ServiceRuntime
 import Threads
 
 /// Delivers PENDING notifications through the channel and brings the outcome back through the log.

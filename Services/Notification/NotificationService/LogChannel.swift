@@ -1,5 +1,5 @@
 import Foundation
-import NotificationDomain
+public import NotificationDomain
 import Synchronization
 
 /// Appends one JSON line per delivered notification to a file (NOTIFICATION_LOG_FILE), or to

@@ -1,9 +1,9 @@
 import Foundation
-import HTTPServer
+public import HTTPServer
 import Messaging
 import NotificationDomain
 import Postgres
-import ServiceRuntime
+public import ServiceRuntime
 
 /// The notification service's HTTP API (api-contract.md, "Notification service"): read-only.
 public struct NotificationAPI: Sendable {

@@ -1,4 +1,4 @@
-import NotificationDomain
+public import NotificationDomain
 
 /// Where notifications go. `deliver` blocks (it runs on the delivery worker's thread) and throws
 /// when the notification was not accepted; the worker retries with backoff.

@@ -1,8 +1,8 @@
 import Contracts
-import Foundation
-import Kafka
+public import Foundation
+public import Kafka
 import Messaging
-import NotificationDomain
+public import NotificationDomain
 
 /// A notification given up on, for `notifications.commands.dlq`, written by the processing loop
 /// when it applies the worker's RecordDelivery(FAILED) (so never for one that was SENT): the notification's

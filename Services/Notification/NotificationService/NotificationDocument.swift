@@ -1,7 +1,7 @@
 import Contracts
 import Foundation
 import Messaging
-import NotificationDomain
+public import NotificationDomain
 
 /// The JSON a channel delivers (and a dead letter carries) for one notification.
 public struct NotificationDocument: Codable, Sendable, Equatable {

@@ -1,7 +1,7 @@
 import Contracts
-import Messaging
-import NotificationDomain
-import Postgres
+public import Messaging
+public import NotificationDomain
+public import Postgres
 
 /// The notification service's part of the processing loop: `notifications.commands` in
 /// (SendNotification from the orchestrator, RecordDelivery from the delivery worker),

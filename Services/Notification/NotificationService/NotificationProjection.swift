@@ -1,7 +1,7 @@
 import Contracts
-import Messaging
-import NotificationDomain
-import Postgres
+public import Messaging
+public import NotificationDomain
+public import Postgres
 
 /// The notifications read model as a fold of `NotificationDecider.evolve` over
 /// `notifications.events`: the one definition used by the live loop and by the replay tool.

@@ -1,4 +1,4 @@
-import Postgres
+public import Postgres
 
 /// The notification service's tables. Versions start at 100 (1–99 are the shared runtime's).
 ///

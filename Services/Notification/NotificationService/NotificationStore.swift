@@ -1,8 +1,8 @@
 import Contracts
 import Foundation
 import Messaging
-import NotificationDomain
-import Postgres
+public import NotificationDomain
+public import Postgres
 
 /// Reads and writes the `notifications` table. Table names are unqualified so that the replay
 /// tool can rebuild into another schema through `search_path`.

@@ -1,5 +1,5 @@
-import HTTPClient
-import NotificationDomain
+public import HTTPClient
+public import NotificationDomain
 
 /// POSTs each notification's JSON to a URL (NOTIFICATION_WEBHOOK_URL) with
 /// `Idempotency-Key: <notificationId>`. A 2xx answer is a delivery; a connection error, a timeout

@@ -1,5 +1,5 @@
-import Contracts
-import MessageModel
+public import Contracts
+public import MessageModel
 
 /// The order aggregate's pure functions: no I/O, no clock.
 ///

@@ -1,10 +1,10 @@
 import Contracts
 import Foundation
-import HTTPServer
+public import HTTPServer
 import Messaging
 import OrderDomain
 import Postgres
-import ServiceRuntime
+public import ServiceRuntime
 
 /// The order service's HTTP API (api-contract.md, "Order service").
 public struct OrderAPI: Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import Messaging
 import Postgres
-import ServiceRuntime
+public import ServiceRuntime
 import Synchronization
 
 /// Admission control at the order service's edge: while the orders accepted and not finished pass

@@ -1,7 +1,7 @@
-import Contracts
-import Messaging
+public import Contracts
+public import Messaging
 import OrderDomain
-import Postgres
+public import Postgres
 
 /// The order service's part of the processing loop: `orders.commands` in, `orders.events` out.
 public struct OrderProcessor: MessageProcessor {

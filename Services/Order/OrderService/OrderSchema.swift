@@ -1,4 +1,4 @@
-import Postgres
+public import Postgres
 
 /// The order service's read model. Versions start at 100 (1–99 are the shared runtime's).
 public enum OrderSchema {

@@ -1,8 +1,8 @@
-import Contracts
-import Foundation
+public import Contracts
+public import Foundation
 import Messaging
-import OrderDomain
-import Postgres
+public import OrderDomain
+public import Postgres
 
 /// Reads and writes the `orders` table. Table names are unqualified so that the replay tool can
 /// rebuild into another schema through `search_path`.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A customer's credit account as its events made it: the state `decide` reads and the read
 /// model's rows.

@@ -1,5 +1,5 @@
-import Contracts
-import MessageModel
+public import Contracts
+public import MessageModel
 
 /// The payment aggregate's pure functions (one aggregate per customer account): no I/O, no clock.
 ///

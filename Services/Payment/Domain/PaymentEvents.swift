@@ -1,5 +1,5 @@
 import Contracts
-import MessageModel
+public import MessageModel
 
 // Events of the payment service on `payments.events`, keyed by customerId.
 

@@ -1,10 +1,10 @@
 import Contracts
 import Foundation
-import HTTPServer
+public import HTTPServer
 import Messaging
 import PaymentDomain
 import Postgres
-import ServiceRuntime
+public import ServiceRuntime
 
 /// The payment service's HTTP API (api-contract.md, "Payment service").
 public struct PaymentAPI: Sendable {

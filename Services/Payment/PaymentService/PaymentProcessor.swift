@@ -1,8 +1,8 @@
-import Contracts
+public import Contracts
 import Kafka
-import Messaging
-import PaymentDomain
-import Postgres
+public import Messaging
+public import PaymentDomain
+public import Postgres
 
 /// The payment service's part of the processing loop: `payments.commands` in, `payments.events`
 /// out, and a `PaymentReply` on `sagas.replies` for every AuthorizePayment and RefundPayment.

@@ -1,7 +1,7 @@
 import Foundation
 import Messaging
-import PaymentDomain
-import Postgres
+public import PaymentDomain
+public import Postgres
 
 /// Reads and writes the `accounts` and `payments` tables. Table names are unqualified so that
 /// the replay tool can rebuild into another schema through `search_path`.

@@ -1,6 +1,6 @@
 import Contracts
 import Foundation
-import MessageModel
+public import MessageModel
 
 // The saga's JSON form, written and read by hand: the same members, names and values as its
 // synthesized Codable form with `MessageJSON` (optional members left out when nil, timestamps in

@@ -1,5 +1,5 @@
-import Contracts
-import Foundation
+public import Contracts
+public import Foundation
 
 /// One order's saga as its events made it: the state `decide` reads and the read model's row
 /// (stored whole in `sagas.data`).

@@ -1,6 +1,6 @@
-import Contracts
-import Foundation
-import MessageModel
+public import Contracts
+public import Foundation
+public import MessageModel
 
 /// The DeadlineExpired message for a running saga's current step: a pure function of the saga,
 /// so every timer tick (and every instance's timer) produces the same message, which the

@@ -1,6 +1,6 @@
-import Contracts
-import Foundation
-import MessageModel
+public import Contracts
+public import Foundation
+public import MessageModel
 
 /// The order saga's pure functions: no I/O, no clock.
 ///

@@ -1,6 +1,6 @@
-import Contracts
-import Foundation
-import MessageModel
+public import Contracts
+public import Foundation
+public import MessageModel
 
 // The orchestrator's own log on `sagas.events`, keyed by orderId: every saga transition. The
 // read model is a fold of `SagaDecider.evolve` over these events only.

@@ -1,4 +1,4 @@
-import Contracts
+public import Contracts
 
 /// A command the saga sends to a participant, with the topic and key it travels on.
 public enum SagaOutput: Sendable, Equatable {

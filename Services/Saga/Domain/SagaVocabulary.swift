@@ -1,4 +1,4 @@
-import Contracts
+public import Contracts
 
 /// Where a saga is, as `GET /sagas` reports it.
 ///

@@ -5,8 +5,8 @@ import Logging
 import Messaging
 import Postgres
 import SagaDomain
-import ServiceLifecycle
-import ServiceRuntime
+public import ServiceLifecycle
+public import ServiceRuntime
 import Threads
 
 /// Finds running sagas whose step deadline passed and produces their DeadlineExpired to

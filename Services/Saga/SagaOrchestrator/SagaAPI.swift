@@ -1,9 +1,9 @@
 import Foundation
-import HTTPServer
+public import HTTPServer
 import Messaging
 import Postgres
 import SagaDomain
-import ServiceRuntime
+public import ServiceRuntime
 
 /// The saga orchestrator's HTTP API (api-contract.md, "Saga orchestrator"): read-only.
 public struct SagaAPI: Sendable {

@@ -1,8 +1,8 @@
-import Contracts
+public import Contracts
 import Kafka
-import Messaging
-import Postgres
-import SagaDomain
+public import Messaging
+public import Postgres
+public import SagaDomain
 
 /// The orchestrator's part of the processing loop: order events (`orders.events`) and replies
 /// (`sagas.replies`, where the deadline timer's DeadlineExpired also goes) in, co-partitioned by

@@ -1,5 +1,5 @@
-import SagaDomain
-import ServiceRuntime
+public import SagaDomain
+public import ServiceRuntime
 
 /// The orchestrator's own settings, read once at start-up (besides ``ServiceConfiguration``).
 public struct SagaSettings: Sendable {

@@ -1,7 +1,7 @@
-import Foundation
+public import Foundation
 import Messaging
-import Postgres
-import SagaDomain
+public import Postgres
+public import SagaDomain
 
 /// Reads and writes the `sagas` and `saga_steps` tables. The whole saga is kept in `sagas.data`
 /// (what `decide` reads); the other columns are for queries: the timer's (state, deadline) scan,
