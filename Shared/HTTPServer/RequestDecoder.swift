@@ -79,7 +79,9 @@ struct RequestDecoder {
             let body = Array(bytes[consumed..<(consumed + length)])
             return (consumed + length, complete(head, body: body))
         case .chunked:
+            // Taken out while it decodes, so that the body it grows has one owner (no copy per read).
             var decoder = chunked ?? ChunkedDecoder(maxBodyBytes: maxBodyBytes, maxTrailerBytes: maxHeaderBytes)
+            chunked = nil
             let (used, outcome) = decoder.decode(UnsafeBufferPointer(rebasing: bytes[consumed...]))
             consumed += used
             switch outcome {
