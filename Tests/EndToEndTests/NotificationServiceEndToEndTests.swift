@@ -45,6 +45,21 @@ struct NotificationServiceEndToEndTests {
         try producer.send(messages)
     }
 
+    /// Produces one SendNotification for `orderId`.
+    static func send(
+        _ orderId: String, customer: String, kind: String = "ORDER_APPROVED", at occurredAt: String,
+        stack: ServiceStack
+    ) throws {
+        try produce(
+            [sendNotification(orderId: orderId, customerId: customer, kind: kind, occurredAt: occurredAt)],
+            stack: stack)
+    }
+
+    /// The environment that makes the service deliver to `receiver`.
+    static func webhook(_ receiver: WebhookReceiver) -> [String: String] {
+        ["NOTIFICATION_CHANNEL": "webhook", "NOTIFICATION_WEBHOOK_URL": "http://127.0.0.1:\(receiver.port)/hooks"]
+    }
+
     /// Polls `GET /notifications?orderId=` until its only item has left PENDING; returns the items.
     static func waitForOutcome(_ client: HTTPTestClient, orderId: String, timeout: Duration = .seconds(45)) throws
         -> [[String: Any]]?
@@ -120,21 +135,10 @@ struct NotificationServiceEndToEndTests {
         defer { stack.shutdown() }
         let client = try stack.start(
             "notification-service",
-            environment: Self.fastRetries.merging(
-                [
-                    "NOTIFICATION_CHANNEL": "webhook",
-                    "NOTIFICATION_WEBHOOK_URL": "http://127.0.0.1:\(receiver.port)/hooks",
-                ]
-            ) { $1 })
+            environment: Self.fastRetries.merging(Self.webhook(receiver)) { $1 })
 
         let orderId = "o-\(UUID().uuidString.prefix(8))"
-        try Self.produce(
-            [
-                Self.sendNotification(
-                    orderId: orderId, customerId: "c-hook", kind: "ORDER_REJECTED",
-                    occurredAt: "2026-03-01T11:00:00.000Z")
-            ],
-            stack: stack)
+        try Self.send(orderId, customer: "c-hook", kind: "ORDER_REJECTED", at: "2026-03-01T11:00:00.000Z", stack: stack)
         let item = try #require(try Self.waitForOutcome(client, orderId: orderId)?.first)
         #expect(item["status"] as? String == "SENT")
         let notificationId = try #require(item["notificationId"] as? String)
@@ -158,21 +162,10 @@ struct NotificationServiceEndToEndTests {
         defer { stack.shutdown() }
         let client = try stack.start(
             "notification-service",
-            environment: Self.fastRetries.merging(
-                [
-                    "NOTIFICATION_CHANNEL": "webhook",
-                    "NOTIFICATION_WEBHOOK_URL": "http://127.0.0.1:\(receiver.port)/hooks",
-                ]
-            ) { $1 })
+            environment: Self.fastRetries.merging(Self.webhook(receiver)) { $1 })
 
         let orderId = "o-\(UUID().uuidString.prefix(8))"
-        try Self.produce(
-            [
-                Self.sendNotification(
-                    orderId: orderId, customerId: "c-dlq", kind: "ORDER_CANCELLED",
-                    occurredAt: "2026-03-01T12:00:00.000Z")
-            ],
-            stack: stack)
+        try Self.send(orderId, customer: "c-dlq", kind: "ORDER_CANCELLED", at: "2026-03-01T12:00:00.000Z", stack: stack)
         let item = try #require(try Self.waitForOutcome(client, orderId: orderId)?.first)
         #expect(item["status"] as? String == "FAILED")
         let notificationId = try #require(item["notificationId"] as? String)
@@ -246,23 +239,16 @@ struct NotificationServiceEndToEndTests {
         defer { receiver.stop() }
         let stack = try ServiceStack(name: "notification-claim")
         defer { stack.shutdown() }
-        let environment = [
-            "NOTIFICATION_CHANNEL": "webhook", "NOTIFICATION_WEBHOOK_URL": "http://127.0.0.1:\(receiver.port)/hooks",
+        let environment = Self.webhook(receiver).merging([
             "NOTIFICATION_WEBHOOK_TIMEOUT_MS": "500", "NOTIFICATION_CLAIM_MS": "1500", "NOTIFICATION_POLL_MS": "50",
             "NOTIFICATION_BACKOFF_INITIAL_MS": "800", "NOTIFICATION_BACKOFF_MAX_MS": "1200",
             "NOTIFICATION_MAX_ATTEMPTS": "6",
-        ]
+        ]) { $1 }
         let first = try stack.start("notification-service", instance: "notification-a", environment: environment)
         try stack.start("notification-service", instance: "notification-b", environment: environment)
 
         let orderId = "o-claim-\(UUID().uuidString.prefix(6))"
-        try Self.produce(
-            [
-                Self.sendNotification(
-                    orderId: orderId, customerId: "c-claim", kind: "ORDER_APPROVED",
-                    occurredAt: "2026-03-01T14:00:00.000Z")
-            ],
-            stack: stack)
+        try Self.send(orderId, customer: "c-claim", at: "2026-03-01T14:00:00.000Z", stack: stack)
         let items = try #require(try Self.waitForOutcome(first, orderId: orderId))
         #expect(items.first?["status"] as? String == "SENT")
         Thread.sleep(forTimeInterval: 3)  // time for a second delivery to show, if there were one
@@ -281,12 +267,11 @@ struct NotificationServiceEndToEndTests {
         defer { receiver.stop() }
         let stack = try ServiceStack(name: "notification-outage")
         defer { stack.shutdown() }
-        let environment = [
-            "NOTIFICATION_CHANNEL": "webhook", "NOTIFICATION_WEBHOOK_URL": "http://127.0.0.1:\(receiver.port)/hooks",
+        let environment = Self.webhook(receiver).merging([
             "NOTIFICATION_WEBHOOK_TIMEOUT_MS": "1000", "NOTIFICATION_CLAIM_MS": "2000", "NOTIFICATION_POLL_MS": "50",
             "NOTIFICATION_BACKOFF_INITIAL_MS": "200", "NOTIFICATION_BACKOFF_MAX_MS": "400",
             "COMMAND_TIMEOUT_MS": "1000",
-        ]
+        ]) { $1 }
         let first = try stack.start("notification-service", instance: "notification-a", environment: environment)
         try stack.start("notification-service", instance: "notification-b", environment: environment)
 
