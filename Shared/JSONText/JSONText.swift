@@ -123,6 +123,12 @@ public struct JSONTextWriter {
         needsComma = false
     }
 
+    /// `value` written by `write`, or `null` when there is none (a record set's NULL column).
+    public mutating func nullable<Value>(_ value: Value?, _ write: (inout JSONTextWriter, Value) -> Void) {
+        guard let value else { return null() }
+        write(&self, value)
+    }
+
     /// A member that is left out when `value` is nil, as Codable's synthesized encoders do.
     public mutating func optional<Value>(
         _ name: StaticString, _ value: Value?, _ write: (inout JSONTextWriter, Value) -> Void

@@ -114,7 +114,7 @@ public struct RecordColumn<Row>: Sendable {
     }
 
     public static func text(_ name: String, _ value: @escaping @Sendable (Row) -> String?) -> Self {
-        Self(name, type: "text") { row, writer in writer.optional(value(row)) { $0.string($1) } }
+        Self(name, type: "text") { row, writer in writer.nullable(value(row)) { $0.string($1) } }
     }
 
     /// A text column holding a raw value (a status, a reason).
@@ -123,23 +123,23 @@ public struct RecordColumn<Row>: Sendable {
     )
         -> Self
     where Value.RawValue == String {
-        Self(name, type: "text") { row, writer in writer.optional(value(row)) { $0.string($1.rawValue) } }
+        Self(name, type: "text") { row, writer in writer.nullable(value(row)) { $0.string($1.rawValue) } }
     }
 
     public static func bigint(_ name: String, _ value: @escaping @Sendable (Row) -> Int?) -> Self {
-        Self(name, type: "bigint") { row, writer in writer.optional(value(row)) { $0.int($1) } }
+        Self(name, type: "bigint") { row, writer in writer.nullable(value(row)) { $0.int($1) } }
     }
 
     public static func integer(_ name: String, _ value: @escaping @Sendable (Row) -> Int?) -> Self {
-        Self(name, type: "integer") { row, writer in writer.optional(value(row)) { $0.int($1) } }
+        Self(name, type: "integer") { row, writer in writer.nullable(value(row)) { $0.int($1) } }
     }
 
     public static func boolean(_ name: String, _ value: @escaping @Sendable (Row) -> Bool?) -> Self {
-        Self(name, type: "boolean") { row, writer in writer.optional(value(row)) { $0.bool($1) } }
+        Self(name, type: "boolean") { row, writer in writer.nullable(value(row)) { $0.bool($1) } }
     }
 
     public static func uuid(_ name: String, _ value: @escaping @Sendable (Row) -> UUID?) -> Self {
-        Self(name, type: "uuid") { row, writer in writer.optional(value(row)) { $0.string($1.uuidString) } }
+        Self(name, type: "uuid") { row, writer in writer.nullable(value(row)) { $0.string($1.uuidString) } }
     }
 
     /// A `jsonb` column: `write` writes the row's document into the record.
@@ -147,13 +147,5 @@ public struct RecordColumn<Row>: Sendable {
         _ name: String, _ write: @escaping @Sendable (Row, inout JSONTextWriter) throws -> Void
     ) -> Self {
         Self(name, type: "jsonb", write: write)
-    }
-}
-
-extension JSONTextWriter {
-    /// `value` written by `write`, or `null`.
-    fileprivate mutating func optional<Value>(_ value: Value?, _ write: (inout JSONTextWriter, Value) -> Void) {
-        guard let value else { return null() }
-        write(&self, value)
     }
 }
