@@ -497,7 +497,7 @@ public struct JSONTextObject {
 
     public func optionalUUID(_ key: String) throws(JSONTextError) -> UUID? {
         guard let text = try optionalString(key) else { return nil }
-        guard let id = UUID(uuidString: text) else {
+        guard let id = UUID(text: text) else {
             throw JSONTextError(location: location(key), reason: "'\(text)' is not a UUID")
         }
         return id

@@ -198,38 +198,12 @@ private final class DocumentDecoder: Decoder, SingleValueDecodingContainer {
 
     func uuid(at index: Int, key: (any CodingKey)?) throws -> UUID {
         let text = try string(at: index, key: key)
-        guard let uuid = Self.parseUUID(text) else {
+        guard let uuid = UUID(text: text) else {
             throw DecodingError.dataCorrupted(
                 DecodingError.Context(
                     codingPath: path(key), debugDescription: "Attempted to decode UUID from invalid UUID string."))
         }
         return uuid
-    }
-
-    /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex digits of either case, and nothing else.
-    static func parseUUID(_ text: String) -> UUID? {
-        var text = text
-        return text.withUTF8 { utf8 -> UUID? in
-            guard utf8.count == 36 else { return nil }
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(16)
-            var position = 0
-            while position < 36 {
-                if position == 8 || position == 13 || position == 18 || position == 23 {
-                    guard utf8[position] == UInt8(ascii: "-") else { return nil }
-                    position += 1
-                    continue
-                }
-                guard let high = hexDigit(utf8[position]), let low = hexDigit(utf8[position + 1]) else { return nil }
-                bytes.append(high << 4 | low)
-                position += 2
-            }
-            return UUID(
-                uuid: (
-                    bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                    bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
-                ))
-        }
     }
 }
 

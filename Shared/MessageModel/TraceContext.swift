@@ -47,9 +47,8 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
 
     /// A new trace with random ids.
     public static func start() -> TraceContext {
-        let trace = UUID().lowercasedText.replacingOccurrences(of: "-", with: "")
-        let span = String(UUID().lowercasedText.replacingOccurrences(of: "-", with: "").prefix(16))
-        return TraceContext(traceId: trace, spanId: span)!
+        TraceContext(traceId: UUID().hexPrefix(32), spanId: UUID().hexPrefix(16))
+            ?? TraceContext(traceId: UUID().hexPrefix(32), spanId: UUID().hexPrefix(16))!
     }
 
     /// The same trace, with the span of the message `messageId` (its first 16 hex digits).
@@ -66,12 +65,11 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
     /// A trace derived from a message that came without one (a timer's, an older producer's): its
     /// trace id is the message id's 32 hex digits, so every replay derives the same.
     public static func derived(from messageId: UUID) -> TraceContext {
-        let hex = messageId.lowercasedText.replacingOccurrences(of: "-", with: "")
-        return TraceContext(traceId: hex, spanId: spanId(of: messageId)) ?? start()
+        TraceContext(traceId: messageId.hexPrefix(32), spanId: spanId(of: messageId)) ?? start()
     }
 
     static func spanId(of messageId: UUID) -> String {
-        String(messageId.lowercasedText.replacingOccurrences(of: "-", with: "").prefix(16))
+        messageId.hexPrefix(16)
     }
 
     /// `count` lowercase hex digits.

@@ -119,7 +119,7 @@ extension DecidedBatch {
             let trace = traces[inputs[index].position] ?? TraceContext.derived(from: messageId)
             for output in inputs[index].outputs.indices {
                 let id = MessageHeaders.value(MessageHeaders.messageId, in: inputs[index].outputs[output].headers)
-                    .flatMap(UUID.init(uuidString:))
+                    .flatMap { UUID(text: $0) }
                 let child = id.map { trace.child(messageId: $0) } ?? trace
                 child.inject(into: &inputs[index].outputs[output].headers)
             }

@@ -16,11 +16,11 @@ extension TraceContext {
         return context[Key.self]
     }
 
-    /// `headers` with this context's `traceparent` (replacing one that was there).
+    /// `headers` with this context's `traceparent` (replacing one that was there): what
+    /// ``W3CTraceContextPropagator`` injects, written through the same carrier without building an
+    /// `InstrumentationContext` for it (the loop does this for every output it produces).
     public func inject(into headers: inout [KafkaHeader]) {
-        var context = InstrumentationContext.topLevel
-        context[Key.self] = self
-        W3CTraceContextPropagator().inject(context, into: &headers, using: KafkaHeadersCarrier())
+        KafkaHeadersCarrier().inject(traceparent, forKey: Self.headerName, into: &headers)
     }
 }
 

@@ -1,4 +1,5 @@
 public import Foundation
+import JSONText
 
 /// A Swift type that can be created from a PostgreSQL text-format result value.
 public protocol PostgresDecodable {
@@ -100,7 +101,7 @@ extension Date: PostgresDecodable {
 
 extension UUID: PostgresDecodable {
     public init(postgresText: String, column: String) throws(PostgresError) {
-        guard let value = UUID(uuidString: postgresText) else {
+        guard let value = UUID(text: postgresText) else {
             throw .decoding(UUID.self, column: column, reason: "not a UUID")
         }
         self = value

@@ -1,0 +1,88 @@
+public import Foundation
+
+extension UUID {
+    /// The canonical lowercase text form (`8-4-4-4-12` hex digits), as PostgreSQL's `uuid` type and
+    /// the message log write it: `uuidString.lowercased()`, without its `snprintf` and the second
+    /// string. A message that goes through a processing loop has half a dozen of them (its id and
+    /// cause in the JSON and the headers, the processed id, the journal), and in the order
+    /// service's profile during a `POST /orders` burst `uuidString` was 4% of the samples.
+    public var lowercasedText: String {
+        String(unsafeUninitializedCapacity: 36) { buffer in
+            var index = 0
+            withUnsafeBytes(of: uuid) { raw in
+                for (position, byte) in raw.enumerated() {
+                    if position == 4 || position == 6 || position == 8 || position == 10 {
+                        buffer[index] = UInt8(ascii: "-")
+                        index += 1
+                    }
+                    buffer[index] = lowercaseHex(byte >> 4)
+                    buffer[index + 1] = lowercaseHex(byte & 0x0F)
+                    index += 2
+                }
+            }
+            return index
+        }
+    }
+
+    /// The first `count` (at most 32) lowercase hex digits of the id, without the hyphens: a W3C
+    /// trace id (32) or span id (16) derived from a message id.
+    public func hexPrefix(_ count: Int) -> String {
+        let count = Swift.min(Swift.max(count, 0), 32)
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            withUnsafeBytes(of: uuid) { raw in
+                for index in 0..<count {
+                    let byte = raw[index / 2]
+                    buffer[index] = lowercaseHex(index % 2 == 0 ? byte >> 4 : byte & 0x0F)
+                }
+            }
+            return count
+        }
+    }
+
+    /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex digits of either case, and nothing
+    /// else: what `UUID(uuidString:)` accepts, without its `sscanf` (a profile of the saga
+    /// orchestrator had `sscanf` at 1.3% of its samples, parsing the ids of its own outputs).
+    public init?(text: some StringProtocol) {
+        guard
+            let parsed = text.utf8.withContiguousStorageIfAvailable({ UUID(utf8: $0) }) ?? UUID(utf8: Array(text.utf8))
+        else { return nil }
+        self = parsed
+    }
+
+    /// ``init(text:)`` over the text's UTF-8 bytes (a Kafka header's value, say).
+    public init?(utf8: some Collection<UInt8>) {
+        guard utf8.count == 36 else { return nil }
+        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let valid = withUnsafeMutableBytes(of: &bytes) { out -> Bool in
+            var position = 0
+            var index = utf8.startIndex
+            var high: UInt8?
+            var written = 0
+            while index != utf8.endIndex {
+                let byte = utf8[index]
+                if position == 8 || position == 13 || position == 18 || position == 23 {
+                    guard byte == UInt8(ascii: "-") else { return false }
+                } else {
+                    guard let nibble = hexDigit(byte) else { return false }
+                    if let first = high {
+                        out[written] = first << 4 | nibble
+                        written += 1
+                        high = nil
+                    } else {
+                        high = nibble
+                    }
+                }
+                position += 1
+                index = utf8.index(after: index)
+            }
+            return written == 16
+        }
+        guard valid else { return nil }
+        self.init(uuid: bytes)
+    }
+}
+
+/// The lowercase hex digit of a nibble (0–15).
+private func lowercaseHex(_ nibble: UInt8) -> UInt8 {
+    nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
+}
