@@ -21,7 +21,7 @@ struct LoopStore {
         var result: [UUID: Bool] = [:]
         for row in rows {
             let (text, deadLettered) = try row.decode(String.self, Bool.self)
-            if let id = UUID(uuidString: text) { result[id] = deadLettered }
+            if let id = UUID(text: text) { result[id] = deadLettered }
         }
         return result
     }
@@ -110,7 +110,7 @@ struct LoopStore {
                 inputs.map { batch.nextOffsets[$0.position.topicPartition] ?? $0.position.offset + 1 },
                 Array(inputs.indices), inputs.map { $0.messageId?.lowercasedText },
                 inputs.map(\.deadLettered),
-                inputs.map { PostgresBytea.format($0.journalRecord(eventTopic: eventTopic).encoded()) },
+                PostgresByteaArray(inputs.map { $0.journalRecord(eventTopic: eventTopic).encoded() }),
                 partitions.map(\.topic), partitions.map { Int($0.partition) }, partitions.map { generations[$0] ?? -1 },
             ])
         try checkFence(partitions, rows)

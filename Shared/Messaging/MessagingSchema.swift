@@ -136,5 +136,13 @@ public enum MessagingSchema {
                 ALTER TABLE dlq_redrives ADD CONSTRAINT dlq_redrives_state_check
                     CHECK (state IN ('PUBLISHING', 'DONE', 'DISCARDED'));
                 """),
+        Migration(
+            version: 7, name: "processing loop: the journal's outputs compressed with lz4",
+            sql: """
+                -- A journal row over 2 kB (an input with several outputs) is compressed before it is
+                -- stored; pglz, the default, was 7% of the saga orchestrator's backend at 1,000
+                -- orders/s. lz4 costs a fraction of that. Rows already stored keep their pglz.
+                ALTER TABLE decision_journal ALTER COLUMN outputs SET COMPRESSION lz4;
+                """),
     ]
 }

@@ -39,3 +39,46 @@ public enum PostgresBytea {
         }
     }
 }
+
+/// A `bytea[]` parameter sent in PostgreSQL's binary array format (`array_recv`): every element's
+/// length and bytes, with no hex text to write here and none to parse on the server. The
+/// decision journal sends each batch's outputs this way; in a profile of the saga orchestrator at
+/// 1,000 orders/s, the hex text of the `bytea[]` literal was 5% of its samples, and `array_in`
+/// the top function of its PostgreSQL backend.
+public struct PostgresByteaArray: PostgresEncodable, Sendable, Equatable {
+    public var elements: [[UInt8]]
+
+    public init(_ elements: [[UInt8]]) {
+        self.elements = elements
+    }
+
+    /// The same array as a text literal of hex elements (`{"\\x01",...}`).
+    public var postgresText: String? { PostgresArrayLiteral.format(elements.map { PostgresBytea.format($0) }) }
+
+    /// `array_send`'s layout: dimensions (1, or 0 when empty), a has-nulls flag (0), the element
+    /// type (`bytea`, OID 17), the length and lower bound (1) of the dimension, then each element
+    /// as a 32-bit length and its bytes; integers big-endian.
+    public var postgresBinary: [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(20 + elements.reduce(0) { $0 + 4 + $1.count })
+        func int32(_ value: Int) {
+            let bits = UInt32(truncatingIfNeeded: value)
+            out.append(contentsOf: [
+                UInt8(bits >> 24), UInt8(bits >> 16 & 0xff), UInt8(bits >> 8 & 0xff), UInt8(bits & 0xff),
+            ])
+        }
+        int32(elements.isEmpty ? 0 : 1)
+        int32(0)
+        int32(Self.byteaOID)
+        guard !elements.isEmpty else { return out }
+        int32(elements.count)
+        int32(1)
+        for element in elements {
+            int32(element.count)
+            out += element
+        }
+        return out
+    }
+
+    static let byteaOID = 17
+}

@@ -108,7 +108,13 @@ public final class PostgresConnection: @unchecked Sendable {
         var texts: [UnsafeMutablePointer<CChar>?] = []
         texts.reserveCapacity(parameters.count)
         defer { texts.forEach { free($0) } }
+        // Lengths and formats matter only for binary parameters (``PostgresEncodable/postgresBinary``).
+        var binary = BinaryParameters(count: parameters.count)
         for (position, parameter) in parameters.enumerated() {
+            if let bytes = parameter?.postgresBinary {
+                texts.append(binary.copy(bytes, at: position))
+                continue
+            }
             guard let text = parameter?.postgresText else {
                 texts.append(nil)
                 continue
@@ -126,18 +132,20 @@ public final class PostgresConnection: @unchecked Sendable {
         let values = texts.map { UnsafePointer($0) }
         guard configuration.preparedStatementCacheSize > 0 else {
             let result = values.withUnsafeBufferPointer { buffer in
-                PQexecParams(handle, sql, Int32(buffer.count), nil, buffer.baseAddress, nil, nil, 0)
+                binary.withLengthsAndFormats { lengths, formats in
+                    PQexecParams(handle, sql, Int32(buffer.count), nil, buffer.baseAddress, lengths, formats, 0)
+                }
             }
             return try consume(result, handle: handle, sql: sql)
         }
         let wasInTransaction = isInTransaction
         do {
-            return try executePrepared(handle, sql: sql, values: values)
+            return try executePrepared(handle, sql: sql, values: values, binary: binary)
         } catch  where error.sqlState == "0A000" && !wasInTransaction && isConnected {
             // "cached plan must not change result type": the schema changed under a cached
             // statement. Outside a transaction nothing ran, so re-prepare and try once more.
             forgetPreparedStatement(handle, sql: sql)
-            return try executePrepared(handle, sql: sql, values: values)
+            return try executePrepared(handle, sql: sql, values: values, binary: binary)
         }
     }
 
@@ -155,10 +163,40 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
+    /// The lengths and format codes of a statement's parameters, when some are binary: libpq reads
+    /// text parameters up to their NUL and binary ones by length (`nil` arrays: all text).
+    private struct BinaryParameters {
+        private var lengths: [Int32] = []
+        private var formats: [Int32] = []
+        private let count: Int
+
+        init(count: Int) { self.count = count }
+
+        /// A malloc'd copy of `bytes` (for `free`) sent as parameter `position` in binary format.
+        mutating func copy(_ bytes: [UInt8], at position: Int) -> UnsafeMutablePointer<CChar> {
+            if formats.isEmpty {
+                lengths = Array(repeating: 0, count: count)
+                formats = Array(repeating: 0, count: count)
+            }
+            lengths[position] = Int32(bytes.count)
+            formats[position] = 1
+            guard let raw = malloc(max(bytes.count, 1)) else { fatalError("out of memory for a query parameter") }
+            bytes.withUnsafeBytes { if let base = $0.baseAddress { memcpy(raw, base, bytes.count) } }
+            return raw.assumingMemoryBound(to: CChar.self)
+        }
+
+        func withLengthsAndFormats<T>(_ body: (UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> T) -> T {
+            guard !formats.isEmpty else { return body(nil, nil) }
+            return lengths.withUnsafeBufferPointer { lengths in
+                formats.withUnsafeBufferPointer { formats in body(lengths.baseAddress, formats.baseAddress) }
+            }
+        }
+    }
+
     /// Runs `sql` through the per-connection prepared statement cache (`PQprepare` once, then `PQexecPrepared`).
-    private func executePrepared(_ handle: OpaquePointer, sql: String, values: [UnsafePointer<CChar>?])
-        throws(PostgresError) -> PostgresRows
-    {
+    private func executePrepared(
+        _ handle: OpaquePointer, sql: String, values: [UnsafePointer<CChar>?], binary: BinaryParameters
+    ) throws(PostgresError) -> PostgresRows {
         let name: String
         if let cached = preparedStatements[sql] {
             name = cached
@@ -174,7 +212,9 @@ public final class PostgresConnection: @unchecked Sendable {
             name = candidate
         }
         let result = values.withUnsafeBufferPointer { buffer in
-            PQexecPrepared(handle, name, Int32(buffer.count), buffer.baseAddress, nil, nil, 0)
+            binary.withLengthsAndFormats { lengths, formats in
+                PQexecPrepared(handle, name, Int32(buffer.count), buffer.baseAddress, lengths, formats, 0)
+            }
         }
         return try consume(result, handle: handle, sql: sql)
     }

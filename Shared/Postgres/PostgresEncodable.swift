@@ -1,4 +1,5 @@
 public import Foundation
+import JSONText
 
 /// A Swift value that can be sent as a text-format statement parameter.
 ///
@@ -7,6 +8,13 @@ public import Foundation
 public protocol PostgresEncodable {
     /// The PostgreSQL text representation of the value; `nil` sends SQL `NULL`.
     var postgresText: String? { get }
+    /// The value in PostgreSQL's binary format, for a type that sends that instead of its text
+    /// (``PostgresByteaArray``); `nil`, the default, sends ``postgresText``.
+    var postgresBinary: [UInt8]? { get }
+}
+
+extension PostgresEncodable {
+    public var postgresBinary: [UInt8]? { nil }
 }
 
 extension String: PostgresEncodable {
@@ -55,7 +63,7 @@ extension Date: PostgresEncodable {
 }
 
 extension UUID: PostgresEncodable {
-    public var postgresText: String? { uuidString.lowercased() }
+    public var postgresText: String? { lowercasedText }
 }
 
 extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
@@ -66,4 +74,6 @@ extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
         case .some(let wrapped): wrapped.postgresText
         }
     }
+
+    public var postgresBinary: [UInt8]? { self?.postgresBinary }
 }

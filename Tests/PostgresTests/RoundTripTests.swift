@@ -72,6 +72,38 @@ struct RoundTripTests {
         #expect(a == 7 && b == 8 && c == 9 && d == 2.5 && e == 10.25)
     }
 
+    /// A `bytea[]` sent in binary (``PostgresByteaArray``), beside text parameters, with and
+    /// without the prepared statement cache: every byte value, NULs, empty elements, an empty
+    /// array, and the server's own text of it equal to the hex literal the type would send.
+    @Test(arguments: [0, 4])
+    func byteaArraysInBinary(preparedStatementCacheSize: Int) throws {
+        var configuration = try ScratchDatabase.suite().configuration
+        configuration.preparedStatementCacheSize = preparedStatementCacheSize
+        let connection = try PostgresConnection(configuration: configuration, logger: TestEnvironment.logger)
+        let samples: [[[UInt8]]] = [
+            [], [[]], [Array(0...255)],
+            [[0, 0, 0], [], [92, 120, 39, 34, 123, 125, 44], Array(repeating: 7, count: 100_000)],
+        ]
+        for elements in samples {
+            let array = PostgresByteaArray(elements)
+            let rows = try connection.query(
+                "SELECT cardinality($2::bytea[]), $1::text, e.bytes, e.n FROM unnest($2::bytea[]) WITH ORDINALITY AS e(bytes, n) ORDER BY e.n",
+                ["text beside binary", array])
+            #expect(rows.count == elements.count)
+            for row in rows {
+                let (count, text, bytes, position) = try row.decode(Int.self, String.self, [UInt8].self, Int.self)
+                #expect(count == elements.count && text == "text beside binary")
+                #expect(bytes == elements[position - 1])
+            }
+            let echoed = try connection.query("SELECT $1::bytea[]::text", [array])[0].decode(0, as: String.self)
+            #expect(echoed == array.postgresText, "the same array as text")
+            let empty = try connection.query("SELECT cardinality($1::bytea[])", [array])[0].decode(0, as: Int.self)
+            #expect(empty == elements.count)
+        }
+        let none: PostgresByteaArray? = nil
+        #expect(try connection.query("SELECT $1::bytea[] IS NULL", [none])[0].decode(0, as: Bool.self))
+    }
+
     @Test func uuidsBytesAndJSON() throws {
         let id = UUID()
         #expect(try roundTrip(id, cast: "uuid") == id)
