@@ -23,6 +23,9 @@ struct DecidedBatch<Event: MessageFamily>: Sendable {
     /// Every output, in production order: input by input, each input's events first.
     var outgoing: [OutgoingMessage] { inputs.flatMap(\.outputs) }
     var hasOutputs: Bool { inputs.contains { !$0.outputs.isEmpty } }
+    /// Only decided inputs: no dead letter, no parking written or released, not a release. A
+    /// dead letter's headers carry attempt counts and times that a second run would not repeat.
+    var isPlain: Bool { deadLetterCount == 0 && parking.isEmpty && unparked.isEmpty && !isRelease }
     var events: [Envelope<Event>] { inputs.flatMap(\.events) }
     var partitions: Set<TopicPartition> { Set(nextOffsets.keys) }
     var deadLetterCount: Int { inputs.reduce(0) { $0 + ($1.deadLettered ? $1.outputs.count : 0) } }
@@ -98,8 +101,9 @@ struct DecidedBatch<Event: MessageFamily>: Sendable {
         }
         var messages: [MessagePosition: [OutgoingMessage]] = [:]
         for message in decision.messages {
-            let causation = MessageHeaders.value(MessageHeaders.causationId, in: message.headers).flatMap(
-                UUID.init(uuidString:))
+            let causation = MessageHeaders.value(MessageHeaders.causationId, in: message.headers).flatMap {
+                UUID(text: $0)
+            }
             guard let position = owner(causation) else { continue }
             messages[position, default: []].append(message)
         }

@@ -28,6 +28,20 @@ public protocol MessageProcessor: Sendable {
     /// This is the one definition of the read model; the replay tool rebuilds from the event
     /// topic through the same function.
     func apply(_ events: [Envelope<Event>], to db: PostgresConnection) throws
+
+    /// True when every decision reads only state that messages of its own input partition write:
+    /// each input topic is keyed by the key of the state its messages decide on (an order's
+    /// commands by orderId, a sku's by sku), and `decide` reads nothing else. Then a message's
+    /// outputs are a function of its partition's messages up to it, and the loop need not journal a
+    /// plain batch before producing it: deciding it again after a crash or a rebalance gives the
+    /// same outputs. The code that decides again is the code running then: a release that changes
+    /// what a message decides can set ``ProcessingLoopConfiguration/journalEveryBatch``. False (the
+    /// default) journals every batch with outputs.
+    var decisionsArePartitionLocal: Bool { get }
+}
+
+extension MessageProcessor {
+    public var decisionsArePartitionLocal: Bool { false }
 }
 
 /// The outputs of one batch: the service's own events, and commands or replies for other topics.

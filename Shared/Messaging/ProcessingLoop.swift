@@ -255,6 +255,12 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
 
     // MARK: - Deciding (steps 2–4): may be repeated until the decision is journaled
 
+    /// True when plain batches go unjournaled: the processor's decisions are partition-local and
+    /// the configuration does not ask for a journal of every batch.
+    private var journalsOnlyShared: Bool {
+        processor.decisionsArePartitionLocal && !configuration.journalEveryBatch
+    }
+
     /// Parks, decodes, deduplicates and decides the owned part of a batch; nil when none of it is
     /// owned. Reads only: a failure here leaves nothing behind.
     private func decide(
@@ -263,6 +269,21 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         let owned = ledger.owned(batch)
         guard !owned.isEmpty else { return nil }
         guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
+        guard journalsOnlyShared else {
+            return try decide(owned, forcedDeadLetters: forcedDeadLetters, released: released, db: db)
+        }
+        // Its plain batches are not journaled (``commit(_:)``): what a decision reads is then one
+        // snapshot, so that an instance that lost the partition and does not know it yet decides
+        // exactly what the new owner decides from the same committed offsets.
+        return try db.transaction(isolation: .repeatableRead) { db in
+            try decide(owned, forcedDeadLetters: forcedDeadLetters, released: released, db: db)
+        }
+    }
+
+    private func decide(
+        _ owned: [ConsumedMessage], forcedDeadLetters: [MessagePosition: FailureRecord], released: Bool,
+        db: PostgresConnection
+    ) throws -> DecidedBatch<Processor.Event> {
         let now = Date()
         let started = ContinuousClock.now
         defer { metrics.phase("decide", ContinuousClock.now - started) }
@@ -384,9 +405,14 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     /// Journals a batch with outputs (step 5) and completes it. A fence at the journal throws
     /// (nothing was produced: the caller decides again); from the journal on, nothing but
     /// ``LoopAborted`` leaves here until the batch is complete, fenced away, or the loop stops.
+    ///
+    /// A plain batch of a processor whose decisions are partition-local
+    /// (``MessageProcessor/decisionsArePartitionLocal``) is not journaled: whoever decides it again
+    /// (this instance after a crash, the partition's next owner) reads the same committed state and
+    /// the same messages in the same partition order, so it decides the same outputs, byte for byte.
     private func commit(_ batch: DecidedBatch<Processor.Event>) throws {
         var batch = batch
-        if batch.hasOutputs {
+        if batch.hasOutputs && !(journalsOnlyShared && batch.isPlain) {
             guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
             do {
                 let started = ContinuousClock.now

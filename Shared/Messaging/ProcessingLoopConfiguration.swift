@@ -25,6 +25,12 @@ public struct ProcessingLoopConfiguration: Sendable {
     /// How often, while keys are parked on an owned partition, the loop looks for keys released by
     /// `dlq discard` (a re-drive the loop processes itself releases at once). Default: 1 s.
     public var releaseCheckInterval: Duration = .seconds(1)
+    /// Journals every batch with outputs before producing it, also the plain batches of a
+    /// processor whose decisions are partition-local (``MessageProcessor/decisionsArePartitionLocal``),
+    /// which are otherwise decided again after a crash instead. For a release that changes what a
+    /// message decides: the batch in flight at the stop is then completed as the old code decided
+    /// it. Default: false.
+    public var journalEveryBatch = false
     /// Test hook: called after a batch's outputs were produced and before its transaction; a
     /// thrown error ends the loop there, as a crash would. Default: nil.
     public var afterProduce: (@Sendable (_ batchNumber: Int) throws -> Void)?

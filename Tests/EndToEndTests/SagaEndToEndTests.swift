@@ -172,6 +172,14 @@ struct SagaEndToEndTests {
             "payment crashed between produce and commit, so its log holds duplicates: \(outputs["payment"] ?? "")")
         let swapProblems = try world.replaySwapChanges()
         #expect(swapProblems.isEmpty, "\(swapProblems.prefix(5))")
+
+        // Payment and notification decide a crashed plain batch again (their decisions are
+        // partition-local, so it was not journaled): every copy of an output is the same bytes.
+        let log = try SagaCommandLog(stack: world.stack)
+        for topic in ["payments.events", "notifications.events", "inventory.events", "orders.events", "sagas.replies"] {
+            let conflicts = try log.conflictingCopies(topic: topic)
+            #expect(conflicts.isEmpty, "\(topic): copies of \(conflicts.prefix(5)) differ")
+        }
     }
 }
 

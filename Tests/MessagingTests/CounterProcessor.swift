@@ -47,10 +47,13 @@ struct CounterProcessor: MessageProcessor {
     let serviceName = "counter-service"
     let inputTopics: [String]
     let eventTopic: String
+    /// Its commands are keyed by counter id and it reads nothing, so it may say so.
+    let decisionsArePartitionLocal: Bool
 
-    init(prefix: String) {
+    init(prefix: String, partitionLocal: Bool = false) {
         inputTopics = ["\(prefix).commands"]
         eventTopic = "\(prefix).events"
+        decisionsArePartitionLocal = partitionLocal
     }
 
     static let migrations = [

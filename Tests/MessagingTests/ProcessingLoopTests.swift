@@ -3,6 +3,7 @@ import Kafka
 import Logging
 import Messaging
 import Postgres
+import Synchronization
 import TestSupport
 import Testing
 
@@ -17,9 +18,9 @@ final class LoopHarness: @unchecked Sendable {
     let processor: CounterProcessor
     let logger = Logger(label: "loop-test")
 
-    init() throws {
+    init(partitionLocal: Bool = false) throws {
         cluster = try MockCluster(brokers: 3, logger: logger)
-        processor = CounterProcessor(prefix: "counter")
+        processor = CounterProcessor(prefix: "counter", partitionLocal: partitionLocal)
         for topic in ["counter.commands", "counter.events"] { try cluster.createTopic(topic, partitions: 4) }
         try cluster.createTopic("counter.commands.dlq", partitions: 1)
         kafka = KafkaConfiguration.development(
@@ -49,13 +50,14 @@ final class LoopHarness: @unchecked Sendable {
 
     /// Starts a loop; the returned task ends when the loop does.
     func startLoop(
-        maxAttempts: Int = 5, afterProduce: (@Sendable (Int) throws -> Void)? = nil
+        maxAttempts: Int = 5, journalEveryBatch: Bool = false, afterProduce: (@Sendable (Int) throws -> Void)? = nil
     ) -> (ProcessingLoop<CounterProcessor>, Task<Void, any Error>) {
         var configuration = ProcessingLoopConfiguration(
             groupId: "counter-service", instanceId: "i-\(UUID().uuidString.prefix(4))")
         configuration.maxAttempts = maxAttempts
         configuration.backoff = Backoff(initial: .milliseconds(20), max: .milliseconds(200))
         configuration.afterProduce = afterProduce
+        configuration.journalEveryBatch = journalEveryBatch
         let loop = ProcessingLoop(
             processor: processor, configuration: configuration, kafka: kafka, producer: producer,
             database: database.configuration, logger: logger)
@@ -120,6 +122,54 @@ struct ProcessingLoopTests {
         let events = try harness.read("counter.events")
         #expect(events.count == 20 + producedByCrash, "the replay re-produced the crashed batch")
         #expect(Set(events.compactMap { header(MessageHeaders.messageId, $0) }).count == 20, "with the same ids")
+    }
+
+    /// A partition-local processor's plain batch is produced without a journal row; crashed between
+    /// produce and commit, it is decided again by the next run, which re-produces every output byte
+    /// for byte (value and headers) and applies it once. `journalEveryBatch` journals it all the same.
+    @Test(arguments: [false, true])
+    func plainBatchesOfAPartitionLocalProcessorAreDecidedAgain(journalEveryBatch: Bool) async throws {
+        let harness = try LoopHarness(partitionLocal: true)
+        try harness.producer.send(try (0..<40).map { try harness.command($0 % 2 == 0 ? "a" : "b", $0 + 1) })
+
+        let journaledAtCrash = Mutex(-1)
+        let (_, crashed) = harness.startLoop(journalEveryBatch: journalEveryBatch) { _ in
+            let rows = try harness.count("SELECT count(*)::int FROM decision_journal")
+            journaledAtCrash.withLock { $0 = rows }
+            throw CancellationError()
+        }
+        await #expect(throws: LoopAborted.self) { try await crashed.value }
+        #expect(try harness.counter("a") == nil && harness.counter("b") == nil, "the crashed batch is not committed")
+        let journaled = journaledAtCrash.withLock { $0 }
+        if journalEveryBatch {
+            #expect(journaled > 0, "asked for, the journal holds the batch before it is produced")
+        } else {
+            #expect(journaled == 0, "a plain batch of a partition-local processor is not journaled")
+        }
+        let producedByCrash = try harness.read("counter.events")
+        #expect(!producedByCrash.isEmpty)
+
+        let (loop, task) = harness.startLoop(journalEveryBatch: journalEveryBatch)
+        let done = eventually(timeout: .seconds(60)) {
+            (try? harness.counter("a"))??.events == 20 && (try? harness.counter("b"))??.events == 20 ? true : nil
+        }
+        loop.requestStop()
+        try await task.value
+        #expect(done == true)
+        #expect(try harness.counter("a")?.total == 400 && harness.counter("b")?.total == 420)
+        #expect(try harness.count("SELECT count(*)::int FROM decision_journal") == 0)
+        let events = try harness.read("counter.events")
+        #expect(events.count == 40 + producedByCrash.count, "the crashed batch was produced again")
+        var copies: [String: ConsumedMessage] = [:]
+        for event in events {
+            let id = try #require(header(MessageHeaders.messageId, event))
+            if let first = copies[id] {
+                #expect(first.value == event.value && first.headers == event.headers, "copies of \(id) differ")
+                #expect(first.partition == event.partition && first.key == event.key)
+            }
+            copies[id] = event
+        }
+        #expect(copies.count == 40)
     }
 
     @Test func undecodableMessagesGoToTheDeadLetterTopicAndTheLoopGoesOn() async throws {

@@ -7,6 +7,8 @@ public import Postgres
 public struct OrderProcessor: MessageProcessor {
     public let serviceName: String
     public let inputTopics = [Topics.ordersCommands]
+    /// Partition-local: an order's commands are keyed by its orderId, and `decide` reads only those orders.
+    public let decisionsArePartitionLocal = true
     public let eventTopic = Topics.ordersEvents
     /// The orders decide read, for the apply of the same batch.
     private let handoff = StateHandoff<Order>()
