@@ -2,7 +2,7 @@ public import Foundation
 public import JSONText
 
 /// One statement that writes a whole batch of rows: the rows travel as one JSON array parameter,
-/// which `jsonb_to_recordset` turns back into a relation of typed columns. A batch of any size is
+/// which `json_to_recordset` turns back into a relation of typed columns. A batch of any size is
 /// one round trip and one plan, without a parameter per value or statement text built per batch.
 ///
 /// A store declares each statement once, column by column, and the SQL and the JSON rows are
@@ -31,7 +31,7 @@ public struct RecordSetStatement<Row>: Sendable {
         case columnsWhenChanged([String])
     }
 
-    /// `INSERT INTO table (columns) SELECT … FROM jsonb_to_recordset($1) … ON CONFLICT (key) …`.
+    /// `INSERT INTO table (columns) SELECT … FROM json_to_recordset($1) … ON CONFLICT (key) …`.
     public static func upsert(
         into table: String, _ columns: [RecordColumn<Row>], onConflict key: [String], update: ConflictAction
     ) -> Self {
@@ -55,7 +55,7 @@ public struct RecordSetStatement<Row>: Sendable {
         return Self(sql: sql, columns: columns)
     }
 
-    /// `DELETE FROM table USING jsonb_to_recordset($1) …`: the rows whose `columns` all equal one
+    /// `DELETE FROM table USING json_to_recordset($1) …`: the rows whose `columns` all equal one
     /// record's.
     public static func delete(from table: String, matching columns: [RecordColumn<Row>]) -> Self {
         let matches = columns.map { "t.\($0.name) = r.\($0.name)" }.joined(separator: " AND ")
@@ -87,7 +87,7 @@ public struct RecordSetStatement<Row>: Sendable {
     }
 
     private static func recordSet(_ columns: [RecordColumn<Row>]) -> String {
-        "jsonb_to_recordset($1::jsonb) AS r(\(columns.map { "\($0.name) \($0.sqlType)" }.joined(separator: ", ")))"
+        "json_to_recordset($1::json) AS r(\(columns.map { "\($0.name) \($0.sqlType)" }.joined(separator: ", ")))"
     }
 
     private static func assignments(_ updated: [String]) -> String {
@@ -96,7 +96,7 @@ public struct RecordSetStatement<Row>: Sendable {
 }
 
 /// One column of a ``RecordSetStatement``: its name, its SQL type in the record set, and how a
-/// row's value is written as JSON (nil is `null`, which `jsonb_to_recordset` reads as NULL).
+/// row's value is written as JSON (nil is `null`, which `json_to_recordset` reads as NULL).
 public struct RecordColumn<Row>: Sendable {
     public let name: String
     public let sqlType: String
@@ -139,7 +139,15 @@ public struct RecordColumn<Row>: Sendable {
     }
 
     public static func uuid(_ name: String, _ value: @escaping @Sendable (Row) -> UUID?) -> Self {
-        Self(name, type: "uuid") { row, writer in writer.nullable(value(row)) { $0.string($1.uuidString) } }
+        Self(name, type: "uuid") { row, writer in writer.nullable(value(row)) { $0.string($1.lowercasedText) } }
+    }
+
+    /// A `json` column: `write` writes the row's document into the record, and the column stores
+    /// that text as it is (no `jsonb` to build on the way in, nor to print on the way out).
+    public static func json(
+        _ name: String, _ write: @escaping @Sendable (Row, inout JSONTextWriter) throws -> Void
+    ) -> Self {
+        Self(name, type: "json", write: write)
     }
 
     /// A `jsonb` column: `write` writes the row's document into the record.

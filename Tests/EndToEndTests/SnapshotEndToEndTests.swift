@@ -59,8 +59,9 @@ struct SnapshotEndToEndTests {
         defer { db.close() }
         let differing = try db.query(
             """
-            SELECT count(*)::int FROM ((SELECT * FROM full_order.orders EXCEPT ALL SELECT * FROM snap_order.orders)
-                UNION ALL (SELECT * FROM snap_order.orders EXCEPT ALL SELECT * FROM full_order.orders)) d
+            WITH f AS (SELECT to_jsonb(t) AS r FROM full_order.orders t), s AS (SELECT to_jsonb(t) AS r FROM snap_order.orders t)
+            SELECT count(*)::int FROM ((SELECT r FROM f EXCEPT ALL SELECT r FROM s)
+                UNION ALL (SELECT r FROM s EXCEPT ALL SELECT r FROM f)) d
             """
         ).first?.decode(0, as: Int.self)
         #expect(differing == 0)

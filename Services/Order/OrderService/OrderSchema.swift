@@ -22,6 +22,14 @@ public enum OrderSchema {
                 CREATE INDEX orders_by_customer ON orders (customer_id, created_at, order_id);
                 CREATE INDEX orders_by_status ON orders (status, created_at, order_id);
                 CREATE INDEX orders_by_created ON orders (created_at, order_id);
-                """)
+                """),
+        Migration(
+            version: 101, name: "orders: items as json text",
+            sql: """
+                -- Stored as written and read back as stored, like the sagas' documents: nothing
+                -- queries inside the items, and jsonb would build and print them on every write
+                -- and read.
+                ALTER TABLE orders ALTER COLUMN items TYPE json USING items::json;
+                """),
     ]
 }

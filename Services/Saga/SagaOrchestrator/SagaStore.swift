@@ -116,7 +116,7 @@ public enum SagaStore {
             .text("order_id") { $0.orderId }, .text("state") { $0.state }, .text("customer_id") { $0.customerId },
             .timestamptz("started_at") { $0.startedAt }, .timestamptz("ended_at") { $0.endedAt },
             .timestamptz("deadline") { $0.deadline }, .text("step") { $0.step }, .integer("attempt") { $0.attempt },
-            .integer("version") { $0.version }, .jsonb("data") { saga, writer in saga.write(to: &writer) },
+            .integer("version") { $0.version }, .json("data") { saga, writer in saga.write(to: &writer) },
             .uuid("expiry_id") { SagaDeadlines.expiryId(of: $0) },
         ],
         onConflict: ["order_id"],
