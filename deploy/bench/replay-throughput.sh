@@ -3,6 +3,7 @@
 #
 #   deploy/bench/replay-throughput.sh            # 1,000,000 events, 3 runs each, release build
 #   ORDERS=100000 RUNS=5 deploy/bench/replay-throughput.sh
+#   BIN_DIR=/tmp/base-bin deploy/bench/replay-throughput.sh   # another commit's binaries, no build
 #
 # Starts its own PostgreSQL (.stack-bench/, port 55434, fsync on: the defaults a user has) and a
 # development broker whose orders.events has 64 partitions (the mock keeps at most ~5 MiB of
@@ -28,11 +29,15 @@ CONFIG=${CONFIG:-release}
 
 "$ROOT/deploy/local/deps.sh"
 cd "$ROOT"
-echo "building ($CONFIG)..."
-swift build -c "$CONFIG" --product replay >/dev/null
-swift build -c "$CONFIG" --product seed-events >/dev/null
-swift build -c "$CONFIG" --product dev-broker >/dev/null
-bin=$(swift build -c "$CONFIG" --show-bin-path)
+if [ -n "${BIN_DIR:-}" ]; then
+    bin=$BIN_DIR
+else
+    echo "building ($CONFIG)..."
+    swift build -c "$CONFIG" --product replay >/dev/null
+    swift build -c "$CONFIG" --product seed-events >/dev/null
+    swift build -c "$CONFIG" --product dev-broker >/dev/null
+    bin=$(swift build -c "$CONFIG" --show-bin-path)
+fi
 
 rm -rf "$BENCH_DIR"
 mkdir -p "$BENCH_DIR/broker" "$ROOT/bench-results"
