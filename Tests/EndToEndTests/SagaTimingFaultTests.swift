@@ -70,7 +70,10 @@ struct SagaTimingFaultTests {
         defer { database.close() }
         // Damage their rows as a bad hand edit would: the loop cannot load them any more.
         try database.execute(
-            "UPDATE sagas SET data = jsonb_set(data, '{version}', '\"damaged\"') WHERE order_id = ANY($1::text[])",
+            """
+            UPDATE sagas SET data = jsonb_set(data::jsonb, '{version}', '"damaged"')::json
+            WHERE order_id = ANY($1::text[])
+            """,
             [stuck])
         Thread.sleep(forTimeInterval: 1)
         let later = UUID().uuidString.lowercased()
