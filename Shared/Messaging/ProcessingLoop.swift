@@ -257,7 +257,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
 
     /// True when plain batches go unjournaled: the processor's decisions are partition-local and
     /// the configuration does not ask for a journal of every batch.
-    private var journalsOnlyShared: Bool {
+    private var skipsJournalOfPlainBatches: Bool {
         processor.decisionsArePartitionLocal && !configuration.journalEveryBatch
     }
 
@@ -269,7 +269,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         let owned = ledger.owned(batch)
         guard !owned.isEmpty else { return nil }
         guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
-        guard journalsOnlyShared else {
+        guard skipsJournalOfPlainBatches else {
             return try decide(owned, forcedDeadLetters: forcedDeadLetters, released: released, db: db)
         }
         // Its plain batches are not journaled (``commit(_:)``): what a decision reads is then one
@@ -412,7 +412,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     /// the same messages in the same partition order, so it decides the same outputs, byte for byte.
     private func commit(_ batch: DecidedBatch<Processor.Event>) throws {
         var batch = batch
-        if batch.hasOutputs && !(journalsOnlyShared && batch.isPlain) {
+        if batch.hasOutputs && !(skipsJournalOfPlainBatches && batch.isPlain) {
             guard let db else { throw PostgresError(code: .connectionLost, message: "no database connection") }
             do {
                 let started = ContinuousClock.now
