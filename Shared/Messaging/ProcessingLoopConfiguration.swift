@@ -27,9 +27,9 @@ public struct ProcessingLoopConfiguration: Sendable {
     public var releaseCheckInterval: Duration = .seconds(1)
     /// Journals every batch with outputs before producing it, also the plain batches of a
     /// processor whose decisions are partition-local (``MessageProcessor/decisionsArePartitionLocal``),
-    /// which are otherwise decided again after a crash instead. For a release that changes what a
-    /// message decides: the batch in flight at the stop is then completed as the old code decided
-    /// it. Default: false.
+    /// which are otherwise decided again after a crash instead. Set on the running version before a
+    /// release that changes what a message decides: the batch in flight at its stop is then
+    /// completed as the old code decided it. Default: false.
     public var journalEveryBatch = false
     /// Test hook: called after a batch's outputs were produced and before its transaction; a
     /// thrown error ends the loop there, as a crash would. Default: nil.
