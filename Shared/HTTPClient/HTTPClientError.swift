@@ -14,10 +14,5 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
     public var kind: Kind
     public var message: String
 
-    public init(kind: Kind, message: String) {
-        self.kind = kind
-        self.message = message
-    }
-
     public var description: String { "\(kind.rawValue): \(message)" }
 }

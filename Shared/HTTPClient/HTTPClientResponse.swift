@@ -4,12 +4,6 @@ public struct HTTPClientResponse: Sendable {
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
 
-    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
-        self.status = status
-        self.headers = headers
-        self.body = body
-    }
-
     /// The first value of a header, compared case-insensitively.
     public func header(_ name: String) -> String? {
         let lowered = name.lowercased()

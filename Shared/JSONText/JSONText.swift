@@ -201,10 +201,6 @@ private struct JSONTextReader {
     var index = 0
     static let maxDepth = 256
 
-    init(bytes: UnsafeBufferPointer<UInt8>) {
-        self.bytes = bytes
-    }
-
     func error(_ reason: String) -> JSONTextError {
         JSONTextError(location: "byte \(index)", reason: reason)
     }
@@ -426,11 +422,6 @@ public struct JSONTextPath: CustomStringConvertible, Sendable {
 
     /// The document itself.
     public static let root = JSONTextPath(parent: "$", element: nil)
-
-    private init(parent: String, element: (key: String, index: Int)?) {
-        self.parent = parent
-        self.element = element
-    }
 
     /// The `index`th element of the array member `key` of the object at this path.
     func element(_ key: String, _ index: Int) -> JSONTextPath {

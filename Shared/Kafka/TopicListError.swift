@@ -2,10 +2,6 @@
 public struct TopicListError: Error, CustomStringConvertible, Sendable, Hashable {
     public var problems: [String]
 
-    public init(problems: [String]) {
-        self.problems = problems
-    }
-
     public var description: String {
         "topic list: " + problems.joined(separator: "; ")
     }

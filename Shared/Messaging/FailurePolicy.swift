@@ -38,11 +38,6 @@ struct FailurePolicy {
     /// tries, so a message that fails alone after its batch was isolated counts every failure.
     private(set) var failures: [MessagePosition: FailureRecord] = [:]
 
-    init(maxAttempts: Int, delay: @escaping (_ attempt: Int) -> Duration) {
-        self.maxAttempts = maxAttempts
-        self.delay = delay
-    }
-
     /// What to do after attempt number `attempt` (1-based) at `batch` failed with `failure`, at `now`.
     mutating func next(after failure: Failure, of batch: [MessagePosition], attempt: Int, at now: Date) -> Action {
         switch failure {

@@ -14,11 +14,6 @@ public struct JournalRecord: Sendable, Equatable {
     public struct Output: Sendable, Equatable {
         public var message: OutgoingMessage
         public var isEvent: Bool
-
-        public init(message: OutgoingMessage, isEvent: Bool) {
-            self.message = message
-            self.isEvent = isEvent
-        }
     }
 
     public var outputs: [Output]

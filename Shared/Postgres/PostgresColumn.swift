@@ -5,8 +5,4 @@ public struct PostgresColumn: Sendable, Hashable {
     /// The OID of the column's data type (e.g. 23 for `int4`, 25 for `text`, 1184 for `timestamptz`).
     public var dataTypeOID: UInt32
 
-    public init(name: String, dataTypeOID: UInt32) {
-        self.name = name
-        self.dataTypeOID = dataTypeOID
-    }
 }

@@ -28,12 +28,6 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
     /// The command tag, e.g. `INSERT 0 1` or `SELECT 3`.
     public let commandTag: String
 
-    init(storage: Storage, affectedRows: Int, commandTag: String) {
-        self.storage = storage
-        self.affectedRows = affectedRows
-        self.commandTag = commandTag
-    }
-
     public var startIndex: Int { 0 }
     public var endIndex: Int { storage.rowCount }
 

@@ -7,12 +7,6 @@ public struct UnknownColumnValue: Error, Sendable, Equatable, CustomStringConver
     public var column: String
     public var value: String
 
-    public init(row: String, column: String, value: String) {
-        self.row = row
-        self.column = column
-        self.value = value
-    }
-
     public var description: String { "\(row) has unknown \(column) '\(value)'" }
 }
 

@@ -1,8 +1,9 @@
-import Chaos
 import Foundation
 import HTTPClient
 import SagaInvariants
 import Testing
+
+@testable import Chaos
 
 @Suite("chaos: results, timing and the local stack's state")
 struct ChaosReportTests {

@@ -1,9 +1,10 @@
 import Contracts
 import DomainTestSupport
 import Foundation
-import InventoryDomain
 import MessageModel
 import Testing
+
+@testable import InventoryDomain
 
 @Suite("Inventory aggregate: decide and evolve")
 struct InventoryDeciderTests {

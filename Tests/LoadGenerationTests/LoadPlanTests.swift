@@ -1,6 +1,7 @@
 import Foundation
-import LoadGeneration
 import Testing
+
+@testable import LoadGeneration
 
 @Suite("Load generator: plans, stage judgement, recording")
 struct LoadPlanTests {

@@ -2,8 +2,9 @@ import Contracts
 import DomainTestSupport
 import Foundation
 import MessageModel
-import NotificationDomain
 import Testing
+
+@testable import NotificationDomain
 
 @Suite("Notification decider")
 struct NotificationDeciderTests {

@@ -4,12 +4,12 @@ import Kafka
 import Logging
 import Messaging
 import Postgres
-import SagaDomain
 import SagaOrchestrator
 import TestSupport
 import Testing
 
 @testable import Operations
+@testable import SagaDomain
 
 /// The replay tool over a log written by two versions of the orchestrator: a `SagaStarted` of
 /// schemaVersion 1 (before `traceId`) and one of version 2. The rebuild reads the first through

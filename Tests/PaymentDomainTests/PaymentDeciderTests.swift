@@ -2,8 +2,9 @@ import Contracts
 import DomainTestSupport
 import Foundation
 import MessageModel
-import PaymentDomain
 import Testing
+
+@testable import PaymentDomain
 
 @Suite("Payment aggregate: decide and evolve")
 struct PaymentDeciderTests {

@@ -1,5 +1,6 @@
-import Postgres
 import Testing
+
+@testable import Postgres
 
 /// Reading a `RawRepresentable` column: the case, or an error that names the row and the column.
 @Suite struct UnknownColumnValueTests {

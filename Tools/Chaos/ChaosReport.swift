@@ -29,14 +29,6 @@ public struct ChaosResult: Sendable, Codable, Equatable {
     /// Orders checked by the invariants, by final status.
     public var ordersChecked: [String: Int] = [:]
 
-    public init(scenario: Scenario, fault: String, rate: Double, loadSeconds: Double, faultSeconds: Double) {
-        self.scenario = scenario
-        self.fault = fault
-        self.rate = rate
-        self.loadSeconds = loadSeconds
-        self.faultSeconds = faultSeconds
-    }
-
     public var passed: Bool { violations.isEmpty && unexpectedDeaths.isEmpty }
 
     public var terminalTotal: Int { ordersTerminal.values.reduce(0, +) }

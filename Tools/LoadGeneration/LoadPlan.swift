@@ -10,11 +10,6 @@ public struct LoadPlan: Sendable, Equatable {
         public var rate: Double
         public var duration: Duration
 
-        public init(rate: Double, duration: Duration) {
-            self.rate = rate
-            self.duration = duration
-        }
-
         /// How many orders the stage offers.
         public var orders: Int { Int((rate * duration.inSeconds).rounded(.down)) }
 
@@ -61,14 +56,6 @@ public struct StageOutcome: Sendable, Equatable {
     public var unfinished: Int
     /// The 99th percentile of the senders' lag behind the schedule, in milliseconds.
     public var sendLagP99Milliseconds: Double
-
-    public init(rate: Double, offered: Int, accepted: Int, unfinished: Int, sendLagP99Milliseconds: Double) {
-        self.rate = rate
-        self.offered = offered
-        self.accepted = accepted
-        self.unfinished = unfinished
-        self.sendLagP99Milliseconds = sendLagP99Milliseconds
-    }
 
     /// Sustained: the generator kept its schedule (send lag p99 under 100 ms), at least 99% of the
     /// orders were accepted, and at most a tenth of a second's worth of them was still unfinished a

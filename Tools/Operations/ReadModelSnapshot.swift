@@ -227,10 +227,6 @@ extension ReadModelSnapshots {
 private struct Visit<Result>: ProjectionVisitor {
     let body: (any Projection.Type) throws -> Result
 
-    init(_ body: @escaping (any Projection.Type) throws -> Result) {
-        self.body = body
-    }
-
     func visit<P: Projection>(_ projection: P.Type) throws -> Result {
         try body(projection)
     }

@@ -13,10 +13,6 @@ public enum InventoryDecider {
         /// The answer on `sagas.replies`; nil for AddStock, which comes from the HTTP edge.
         public var reply: StockReply?
 
-        public init(events: [InventoryEvent], reply: StockReply?) {
-            self.events = events
-            self.reply = reply
-        }
     }
 
     public static func decide(_ state: StockItem?, _ command: InventoryCommand) -> Outcome {

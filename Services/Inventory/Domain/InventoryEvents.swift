@@ -15,10 +15,6 @@ public struct StockAdded: MessagePayload {
     public var sku: String
     public var quantity: Int
 
-    public init(sku: String, quantity: Int) {
-        self.sku = sku
-        self.quantity = quantity
-    }
 }
 
 /// `quantity` of `sku` is held for the order.
@@ -28,11 +24,6 @@ public struct StockReserved: MessagePayload {
     public var sku: String
     public var quantity: Int
 
-    public init(orderId: String, sku: String, quantity: Int) {
-        self.orderId = orderId
-        self.sku = sku
-        self.quantity = quantity
-    }
 }
 
 /// A reservation was refused; nothing is held.
@@ -43,12 +34,6 @@ public struct StockReservationFailed: MessagePayload {
     public var quantity: Int
     public var reason: StockFailureReason
 
-    public init(orderId: String, sku: String, quantity: Int, reason: StockFailureReason) {
-        self.orderId = orderId
-        self.sku = sku
-        self.quantity = quantity
-        self.reason = reason
-    }
 }
 
 /// What the order held of `sku` went back to available stock.
@@ -58,11 +43,6 @@ public struct StockReleased: MessagePayload {
     public var sku: String
     public var quantity: Int
 
-    public init(orderId: String, sku: String, quantity: Int) {
-        self.orderId = orderId
-        self.sku = sku
-        self.quantity = quantity
-    }
 }
 
 public enum InventoryEvent: MessageFamily {

@@ -9,10 +9,4 @@ public struct NotificationFailed: MessagePayload {
     public var attempts: Int
     public var detail: String
 
-    public init(notificationId: String, orderId: String, attempts: Int, detail: String) {
-        self.notificationId = notificationId
-        self.orderId = orderId
-        self.attempts = attempts
-        self.detail = detail
-    }
 }

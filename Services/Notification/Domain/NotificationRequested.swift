@@ -10,11 +10,4 @@ public struct NotificationRequested: MessagePayload {
     public var kind: NotificationKind
     public var message: String
 
-    public init(notificationId: String, orderId: String, customerId: String, kind: NotificationKind, message: String) {
-        self.notificationId = notificationId
-        self.orderId = orderId
-        self.customerId = customerId
-        self.kind = kind
-        self.message = message
-    }
 }

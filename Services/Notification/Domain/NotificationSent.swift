@@ -7,9 +7,4 @@ public struct NotificationSent: MessagePayload {
     public var orderId: String
     public var attempts: Int
 
-    public init(notificationId: String, orderId: String, attempts: Int) {
-        self.notificationId = notificationId
-        self.orderId = orderId
-        self.attempts = attempts
-    }
 }

@@ -9,11 +9,6 @@ public struct WebhookChannel: NotificationChannel {
     public let timeout: Duration
     private let client = HTTPClient()
 
-    public init(url: HTTPURL, timeout: Duration) {
-        self.url = url
-        self.timeout = timeout
-    }
-
     public func deliver(_ notification: CustomerNotification) throws {
         let response = try client.post(
             url,

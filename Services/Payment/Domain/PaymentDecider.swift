@@ -15,10 +15,6 @@ public enum PaymentDecider {
         /// The answer on `sagas.replies`; nil for OpenAccount, which comes from the HTTP edge.
         public var reply: PaymentReply?
 
-        public init(events: [PaymentEvent], reply: PaymentReply?) {
-            self.events = events
-            self.reply = reply
-        }
     }
 
     public static func decide(_ state: Account?, _ command: PaymentCommand) -> Outcome {

@@ -15,10 +15,6 @@ public struct AccountOpened: MessagePayload {
     public var customerId: String
     public var creditLimitCents: Int
 
-    public init(customerId: String, creditLimitCents: Int) {
-        self.customerId = customerId
-        self.creditLimitCents = creditLimitCents
-    }
 }
 
 /// The order's amount was charged against the customer's available credit.
@@ -28,11 +24,6 @@ public struct PaymentAuthorized: MessagePayload {
     public var customerId: String
     public var amountCents: Int
 
-    public init(orderId: String, customerId: String, amountCents: Int) {
-        self.orderId = orderId
-        self.customerId = customerId
-        self.amountCents = amountCents
-    }
 }
 
 /// An authorization was refused; nothing was charged.
@@ -43,12 +34,6 @@ public struct PaymentDeclined: MessagePayload {
     public var amountCents: Int
     public var reason: PaymentDeclineReason
 
-    public init(orderId: String, customerId: String, amountCents: Int, reason: PaymentDeclineReason) {
-        self.orderId = orderId
-        self.customerId = customerId
-        self.amountCents = amountCents
-        self.reason = reason
-    }
 }
 
 /// An authorized payment went back to the customer's available credit.
@@ -58,11 +43,6 @@ public struct PaymentRefunded: MessagePayload {
     public var customerId: String
     public var amountCents: Int
 
-    public init(orderId: String, customerId: String, amountCents: Int) {
-        self.orderId = orderId
-        self.customerId = customerId
-        self.amountCents = amountCents
-    }
 }
 
 public enum PaymentEvent: MessageFamily {

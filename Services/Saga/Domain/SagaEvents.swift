@@ -10,10 +10,6 @@ public struct SagaLine: Codable, Sendable, Equatable {
     public var sku: String
     public var quantity: Int
 
-    public init(sku: String, quantity: Int) {
-        self.sku = sku
-        self.quantity = quantity
-    }
 }
 
 /// An OrderPlaced started a saga: ReserveStock went out for every line; step RESERVE_STOCK, attempt 1.
@@ -76,13 +72,6 @@ public struct SagaFailed: MessagePayload {
     public var currency: String
     public var detail: String
 
-    public init(orderId: String, customerId: String, totalCents: Int, currency: String, detail: String) {
-        self.orderId = orderId
-        self.customerId = customerId
-        self.totalCents = totalCents
-        self.currency = currency
-        self.detail = detail
-    }
 }
 
 /// A StockReply was counted (a repeat of what is already counted is never recorded again).
@@ -93,12 +82,6 @@ public struct StockReplyRecorded: MessagePayload {
     public var outcome: StockOutcome
     public var quantity: Int
 
-    public init(orderId: String, sku: String, outcome: StockOutcome, quantity: Int) {
-        self.orderId = orderId
-        self.sku = sku
-        self.outcome = outcome
-        self.quantity = quantity
-    }
 }
 
 /// A PaymentReply was counted.
@@ -108,11 +91,6 @@ public struct PaymentReplyRecorded: MessagePayload {
     public var outcome: PaymentOutcome
     public var amountCents: Int
 
-    public init(orderId: String, outcome: PaymentOutcome, amountCents: Int) {
-        self.orderId = orderId
-        self.outcome = outcome
-        self.amountCents = amountCents
-    }
 }
 
 /// A step started (its command went out), or the current step was retried (same step, next attempt).
@@ -152,11 +130,6 @@ public struct CompensationRequested: MessagePayload {
     public var releaseSkus: [String]
     public var refund: Bool
 
-    public init(orderId: String, releaseSkus: [String], refund: Bool) {
-        self.orderId = orderId
-        self.releaseSkus = releaseSkus
-        self.refund = refund
-    }
 }
 
 /// The order reached the outcome the saga waited for: COMPLETED (approved) or COMPENSATED
@@ -165,11 +138,6 @@ public struct SagaEnded: MessagePayload {
     public static let messageType = "SagaEnded"
     public var orderId: String
     public var state: SagaState
-
-    public init(orderId: String, state: SagaState) {
-        self.orderId = orderId
-        self.state = state
-    }
 
     public func validate() throws(MessageValidationError) {
         if state == .running { throw MessageValidationError(field: "state", message: "must not be RUNNING") }
@@ -185,11 +153,6 @@ public struct SagaStepStalled: MessagePayload {
     public var step: SagaStepName
     public var attempts: Int
 
-    public init(orderId: String, step: SagaStepName, attempts: Int) {
-        self.orderId = orderId
-        self.step = step
-        self.attempts = attempts
-    }
 }
 
 /// A SendNotification went out; at most once per order and kind.
@@ -198,10 +161,6 @@ public struct NotificationRequested: MessagePayload {
     public var orderId: String
     public var kind: NotificationKind
 
-    public init(orderId: String, kind: NotificationKind) {
-        self.orderId = orderId
-        self.kind = kind
-    }
 }
 
 public enum SagaEvent: MessageFamily {
