@@ -41,8 +41,7 @@ struct CommandOutcomeFaultTests {
             })
         #expect(same.status == 202)
         #expect(try same.json()["orderId"] as? String == id)
-        let verify = try stack.runTool("replay", ["order", "--verify"], service: "order-service")
-        #expect(verify.status == 0, "\(verify)")
+        try stack.expectReplayVerifies("order")
     }
 
     /// Infrastructure under the edge: with its database read-only, a write that must record its
@@ -103,10 +102,7 @@ struct CommandOutcomeFaultTests {
             try? world.placeOrder("ad-c", [("ad-sku", 1, 100)])
         }
         #expect(again != nil, "accepted again once the backlog finished")
-        let violations = try world.invariantViolations()
-        #expect(violations.isEmpty, "\(violations)")
-        let (replayViolations, _) = try world.replayVerifyViolations()
-        #expect(replayViolations.isEmpty, "\(replayViolations)")
+        try world.expectInvariantsAndReplayHold()
     }
 
     /// Finding 2: a 503 only for a command that is surely not in the log. With 5 s of round-trip
@@ -172,8 +168,7 @@ struct CommandOutcomeFaultTests {
         #expect(
             final.count == accepted.count + 1,
             "orders: \(final.count), answered 202 or unknown: \(accepted.count) + 1 warm-up; 503s: \(refused)")
-        let verify = try stack.runTool("replay", ["order", "--verify"], service: "order-service")
-        #expect(verify.status == 0, "\(verify)")
+        try stack.expectReplayVerifies("order")
     }
 
 }

@@ -39,8 +39,7 @@ struct LoopFaultTests {
         for id in placed {
             #expect(try world.order(id)?["status"] as? String == "APPROVED", "order \(id)")
         }
-        let (replayViolations, _) = try world.replayVerifyViolations()
-        #expect(replayViolations.isEmpty, "\(replayViolations)")
+        try world.expectReplayVerifies()
     }
 
     /// Finding 11: `/readyz` is 503 while the loop cannot make progress, naming why, and 200 again
@@ -71,8 +70,7 @@ struct LoopFaultTests {
         }
         #expect(ready == true)
         #expect(try payments.get("/accounts/c-ready").status == 200, "the account was opened once writable")
-        let verify = try stack.runTool("replay", ["payment", "--verify"], service: "payment-service")
-        #expect(verify.status == 0, "\(verify)")
+        try stack.expectReplayVerifies("payment")
     }
 
     /// Finding 11's fatal producer: once the loop's producer raised a fatal error (an idempotent
@@ -93,8 +91,7 @@ struct LoopFaultTests {
         #expect(try payments.get("/readyz").status == 200)
         let log = try #require(stack.process("payment-service")).log()
         #expect(log.contains("the producer raised a fatal error and was replaced"))
-        let verify = try stack.runTool("replay", ["payment", "--verify"], service: "payment-service")
-        #expect(verify.status == 0, "\(verify)")
+        try stack.expectReplayVerifies("payment")
     }
 
     /// Finding 6: a batch fails after its outputs were produced (the database turns read-only
@@ -162,8 +159,7 @@ struct LoopFaultTests {
         #expect(100 - available == authorized, "charged \(100 - available), replied AUTHORIZED for \(authorized)")
         let deadLetters = try log.reader.readAll(topic: "payments.commands.dlq")
         #expect(deadLetters.count == 0, "dead letters in payments.commands.dlq")
-        let verify = try stack.runTool("replay", ["payment", "--verify"], service: "payment-service")
-        #expect(verify.status == 0, "\(verify)")
+        try stack.expectReplayVerifies("payment")
     }
 
     /// Finding 5, and the determinism test the issue asks for: the orchestrator produces a batch
@@ -231,7 +227,6 @@ struct LoopFaultTests {
         }
         let saga = try sagas.get("/sagas/\(orderId)").json()
         #expect(saga["step"] as? String == "CANCEL_ORDER", "\(saga)")
-        let verify = try stack.runTool("replay", ["saga", "--verify"], service: "saga-orchestrator")
-        #expect(verify.status == 0, "\(verify)")
+        try stack.expectReplayVerifies("saga")
     }
 }

@@ -254,8 +254,7 @@ struct NotificationServiceEndToEndTests {
         Thread.sleep(forTimeInterval: 3)  // time for a second delivery to show, if there were one
         let accepted = receiver.requests.filter(\.accepted)
         #expect(accepted.count == 1, "delivered \(accepted.count) times; requests: \(receiver.requests.count)")
-        let verify = try stack.runTool("replay", ["notification", "--verify"], service: "notification-service")
-        #expect(verify.status == 0, "\(verify)")
+        try stack.expectReplayVerifies("notification")
     }
 
     /// The worker records the outcomes it delivered together. While the broker is down it keeps
@@ -297,8 +296,7 @@ struct NotificationServiceEndToEndTests {
         let keys = receiver.requests.filter(\.accepted).compactMap(\.idempotencyKey)
         #expect(keys.count == orders.count, "\(keys.count) deliveries of \(orders.count) notifications")
         #expect(Set(keys).count == orders.count)
-        let verify = try stack.runTool("replay", ["notification", "--verify"], service: "notification-service")
-        #expect(verify.status == 0, "\(verify)")
+        try stack.expectReplayVerifies("notification")
     }
 
     @Test func queryNeedsExactlyOneOfOrderIdAndCustomerId() throws {

@@ -117,8 +117,7 @@ struct OperationsEndToEndTests {
         let violations = try world.invariantViolations()
         #expect(violations.isEmpty, "\(violations)")
         #expect(try world.notificationKinds(id) == ["ORDER_APPROVED", "ORDER_CANCELLED"])
-        let (replayViolations, _) = try world.replayVerifyViolations()
-        #expect(replayViolations.isEmpty, "\(replayViolations)")
+        try world.expectReplayVerifies()
     }
 
     /// Orders keep flowing while the order, saga and inventory models are rebuilt and swapped in,
@@ -161,10 +160,7 @@ struct OperationsEndToEndTests {
         #expect(failures.items.isEmpty, "\(failures.items.prefix(3))")
         #expect(swaps.count == 6)
 
-        let violations = try world.invariantViolations()
-        #expect(violations.isEmpty, "\(violations)")
-        let (replayViolations, _) = try world.replayVerifyViolations()
-        #expect(replayViolations.isEmpty, "\(replayViolations)")
+        try world.expectInvariantsAndReplayHold()
     }
 
     /// `--as-of` rebuilds the state from before a later change into a schema of its own, and

@@ -106,10 +106,7 @@ struct ParkedKeyEndToEndTests {
         let after = try world.stack.runTool("dlq", ["redrive", dlq], service: "inventory-service")
         #expect(after.output.contains("already re-driven 1") && after.output.contains("discarded 1"), "\(after)")
 
-        let violations = try world.invariantViolations()
-        #expect(violations.isEmpty, "\(violations)")
-        let (replayViolations, _) = try world.replayVerifyViolations()
-        #expect(replayViolations.isEmpty, "\(replayViolations)")
+        try world.expectInvariantsAndReplayHold()
     }
 
     /// Waits for `dlq list --topic` to print `text`; returns its output.

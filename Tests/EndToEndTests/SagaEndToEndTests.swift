@@ -61,8 +61,7 @@ struct SagaEndToEndTests {
 
         // Every read model rebuilt from its event topic equals the live one, and swapping the
         // rebuilt ones in changes no HTTP answer.
-        let (replayViolations, _) = try world.replayVerifyViolations()
-        #expect(replayViolations.isEmpty, "\(replayViolations)")
+        try world.expectReplayVerifies()
         let swapProblems = try world.replaySwapChanges()
         #expect(swapProblems.isEmpty, "\(swapProblems.prefix(5))")
     }
@@ -100,10 +99,7 @@ struct SagaEndToEndTests {
             settled == true,
             "stock \(String(describing: try? world.stock("plum"))), credit \(String(describing: try? world.availableCredit("carol")))"
         )
-        let violations = try world.invariantViolations()
-        #expect(violations.isEmpty, "\(violations)")
-        let (replayViolations, _) = try world.replayVerifyViolations()
-        #expect(replayViolations.isEmpty, "\(replayViolations)")
+        try world.expectInvariantsAndReplayHold()
     }
 
     /// Hundreds of concurrent orders compete for scarce stock and credit while services crash:

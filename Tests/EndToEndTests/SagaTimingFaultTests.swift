@@ -39,10 +39,7 @@ struct SagaTimingFaultTests {
 
         let order = try world.waitFor(id)
         #expect(order["status"] as? String == "APPROVED", "\(order)")
-        let violations = try world.invariantViolations()
-        #expect(violations.isEmpty, "\(violations)")
-        let (replayViolations, _) = try world.replayVerifyViolations()
-        #expect(replayViolations.isEmpty, "\(replayViolations)")
+        try world.expectInvariantsAndReplayHold()
     }
 
     /// Finding 9: expiries that cannot be consumed must not hide the others. Two sagas whose rows
@@ -97,8 +94,7 @@ struct SagaTimingFaultTests {
         #expect(drift.status == 1, "the damaged rows differ from their rebuild: \(drift)")
         let repair = try stack.runTool("replay", ["saga"], service: "saga-orchestrator")
         #expect(repair.status == 0, "\(repair)")
-        let verify = try stack.runTool("replay", ["saga", "--verify"], service: "saga-orchestrator")
-        #expect(verify.status == 0, "\(verify)")
+        try stack.expectReplayVerifies("saga")
     }
 
     /// The order service is frozen while the saga waits for its approval: ApproveOrder is retried
@@ -139,9 +135,6 @@ struct SagaTimingFaultTests {
         let order = try world.waitFor(id)
         #expect(order["status"] as? String == "APPROVED")
         #expect(world.waitForSaga(id, state: "COMPLETED") != nil)
-        let violations = try world.invariantViolations()
-        #expect(violations.isEmpty, "\(violations)")
-        let (replayViolations, _) = try world.replayVerifyViolations()
-        #expect(replayViolations.isEmpty, "\(replayViolations)")
+        try world.expectInvariantsAndReplayHold()
     }
 }

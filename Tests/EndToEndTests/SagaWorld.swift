@@ -220,6 +220,20 @@ extension SagaWorld {
         return (violations, outputs)
     }
 
+    /// The invariants hold and every rebuilt read model equals the live one: the check that ends
+    /// every test that injects a fault into a whole stack.
+    func expectInvariantsAndReplayHold(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let violations = try invariantViolations()
+        #expect(violations.isEmpty, "\(violations)", sourceLocation: sourceLocation)
+        try expectReplayVerifies(sourceLocation: sourceLocation)
+    }
+
+    /// `replay <service> --verify` finds no difference for any service.
+    func expectReplayVerifies(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let (replayViolations, _) = try replayVerifyViolations()
+        #expect(replayViolations.isEmpty, "\(replayViolations)", sourceLocation: sourceLocation)
+    }
+
     /// Everything the read models answer over HTTP about what the test put in.
     func httpSnapshot() throws -> [String] {
         let (ids, skus, customers) = lock.withLock { (orderIds, stockAdded.keys, creditLimits.keys) }
@@ -249,5 +263,16 @@ extension SagaWorld {
             problems.append("HTTP answer changed by the swap:\n  before \(old)\n  after  \(new)")
         }
         return problems
+    }
+}
+
+extension ServiceStack {
+    /// `replay <service> --verify` exits 0: the service's read model rebuilt from its event topic
+    /// equals the live one. `service` is the replay tool's name for it ("order", "payment", …).
+    func expectReplayVerifies(_ service: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let executable = try #require(
+            SagaWorld.replayed.first { $0.0 == service }?.1, "no service \(service)", sourceLocation: sourceLocation)
+        let verify = try runTool("replay", [service, "--verify"], service: executable)
+        #expect(verify.status == 0, "\(verify)", sourceLocation: sourceLocation)
     }
 }
