@@ -175,11 +175,8 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
             } catch let aborted as LoopAborted {
                 throw aborted
             } catch let fenced as FencedError {
-                // Another instance owns these partitions now; nothing was produced: decide the rest again.
-                metrics.error(kind: "fenced")
-                logger.warning(
-                    "fenced: partitions moved to another instance", metadata: ["partitions": "\(fenced.partitions)"])
-                for partition in fenced.partitions { release(partition) }
+                // Nothing was produced: decide the rest again.
+                lost(fenced, "fenced: partitions moved to another instance")
                 (failure, failed) = (.fenced, fenced)
             } catch  where Self.isInfrastructure(error) {
                 attempt += 1
@@ -245,10 +242,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 for partition in fenced.partitions { release(partition) }
             } catch {
                 attempt += 1
-                logger.warning("dead-lettering failed, retrying", metadata: ["error": "\(error)"])
-                stalled("dead-lettering \(MessagePosition(message)) failed \(attempt) times", error)
-                if stop.wait(for: configuration.backoff.delay(attempt: attempt)) { return }
-                renewSession(after: error)
+                guard waitToRetry("dead-lettering \(MessagePosition(message))", attempt: attempt, after: error) else { return }
             }
         }
     }
@@ -474,11 +468,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
             } catch let aborted as LoopAborted {
                 throw aborted
             } catch let fenced as FencedError {
-                metrics.error(kind: "fenced")
-                logger.warning(
-                    "fenced while completing a batch: its part there is left to the new owner",
-                    metadata: ["partitions": "\(fenced.partitions)"])
-                for partition in fenced.partitions { release(partition) }
+                lost(fenced, "fenced while completing a batch: its part there is left to the new owner")
             } catch {
                 attempt += 1
                 metrics.error(kind: produced ? "complete" : "produce")
@@ -538,10 +528,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 throw aborted
             } catch {
                 attempt += 1
-                logger.warning("reading the decision journal failed, retrying", metadata: ["error": "\(error)"])
-                stalled("reading the decision journal failed \(attempt) times", error)
-                if stop.wait(for: configuration.backoff.delay(attempt: attempt)) { return }
-                renewSession(after: error)
+                guard waitToRetry("reading the decision journal", attempt: attempt, after: error) else { return }
             }
         }
     }
@@ -616,10 +603,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 return claimed.mapValues(\.start)
             } catch {
                 attempt += 1
-                logger.warning("cannot claim assigned partitions, retrying", metadata: ["error": "\(error)"])
-                stalled("claiming the assigned partitions failed \(attempt) times", error)
-                if stop.wait(for: configuration.backoff.delay(attempt: attempt)) { throw error }
-                renewSession(after: error)
+                guard waitToRetry("claiming the assigned partitions", attempt: attempt, after: error) else { throw error }
             }
         }
     }
@@ -632,6 +616,23 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
 
     private func release(_ partition: TopicPartition) {
         ledger.release(partition)
+    }
+
+    /// After `what` failed for the `attempt`th time: warns, reports the stall, waits out the backoff
+    /// and renews the database session. False when the loop stopped while it waited.
+    private func waitToRetry(_ what: String, attempt: Int, after error: any Error) -> Bool {
+        logger.warning("\(what) failed, retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+        stalled("\(what) failed \(attempt) times", error)
+        if stop.wait(for: configuration.backoff.delay(attempt: attempt)) { return false }
+        renewSession(after: error)
+        return true
+    }
+
+    /// Another instance owns the fenced partitions now: counts the error, says so, and forgets them.
+    private func lost(_ fenced: FencedError, _ message: Logger.Message) {
+        metrics.error(kind: "fenced")
+        logger.warning(message, metadata: ["partitions": "\(fenced.partitions)"])
+        for partition in fenced.partitions { release(partition) }
     }
 
     // MARK: - Helpers

@@ -32,14 +32,7 @@ public func withRetry<T, E: Error>(
             return try body(attempt)
         } catch {
             guard attempt < maxAttempts, isTransient(error), !shouldStop() else { throw error }
-            let delay = backoff.delay(attempt: attempt)
-            logger?.warning(
-                "transient failure, retrying",
-                metadata: [
-                    "operation": "\(operation)", "attempt": "\(attempt)",
-                    "delay_ms": "\(Int(Backoff.seconds(delay) * 1000))", "error": "\(error)",
-                ]
-            )
+            let delay = retryDelay(backoff, attempt: attempt, after: error, logger: logger, operation: operation)
             Thread.sleep(forTimeInterval: Backoff.seconds(delay))
             if shouldStop() { throw error }
             attempt += 1
@@ -65,14 +58,7 @@ public func withRetry<T, E: Error>(
             return try await body(attempt)
         } catch {
             guard attempt < maxAttempts, isTransient(error), !shouldStop(), !Task.isCancelled else { throw error }
-            let delay = backoff.delay(attempt: attempt)
-            logger?.warning(
-                "transient failure, retrying",
-                metadata: [
-                    "operation": "\(operation)", "attempt": "\(attempt)",
-                    "delay_ms": "\(Int(Backoff.seconds(delay) * 1000))", "error": "\(error)",
-                ]
-            )
+            let delay = retryDelay(backoff, attempt: attempt, after: error, logger: logger, operation: operation)
             do {
                 try await Task.sleep(for: delay)
             } catch {
@@ -88,4 +74,19 @@ public func withRetry<T, E: Error>(
 /// ``PostgresError/isTransient`` for a ``PostgresError``, `false` for anything else.
 public func defaultIsTransient(_ error: any Error) -> Bool {
     (error as? PostgresError)?.isTransient ?? false
+}
+
+/// The wait before the attempt after `attempt`, logged as a warning that names the failure.
+private func retryDelay(
+    _ backoff: Backoff, attempt: Int, after error: any Error, logger: Logger?, operation: String
+) -> Duration {
+    let delay = backoff.delay(attempt: attempt)
+    logger?.warning(
+        "transient failure, retrying",
+        metadata: [
+            "operation": "\(operation)", "attempt": "\(attempt)",
+            "delay_ms": "\(Int(Backoff.seconds(delay) * 1000))", "error": "\(error)",
+        ]
+    )
+    return delay
 }
