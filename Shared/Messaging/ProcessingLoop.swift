@@ -242,7 +242,9 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 for partition in fenced.partitions { release(partition) }
             } catch {
                 attempt += 1
-                guard waitToRetry("dead-lettering \(MessagePosition(message))", attempt: attempt, after: error) else { return }
+                guard waitToRetry("dead-lettering \(MessagePosition(message))", attempt: attempt, after: error) else {
+                    return
+                }
             }
         }
     }
@@ -603,7 +605,9 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 return claimed.mapValues(\.start)
             } catch {
                 attempt += 1
-                guard waitToRetry("claiming the assigned partitions", attempt: attempt, after: error) else { throw error }
+                guard waitToRetry("claiming the assigned partitions", attempt: attempt, after: error) else {
+                    throw error
+                }
             }
         }
     }

@@ -10,6 +10,8 @@ public import Postgres
 ///
 /// Every variable is listed, with its default, in the README's configuration table.
 public struct ServiceConfiguration: Sendable {
+    /// The service this process runs: its name, defaults and Kafka access.
+    public var service: ServiceDefinition
     /// The service's name: the envelope `producer`, the default consumer group, the log label.
     public var serviceName: String
     /// HTTP_HOST, HTTP_PORT, HTTP_THREADS, HTTP_MAX_CONNECTIONS, HTTP_MAX_BODY_BYTES,
@@ -111,7 +113,7 @@ public struct ServiceConfiguration: Sendable {
         }
 
         return ServiceConfiguration(
-            serviceName: serviceName, http: http, database: database,
+            service: service, serviceName: serviceName, http: http, database: database,
             databasePoolSize: try env.int("DATABASE_POOL_SIZE", default: 8, in: 1...1000), kafka: kafka, loop: loop,
             topicsFile: env.string("TOPICS_FILE", default: "deploy/topics.txt"),
             commandTimeout: try env.milliseconds("COMMAND_TIMEOUT_MS", default: .seconds(5), in: 1...600_000),

@@ -1,3 +1,4 @@
+public import Contracts
 import Foundation
 public import HTTPServer
 import Kafka
@@ -18,7 +19,8 @@ import UnixSignals
 /// `openAPI` is the service's OpenAPI document, served at `GET /openapi.json`; the process refuses
 /// to start when its routes and the document's operations disagree (``OpenAPIDocument/drift(from:)``).
 ///
-/// `kafkaAccess` is the service's entry of the Kafka access plan (Contracts' `KafkaAccessPlan`): the
+/// The service's entry of the Kafka access plan (Contracts' `KafkaAccessPlan`, read from
+/// `configuration.service`): the
 /// processor's input topics must be its reads and its event topic one of its writes, or the process
 /// refuses to start; its producers and consumer then refuse every other topic, as the broker's ACLs
 /// would, and the start-up topic check looks only at its topics (a principal sees no others).
@@ -27,15 +29,29 @@ import UnixSignals
 /// the notification delivery worker); they start after the HTTP server and stop first, while the
 /// pool and the producers are still open.
 public enum ServiceHost {
+    /// A service executable's entry point: reads `service`'s configuration from the environment and
+    /// runs `body` with it (which calls ``run(_:migrations:processor:openAPI:extraServices:routes:)``);
+    /// any error that ends it is written to standard error, and the process exits 1.
+    public static func main(
+        _ service: ServiceDefinition, _ body: @Sendable (ServiceConfiguration) async throws -> Void
+    ) async {
+        do {
+            try await body(try ServiceConfiguration.fromEnvironment(service: service))
+        } catch {
+            FileHandle.standardError.write(Data("\(service.name): \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
     public static func run<Processor: MessageProcessor>(
-        configuration: ServiceConfiguration,
+        _ configuration: ServiceConfiguration,
         migrations: [Migration],
         processor: Processor,
-        kafkaAccess: KafkaAccess,
         openAPI: [UInt8],
         extraServices: (ServiceContext) -> [any Service] = { _ in [] },
         routes: @escaping @Sendable (ServiceContext, inout Router) -> Void
     ) async throws {
+        let kafkaAccess = configuration.service.kafkaAccess
         let configuration = try restricting(configuration, to: kafkaAccess, processor: processor)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))

@@ -143,13 +143,15 @@ enum Sources {
             problems.append("\(mains.count) service executables, \(ServiceDefinition.all.count) definitions")
         }
         for file in mains {
-            let used = matches(#"fromEnvironment\(service: \.(\w+)\)"#, in: file.text).map { $0[0] }
-            let access = matches(#"kafkaAccess: ServiceDefinition\.(\w+)\.kafkaAccess"#, in: file.text).map { $0[0] }
-            guard used.count == 1, access == used, ServiceDefinition.named(used[0]) != nil else {
+            // ServiceHost.main(.x) reads the configuration of definition x, which carries its Kafka access.
+            let used = matches(#"ServiceHost\.main\(\.(\w+)\)"#, in: file.text).map { $0[0] }
+            guard used.count == 1, ServiceDefinition.named(used[0]) != nil else {
                 problems.append("\(file.path): configuration and Kafka access not both from one ServiceDefinition")
                 continue
             }
-            if file.text.contains("defaultPort:") || file.text.contains("defaultDatabase") {
+            if file.text.contains("defaultPort:") || file.text.contains("defaultDatabase")
+                || file.text.contains("kafkaAccess:") || file.text.contains("fromEnvironment(service:")
+            {
                 problems.append("\(file.path): names its own defaults beside its definition")
             }
         }

@@ -9,13 +9,11 @@ public import ServiceRuntime
 /// The inventory service's HTTP API (api-contract.md, "Inventory service").
 public struct InventoryAPI: Sendable {
     let context: ServiceContext
-    let serviceName: String
 
     static let quantityRange = 1...1_000_000_000
 
-    public init(context: ServiceContext, serviceName: String = "inventory-service") {
+    public init(context: ServiceContext) {
         self.context = context
-        self.serviceName = serviceName
     }
 
     /// The OpenAPI document of these routes (`openapi.json` beside this file, embedded at build time),
@@ -66,7 +64,8 @@ public struct InventoryAPI: Sendable {
             message: { sku, messageId in
                 let command = Envelope<InventoryCommand>(
                     messageId: messageId, type: AddStock.messageType, schemaVersion: AddStock.schemaVersion,
-                    key: sku, correlationId: sku, causationId: nil, occurredAt: Timestamp.now(), producer: serviceName,
+                    key: sku, correlationId: sku, causationId: nil, occurredAt: Timestamp.now(),
+                    producer: context.configuration.serviceName,
                     data: .addStock(AddStock(sku: sku, quantity: body.quantity)))
                 return try InventoryCommand.codec.outgoing(command, topic: Topics.inventoryCommands)
             },

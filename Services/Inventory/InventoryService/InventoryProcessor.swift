@@ -8,7 +8,7 @@ public import Postgres
 /// `inventory.events` out, and a `StockReply` on `sagas.replies` for every ReserveStock and
 /// ReleaseStock.
 public struct InventoryProcessor: MessageProcessor {
-    public let serviceName: String
+    public let serviceName = ServiceDefinition.inventory.name
     public let inputTopics = [Topics.inventoryCommands]
     /// Partition-local: a sku's commands are keyed by sku, and `decide` reads only those skus' stock and reservations.
     public let decisionsArePartitionLocal = true
@@ -16,9 +16,7 @@ public struct InventoryProcessor: MessageProcessor {
     /// The stock items decide read, for the apply of the same batch.
     private let handoff = StateHandoff<StockItem>()
 
-    public init(serviceName: String = "inventory-service") {
-        self.serviceName = serviceName
-    }
+    public init() {}
 
     /// Folds the batch in order over state loaded once and evolved as it goes, so a reservation
     /// sees every reservation decided before it in the same batch: nothing is ever oversold.

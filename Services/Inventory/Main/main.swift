@@ -1,20 +1,13 @@
 import Contracts
-import Foundation
 import InventoryService
 import ServiceRuntime
 
 // The inventory service process: configuration from the environment, then the shared host.
-do {
-    let configuration = try ServiceConfiguration.fromEnvironment(service: .inventory)
+await ServiceHost.main(.inventory) { configuration in
     try await ServiceHost.run(
-        configuration: configuration, migrations: InventorySchema.migrations,
-        processor: InventoryProcessor(serviceName: configuration.serviceName),
-        kafkaAccess: ServiceDefinition.inventory.kafkaAccess,
+        configuration, migrations: InventorySchema.migrations, processor: InventoryProcessor(),
         openAPI: InventoryAPI.openAPIDocument
     ) { context, router in
-        InventoryAPI(context: context, serviceName: configuration.serviceName).register(into: &router)
+        InventoryAPI(context: context).register(into: &router)
     }
-} catch {
-    FileHandle.standardError.write(Data("inventory-service: \(error)\n".utf8))
-    exit(1)
 }

@@ -7,7 +7,7 @@ public import Postgres
 /// (SendNotification from the orchestrator, RecordDelivery from the delivery worker),
 /// `notifications.events` out.
 public struct NotificationProcessor: MessageProcessor {
-    public let serviceName: String
+    public let serviceName = ServiceDefinition.notification.name
     public let inputTopics = [Topics.notificationsCommands]
     /// Partition-local: an order's notification commands (and its delivery outcomes) are keyed by orderId, and `decide` reads only those notifications.
     public let decisionsArePartitionLocal = true
@@ -15,9 +15,7 @@ public struct NotificationProcessor: MessageProcessor {
     /// The notifications decide read, for the apply of the same batch.
     private let handoff = StateHandoff<CustomerNotification>()
 
-    public init(serviceName: String = "notification-service") {
-        self.serviceName = serviceName
-    }
+    public init() {}
 
     public func decide(
         _ batch: [Envelope<NotificationCommand>], reading db: PostgresConnection

@@ -9,16 +9,14 @@ public import ServiceRuntime
 /// The order service's HTTP API (api-contract.md, "Order service").
 public struct OrderAPI: Sendable {
     let context: ServiceContext
-    let serviceName: String
     let admission: OrderAdmission
 
     static let orderResource = CommandResource(idMember: "orderId", collection: "/orders")
     static let defaultPageSize = 50
     static let maxPageSize = 500
 
-    public init(context: ServiceContext, serviceName: String = "order-service", maxPending: Int = 2000) {
+    public init(context: ServiceContext, maxPending: Int = 2000) {
         self.context = context
-        self.serviceName = serviceName
         self.admission = OrderAdmission(context: context, maxPending: maxPending)
     }
 
@@ -70,7 +68,7 @@ public struct OrderAPI: Sendable {
                 let command = Envelope<OrderCommand>(
                     messageId: messageId, type: PlaceOrder.messageType, schemaVersion: PlaceOrder.schemaVersion,
                     key: orderId, correlationId: orderId, causationId: nil, occurredAt: Timestamp.now(),
-                    producer: serviceName,
+                    producer: context.configuration.serviceName,
                     data: .placeOrder(
                         PlaceOrder(orderId: orderId, customerId: body.customerId, items: body.items, currency: currency)
                     ))
@@ -101,7 +99,7 @@ public struct OrderAPI: Sendable {
                 let command = Envelope<OrderCommand>(
                     messageId: messageId, type: CancelOrder.messageType, schemaVersion: CancelOrder.schemaVersion,
                     key: orderId, correlationId: orderId, causationId: nil, occurredAt: Timestamp.now(),
-                    producer: serviceName, data: .cancelOrder(CancelOrder(orderId: orderId)))
+                    producer: context.configuration.serviceName, data: .cancelOrder(CancelOrder(orderId: orderId)))
                 return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
             },
             accepted: { orderId in

@@ -5,7 +5,7 @@ public import Postgres
 
 /// The order service's part of the processing loop: `orders.commands` in, `orders.events` out.
 public struct OrderProcessor: MessageProcessor {
-    public let serviceName: String
+    public let serviceName = ServiceDefinition.order.name
     public let inputTopics = [Topics.ordersCommands]
     /// Partition-local: an order's commands are keyed by its orderId, and `decide` reads only those orders.
     public let decisionsArePartitionLocal = true
@@ -13,9 +13,7 @@ public struct OrderProcessor: MessageProcessor {
     /// The orders decide read, for the apply of the same batch.
     private let handoff = StateHandoff<Order>()
 
-    public init(serviceName: String = "order-service") {
-        self.serviceName = serviceName
-    }
+    public init() {}
 
     public func decide(_ batch: [Envelope<OrderCommand>], reading db: PostgresConnection) throws -> Decision<OrderEvent>
     {

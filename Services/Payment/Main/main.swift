@@ -1,20 +1,13 @@
 import Contracts
-import Foundation
 import PaymentService
 import ServiceRuntime
 
 // The payment service process: configuration from the environment, then the shared host.
-do {
-    let configuration = try ServiceConfiguration.fromEnvironment(service: .payment)
+await ServiceHost.main(.payment) { configuration in
     try await ServiceHost.run(
-        configuration: configuration, migrations: PaymentSchema.migrations,
-        processor: PaymentProcessor(serviceName: configuration.serviceName),
-        kafkaAccess: ServiceDefinition.payment.kafkaAccess,
+        configuration, migrations: PaymentSchema.migrations, processor: PaymentProcessor(),
         openAPI: PaymentAPI.openAPIDocument
     ) { context, router in
-        PaymentAPI(context: context, serviceName: configuration.serviceName).register(into: &router)
+        PaymentAPI(context: context).register(into: &router)
     }
-} catch {
-    FileHandle.standardError.write(Data("payment-service: \(error)\n".utf8))
-    exit(1)
 }

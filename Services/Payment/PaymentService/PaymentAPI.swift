@@ -9,13 +9,11 @@ public import ServiceRuntime
 /// The payment service's HTTP API (api-contract.md, "Payment service").
 public struct PaymentAPI: Sendable {
     let context: ServiceContext
-    let serviceName: String
 
     static let creditLimitRange = 0...1_000_000_000_000
 
-    public init(context: ServiceContext, serviceName: String = "payment-service") {
+    public init(context: ServiceContext) {
         self.context = context
-        self.serviceName = serviceName
     }
 
     /// The OpenAPI document of these routes (`openapi.json` beside this file, embedded at build time),
@@ -62,7 +60,7 @@ public struct PaymentAPI: Sendable {
                 let command = Envelope<PaymentCommand>(
                     messageId: messageId, type: OpenAccount.messageType, schemaVersion: OpenAccount.schemaVersion,
                     key: customerId, correlationId: customerId, causationId: nil, occurredAt: Timestamp.now(),
-                    producer: serviceName,
+                    producer: context.configuration.serviceName,
                     data: .openAccount(OpenAccount(customerId: customerId, creditLimitCents: body.creditLimitCents)))
                 return try PaymentCommand.codec.outgoing(command, topic: Topics.paymentsCommands)
             },

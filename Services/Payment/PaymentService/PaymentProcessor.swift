@@ -7,7 +7,7 @@ public import Postgres
 /// The payment service's part of the processing loop: `payments.commands` in, `payments.events`
 /// out, and a `PaymentReply` on `sagas.replies` for every AuthorizePayment and RefundPayment.
 public struct PaymentProcessor: MessageProcessor {
-    public let serviceName: String
+    public let serviceName = ServiceDefinition.payment.name
     public let inputTopics = [Topics.paymentsCommands]
     /// Partition-local: a customer's commands are keyed by customerId, and `decide` reads only those customers' accounts and the payments of their orders.
     public let decisionsArePartitionLocal = true
@@ -15,9 +15,7 @@ public struct PaymentProcessor: MessageProcessor {
     /// The accounts decide read, for the apply of the same batch.
     private let handoff = StateHandoff<Account>()
 
-    public init(serviceName: String = "payment-service") {
-        self.serviceName = serviceName
-    }
+    public init() {}
 
     /// Folds the batch in order over state loaded once and evolved as it goes, so an
     /// authorization sees every charge decided before it in the same batch: no account is ever

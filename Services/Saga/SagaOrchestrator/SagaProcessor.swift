@@ -8,7 +8,7 @@ public import SagaDomain
 /// (`sagas.replies`, where the deadline timer's DeadlineExpired also goes) in, co-partitioned by
 /// orderId; the saga's events to `sagas.events`; commands to the participants.
 public struct SagaProcessor: MessageProcessor {
-    public let serviceName: String
+    public let serviceName = ServiceDefinition.saga.name
     public let inputTopics = [Topics.ordersEvents, Topics.sagasReplies]
     public let eventTopic = Topics.sagasEvents
     /// How long a step may wait for its answer, and how the order service's steps are retried.
@@ -16,8 +16,7 @@ public struct SagaProcessor: MessageProcessor {
     /// The sagas decide read, for the apply of the same batch.
     private let handoff = StateHandoff<Saga>()
 
-    public init(serviceName: String = "saga-orchestrator", timing: SagaTiming = SagaTiming()) {
-        self.serviceName = serviceName
+    public init(timing: SagaTiming = SagaTiming()) {
         self.timing = timing
     }
 
