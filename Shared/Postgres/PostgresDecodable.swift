@@ -26,41 +26,22 @@ extension String: PostgresDecodable {
     public init(postgresText: String, column: String) { self = postgresText }
 }
 
-extension Int: PostgresDecodable {
+/// An integer column: decimal text, in the type's range.
+public protocol PostgresIntegerDecodable: FixedWidthInteger, PostgresDecodable {}
+
+extension PostgresIntegerDecodable {
     public init(postgresText: String, column: String) throws(PostgresError) {
-        guard let value = Int(postgresText) else {
-            throw .decoding(Int.self, column: column, reason: "not an integer in range")
+        guard let value = Self(postgresText) else {
+            throw .decoding(Self.self, column: column, reason: "not an integer in \(Self.min)...\(Self.max)")
         }
         self = value
     }
 }
 
-extension Int32: PostgresDecodable {
-    public init(postgresText: String, column: String) throws(PostgresError) {
-        guard let value = Int32(postgresText) else {
-            throw .decoding(Int32.self, column: column, reason: "not an integer in range")
-        }
-        self = value
-    }
-}
-
-extension Int64: PostgresDecodable {
-    public init(postgresText: String, column: String) throws(PostgresError) {
-        guard let value = Int64(postgresText) else {
-            throw .decoding(Int64.self, column: column, reason: "not an integer in range")
-        }
-        self = value
-    }
-}
-
-extension UInt8: PostgresDecodable {
-    public init(postgresText: String, column: String) throws(PostgresError) {
-        guard let value = UInt8(postgresText) else {
-            throw .decoding(UInt8.self, column: column, reason: "not an integer in 0...255")
-        }
-        self = value
-    }
-}
+extension Int: PostgresIntegerDecodable {}
+extension Int32: PostgresIntegerDecodable {}
+extension Int64: PostgresIntegerDecodable {}
+extension UInt8: PostgresIntegerDecodable {}
 
 extension Bool: PostgresDecodable {
     public init(postgresText: String, column: String) throws(PostgresError) {
