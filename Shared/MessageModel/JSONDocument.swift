@@ -188,8 +188,8 @@ private struct Scanner {
     mutating func value(into values: inout [JSONDocument.Value], depth: Int) throws(JSONDocument.SyntaxError) {
         guard !atEnd else { throw error("unexpected end of text") }
         switch buffer[index] {
-        case UInt8(ascii: "{"): try object(into: &values, depth: depth + 1)
-        case UInt8(ascii: "["): try array(into: &values, depth: depth + 1)
+        case UInt8(ascii: "{"): try container(.object, into: &values, depth: depth + 1)
+        case UInt8(ascii: "["): try container(.array, into: &values, depth: depth + 1)
         case UInt8(ascii: "\""): try string(into: &values)
         case UInt8(ascii: "t"): try literal("true", .true, into: &values)
         case UInt8(ascii: "f"): try literal("false", .false, into: &values)
@@ -218,45 +218,33 @@ private struct Scanner {
         index += length
     }
 
-    private mutating func object(into values: inout [JSONDocument.Value], depth: Int) throws(JSONDocument.SyntaxError) {
+    /// An object or an array: its entry, then its members or elements up to the closing bracket.
+    private mutating func container(
+        _ kind: JSONDocument.Kind, into values: inout [JSONDocument.Value], depth: Int
+    ) throws(JSONDocument.SyntaxError) {
         guard depth <= JSONDocument.maximumDepth else { throw error("nested too deeply") }
+        let isObject = kind == .object
+        let closing = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
         let at = values.count
-        append(.object, start: index, end: index, into: &values)
+        append(kind, start: index, end: index, into: &values)
         index += 1
         skipWhitespace()
         var count: Int32 = 0
-        if !atEnd, buffer[index] == UInt8(ascii: "}") {
+        if !atEnd, buffer[index] == closing {
             index += 1
         } else {
             while true {
-                guard !atEnd, buffer[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
-                try string(into: &values)
-                skipWhitespace()
-                guard !atEnd, buffer[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
-                index += 1
-                skipWhitespace()
+                if isObject {
+                    guard !atEnd, buffer[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+                    try string(into: &values)
+                    skipWhitespace()
+                    guard !atEnd, buffer[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                    index += 1
+                    skipWhitespace()
+                }
                 try value(into: &values, depth: depth)
                 count += 1
-                if try closes(with: UInt8(ascii: "}"), in: "an object") { break }
-            }
-        }
-        end(at, count: count, in: &values)
-    }
-
-    private mutating func array(into values: inout [JSONDocument.Value], depth: Int) throws(JSONDocument.SyntaxError) {
-        guard depth <= JSONDocument.maximumDepth else { throw error("nested too deeply") }
-        let at = values.count
-        append(.array, start: index, end: index, into: &values)
-        index += 1
-        skipWhitespace()
-        var count: Int32 = 0
-        if !atEnd, buffer[index] == UInt8(ascii: "]") {
-            index += 1
-        } else {
-            while true {
-                try value(into: &values, depth: depth)
-                count += 1
-                if try closes(with: UInt8(ascii: "]"), in: "an array") { break }
+                if try closes(with: closing, in: isObject ? "an object" : "an array") { break }
             }
         }
         end(at, count: count, in: &values)
