@@ -19,11 +19,7 @@ struct OperationsEndToEndTests {
     @Test func poisonCommandIsDeadLetteredShownRepairedAndRedrivenOnce() throws {
         let world = try SagaWorld(
             name: "ops-dlq",
-            environment: [
-                "order-service": [
-                    "LOOP_MAX_ATTEMPTS": "3", "LOOP_BACKOFF_INITIAL_MS": "50", "LOOP_BACKOFF_MAX_MS": "200",
-                ]
-            ])
+            environment: ["order-service": SagaWorld.quickDeadLetters])
         try world.addStock("kiwi", 5)
         try world.openAccount("dora", limit: 10_000)
         let id = try world.placeOrder("dora", [("kiwi", 2, 1_500)])

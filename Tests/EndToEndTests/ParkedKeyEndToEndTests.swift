@@ -16,9 +16,7 @@ struct ParkedKeyEndToEndTests {
         let world = try SagaWorld(
             name: "parked",
             environment: [
-                "inventory-service": [
-                    "LOOP_MAX_ATTEMPTS": "3", "LOOP_BACKOFF_INITIAL_MS": "50", "LOOP_BACKOFF_MAX_MS": "200",
-                ],
+                "inventory-service": SagaWorld.quickDeadLetters,
                 "saga-orchestrator": ["SAGA_STEP_TIMEOUT_MS": "3000", "SAGA_STEP_MAX_ATTEMPTS": "1"],
             ])
         try world.addStock("kiwi", 5)

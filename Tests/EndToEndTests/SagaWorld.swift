@@ -220,6 +220,12 @@ extension SagaWorld {
         return (violations, outputs)
     }
 
+    /// A service environment that dead-letters a message that keeps failing after three quick
+    /// attempts (50 ms, then 200 ms at most between them), so that a test need not wait long.
+    static let quickDeadLetters = [
+        "LOOP_MAX_ATTEMPTS": "3", "LOOP_BACKOFF_INITIAL_MS": "50", "LOOP_BACKOFF_MAX_MS": "200",
+    ]
+
     /// The invariants hold and every rebuilt read model equals the live one: the check that ends
     /// every test that injects a fault into a whole stack.
     func expectInvariantsAndReplayHold(sourceLocation: SourceLocation = #_sourceLocation) throws {
