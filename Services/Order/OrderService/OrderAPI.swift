@@ -117,15 +117,7 @@ public struct OrderAPI: Sendable {
 
     struct Page: Encodable {
         var items: [OrderView]
-        var next: String?
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(items, forKey: .items)
-            try container.encode(next, forKey: .next)
-        }
-
-        enum CodingKeys: String, CodingKey { case items, next }
+        @ExplicitNull var next: String?
     }
 
     func listOrders(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -184,7 +176,7 @@ struct OrderView: Encodable {
     var totalCents: Int
     var currency: String
     var status: String
-    var reason: String?
+    @ExplicitNull var reason: String?
     var createdAt: String
     var updatedAt: String
     var version: Int
@@ -200,23 +192,5 @@ struct OrderView: Encodable {
         createdAt = Timestamp.format(order.createdAt)
         updatedAt = Timestamp.format(order.updatedAt)
         version = order.version
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case orderId, customerId, items, totalCents, currency, status, reason, createdAt, updatedAt, version
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(orderId, forKey: .orderId)
-        try container.encode(customerId, forKey: .customerId)
-        try container.encode(items, forKey: .items)
-        try container.encode(totalCents, forKey: .totalCents)
-        try container.encode(currency, forKey: .currency)
-        try container.encode(status, forKey: .status)
-        try container.encode(reason, forKey: .reason)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
-        try container.encode(version, forKey: .version)
     }
 }

@@ -131,13 +131,13 @@ struct SagaView: Encodable {
     var orderId: String
     var customerId: String
     var state: String
-    var step: String?
+    @ExplicitNull var step: String?
     var attempt: Int
-    var deadline: String?
+    @ExplicitNull var deadline: String?
     var steps: [Step]
     var startedAt: String
-    var endedAt: String?
-    var traceId: String?
+    @ExplicitNull var endedAt: String?
+    @ExplicitNull var traceId: String?
 
     init(_ saga: Saga, steps: [SagaStepRecord]) {
         orderId = saga.orderId
@@ -150,23 +150,5 @@ struct SagaView: Encodable {
         startedAt = Timestamp.format(saga.startedAt)
         endedAt = saga.endedAt.map(Timestamp.format)
         traceId = saga.traceId
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case orderId, customerId, state, step, attempt, deadline, steps, startedAt, endedAt, traceId
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(orderId, forKey: .orderId)
-        try container.encode(customerId, forKey: .customerId)
-        try container.encode(state, forKey: .state)
-        try container.encode(step, forKey: .step)
-        try container.encode(attempt, forKey: .attempt)
-        try container.encode(deadline, forKey: .deadline)
-        try container.encode(steps, forKey: .steps)
-        try container.encode(startedAt, forKey: .startedAt)
-        try container.encode(endedAt, forKey: .endedAt)
-        try container.encode(traceId, forKey: .traceId)
     }
 }
