@@ -128,25 +128,9 @@ public struct OrderAPI: Sendable {
         } else if let customerId, customerId.utf8.contains(0) {
             errors.append(Problem.FieldError(field: "customerId", message: "must not contain a NUL character (%00)"))
         }
-        var status: OrderStatus?
-        if let text = request.query("status") {
-            status = OrderStatus(rawValue: text)
-            if status == nil {
-                errors.append(
-                    Problem.FieldError(
-                        field: "status",
-                        message: "must be one of \(OrderStatus.allCases.map(\.rawValue).joined(separator: ", "))"))
-            }
-        }
-        var limit = Self.defaultPageSize
-        if let text = request.query("limit") {
-            if let value = Int(text), (1...Self.maxPageSize).contains(value) {
-                limit = value
-            } else {
-                errors.append(
-                    Problem.FieldError(field: "limit", message: "must be an integer from 1 to \(Self.maxPageSize)"))
-            }
-        }
+        let status: OrderStatus? = request.queryCase("status", errors: &errors)
+        let limit = request.queryInteger(
+            "limit", in: 1...Self.maxPageSize, default: Self.defaultPageSize, errors: &errors)
         var cursor: OrderCursor?
         if let token = request.query("after") {
             cursor = OrderCursor(token: token)

@@ -84,24 +84,8 @@ public struct SagaAPI: Sendable {
     /// The `state` and `limit` query parameters of the lists (400 for anything else).
     static func listQuery(_ request: HTTPRequest) throws -> (state: SagaState?, limit: Int) {
         var errors: [Problem.FieldError] = []
-        var state: SagaState?
-        if let text = request.query("state") {
-            state = SagaState(rawValue: text)
-            if state == nil {
-                errors.append(
-                    Problem.FieldError(
-                        field: "state",
-                        message: "must be one of \(SagaState.allCases.map(\.rawValue).joined(separator: ", "))"))
-            }
-        }
-        var limit = defaultLimit
-        if let text = request.query("limit") {
-            if let value = Int(text), (1...maxLimit).contains(value) {
-                limit = value
-            } else {
-                errors.append(Problem.FieldError(field: "limit", message: "must be an integer from 1 to \(maxLimit)"))
-            }
-        }
+        let state: SagaState? = request.queryCase("state", errors: &errors)
+        let limit = request.queryInteger("limit", in: 1...maxLimit, default: defaultLimit, errors: &errors)
         if !errors.isEmpty {
             throw Problem(status: .badRequest, detail: "invalid query parameters", errors: errors)
         }
