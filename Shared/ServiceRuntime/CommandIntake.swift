@@ -2,6 +2,7 @@ public import Foundation
 public import HTTPServer
 public import Kafka
 import Logging
+public import MessageModel
 import Messaging
 
 /// The resource a write is about, as its answers name it: the JSON member of its id and the
@@ -17,6 +18,17 @@ public struct CommandResource: Sendable {
 }
 
 extension ServiceContext {
+    /// The envelope of a command the HTTP edge accepts: uncaused, keyed and correlated by `key`,
+    /// written by this service now, its type and version the payload's.
+    public func command<Payload: MessagePayload, Command: Sendable>(
+        _ payload: Payload, as wrap: (Payload) -> Command, key: String, messageId: UUID
+    ) -> Envelope<Command> {
+        Envelope(
+            messageId: messageId, type: Payload.messageType, schemaVersion: Payload.schemaVersion, key: key,
+            correlationId: key, causationId: nil, occurredAt: Timestamp.now(), producer: configuration.serviceName,
+            data: wrap(payload))
+    }
+
     /// Ids derived from an `Idempotency-Key` live in this namespace.
     static let idempotencyNamespace = UUID(uuidString: "3f1c7c52-7c1e-4a8e-9d4b-2f0a6d1e5b90")!
     /// Keys the server chooses for requests that came without one start with this.

@@ -62,11 +62,9 @@ public struct InventoryAPI: Sendable {
             fingerprint: IdempotencyStore.fingerprint(AddStockFingerprint(sku: sku, quantity: body.quantity)),
             resource: CommandResource(idMember: "sku", collection: "/stock"), resourceId: { _ in sku },
             message: { sku, messageId in
-                let command = Envelope<InventoryCommand>(
-                    messageId: messageId, type: AddStock.messageType, schemaVersion: AddStock.schemaVersion,
-                    key: sku, correlationId: sku, causationId: nil, occurredAt: Timestamp.now(),
-                    producer: context.configuration.serviceName,
-                    data: .addStock(AddStock(sku: sku, quantity: body.quantity)))
+                let command = context.command(
+                    AddStock(sku: sku, quantity: body.quantity), as: InventoryCommand.addStock, key: sku,
+                    messageId: messageId)
                 return try InventoryCommand.codec.outgoing(command, topic: Topics.inventoryCommands)
             },
             accepted: { sku in .accepted(Accepted(sku: sku, status: "ACCEPTED"), location: "/stock", id: sku) })

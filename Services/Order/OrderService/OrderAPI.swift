@@ -65,13 +65,9 @@ public struct OrderAPI: Sendable {
             resource: Self.orderResource,
             resourceId: { derived in derived },
             message: { orderId, messageId in
-                let command = Envelope<OrderCommand>(
-                    messageId: messageId, type: PlaceOrder.messageType, schemaVersion: PlaceOrder.schemaVersion,
-                    key: orderId, correlationId: orderId, causationId: nil, occurredAt: Timestamp.now(),
-                    producer: context.configuration.serviceName,
-                    data: .placeOrder(
-                        PlaceOrder(orderId: orderId, customerId: body.customerId, items: body.items, currency: currency)
-                    ))
+                let command = context.command(
+                    PlaceOrder(orderId: orderId, customerId: body.customerId, items: body.items, currency: currency),
+                    as: OrderCommand.placeOrder, key: orderId, messageId: messageId)
                 return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
             },
             accepted: { orderId in
@@ -96,10 +92,8 @@ public struct OrderAPI: Sendable {
             request, scope: "POST /orders/\(id)/cancel", fingerprint: id, resource: Self.orderResource,
             resourceId: { _ in id },
             message: { orderId, messageId in
-                let command = Envelope<OrderCommand>(
-                    messageId: messageId, type: CancelOrder.messageType, schemaVersion: CancelOrder.schemaVersion,
-                    key: orderId, correlationId: orderId, causationId: nil, occurredAt: Timestamp.now(),
-                    producer: context.configuration.serviceName, data: .cancelOrder(CancelOrder(orderId: orderId)))
+                let command = context.command(
+                    CancelOrder(orderId: orderId), as: OrderCommand.cancelOrder, key: orderId, messageId: messageId)
                 return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
             },
             accepted: { orderId in

@@ -57,11 +57,9 @@ public struct PaymentAPI: Sendable {
             resource: CommandResource(idMember: "customerId", collection: "/accounts"),
             resourceId: { _ in body.customerId },
             message: { customerId, messageId in
-                let command = Envelope<PaymentCommand>(
-                    messageId: messageId, type: OpenAccount.messageType, schemaVersion: OpenAccount.schemaVersion,
-                    key: customerId, correlationId: customerId, causationId: nil, occurredAt: Timestamp.now(),
-                    producer: context.configuration.serviceName,
-                    data: .openAccount(OpenAccount(customerId: customerId, creditLimitCents: body.creditLimitCents)))
+                let command = context.command(
+                    OpenAccount(customerId: customerId, creditLimitCents: body.creditLimitCents),
+                    as: PaymentCommand.openAccount, key: customerId, messageId: messageId)
                 return try PaymentCommand.codec.outgoing(command, topic: Topics.paymentsCommands)
             },
             accepted: { customerId in
