@@ -37,22 +37,14 @@ struct NotificationServiceEndToEndTests {
             ])
     }
 
-    static func produce(_ messages: [OutgoingMessage], stack: ServiceStack) throws {
-        let producer = try KafkaProducer(
-            configuration: KafkaConfiguration(bootstrapServers: stack.broker.bootstrapServers),
-            logger: Logger(label: "test"))
-        defer { producer.close() }
-        try producer.send(messages)
-    }
-
     /// Produces one SendNotification for `orderId`.
     static func send(
         _ orderId: String, customer: String, kind: String = "ORDER_APPROVED", at occurredAt: String,
         stack: ServiceStack
     ) throws {
-        try produce(
-            [sendNotification(orderId: orderId, customerId: customer, kind: kind, occurredAt: occurredAt)],
-            stack: stack)
+        try stack.produce([
+            sendNotification(orderId: orderId, customerId: customer, kind: kind, occurredAt: occurredAt)
+        ])
     }
 
     /// The environment that makes the service deliver to `receiver`.
@@ -82,11 +74,11 @@ struct NotificationServiceEndToEndTests {
 
         let orderId = "o-\(UUID().uuidString.prefix(8))"
         let occurredAt = "2026-03-01T10:00:00.000Z"
-        try Self.produce(
+        try stack.produce(
             (0..<3).map { _ in
                 Self.sendNotification(
                     orderId: orderId, customerId: "c-log", kind: "ORDER_APPROVED", occurredAt: occurredAt)
-            }, stack: stack)
+            })
 
         let items = try #require(try Self.waitForOutcome(client, orderId: orderId))
         #expect(items.count == 1)
@@ -206,11 +198,11 @@ struct NotificationServiceEndToEndTests {
 
         let customer = "c-two-\(UUID().uuidString.prefix(6))"
         let orders = (0..<30).map { "o-two-\($0)-\(UUID().uuidString.prefix(6))" }
-        try Self.produce(
+        try stack.produce(
             orders.map {
                 Self.sendNotification(
                     orderId: $0, customerId: customer, kind: "ORDER_APPROVED", occurredAt: "2026-03-01T13:00:00.000Z")
-            }, stack: stack)
+            })
         let sent = try eventually(timeout: .seconds(45)) { () -> Int? in
             let items = try first.get("/notifications?customerId=\(customer)").json()["items"] as? [[String: Any]] ?? []
             let count = items.filter { $0["status"] as? String == "SENT" }.count
@@ -276,11 +268,11 @@ struct NotificationServiceEndToEndTests {
 
         let customer = "c-outage-\(UUID().uuidString.prefix(6))"
         let orders = (0..<20).map { "o-outage-\($0)-\(UUID().uuidString.prefix(6))" }
-        try Self.produce(
+        try stack.produce(
             orders.map {
                 Self.sendNotification(
                     orderId: $0, customerId: customer, kind: "ORDER_APPROVED", occurredAt: "2026-03-02T10:00:00.000Z")
-            }, stack: stack)
+            })
         _ = eventually(timeout: .seconds(30), every: .milliseconds(20)) { receiver.requests.count >= 2 ? true : nil }
         try stack.broker.control("/brokers/all/down")
         Thread.sleep(forTimeInterval: 6)

@@ -35,15 +35,11 @@ struct OperationsEndToEndTests {
         #expect(verify.output.contains(#"status: live "BOGUS", rebuilt "APPROVED""#), "\(verify)")
 
         // Two poison messages on orders.commands: a cancellation of that order, and bytes that are not JSON.
-        let producer = try KafkaProducer(
-            configuration: KafkaConfiguration(bootstrapServers: world.stack.broker.bootstrapServers),
-            logger: Logger(label: "test"))
-        defer { producer.close() }
         let cancel = Envelope<OrderCommand>(
             messageId: UUID(), type: CancelOrder.messageType, schemaVersion: 1, key: id, correlationId: id,
             causationId: nil,
             occurredAt: Timestamp.now(), producer: "ops-test", data: .cancelOrder(CancelOrder(orderId: id)))
-        try producer.send([
+        try world.stack.produce([
             try OrderCommand.codec.outgoing(cancel, topic: Topics.ordersCommands),
             OutgoingMessage(
                 topic: Topics.ordersCommands, key: Array("garbage".utf8), value: Array("{not json".utf8), headers: []),
@@ -206,11 +202,7 @@ struct OperationsEndToEndTests {
         try #require(world.stack.process("payment-service")).terminate()
         let next = try world.placeOrder("erin", [("lime", 1, 1_000)])
         _ = try #require(eventually { try? world.order(next) })
-        let producer = try KafkaProducer(
-            configuration: KafkaConfiguration(bootstrapServers: world.stack.broker.bootstrapServers),
-            logger: Logger(label: "test"))
-        defer { producer.close() }
-        try producer.send([
+        try world.stack.produce([
             OutgoingMessage(
                 topic: Topics.ordersEvents, key: Array(next.utf8), value: Array(#"{"type":"OrderPlaced"}"#.utf8),
                 headers: [])

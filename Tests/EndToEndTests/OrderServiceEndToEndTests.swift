@@ -145,15 +145,11 @@ final class OrderServiceEndToEndTests {
         // The saga's RejectOrder (sent by hand here) makes the order final: cancelling is a conflict.
         let rejected = try #require(try placeOrder().json()["orderId"] as? String)
         _ = try #require(try waitForOrder(rejected))
-        let producer = try KafkaProducer(
-            configuration: KafkaConfiguration(bootstrapServers: stack.broker.bootstrapServers),
-            logger: Logger(label: "test"))
-        defer { producer.close() }
         let reject = Envelope<OrderCommand>(
             messageId: UUID(), type: RejectOrder.messageType, schemaVersion: 1, key: rejected, correlationId: rejected,
             causationId: nil, occurredAt: Timestamp.now(), producer: "test",
             data: .rejectOrder(RejectOrder(orderId: rejected, reason: .outOfStock)))
-        try producer.send([try OrderCommand.codec.outgoing(reject, topic: Topics.ordersCommands)])
+        try stack.produce([try OrderCommand.codec.outgoing(reject, topic: Topics.ordersCommands)])
         let final = try eventually { () -> [String: Any]? in
             let order = try orders.get("/orders/\(rejected)").json()
             return order["status"] as? String == "REJECTED" ? order : nil

@@ -76,11 +76,7 @@ struct ParkedKeyEndToEndTests {
         #expect(drained != nil, "nothing should stay parked after the re-drive")
 
         // An undecodable message parks fig; discarding it releases what waits behind it.
-        let producer = try KafkaProducer(
-            configuration: KafkaConfiguration(bootstrapServers: world.stack.broker.bootstrapServers),
-            logger: Logger(label: "test"))
-        defer { producer.close() }
-        try producer.send([
+        try world.stack.produce([
             OutgoingMessage(
                 topic: Topics.inventoryCommands, key: Array("fig".utf8), value: Array("{not json".utf8), headers: [])
         ])

@@ -1,5 +1,7 @@
 import Foundation
 import HTTPClient
+import Kafka
+import Logging
 import SagaInvariants
 import TestSupport
 import Testing
@@ -280,5 +282,15 @@ extension ServiceStack {
             SagaWorld.replayed.first { $0.0 == service }?.1, "no service \(service)", sourceLocation: sourceLocation)
         let verify = try runTool("replay", [service, "--verify"], service: executable)
         #expect(verify.status == 0, "\(verify)", sourceLocation: sourceLocation)
+    }
+
+    /// Writes `messages` to the stack's broker as a client outside the services would, and waits
+    /// for every delivery report.
+    func produce(_ messages: [OutgoingMessage]) throws {
+        let producer = try KafkaProducer(
+            configuration: KafkaConfiguration(bootstrapServers: broker.bootstrapServers),
+            logger: Logger(label: "test"))
+        defer { producer.close() }
+        try producer.send(messages)
     }
 }
