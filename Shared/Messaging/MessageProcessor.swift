@@ -38,6 +38,12 @@ public protocol MessageProcessor: Sendable {
     /// what a message decides can set ``ProcessingLoopConfiguration/journalEveryBatch``. False (the
     /// default) journals every batch with outputs.
     var decisionsArePartitionLocal: Bool { get }
+
+    /// The read model's tables `decide` reads (its projection's `tables`). A decision that reads
+    /// one snapshot locks them before it takes the snapshot: a replay swaps a rebuilt table in by
+    /// renaming it, and a snapshot taken before that swap would read the new table without the rows
+    /// the swap's own transaction wrote (docs/architecture.md, "Replay").
+    var readModelTables: [String] { get }
 }
 
 extension MessageProcessor {

@@ -272,7 +272,13 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         // snapshot, so that an instance that lost the partition and does not know it yet decides
         // exactly what the new owner decides from the same committed offsets.
         return try db.transaction(isolation: .repeatableRead) { db in
-            try decide(owned, forcedDeadLetters: forcedDeadLetters, released: released, db: db)
+            // LOCK takes no snapshot: the snapshot is taken by the first read after it, so a
+            // replay's swap is either wholly before it or waits for this transaction to end.
+            let tables = processor.readModelTables
+            if !tables.isEmpty {
+                try db.executeScript("LOCK TABLE \(tables.joined(separator: ", ")) IN ACCESS SHARE MODE")
+            }
+            return try decide(owned, forcedDeadLetters: forcedDeadLetters, released: released, db: db)
         }
     }
 

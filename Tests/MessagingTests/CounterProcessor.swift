@@ -49,6 +49,7 @@ struct CounterProcessor: MessageProcessor {
     let eventTopic: String
     /// Its commands are keyed by counter id and it reads nothing, so it may say so.
     let decisionsArePartitionLocal: Bool
+    let readModelTables = ["counters"]
 
     init(prefix: String, partitionLocal: Bool = false) {
         inputTopics = ["\(prefix).commands"]

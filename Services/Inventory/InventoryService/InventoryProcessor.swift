@@ -12,6 +12,7 @@ public struct InventoryProcessor: MessageProcessor {
     public let inputTopics = [Topics.inventoryCommands]
     /// Partition-local: a sku's commands are keyed by sku, and `decide` reads only those skus' stock and reservations.
     public let decisionsArePartitionLocal = true
+    public let readModelTables = InventoryProjection.tables
     public let eventTopic = Topics.inventoryEvents
     /// The stock items decide read, for the apply of the same batch.
     private let handoff = StateHandoff<StockItem>()

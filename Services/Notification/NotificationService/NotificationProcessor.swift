@@ -11,6 +11,7 @@ public struct NotificationProcessor: MessageProcessor {
     public let inputTopics = [Topics.notificationsCommands]
     /// Partition-local: an order's notification commands (and its delivery outcomes) are keyed by orderId, and `decide` reads only those notifications.
     public let decisionsArePartitionLocal = true
+    public let readModelTables = NotificationProjection.tables
     public let eventTopic = Topics.notificationsEvents
     /// The notifications decide read, for the apply of the same batch.
     private let handoff = StateHandoff<CustomerNotification>()

@@ -9,6 +9,7 @@ public struct OrderProcessor: MessageProcessor {
     public let inputTopics = [Topics.ordersCommands]
     /// Partition-local: an order's commands are keyed by its orderId, and `decide` reads only those orders.
     public let decisionsArePartitionLocal = true
+    public let readModelTables = OrderProjection.tables
     public let eventTopic = Topics.ordersEvents
     /// The orders decide read, for the apply of the same batch.
     private let handoff = StateHandoff<Order>()

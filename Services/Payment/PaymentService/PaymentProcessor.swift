@@ -11,6 +11,7 @@ public struct PaymentProcessor: MessageProcessor {
     public let inputTopics = [Topics.paymentsCommands]
     /// Partition-local: a customer's commands are keyed by customerId, and `decide` reads only those customers' accounts and the payments of their orders.
     public let decisionsArePartitionLocal = true
+    public let readModelTables = PaymentProjection.tables
     public let eventTopic = Topics.paymentsEvents
     /// The accounts decide read, for the apply of the same batch.
     private let handoff = StateHandoff<Account>()

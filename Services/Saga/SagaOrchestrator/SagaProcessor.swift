@@ -11,6 +11,7 @@ public struct SagaProcessor: MessageProcessor {
     public let serviceName = ServiceDefinition.saga.name
     public let inputTopics = [Topics.ordersEvents, Topics.sagasReplies]
     public let eventTopic = Topics.sagasEvents
+    public let readModelTables = SagaProjection.tables
     /// How long a step may wait for its answer, and how the order service's steps are retried.
     public let timing: SagaTiming
     /// The sagas decide read, for the apply of the same batch.
