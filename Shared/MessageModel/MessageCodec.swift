@@ -35,6 +35,10 @@ public struct MessageCodec<Family: Sendable>: Sendable {
     typealias PayloadDecoder =
         @Sendable (EnvelopeHead, KeyedDecodingContainer<EnvelopeDataKey>, [UInt8]) throws -> Family
     private var decoders: [String: PayloadDecoder] = [:]
+    /// The payloads that read themselves from the document (``DirectlyDecodable``): the whole
+    /// message, validated, or nil to decode it through `Decodable` instead.
+    typealias DirectDecoder = @Sendable (JSONObjectReader) -> Family?
+    private var directDecoders: [String: (schemaVersion: Int, decode: DirectDecoder)] = [:]
     /// The payload types registered, in registration order (for the message schemas' checks).
     public private(set) var payloadTypes: [any MessagePayload.Type] = []
 
@@ -42,6 +46,10 @@ public struct MessageCodec<Family: Sendable>: Sendable {
 
     /// Adds a member of the family: how its payload decodes and which case wraps it.
     public func registering<P: MessagePayload>(_ type: P.Type, _ wrap: @escaping @Sendable (P) -> Family) -> Self {
+        adding(type, wrap)
+    }
+
+    private func adding<P: MessagePayload>(_ type: P.Type, _ wrap: @escaping @Sendable (P) -> Family) -> Self {
         var copy = self
         copy.payloadTypes.append(P.self)
         copy.decoders[P.messageType] = { head, container, bytes in
@@ -73,6 +81,28 @@ public struct MessageCodec<Family: Sendable>: Sendable {
         return copy
     }
 
+    /// Adds a member of the family that also reads itself straight from the document: the same
+    /// decode, without `Decodable`'s containers where the message is valid.
+    public func registering<P: DirectlyDecodable>(_ type: P.Type, _ wrap: @escaping @Sendable (P) -> Family) -> Self {
+        var copy = adding(type, wrap)
+        copy.directDecoders[P.messageType] = (
+            P.schemaVersion,
+            { object in
+                guard let payload = P.decodeDirectly(object), (try? payload.validate()) != nil else { return nil }
+                return wrap(payload)
+            }
+        )
+        return copy
+    }
+
+    /// This codec without its fast paths: every message through `Decodable` (what the tests compare
+    /// the fast paths with).
+    var withoutDirectDecoding: Self {
+        var copy = self
+        copy.directDecoders = [:]
+        return copy
+    }
+
     /// The message types this codec knows.
     public var knownTypes: Set<String> { Set(decoders.keys) }
 
@@ -81,9 +111,26 @@ public struct MessageCodec<Family: Sendable>: Sendable {
     /// One JSON parse (``MessageJSONDecoder``): the envelope's head is decoded first, then the checks
     /// on it (type header, known type, schema version), then the payload from the same document.
     public func decode(_ bytes: [UInt8], typeHeader: String? = nil) throws(MessageDecodingError) -> Envelope<Family> {
-        try decode(bytes, typeHeader: typeHeader) { userInfo in
-            try MessageJSONDecoder.decode(EnvelopeDecoding<Family>.self, from: bytes, userInfo: userInfo)
+        guard !directDecoders.isEmpty, let document = try? JSONDocument(bytes) else {
+            return try decode(bytes, typeHeader: typeHeader) { userInfo in
+                try MessageJSONDecoder.decode(EnvelopeDecoding<Family>.self, from: bytes, userInfo: userInfo)
+            }
         }
+        if let envelope = decodeDirectly(document, typeHeader: typeHeader) { return envelope }
+        return try decode(bytes, typeHeader: typeHeader) { userInfo in
+            try MessageJSONDecoder.decode(EnvelopeDecoding<Family>.self, from: document, userInfo: userInfo)
+        }
+    }
+
+    /// The fast path of ``decode(_:typeHeader:)`` for a valid message of a ``DirectlyDecodable``
+    /// type; nil for anything else, which the `Decodable` path then decodes or explains.
+    private func decodeDirectly(_ document: JSONDocument, typeHeader: String?) -> Envelope<Family>? {
+        guard let object = JSONObjectReader(document, at: 0), let head = EnvelopeHead(directly: object),
+            typeHeader == nil || typeHeader == head.type, let direct = directDecoders[head.type],
+            head.schemaVersion == direct.schemaVersion, let data = object.object("data"),
+            let payload = direct.decode(data)
+        else { return nil }
+        return head.envelope(with: payload)
     }
 
     /// The same decode through Foundation's `JSONDecoder`: what the tests compare

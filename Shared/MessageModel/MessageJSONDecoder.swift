@@ -25,7 +25,14 @@ public enum MessageJSONDecoder {
             throw DecodingError.dataCorrupted(
                 DecodingError.Context(codingPath: [], debugDescription: "The given data was not valid JSON: \(error)."))
         }
-        return try DocumentDecoder(document: document, index: 0, parent: nil, key: nil, userInfo: userInfo)
+        return try decode(type, from: document, userInfo: userInfo)
+    }
+
+    /// The same decode from a document already scanned.
+    static func decode<T: Decodable>(
+        _ type: T.Type, from document: JSONDocument, userInfo: [CodingUserInfoKey: Any] = [:]
+    ) throws -> T {
+        try DocumentDecoder(document: document, index: 0, parent: nil, key: nil, userInfo: userInfo)
             .decodeValue(T.self, at: 0, key: nil)
     }
 }

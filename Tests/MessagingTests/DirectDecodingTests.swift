@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+
+@testable import Contracts
+@testable import MessageModel
+
+/// The order events' direct decoders (``DirectlyDecodable``) against their `Decodable` form: every
+/// sample, and every sample with one member removed, null, or of another type, decodes to the same
+/// envelope or fails with the same reason and detail through the codec (whose fast path they are)
+/// as through the same codec without its fast paths.
+@Suite("Direct decoding of the order events, compared with Decodable")
+struct DirectDecodingTests {
+    static let samples: [Envelope<OrderEvent>] = {
+        let head = { (type: String, data: OrderEvent) in
+            Envelope(
+                messageId: UUID(uuidString: "6ba7b810-9dad-11d1-80b4-00c04fd430c8")!, type: type, schemaVersion: 1,
+                key: "o-1", correlationId: "o-1", causationId: UUID(uuidString: "6ba7b811-9dad-11d1-80b4-00c04fd430c8"),
+                occurredAt: Timestamp.parse("2026-11-23T12:00:00.123Z")!, producer: "order-service", data: data)
+        }
+        let lines = [
+            OrderLine(sku: "s", quantity: 1, unitPriceCents: 5), OrderLine(sku: "t-é", quantity: 2, unitPriceCents: 7),
+        ]
+        return [
+            head(
+                "OrderPlaced",
+                .placed(OrderPlaced(orderId: "o-1", customerId: "c-1", items: lines, totalCents: 19, currency: "EUR"))),
+            head("OrderApproved", .approved(OrderApproved(orderId: "o-1"))),
+            head("OrderRejected", .rejected(OrderRejected(orderId: "o-1", reason: .insufficientCredit))),
+            head(
+                "OrderCancellationRequested",
+                .cancellationRequested(OrderCancellationRequested(orderId: "o-1", statusAtRequest: .approved))),
+            head("OrderCancelled", .cancelled(OrderCancelled(orderId: "o-1"))),
+        ]
+    }()
+
+    /// Every sample, then each with one member of the envelope, of its data, or of its first line
+    /// removed, set to null, or set to a value of another type.
+    static func inputs() throws -> [String] {
+        var texts: [String] = []
+        for sample in samples {
+            let bytes = try OrderEvent.codec.encode(sample)
+            texts.append(String(decoding: bytes, as: UTF8.self))
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+            var paths: [[String]] = object.keys.map { [$0] }
+            let data = try #require(object["data"] as? [String: Any])
+            paths += data.keys.map { ["data", $0] }
+            if let items = data["items"] as? [[String: Any]], let first = items.first {
+                paths += first.keys.map { ["data", "items", $0] }
+            }
+            for path in paths {
+                for change in [nil, NSNull(), 7 as Any, "seven" as Any, 1.5 as Any] as [Any?] {
+                    let changed = Self.setting(path, to: change, in: object)
+                    let text = try JSONSerialization.data(withJSONObject: changed, options: [.sortedKeys])
+                    texts.append(String(decoding: text, as: UTF8.self))
+                }
+            }
+        }
+        return texts
+    }
+
+    static func setting(_ path: [String], to value: Any?, in object: [String: Any]) -> [String: Any] {
+        var object = object
+        guard let first = path.first else { return object }
+        if path.count == 1 {
+            object[first] = value
+        } else if first == "items", var items = object["items"] as? [[String: Any]], !items.isEmpty {
+            items[0] = setting(Array(path.dropFirst()), to: value, in: items[0])
+            object["items"] = items
+        } else if let inner = object[first] as? [String: Any] {
+            object[first] = setting(Array(path.dropFirst()), to: value, in: inner)
+        }
+        return object
+    }
+
+    @Test func theCodecAgreesWithDecodableOnEveryInput() throws {
+        let texts = try Self.inputs()
+        #expect(texts.count > 200)
+        var decoded = 0
+        let decodable = OrderEvent.codec.withoutDirectDecoding
+        for text in texts {
+            let bytes = Array(text.utf8)
+            let ours = Result { () throws(MessageDecodingError) in try OrderEvent.codec.decode(bytes) }
+            let slow = Result { () throws(MessageDecodingError) in try decodable.decode(bytes) }
+            switch (ours, slow) {
+            case (.success(let a), .success(let b)):
+                decoded += 1
+                #expect(a == b, "\(text)")
+            case (.failure(let a), .failure(let b)):
+                #expect(a.reason == b.reason, "\(text)\nfast: \(a)\nDecodable: \(b)")
+                #expect(a.detail == b.detail, "\(text)")
+            default:
+                Issue.record("fast: \(ours)\nDecodable: \(slow)\n\(text)")
+            }
+        }
+        #expect(decoded >= Self.samples.count)
+    }
+
+    /// The fast path is taken for the valid samples (not only the `Decodable` fallback that the
+    /// comparison above cannot tell from it), and gives nil on the changed ones it cannot read.
+    @Test func theDirectDecodersReadTheSamplesAndRefuseAWrongType() throws {
+        for sample in Self.samples {
+            let document = try JSONDocument(try OrderEvent.codec.encode(sample))
+            let object = try #require(JSONObjectReader(document, at: 0))
+            #expect(EnvelopeHead(directly: object) != nil)
+            let data = try #require(object.object("data"))
+            let read: OrderEvent? =
+                switch sample.data {
+                case .placed: OrderPlaced.decodeDirectly(data).map(OrderEvent.placed)
+                case .approved: OrderApproved.decodeDirectly(data).map(OrderEvent.approved)
+                case .rejected: OrderRejected.decodeDirectly(data).map(OrderEvent.rejected)
+                case .cancellationRequested:
+                    OrderCancellationRequested.decodeDirectly(data).map(OrderEvent.cancellationRequested)
+                case .cancelled: OrderCancelled.decodeDirectly(data).map(OrderEvent.cancelled)
+                }
+            #expect(read == sample.data)
+        }
+        let wrong = try JSONDocument(Array(#"{"orderId":"o-1","reason":"LATE"}"#.utf8))
+        #expect(OrderRejected.decodeDirectly(try #require(JSONObjectReader(wrong, at: 0))) == nil)
+        let fraction = try JSONDocument(Array(#"{"sku":"s","quantity":2.0,"unitPriceCents":1}"#.utf8))
+        #expect(OrderLine.decodeDirectly(try #require(JSONObjectReader(fraction, at: 0))) == nil)
+    }
+}
