@@ -4,11 +4,11 @@ import Testing
 @testable import Contracts
 @testable import MessageModel
 
-/// The order events' direct decoders (``DirectlyDecodable``) against their `Decodable` form: every
+/// The direct decoders (``DirectlyDecodable``) against their `Decodable` form: every
 /// sample, and every sample with one member removed, null, or of another type, decodes to the same
 /// envelope or fails with the same reason and detail through the codec (whose fast path they are)
 /// as through the same codec without its fast paths.
-@Suite("Direct decoding of the order events, compared with Decodable")
+@Suite("Direct decoding of the hot messages, compared with Decodable")
 struct DirectDecodingTests {
     static let samples: [Envelope<OrderEvent>] = {
         let head = { (type: String, data: OrderEvent) in
@@ -33,12 +33,46 @@ struct DirectDecodingTests {
         ]
     }()
 
+    /// The other families' direct decoders, one sample each (with a line list where there is one).
+    static let head = (
+        messageId: UUID(uuidString: "6ba7b812-9dad-11d1-80b4-00c04fd430c8")!,
+        occurredAt: Timestamp.parse("2026-11-23T12:00:01Z")!
+    )
+    static func envelope<F: MessageFamily>(_ type: String, _ data: F, producer: String) -> Envelope<F> {
+        Envelope(
+            messageId: head.messageId, type: type, schemaVersion: 1, key: "k-1", correlationId: "o-1",
+            causationId: nil, occurredAt: head.occurredAt, producer: producer, data: data)
+    }
+    static let placeOrder = envelope(
+        "PlaceOrder",
+        OrderCommand.placeOrder(
+            PlaceOrder(
+                orderId: "o-1", customerId: "c-1", items: [OrderLine(sku: "s", quantity: 3, unitPriceCents: 4)],
+                currency: "EUR")), producer: "order-service")
+    static let reserveStock = envelope(
+        "ReserveStock", InventoryCommand.reserveStock(ReserveStock(orderId: "o-1", sku: "s", quantity: 3)),
+        producer: "saga-orchestrator")
+    static let authorizePayment = envelope(
+        "AuthorizePayment",
+        PaymentCommand.authorizePayment(AuthorizePayment(orderId: "o-1", customerId: "c-1", amountCents: 12)),
+        producer: "saga-orchestrator")
+    static let replies = [
+        envelope(
+            "StockReply", SagaInput.stockReply(StockReply(orderId: "o-1", sku: "s", quantity: 3, outcome: .reserved)),
+            producer: "inventory-service"),
+        envelope(
+            "PaymentReply",
+            SagaInput.paymentReply(
+                PaymentReply(orderId: "o-1", customerId: "c-1", amountCents: 12, outcome: .insufficientCredit)),
+            producer: "payment-service"),
+    ]
+
     /// Every sample, then each with one member of the envelope, of its data, or of its first line
     /// removed, set to null, or set to a value of another type.
-    static func inputs() throws -> [String] {
+    static func inputs<F: MessageFamily>(_ samples: [Envelope<F>]) throws -> [String] {
         var texts: [String] = []
         for sample in samples {
-            let bytes = try OrderEvent.codec.encode(sample)
+            let bytes = try F.codec.encode(sample)
             texts.append(String(decoding: bytes, as: UTF8.self))
             let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
             var paths: [[String]] = object.keys.map { [$0] }
@@ -58,6 +92,31 @@ struct DirectDecodingTests {
         return texts
     }
 
+    /// Decodes every input through the codec and through the same codec without its fast paths;
+    /// returns how many decoded.
+    static func compare<F: MessageFamily>(_ samples: [Envelope<F>]) throws -> Int {
+        let texts = try inputs(samples)
+        #expect(texts.count > 20 * samples.count)
+        var decoded = 0
+        let decodable = F.codec.withoutDirectDecoding
+        for text in texts {
+            let bytes = Array(text.utf8)
+            let ours = Result { () throws(MessageDecodingError) in try F.codec.decode(bytes) }
+            let slow = Result { () throws(MessageDecodingError) in try decodable.decode(bytes) }
+            switch (ours, slow) {
+            case (.success(let a), .success(let b)):
+                decoded += 1
+                #expect(a == b, "\(text)")
+            case (.failure(let a), .failure(let b)):
+                #expect(a.reason == b.reason, "\(text)\nfast: \(a)\nDecodable: \(b)")
+                #expect(a.detail == b.detail, "\(text)")
+            default:
+                Issue.record("fast: \(ours)\nDecodable: \(slow)\n\(text)")
+            }
+        }
+        return decoded
+    }
+
     static func setting(_ path: [String], to value: Any?, in object: [String: Any]) -> [String: Any] {
         var object = object
         guard let first = path.first else { return object }
@@ -73,26 +132,21 @@ struct DirectDecodingTests {
     }
 
     @Test func theCodecAgreesWithDecodableOnEveryInput() throws {
-        let texts = try Self.inputs()
-        #expect(texts.count > 200)
-        var decoded = 0
-        let decodable = OrderEvent.codec.withoutDirectDecoding
-        for text in texts {
-            let bytes = Array(text.utf8)
-            let ours = Result { () throws(MessageDecodingError) in try OrderEvent.codec.decode(bytes) }
-            let slow = Result { () throws(MessageDecodingError) in try decodable.decode(bytes) }
-            switch (ours, slow) {
-            case (.success(let a), .success(let b)):
-                decoded += 1
-                #expect(a == b, "\(text)")
-            case (.failure(let a), .failure(let b)):
-                #expect(a.reason == b.reason, "\(text)\nfast: \(a)\nDecodable: \(b)")
-                #expect(a.detail == b.detail, "\(text)")
-            default:
-                Issue.record("fast: \(ours)\nDecodable: \(slow)\n\(text)")
-            }
-        }
-        #expect(decoded >= Self.samples.count)
+        #expect(try Self.compare(Self.samples) >= Self.samples.count)
+        #expect(try Self.compare([Self.placeOrder]) >= 1)
+        #expect(try Self.compare([Self.reserveStock]) >= 1)
+        #expect(try Self.compare([Self.authorizePayment]) >= 1)
+        #expect(try Self.compare(Self.replies) >= Self.replies.count)
+    }
+
+    /// `payload` as its direct decoder reads it from its family's encoding of `envelope`.
+    static func readDirectly<F: MessageFamily, P: DirectlyDecodable>(_ envelope: Envelope<F>, as type: P.Type) throws
+        -> P?
+    {
+        let document = try JSONDocument(try F.codec.encode(envelope))
+        let object = try #require(JSONObjectReader(document, at: 0))
+        #expect(EnvelopeHead(directly: object) != nil)
+        return P.decodeDirectly(try #require(object.object("data")))
     }
 
     /// The fast path is taken for the valid samples (not only the `Decodable` fallback that the
@@ -114,6 +168,19 @@ struct DirectDecodingTests {
                 }
             #expect(read == sample.data)
         }
+        #expect(
+            try Self.readDirectly(Self.placeOrder, as: PlaceOrder.self) == Self.placeOrder.data.payload as? PlaceOrder)
+        #expect(
+            try Self.readDirectly(Self.reserveStock, as: ReserveStock.self)
+                == Self.reserveStock.data.payload as? ReserveStock)
+        #expect(
+            try Self.readDirectly(Self.authorizePayment, as: AuthorizePayment.self)
+                == Self.authorizePayment.data.payload as? AuthorizePayment)
+        #expect(
+            try Self.readDirectly(Self.replies[0], as: StockReply.self) == Self.replies[0].data.payload as? StockReply)
+        #expect(
+            try Self.readDirectly(Self.replies[1], as: PaymentReply.self) == Self.replies[1].data.payload
+                as? PaymentReply)
         let wrong = try JSONDocument(Array(#"{"orderId":"o-1","reason":"LATE"}"#.utf8))
         #expect(OrderRejected.decodeDirectly(try #require(JSONObjectReader(wrong, at: 0))) == nil)
         let fraction = try JSONDocument(Array(#"{"sku":"s","quantity":2.0,"unitPriceCents":1}"#.utf8))
