@@ -1,8 +1,9 @@
 public import MessageModel
 
 // The messages every saga carries through the loops, read straight from the log's JSON
-// (``DirectlyDecodable``): the orchestrator's commands to the participants, their replies, and
-// PlaceOrder. Each reads exactly the members of its Codable form; `validate()` still runs.
+// (``DirectlyDecodable``): PlaceOrder, the orchestrator's commands to the participants and their
+// replies (a command and its reply read the members they share through `orderMembers`). Each reads
+// exactly the members of its Codable form; `validate()` still runs.
 
 extension PlaceOrder: DirectlyDecodable {
     public static func decodeDirectly(_ object: JSONObjectReader) -> PlaceOrder? {
@@ -13,38 +14,47 @@ extension PlaceOrder: DirectlyDecodable {
     }
 }
 
+extension StockReply: DirectlyDecodable {
+    public static func decodeDirectly(_ object: JSONObjectReader) -> StockReply? {
+        guard let members = orderMembers(object, "sku", "quantity"),
+            let outcome: StockOutcome = object.rawValue("outcome")
+        else { return nil }
+        return StockReply(orderId: members.orderId, sku: members.subject, quantity: members.amount, outcome: outcome)
+    }
+}
+
 extension ReserveStock: DirectlyDecodable {
     public static func decodeDirectly(_ object: JSONObjectReader) -> ReserveStock? {
-        guard let orderId = object.string("orderId"), let sku = object.string("sku"),
-            let quantity = object.int("quantity")
+        orderMembers(object, "sku", "quantity").map {
+            ReserveStock(orderId: $0.orderId, sku: $0.subject, quantity: $0.amount)
+        }
+    }
+}
+
+/// The members a stock or payment command and its reply share: the order, the sku or customer, and
+/// the quantity or amount.
+private func orderMembers(_ object: JSONObjectReader, _ subject: String, _ amount: String) -> (
+    orderId: String, subject: String, amount: Int
+)? {
+    guard let orderId = object.string("orderId"), let value = object.string(subject), let count = object.int(amount)
+    else { return nil }
+    return (orderId, value, count)
+}
+
+extension PaymentReply: DirectlyDecodable {
+    public static func decodeDirectly(_ object: JSONObjectReader) -> PaymentReply? {
+        guard let members = orderMembers(object, "customerId", "amountCents"),
+            let outcome: PaymentOutcome = object.rawValue("outcome")
         else { return nil }
-        return ReserveStock(orderId: orderId, sku: sku, quantity: quantity)
+        return PaymentReply(
+            orderId: members.orderId, customerId: members.subject, amountCents: members.amount, outcome: outcome)
     }
 }
 
 extension AuthorizePayment: DirectlyDecodable {
     public static func decodeDirectly(_ object: JSONObjectReader) -> AuthorizePayment? {
-        guard let orderId = object.string("orderId"), let customerId = object.string("customerId"),
-            let amountCents = object.int("amountCents")
-        else { return nil }
-        return AuthorizePayment(orderId: orderId, customerId: customerId, amountCents: amountCents)
-    }
-}
-
-extension StockReply: DirectlyDecodable {
-    public static func decodeDirectly(_ object: JSONObjectReader) -> StockReply? {
-        guard let orderId = object.string("orderId"), let sku = object.string("sku"),
-            let quantity = object.int("quantity"), let outcome: StockOutcome = object.rawValue("outcome")
-        else { return nil }
-        return StockReply(orderId: orderId, sku: sku, quantity: quantity, outcome: outcome)
-    }
-}
-
-extension PaymentReply: DirectlyDecodable {
-    public static func decodeDirectly(_ object: JSONObjectReader) -> PaymentReply? {
-        guard let orderId = object.string("orderId"), let customerId = object.string("customerId"),
-            let amountCents = object.int("amountCents"), let outcome: PaymentOutcome = object.rawValue("outcome")
-        else { return nil }
-        return PaymentReply(orderId: orderId, customerId: customerId, amountCents: amountCents, outcome: outcome)
+        orderMembers(object, "customerId", "amountCents").map {
+            AuthorizePayment(orderId: $0.orderId, customerId: $0.subject, amountCents: $0.amount)
+        }
     }
 }
