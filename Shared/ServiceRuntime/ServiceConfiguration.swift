@@ -12,8 +12,9 @@ public import Postgres
 public struct ServiceConfiguration: Sendable {
     /// The service this process runs: its name, defaults and Kafka access.
     public var service: ServiceDefinition
-    /// The service's name: the envelope `producer`, the default consumer group, the log label.
-    public var serviceName: String
+    /// The service's name (its definition's): the envelope `producer`, the default consumer group,
+    /// the log label.
+    public var serviceName: String { service.name }
     /// HTTP_HOST, HTTP_PORT, HTTP_THREADS, HTTP_MAX_CONNECTIONS, HTTP_MAX_BODY_BYTES,
     /// HTTP_IDLE_TIMEOUT_MS, HTTP_READ_TIMEOUT_MS, HTTP_DISCARD_MAX_BYTES, HTTP_DISCARD_TIMEOUT_MS.
     public var http: HTTPServerConfiguration
@@ -113,7 +114,7 @@ public struct ServiceConfiguration: Sendable {
         }
 
         return ServiceConfiguration(
-            service: service, serviceName: serviceName, http: http, database: database,
+            service: service, http: http, database: database,
             databasePoolSize: try env.int("DATABASE_POOL_SIZE", default: 8, in: 1...1000), kafka: kafka, loop: loop,
             topicsFile: env.string("TOPICS_FILE", default: "deploy/topics.txt"),
             commandTimeout: try env.milliseconds("COMMAND_TIMEOUT_MS", default: .seconds(5), in: 1...600_000),
