@@ -2,7 +2,7 @@ public import Foundation
 
 // A JSON writer and a JSON reader over UTF-8 bytes, for the hot paths where profiles showed
 // Foundation's coders: the saga orchestrator's rows (`sagas.data`), which every batch reads and
-// writes whole, and the rows the stores write through `json_to_recordset` (Postgres's
+// writes whole, and the documents the stores keep in `json` columns (Postgres's
 // `RecordSetStatement`). Codable stays everywhere else. Why hand-written: docs/architecture.md.
 // Timestamps in the log's form are the message model's (JSONText+Timestamp.swift there).
 

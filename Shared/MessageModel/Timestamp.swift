@@ -8,7 +8,7 @@ public enum Timestamp {
     /// PostgreSQL's microseconds) as `.123` may hold `.12299999`, which a formatter that truncates
     /// would print as `.122`, and a cursor or comparison built from it would be off by one.
     public static func format(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let milliseconds = milliseconds(date)
         var seconds = milliseconds / 1000
         var fraction = milliseconds % 1000
         if fraction < 0 {
@@ -17,6 +17,11 @@ public enum Timestamp {
         }
         return canonical(seconds: seconds, milliseconds: Int(fraction))
             ?? formatWithStyles(seconds: seconds, milliseconds: Int(fraction))
+    }
+
+    /// The instant's milliseconds since 1970, rounded to the nearest: what ``format(_:)`` writes.
+    public static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 
     /// The format styles' path of ``format(_:)``, for the years the canonical form leaves out.

@@ -55,30 +55,10 @@ public struct PostgresByteaArray: PostgresEncodable, Sendable, Equatable {
     /// The same array as a text literal of hex elements (`{"\\x01",...}`).
     public var postgresText: String? { PostgresArrayLiteral.format(elements.map { PostgresBytea.format($0) }) }
 
-    /// `array_send`'s layout: dimensions (1, or 0 when empty), a has-nulls flag (0), the element
-    /// type (`bytea`, OID 17), the length and lower bound (1) of the dimension, then each element
-    /// as a 32-bit length and its bytes; integers big-endian.
+    /// ``PostgresBinaryArray``'s layout, with `bytea` elements.
     public var postgresBinary: [UInt8]? {
-        var out: [UInt8] = []
-        out.reserveCapacity(20 + elements.reduce(0) { $0 + 4 + $1.count })
-        func int32(_ value: Int) {
-            let bits = UInt32(truncatingIfNeeded: value)
-            out.append(contentsOf: [
-                UInt8(bits >> 24), UInt8(bits >> 16 & 0xff), UInt8(bits >> 8 & 0xff), UInt8(bits & 0xff),
-            ])
-        }
-        int32(elements.isEmpty ? 0 : 1)
-        int32(0)
-        int32(Self.byteaOID)
-        guard !elements.isEmpty else { return out }
-        int32(elements.count)
-        int32(1)
-        for element in elements {
-            int32(element.count)
-            out += element
-        }
-        return out
+        var array = PostgresBinaryArray(of: .bytea, capacity: elements.reduce(0) { $0 + 4 + $1.count })
+        for element in elements { array.append(bytes: element) }
+        return array.postgresBinary
     }
-
-    static let byteaOID = 17
 }

@@ -1,12 +1,13 @@
 public import Foundation
 public import JSONText
 
-/// One statement that writes a whole batch of rows: the rows travel as one JSON array parameter,
-/// which `json_to_recordset` turns back into a relation of typed columns. A batch of any size is
-/// one round trip and one plan, without a parameter per value or statement text built per batch.
+/// One statement that writes a whole batch of rows: each column travels as one array parameter in
+/// PostgreSQL's binary format (``PostgresBinaryArray``), which `unnest` turns back into a
+/// relation of typed columns. A batch of any size is one round trip and one plan, without a
+/// parameter per value, statement text built per batch, or a document to parse on the server.
 ///
-/// A store declares each statement once, column by column, and the SQL and the JSON rows are
-/// derived from that one list:
+/// A store declares each statement once, column by column, and the SQL and the arrays are derived
+/// from that one list:
 ///
 /// ```swift
 /// static let upsert = RecordSetStatement<Order>.upsert(
@@ -16,7 +17,7 @@ public import JSONText
 /// try upsert.execute(orders, on: db)
 /// ```
 public struct RecordSetStatement<Row>: Sendable {
-    /// The statement's text; `$1` is the JSON array of rows.
+    /// The statement's text; `$1`, `$2`, … are the columns' arrays, in the columns' order.
     public let sql: String
     private let columns: [RecordColumn<Row>]
 
@@ -31,7 +32,7 @@ public struct RecordSetStatement<Row>: Sendable {
         case columnsWhenChanged([String])
     }
 
-    /// `INSERT INTO table (columns) SELECT … FROM json_to_recordset($1) … ON CONFLICT (key) …`.
+    /// `INSERT INTO table (columns) SELECT … FROM unnest($1::type[], …) … ON CONFLICT (key) …`.
     public static func upsert(
         into table: String, _ columns: [RecordColumn<Row>], onConflict key: [String], update: ConflictAction
     ) -> Self {
@@ -55,7 +56,7 @@ public struct RecordSetStatement<Row>: Sendable {
         return Self(sql: sql, columns: columns)
     }
 
-    /// `DELETE FROM table USING json_to_recordset($1) …`: the rows whose `columns` all equal one
+    /// `DELETE FROM table USING unnest($1::type[], …) …`: the rows whose `columns` all equal one
     /// record's.
     public static func delete(from table: String, matching columns: [RecordColumn<Row>]) -> Self {
         let matches = columns.map { "t.\($0.name) = r.\($0.name)" }.joined(separator: " AND ")
@@ -67,27 +68,23 @@ public struct RecordSetStatement<Row>: Sendable {
     @discardableResult
     public func execute(_ rows: some Collection<Row>, on db: PostgresConnection) throws -> Int {
         guard !rows.isEmpty else { return 0 }
-        return try db.execute(sql, [try json(rows)])
+        return try db.execute(sql, try parameters(rows))
     }
 
-    /// The `$1` parameter: a JSON array with one object per row, a member per column.
-    public func json(_ rows: some Collection<Row>) throws -> String {
-        var writer = JSONTextWriter(capacity: rows.count * 64 * columns.count)
-        writer.beginArray()
+    /// The parameters: one array per column, an element per row.
+    public func parameters(_ rows: some Collection<Row>) throws -> [PostgresBinaryArray] {
+        var arrays = columns.map { PostgresBinaryArray(of: $0.type, capacity: rows.count * 16) }
         for row in rows {
-            writer.beginObject()
-            for column in columns {
-                writer.key(column.member)
-                try column.write(row, &writer)
+            for index in columns.indices {
+                try columns[index].write(row, &arrays[index])
             }
-            writer.endObject()
         }
-        writer.endArray()
-        return writer.text
+        return arrays
     }
 
     private static func recordSet(_ columns: [RecordColumn<Row>]) -> String {
-        "json_to_recordset($1::json) AS r(\(columns.map { "\($0.name) \($0.sqlType)" }.joined(separator: ", ")))"
+        let arrays = columns.enumerated().map { "$\($0.offset + 1)::\($0.element.type.name)[]" }
+        return "unnest(\(arrays.joined(separator: ", "))) AS r(\(columns.map(\.name).joined(separator: ", ")))"
     }
 
     private static func assignments(_ updated: [String]) -> String {
@@ -95,26 +92,35 @@ public struct RecordSetStatement<Row>: Sendable {
     }
 }
 
-/// One column of a ``RecordSetStatement``: its name, its SQL type in the record set, and how a
-/// row's value is written as JSON (nil is `null`, which `json_to_recordset` reads as NULL).
+/// One column of a ``RecordSetStatement``: its name, its element type, and how a row's value is
+/// appended to the column's array (exactly one element per row, NULL included).
 public struct RecordColumn<Row>: Sendable {
     public let name: String
-    public let sqlType: String
-    let member: JSONMemberName
-    let write: @Sendable (Row, inout JSONTextWriter) throws -> Void
+    public let type: PostgresBinaryArray.ElementType
+    let write: @Sendable (Row, inout PostgresBinaryArray) throws -> Void
 
-    /// A column whose JSON value `write` writes (exactly one value, `null` included).
+    /// A column whose element for a row `write` appends.
     public init(
-        _ name: String, type sqlType: String, write: @escaping @Sendable (Row, inout JSONTextWriter) throws -> Void
+        _ name: String, type: PostgresBinaryArray.ElementType,
+        write: @escaping @Sendable (Row, inout PostgresBinaryArray) throws -> Void
     ) {
         self.name = name
-        self.sqlType = sqlType
-        self.member = JSONMemberName(name)
+        self.type = type
         self.write = write
     }
 
+    /// A column of a nullable `value`, whose non-nil values `append` appends.
+    public init<Value>(
+        _ name: String, type: PostgresBinaryArray.ElementType, _ value: @escaping @Sendable (Row) -> Value?,
+        append: @escaping @Sendable (inout PostgresBinaryArray, Value) throws -> Void
+    ) {
+        self.init(name, type: type) { row, array in
+            if let value = value(row) { try append(&array, value) } else { array.appendNull() }
+        }
+    }
+
     public static func text(_ name: String, _ value: @escaping @Sendable (Row) -> String?) -> Self {
-        Self(name, type: "text") { row, writer in writer.nullable(value(row)) { $0.string($1) } }
+        Self(name, type: .text, value) { $0.append(text: $1) }
     }
 
     /// A text column holding a raw value (a status, a reason).
@@ -123,37 +129,49 @@ public struct RecordColumn<Row>: Sendable {
     )
         -> Self
     where Value.RawValue == String {
-        Self(name, type: "text") { row, writer in writer.nullable(value(row)) { $0.string($1.rawValue) } }
+        Self(name, type: .text, value) { $0.append(text: $1.rawValue) }
     }
 
     public static func bigint(_ name: String, _ value: @escaping @Sendable (Row) -> Int?) -> Self {
-        Self(name, type: "bigint") { row, writer in writer.nullable(value(row)) { $0.int($1) } }
+        Self(name, type: .bigint, value) { $0.append(bigint: $1) }
     }
 
     public static func integer(_ name: String, _ value: @escaping @Sendable (Row) -> Int?) -> Self {
-        Self(name, type: "integer") { row, writer in writer.nullable(value(row)) { $0.int($1) } }
+        Self(name, type: .integer, value) { try $0.append(integer: $1) }
     }
 
     public static func boolean(_ name: String, _ value: @escaping @Sendable (Row) -> Bool?) -> Self {
-        Self(name, type: "boolean") { row, writer in writer.nullable(value(row)) { $0.bool($1) } }
+        Self(name, type: .boolean, value) { $0.append(boolean: $1) }
     }
 
     public static func uuid(_ name: String, _ value: @escaping @Sendable (Row) -> UUID?) -> Self {
-        Self(name, type: "uuid") { row, writer in writer.nullable(value(row)) { $0.string($1.lowercasedText) } }
+        Self(name, type: .uuid, value) { $0.append(uuid: $1) }
     }
 
-    /// A `json` column: `write` writes the row's document into the record, and the column stores
-    /// that text as it is (no `jsonb` to build on the way in, nor to print on the way out).
+    /// A `json` column: `write` writes the row's document (`null` is SQL NULL), and the column
+    /// stores that text as it is (no `jsonb` to build on the way in, nor to print on the way out).
     public static func json(
         _ name: String, _ write: @escaping @Sendable (Row, inout JSONTextWriter) throws -> Void
     ) -> Self {
-        Self(name, type: "json", write: write)
+        document(name, type: .json, write) { $0.append(bytes: $1) }
     }
 
-    /// A `jsonb` column: `write` writes the row's document into the record.
+    /// A `jsonb` column: `write` writes the row's document (`null` is SQL NULL).
     public static func jsonb(
         _ name: String, _ write: @escaping @Sendable (Row, inout JSONTextWriter) throws -> Void
     ) -> Self {
-        Self(name, type: "jsonb", write: write)
+        document(name, type: .jsonb, write) { $0.append(jsonb: $1) }
+    }
+
+    private static func document(
+        _ name: String, type: PostgresBinaryArray.ElementType,
+        _ write: @escaping @Sendable (Row, inout JSONTextWriter) throws -> Void,
+        append: @escaping @Sendable (inout PostgresBinaryArray, [UInt8]) -> Void
+    ) -> Self {
+        Self(name, type: type) { row, array in
+            var writer = JSONTextWriter()
+            try write(row, &writer)
+            if writer.bytes.elementsEqual("null".utf8) { array.appendNull() } else { append(&array, writer.bytes) }
+        }
     }
 }

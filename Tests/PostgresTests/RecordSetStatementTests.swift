@@ -3,8 +3,9 @@ import JSONText
 import Postgres
 import Testing
 
-/// The stores' batch writes, against real PostgreSQL: the SQL derived from the columns, the JSON
-/// rows (nulls, hostile strings, documents), each conflict action and the delete.
+/// The stores' batch writes, against real PostgreSQL: the SQL derived from the columns, the binary
+/// column arrays (nulls, hostile strings, documents, every element type), each conflict action and
+/// the delete.
 @Suite("Record set statements", .scratchDatabase)
 struct RecordSetStatementTests {
     enum Colour: String, Sendable { case red, green }
@@ -48,13 +49,13 @@ struct RecordSetStatementTests {
         #expect(
             upsert.sql == """
                 INSERT INTO items (id, colour, count)
-                SELECT id, colour, count FROM json_to_recordset($1::json) AS r(id text, colour text, count bigint)
+                SELECT id, colour, count FROM unnest($1::text[], $2::text[], $3::bigint[]) AS r(id, colour, count)
                 ON CONFLICT (id) DO UPDATE SET count = EXCLUDED.count
                 WHERE (items.count) IS DISTINCT FROM (EXCLUDED.count)
                 """)
         let delete = RecordSetStatement<Item>.delete(from: "items", matching: [Self.columns[0]])
         #expect(
-            delete.sql == "DELETE FROM items AS t USING json_to_recordset($1::json) AS r(id text)\nWHERE t.id = r.id")
+            delete.sql == "DELETE FROM items AS t USING unnest($1::text[]) AS r(id)\nWHERE t.id = r.id")
     }
 
     @Test func rowsRoundTripWithNullsHostileStringsAndDocuments() throws {
@@ -115,5 +116,66 @@ struct RecordSetStatementTests {
         aDone.done = true
         #expect(try delete.execute([other, aDone], on: db) == 1)
         #expect(try Self.rows(db).map { $0[0] } == ["a"])
+    }
+
+    /// Every element type at its limits, as PostgreSQL reads it back in text: the binary layout of
+    /// each (big-endian integers, UUID bytes, microseconds since 2000, jsonb's version byte) is
+    /// what the server decodes, or the values would differ or the statement fail.
+    @Test func everyElementTypeArrivesAsItsValueAtItsLimits() throws {
+        struct Limits: Sendable {
+            var id: Int
+            var big: Int?
+            var small: Int?
+            var flag: Bool?
+            var tag: UUID?
+            var microseconds: Int64?
+            var text: String?
+            var document: String
+        }
+        let columns: [RecordColumn<Limits>] = [
+            .integer("id") { $0.id }, .bigint("big") { $0.big }, .integer("small") { $0.small },
+            .boolean("flag") { $0.flag },
+            .uuid("tag") { $0.tag },
+            RecordColumn("at", type: .timestamptz, \.microseconds) { $0.append(timestampMicrosecondsSince2000: $1) },
+            .text("text") { $0.text }, .jsonb("document") { row, writer in writer.json(Array(row.document.utf8)) },
+        ]
+        let db = try ScratchDatabase.suite().connect()
+        try db.executeScript(
+            """
+            SET TIME ZONE 'UTC';
+            CREATE TEMP TABLE limits (
+                id integer PRIMARY KEY, big bigint, small integer, flag boolean, tag uuid, at timestamptz, text text, document jsonb);
+            """)
+        let insert = RecordSetStatement<Limits>.upsert(into: "limits", columns, onConflict: ["id"], update: .nothing)
+        let tag = UUID(uuidString: "00112233-4455-6677-8899-AABBCCDDEEFF")!
+        // 2026-12-06T12:34:56.789Z is 849,875,696.789 s after 2000-01-01.
+        let rows = [
+            Limits(
+                id: 1, big: .max, small: Int(Int32.max), flag: true, tag: tag, microseconds: 849_875_696_789_000,
+                text: "",
+                document: #"{"a":1}"#),
+            Limits(
+                id: 2, big: .min, small: Int(Int32.min), flag: false, tag: nil, microseconds: -1, text: nil,
+                document: "null"),
+            Limits(id: 3, big: nil, small: nil, flag: nil, tag: nil, microseconds: nil, text: "é", document: "[]"),
+        ]
+        #expect(try insert.execute(rows, on: db) == 3)
+        let stored = try db.query(
+            "SELECT big::text, small::text, flag::text, tag::text, at::text, text, document::text FROM limits ORDER BY id"
+        )
+        .map { row in try (0..<7).map { try row.decode($0, as: String?.self) } }
+        #expect(
+            stored == [
+                [
+                    "9223372036854775807", "2147483647", "true", "00112233-4455-6677-8899-aabbccddeeff",
+                    "2026-12-06 12:34:56.789+00", "", #"{"a": 1}"#,
+                ],
+                ["-9223372036854775808", "-2147483648", "false", nil, "1999-12-31 23:59:59.999999+00", nil, nil],
+                [nil, nil, nil, nil, nil, "é", "[]"],
+            ])
+        // An integer beyond 32 bits is refused before any round trip, naming the value.
+        let tooBig = Limits(
+            id: 4, big: 0, small: Int(Int32.max) + 1, flag: nil, tag: nil, microseconds: nil, text: nil, document: "{}")
+        #expect(throws: PostgresBinaryArray.OutOfRange.self) { try insert.execute([tooBig], on: db) }
     }
 }
