@@ -271,14 +271,13 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         // Its plain batches are not journaled (``commit(_:)``): what a decision reads is then one
         // snapshot, so that an instance that lost the partition and does not know it yet decides
         // exactly what the new owner decides from the same committed offsets.
-        return try db.transaction(isolation: .repeatableRead) { db in
-            // LOCK takes no snapshot: the snapshot is taken by the first read after it, so a
-            // replay's swap is either wholly before it or waits for this transaction to end.
-            let tables = processor.readModelTables
-            if !tables.isEmpty {
-                try db.executeScript("LOCK TABLE \(tables.joined(separator: ", ")) IN ACCESS SHARE MODE")
-            }
-            return try decide(owned, forcedDeadLetters: forcedDeadLetters, released: released, db: db)
+        // LOCK takes no snapshot: the snapshot is taken by the first read after it, so a replay's
+        // swap is either wholly before it or waits for this transaction to end. It travels with
+        // the BEGIN, in one round trip.
+        let tables = processor.readModelTables
+        let lock = tables.isEmpty ? nil : "LOCK TABLE \(tables.joined(separator: ", ")) IN ACCESS SHARE MODE"
+        return try db.transaction(isolation: .repeatableRead, prologue: lock) { db in
+            try decide(owned, forcedDeadLetters: forcedDeadLetters, released: released, db: db)
         }
     }
 

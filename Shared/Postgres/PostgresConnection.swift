@@ -252,15 +252,31 @@ public final class PostgresConnection: @unchecked Sendable {
     /// no-op commit. Called while a transaction is already open, it uses a savepoint instead
     /// (and `isolation` is ignored): an error then rolls back only the work of `body`.
     /// Serialization failures (40001) are transient: retry the whole call with ``withRetry(backoff:maxAttempts:shouldStop:isTransient:logger:operation:_:)``.
+    ///
+    /// `prologue` (statements without parameters, such as a `LOCK TABLE`) runs first in the
+    /// transaction, sent with the `BEGIN` as one simple query: one round trip for both.
     @discardableResult
     public func transaction<T>(
         isolation: IsolationLevel = .readCommitted,
+        prologue: String? = nil,
         _ body: (PostgresConnection) throws -> T
     ) throws -> T {
         if isInTransaction {
-            return try savepoint(body)
+            return try savepoint { db in
+                if let prologue { try db.executeScript(prologue) }
+                return try body(db)
+            }
         }
-        try query("BEGIN ISOLATION LEVEL \(isolation.sql)")
+        if let prologue {
+            do {
+                try executeScript("BEGIN ISOLATION LEVEL \(isolation.sql); \(prologue)")
+            } catch {
+                rollbackQuietly()
+                throw error
+            }
+        } else {
+            try query("BEGIN ISOLATION LEVEL \(isolation.sql)")
+        }
         let value: T
         do {
             value = try body(self)

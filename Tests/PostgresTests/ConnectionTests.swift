@@ -130,6 +130,42 @@ struct ConnectionTests {
         #expect(ids == [1, 5, 7])
     }
 
+    /// A prologue (the loop's `LOCK TABLE`) runs inside the transaction it begins, at the
+    /// transaction's isolation level; one that fails leaves no transaction open and runs no body.
+    @Test func aPrologueRunsFirstInsideTheTransaction() throws {
+        let connection = try ScratchDatabase.suite().connect()
+        try connection.query("CREATE TEMP TABLE guarded (id int PRIMARY KEY)")
+        let held =
+            "SELECT count(*)::int FROM pg_locks WHERE relation = 'guarded'::regclass AND mode = 'ExclusiveLock' AND pid = pg_backend_pid()"
+        let (locks, isolation) = try connection.transaction(
+            isolation: .repeatableRead, prologue: "LOCK TABLE guarded IN EXCLUSIVE MODE"
+        ) { tx in
+            (
+                try tx.query(held).first?.decode(0, as: Int.self),
+                try tx.query("SHOW transaction_isolation").first?.decode(0, as: String.self)
+            )
+        }
+        #expect(locks == 1)
+        #expect(isolation == "repeatable read")
+        #expect(try connection.query(held).first?.decode(0, as: Int.self) == 0, "the lock ends with the transaction")
+
+        var ran = false
+        let failure = #expect(throws: PostgresError.self) {
+            try connection.transaction(prologue: "LOCK TABLE no_such_table IN ACCESS SHARE MODE") { _ in ran = true }
+        }
+        #expect(failure?.sqlState == "42P01")
+        #expect(!ran)
+        #expect(connection.isInTransaction == false)
+
+        // Inside a transaction, the prologue runs in the savepoint.
+        try connection.transaction { tx in
+            let inner = try tx.transaction(prologue: "LOCK TABLE guarded IN EXCLUSIVE MODE") { inner in
+                try inner.query(held).first?.decode(0, as: Int.self)
+            }
+            #expect(inner == 1)
+        }
+    }
+
     @Test func terminatedBackendIsTransientAndReconnectWorks() throws {
         let database = try ScratchDatabase.suite()
         let connection = try database.connect()
