@@ -6,7 +6,9 @@ import Postgres
 /// consumer offsets with their fencing generations, projection offsets, and the decision journal.
 /// One statement per table per batch, and as few round trips as that allows: the journal write is
 /// one statement, and the completing transaction ends with one statement for processed ids,
-/// journal rows and offsets (each round trip is two context switches on a busy machine).
+/// journal rows and offsets (each round trip is two context switches on a busy machine). The
+/// statements every batch runs are prepared once per connection (``PostgresConnection/query(prepared:_:)``):
+/// planning the finishing statement cost more than running it on batches of a few messages.
 struct LoopStore {
     let groupId: String
 
@@ -16,7 +18,8 @@ struct LoopStore {
     func processed(_ ids: [UUID], db: PostgresConnection) throws -> [UUID: Bool] {
         guard !ids.isEmpty else { return [:] }
         let rows = try db.query(
-            "SELECT message_id::text, dead_lettered FROM processed_messages WHERE message_id = ANY($1::uuid[])",
+            prepared:
+                "SELECT message_id::text, dead_lettered FROM processed_messages WHERE message_id = ANY($1::uuid[])",
             [ids.map { $0.lowercasedText }])
         var result: [UUID: Bool] = [:]
         for row in rows {
@@ -86,24 +89,24 @@ struct LoopStore {
         let partitions = batch.partitions.sorted()
         let inputs = batch.inputs
         let rows = try db.query(
-            """
-            WITH owned AS (
-                SELECT c.topic, c.partition FROM consumer_offsets c
-                JOIN unnest($11::text[], $12::int[], $13::bigint[]) AS g(topic, partition, generation)
-                  ON c.topic = g.topic AND c.partition = g.partition AND c.generation = g.generation
-                WHERE c.group_id = $1
-                ORDER BY c.topic, c.partition
-                FOR UPDATE OF c
-            ), journaled AS (
-                INSERT INTO decision_journal
-                    (group_id, topic, partition, "offset", next_offset, batch_id, seq, message_id, dead_lettered, outputs)
-                SELECT $1, u.topic, u.partition, u.off, u.next_offset, $2::uuid, u.seq, u.message_id, u.dead_lettered, u.outputs
-                FROM unnest($3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::int[], $8::uuid[], $9::bool[], $10::bytea[])
-                    AS u(topic, partition, off, next_offset, seq, message_id, dead_lettered, outputs)
-                WHERE (SELECT count(*) FROM owned) = cardinality($11::text[])
-            )
-            SELECT topic, partition FROM owned
-            """,
+            prepared: """
+                WITH owned AS (
+                    SELECT c.topic, c.partition FROM consumer_offsets c
+                    JOIN unnest($11::text[], $12::int[], $13::bigint[]) AS g(topic, partition, generation)
+                      ON c.topic = g.topic AND c.partition = g.partition AND c.generation = g.generation
+                    WHERE c.group_id = $1
+                    ORDER BY c.topic, c.partition
+                    FOR UPDATE OF c
+                ), journaled AS (
+                    INSERT INTO decision_journal
+                        (group_id, topic, partition, "offset", next_offset, batch_id, seq, message_id, dead_lettered, outputs)
+                    SELECT $1, u.topic, u.partition, u.off, u.next_offset, $2::uuid, u.seq, u.message_id, u.dead_lettered, u.outputs
+                    FROM unnest($3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::int[], $8::uuid[], $9::bool[], $10::bytea[])
+                        AS u(topic, partition, off, next_offset, seq, message_id, dead_lettered, outputs)
+                    WHERE (SELECT count(*) FROM owned) = cardinality($11::text[])
+                )
+                SELECT topic, partition FROM owned
+                """,
             [
                 groupId, UUID().lowercasedText, inputs.map(\.position.topic),
                 inputs.map { Int($0.position.partition) }, inputs.map(\.position.offset),
@@ -179,12 +182,12 @@ struct LoopStore {
         let partitions = batch.nextOffsets.keys.sorted()
         guard !batch.isRelease, !partitions.isEmpty else { return false }
         let rows = try db.query(
-            """
-            SELECT count(*) FROM consumer_offsets AS c
-            JOIN unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS u(topic, partition, generation, next_offset)
-              ON c.topic = u.topic AND c.partition = u.partition
-            WHERE c.group_id = $1 AND c.generation = u.generation AND c.next_offset >= u.next_offset
-            """,
+            prepared: """
+                SELECT count(*) FROM consumer_offsets AS c
+                JOIN unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS u(topic, partition, generation, next_offset)
+                  ON c.topic = u.topic AND c.partition = u.partition
+                WHERE c.group_id = $1 AND c.generation = u.generation AND c.next_offset >= u.next_offset
+                """,
             [
                 groupId, partitions.map(\.topic), partitions.map { Int($0.partition) },
                 partitions.map { generations[$0] ?? -1 }, partitions.map { batch.nextOffsets[$0] ?? 0 },
@@ -203,22 +206,22 @@ struct LoopStore {
         let recorded = batch.inputs.filter { $0.messageId != nil }
         let journaled = batch.journaled ? batch.inputs : []
         let rows = try db.query(
-            """
-            WITH processed AS (
-                INSERT INTO processed_messages (message_id, dead_lettered)
-                SELECT * FROM unnest($6::uuid[], $7::bool[])
-                ON CONFLICT (message_id) DO UPDATE SET dead_lettered = EXCLUDED.dead_lettered
-            ), completed AS (
-                DELETE FROM decision_journal j USING unnest($8::text[], $9::int[], $10::bigint[]) AS u(topic, partition, off)
-                WHERE j.group_id = $1 AND j.topic = u.topic AND j.partition = u.partition AND j."offset" = u.off
-            ), moved AS (
-                UPDATE consumer_offsets AS c SET next_offset = GREATEST(c.next_offset, u.next_offset), updated_at = now()
-                FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS u(topic, partition, generation, next_offset)
-                WHERE c.group_id = $1 AND c.topic = u.topic AND c.partition = u.partition AND c.generation = u.generation
-                RETURNING c.topic, c.partition
-            )
-            SELECT topic, partition FROM moved
-            """,
+            prepared: """
+                WITH processed AS (
+                    INSERT INTO processed_messages (message_id, dead_lettered)
+                    SELECT * FROM unnest($6::uuid[], $7::bool[])
+                    ON CONFLICT (message_id) DO UPDATE SET dead_lettered = EXCLUDED.dead_lettered
+                ), completed AS (
+                    DELETE FROM decision_journal j USING unnest($8::text[], $9::int[], $10::bigint[]) AS u(topic, partition, off)
+                    WHERE j.group_id = $1 AND j.topic = u.topic AND j.partition = u.partition AND j."offset" = u.off
+                ), moved AS (
+                    UPDATE consumer_offsets AS c SET next_offset = GREATEST(c.next_offset, u.next_offset), updated_at = now()
+                    FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS u(topic, partition, generation, next_offset)
+                    WHERE c.group_id = $1 AND c.topic = u.topic AND c.partition = u.partition AND c.generation = u.generation
+                    RETURNING c.topic, c.partition
+                )
+                SELECT topic, partition FROM moved
+                """,
             [
                 groupId, partitions.map(\.topic), partitions.map { Int($0.partition) },
                 partitions.map { generations[$0] ?? -1 }, partitions.map { batch.nextOffsets[$0] ?? 0 },
@@ -234,13 +237,13 @@ struct LoopStore {
     private func storeProjectionOffsets(_ offsets: [Int32: Int64], eventTopic: String, db: PostgresConnection) throws {
         guard !offsets.isEmpty else { return }
         let partitions = offsets.keys.sorted()
-        try db.execute(
-            """
-            INSERT INTO projection_offsets AS p (topic, partition, next_offset)
-            SELECT $1, u.partition, u.next_offset FROM unnest($2::int[], $3::bigint[]) AS u(partition, next_offset)
-            ON CONFLICT (topic, partition)
-            DO UPDATE SET next_offset = GREATEST(p.next_offset, EXCLUDED.next_offset), updated_at = now()
-            """,
+        try db.query(
+            prepared: """
+                INSERT INTO projection_offsets AS p (topic, partition, next_offset)
+                SELECT $1, u.partition, u.next_offset FROM unnest($2::int[], $3::bigint[]) AS u(partition, next_offset)
+                ON CONFLICT (topic, partition)
+                DO UPDATE SET next_offset = GREATEST(p.next_offset, EXCLUDED.next_offset), updated_at = now()
+                """,
             [eventTopic, partitions.map { Int($0) }, partitions.map { offsets[$0] ?? 0 }])
     }
 }

@@ -97,6 +97,26 @@ public final class PostgresConnection: @unchecked Sendable {
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError)
         -> PostgresRows
     {
+        try run(sql, parameters, prepared: configuration.preparedStatementCacheSize > 0)
+    }
+
+    /// Runs one statement as a server-side prepared statement of this connection, whatever
+    /// ``PostgresConfiguration/preparedStatementCacheSize`` says: parsed and analyzed once, and
+    /// planned once when PostgreSQL finds its generic plan no costlier than the plans for the
+    /// values (`plan_cache_mode` `auto`). For a program's fixed statements that run many times
+    /// per second with small parameters (the processing loop's bookkeeping), where parsing and
+    /// planning cost more than running; not for statements whose best plan depends on the size
+    /// of an array parameter. Parameters and errors as in ``query(_:_:)``.
+    @discardableResult
+    public func query(prepared sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError)
+        -> PostgresRows
+    {
+        try run(sql, parameters, prepared: true)
+    }
+
+    private func run(_ sql: String, _ parameters: [(any PostgresEncodable)?], prepared: Bool) throws(PostgresError)
+        -> PostgresRows
+    {
         let handle = try openHandle(for: sql)
         guard parameters.count <= 65535 else {
             throw PostgresError(
@@ -130,7 +150,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         logger.trace("query", metadata: ["sql": "\(sql)", "parameters": "\(parameters.count)"])
         let values = texts.map { UnsafePointer($0) }
-        guard configuration.preparedStatementCacheSize > 0 else {
+        guard prepared else {
             let result = values.withUnsafeBufferPointer { buffer in
                 binary.withLengthsAndFormats { lengths, formats in
                     PQexecParams(handle, sql, Int32(buffer.count), nil, buffer.baseAddress, lengths, formats, 0)
@@ -141,9 +161,14 @@ public final class PostgresConnection: @unchecked Sendable {
         let wasInTransaction = isInTransaction
         do {
             return try executePrepared(handle, sql: sql, values: values, binary: binary)
-        } catch  where error.sqlState == "0A000" && !wasInTransaction && isConnected {
+        } catch  where error.sqlState == "0A000" {
             // "cached plan must not change result type": the schema changed under a cached
             // statement. Outside a transaction nothing ran, so re-prepare and try once more.
+            // Inside one, the transaction failed: the caller's retry prepares it again.
+            guard !wasInTransaction, isConnected else {
+                preparedStatements.removeValue(forKey: sql)
+                throw error
+            }
             forgetPreparedStatement(handle, sql: sql)
             return try executePrepared(handle, sql: sql, values: values, binary: binary)
         }
@@ -201,7 +226,10 @@ public final class PostgresConnection: @unchecked Sendable {
         if let cached = preparedStatements[sql] {
             name = cached
         } else {
-            if preparedStatements.count >= configuration.preparedStatementCacheSize {
+            let limit =
+                configuration.preparedStatementCacheSize > 0
+                ? configuration.preparedStatementCacheSize : Self.preparedOnRequestLimit
+            if preparedStatements.count >= limit {
                 _ = try consume(PQexec(handle, "DEALLOCATE ALL"), handle: handle, sql: "DEALLOCATE ALL")
                 preparedStatements.removeAll()
             }
@@ -218,6 +246,9 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         return try consume(result, handle: handle, sql: sql)
     }
+
+    /// How many statements ``query(prepared:_:)`` keeps prepared when no cache is configured.
+    static let preparedOnRequestLimit = 64
 
     private func forgetPreparedStatement(_ handle: OpaquePointer, sql: String) {
         guard let name = preparedStatements.removeValue(forKey: sql) else { return }

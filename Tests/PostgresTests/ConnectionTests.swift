@@ -271,4 +271,29 @@ struct ConnectionTests {
         try connection.reconnect()
         #expect(try connection.query("SELECT $1::int * 2", [21])[0].decode(0, as: Int.self) == 42)
     }
+
+    @Test func statementsPreparedOnRequestWithoutACache() throws {
+        let connection = try ScratchDatabase.suite().connect()
+        let prepared = "SELECT count(*)::int FROM pg_prepared_statements"
+        for round in 0..<3 {
+            #expect(
+                try connection.query(prepared: "SELECT $1::int * 2", [round])[0].decode(0, as: Int.self) == round * 2)
+        }
+        #expect(try connection.query(prepared)[0].decode(0, as: Int.self) == 1, "prepared once, run three times")
+        try connection.query("SELECT $1::int + 1", [1])
+        #expect(try connection.query(prepared)[0].decode(0, as: Int.self) == 1, "query(_:_:) prepares nothing")
+
+        // A statement whose result type changed fails the transaction it ran in; the retry of
+        // the transaction prepares it again.
+        try connection.query("CREATE TEMP TABLE evolving (a int)")
+        try connection.query("INSERT INTO evolving VALUES (1)")
+        #expect(try connection.query(prepared: "SELECT * FROM evolving").columns.count == 1)
+        try connection.query("ALTER TABLE evolving ADD COLUMN b int DEFAULT 7")
+        let changed = #expect(throws: PostgresError.self) {
+            try connection.transaction { tx in try tx.query(prepared: "SELECT * FROM evolving") }
+        }
+        #expect(changed?.sqlState == "0A000")
+        let rows = try connection.transaction { tx in try tx.query(prepared: "SELECT * FROM evolving") }
+        #expect(rows.columns.map(\.name) == ["a", "b"])
+    }
 }
