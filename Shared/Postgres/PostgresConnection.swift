@@ -11,19 +11,25 @@ public import Logging
 /// a dedicated thread. It must be used by **one thread at a time**; there is no internal
 /// locking. ``PostgresPool`` guarantees this for pooled connections.
 ///
-/// Parameters are always sent separately from the SQL text (`$1`, `$2`, ...) in text
-/// format, and results are read in text format.
+/// Parameters are always sent separately from the SQL text (`$1`, `$2`, ...), in text
+/// format unless they have a binary form, and results are read in text format.
 public final class PostgresConnection: @unchecked Sendable {
     /// The libpq handle (`PGconn *`); `nil` once closed.
     private var handle: OpaquePointer?
     private let configuration: PostgresConfiguration
     private let noticeSink: PostgresNoticeSink
     private var savepointCounter = 0
+    /// The statements that open the current transaction (`BEGIN`, its prologue), not sent yet:
+    /// they go with the transaction's first statement, in the same round trip.
+    private var opening: [String] = []
     /// SQL text -> server-side prepared statement name (only with `preparedStatementCacheSize > 0`).
     private var preparedStatements: [String: String] = [:]
     private var preparedStatementCounter = 0
     /// The logger used for connection events, notices and (at trace level) statements.
     public let logger: Logger
+    /// How many times this connection sent the server something and waited for its answer
+    /// (each is two context switches on a busy machine; for tests and diagnostics).
+    public private(set) var roundTrips = 0
 
     /// Connects to the server described by `configuration`.
     /// - Throws: ``PostgresError/Code/connectionFailed`` when the server cannot be reached,
@@ -51,6 +57,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Whether a transaction block is open (including a failed one waiting for `ROLLBACK`).
     public var isInTransaction: Bool {
         guard let handle else { return false }
+        if !opening.isEmpty { return true }
         let status = PQtransactionStatus(handle)
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
     }
@@ -82,6 +89,7 @@ public final class PostgresConnection: @unchecked Sendable {
         guard let handle else { return }
         PQfinish(handle)
         self.handle = nil
+        opening = []
     }
 
     // MARK: Statements
@@ -150,10 +158,15 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         logger.trace("query", metadata: ["sql": "\(sql)", "parameters": "\(parameters.count)"])
         let values = texts.map { UnsafePointer($0) }
+        if !opening.isEmpty {
+            return try runOpeningTransaction(handle, sql: sql, values: values, binary: binary, prepared: prepared)
+        }
         guard prepared else {
             let result = values.withUnsafeBufferPointer { buffer in
                 binary.withLengthsAndFormats { lengths, formats in
-                    PQexecParams(handle, sql, Int32(buffer.count), nil, buffer.baseAddress, lengths, formats, 0)
+                    waited {
+                        PQexecParams(handle, sql, Int32(buffer.count), nil, buffer.baseAddress, lengths, formats, 0)
+                    }
                 }
             }
             return try consume(result, handle: handle, sql: sql)
@@ -222,29 +235,108 @@ public final class PostgresConnection: @unchecked Sendable {
     private func executePrepared(
         _ handle: OpaquePointer, sql: String, values: [UnsafePointer<CChar>?], binary: BinaryParameters
     ) throws(PostgresError) -> PostgresRows {
-        let name: String
-        if let cached = preparedStatements[sql] {
-            name = cached
-        } else {
-            let limit =
-                configuration.preparedStatementCacheSize > 0
-                ? configuration.preparedStatementCacheSize : Self.preparedOnRequestLimit
-            if preparedStatements.count >= limit {
-                _ = try consume(PQexec(handle, "DEALLOCATE ALL"), handle: handle, sql: "DEALLOCATE ALL")
-                preparedStatements.removeAll()
-            }
-            preparedStatementCounter += 1
-            let candidate = "pgstmt_\(preparedStatementCounter)"
-            _ = try consume(PQprepare(handle, candidate, sql, Int32(values.count), nil), handle: handle, sql: sql)
-            preparedStatements[sql] = candidate
-            name = candidate
-        }
+        let name = try preparedName(handle, sql: sql, parameterCount: values.count)
         let result = values.withUnsafeBufferPointer { buffer in
             binary.withLengthsAndFormats { lengths, formats in
-                PQexecPrepared(handle, name, Int32(buffer.count), buffer.baseAddress, lengths, formats, 0)
+                waited { PQexecPrepared(handle, name, Int32(buffer.count), buffer.baseAddress, lengths, formats, 0) }
             }
         }
         return try consume(result, handle: handle, sql: sql)
+    }
+
+    /// The name `sql` is prepared under on this connection, preparing it (`PQprepare`) the first time.
+    private func preparedName(_ handle: OpaquePointer, sql: String, parameterCount: Int) throws(PostgresError)
+        -> String
+    {
+        if let cached = preparedStatements[sql] { return cached }
+        let limit =
+            configuration.preparedStatementCacheSize > 0
+            ? configuration.preparedStatementCacheSize : Self.preparedOnRequestLimit
+        if preparedStatements.count >= limit {
+            _ = try consume(waited { PQexec(handle, "DEALLOCATE ALL") }, handle: handle, sql: "DEALLOCATE ALL")
+            preparedStatements.removeAll()
+        }
+        preparedStatementCounter += 1
+        let name = "pgstmt_\(preparedStatementCounter)"
+        _ = try consume(waited { PQprepare(handle, name, sql, Int32(parameterCount), nil) }, handle: handle, sql: sql)
+        preparedStatements[sql] = name
+        return name
+    }
+
+    /// Sends the statements that open the transaction and its first statement in one round trip
+    /// (libpq's pipeline mode), and returns the first statement's rows. The first error among
+    /// them is thrown: the server skips what follows it, and the transaction, if its `BEGIN` ran,
+    /// is left failed for ``transaction(isolation:prologue:_:)`` to roll back. A statement that
+    /// is not prepared yet is prepared first, in a round trip of its own.
+    private func runOpeningTransaction(
+        _ handle: OpaquePointer, sql: String, values: [UnsafePointer<CChar>?], binary: BinaryParameters,
+        prepared: Bool
+    ) throws(PostgresError) -> PostgresRows {
+        let name = prepared ? try preparedName(handle, sql: sql, parameterCount: values.count) : nil
+        let statements = opening + [sql]
+        opening = []
+        roundTrips += 1
+        guard PQenterPipelineMode(handle) == 1 else {
+            throw PostgresError(
+                code: PQstatus(handle) == CONNECTION_OK ? .queryFailed : .connectionLost,
+                message: Self.connectionMessage(handle), query: statements[0])
+        }
+        var sent = 0
+        for statement in statements.dropLast() {
+            guard PQsendQueryParams(handle, statement, 0, nil, nil, nil, nil, 0) == 1 else { break }
+            sent += 1
+        }
+        if sent == statements.count - 1 {
+            let queued = values.withUnsafeBufferPointer { buffer in
+                binary.withLengthsAndFormats { lengths, formats in
+                    if let name {
+                        PQsendQueryPrepared(handle, name, Int32(buffer.count), buffer.baseAddress, lengths, formats, 0)
+                    } else {
+                        PQsendQueryParams(
+                            handle, sql, Int32(buffer.count), nil, buffer.baseAddress, lengths, formats, 0)
+                    }
+                }
+            }
+            if queued == 1 { sent += 1 }
+        }
+        var failure: PostgresError?
+        if sent < statements.count || PQpipelineSync(handle) != 1 {
+            failure = PostgresError(
+                code: PQstatus(handle) == CONNECTION_OK ? .queryFailed : .connectionLost,
+                message: Self.connectionMessage(handle), query: statements[min(sent, statements.count - 1)])
+        }
+        var rows: PostgresRows?
+        for index in 0..<sent {
+            // Each statement's result, then a null; after the first error, PGRES_PIPELINE_ABORTED.
+            let result = PQgetResult(handle)
+            do throws(PostgresError) {
+                let statementRows = try consume(result, handle: handle, sql: statements[index])
+                if index == statements.count - 1 { rows = statementRows }
+            } catch {
+                failure = failure ?? error
+            }
+            if result == nil { break }
+            while let extra = PQgetResult(handle) { PQclear(extra) }
+        }
+        if failure == nil || PQstatus(handle) == CONNECTION_OK {
+            // The sync point's PGRES_PIPELINE_SYNC.
+            if let sync = PQgetResult(handle) { PQclear(sync) }
+        }
+        if PQexitPipelineMode(handle) != 1, PQstatus(handle) == CONNECTION_OK, failure == nil {
+            failure = PostgresError(code: .queryFailed, message: Self.connectionMessage(handle), query: sql)
+        }
+        if var failure {
+            // A statement whose result type changed (0A000) fails until it is prepared again.
+            if failure.sqlState == "0A000" { preparedStatements.removeValue(forKey: sql) }
+            // A backend that ended answers with its error first, and the connection is found
+            // closed only after it.
+            if PQstatus(handle) != CONNECTION_OK { failure.code = .connectionLost }
+            throw failure
+        }
+        guard let rows else {
+            throw PostgresError(code: .queryFailed, message: "the statement returned no result", query: sql)
+        }
+        return rows
     }
 
     /// How many statements ``query(prepared:_:)`` keeps prepared when no cache is configured.
@@ -252,7 +344,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     private func forgetPreparedStatement(_ handle: OpaquePointer, sql: String) {
         guard let name = preparedStatements.removeValue(forKey: sql) else { return }
-        if let result = PQexec(handle, "DEALLOCATE \(name)") { PQclear(result) }
+        if let result = waited({ PQexec(handle, "DEALLOCATE \(name)") }) { PQclear(result) }
     }
 
     /// Runs one statement and returns the number of affected rows (`PQcmdTuples`).
@@ -270,12 +362,19 @@ public final class PostgresConnection: @unchecked Sendable {
     public func executeScript(_ sql: String) throws(PostgresError) {
         let handle = try openHandle(for: sql)
         logger.trace("script", metadata: ["sql": "\(sql)"])
-        _ = try consume(PQexec(handle, sql), handle: handle, sql: sql)
+        // A transaction not opened yet opens in the same simple query.
+        let script = (opening + [sql]).joined(separator: "; ")
+        opening = []
+        _ = try consume(waited { PQexec(handle, script) }, handle: handle, sql: script)
     }
 
     // MARK: Transactions
 
     /// Runs `body` in a transaction: `BEGIN ISOLATION LEVEL ...`, then `COMMIT` when `body` returns.
+    ///
+    /// The `BEGIN` is not sent on its own: it goes with the body's first statement, in the same
+    /// round trip (libpq's pipeline mode), and a body that runs no statement opens nothing. An
+    /// error of the `BEGIN` (or of the prologue) is thrown by that first statement.
     ///
     /// When `body` throws, the transaction is rolled back and the original error is rethrown.
     /// If `body` swallowed a statement error (the transaction is aborted), the transaction is
@@ -284,8 +383,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// (and `isolation` is ignored): an error then rolls back only the work of `body`.
     /// Serialization failures (40001) are transient: retry the whole call with ``withRetry(backoff:maxAttempts:shouldStop:isTransient:logger:operation:_:)``.
     ///
-    /// `prologue` (statements without parameters, such as a `LOCK TABLE`) runs first in the
-    /// transaction, sent with the `BEGIN` as one simple query: one round trip for both.
+    /// `prologue` (one statement without parameters, such as a `LOCK TABLE`) runs first in the
+    /// transaction, sent with the `BEGIN` and the first statement.
     @discardableResult
     public func transaction<T>(
         isolation: IsolationLevel = .readCommitted,
@@ -298,22 +397,19 @@ public final class PostgresConnection: @unchecked Sendable {
                 return try body(db)
             }
         }
-        if let prologue {
-            do {
-                try executeScript("BEGIN ISOLATION LEVEL \(isolation.sql); \(prologue)")
-            } catch {
-                rollbackQuietly()
-                throw error
-            }
-        } else {
-            try query("BEGIN ISOLATION LEVEL \(isolation.sql)")
-        }
+        _ = try openHandle(for: "BEGIN")
+        opening = ["BEGIN ISOLATION LEVEL \(isolation.sql)"] + (prologue.map { [$0] } ?? [])
         let value: T
         do {
             value = try body(self)
         } catch {
             rollbackQuietly()
             throw error
+        }
+        if !opening.isEmpty {
+            // The body ran no statement: nothing was opened, nothing to commit.
+            opening = []
+            return value
         }
         if let handle, PQtransactionStatus(handle) == PQTRANS_INERROR {
             rollbackQuietly()
@@ -356,6 +452,10 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Rolls back an open transaction, ignoring (but logging) failures.
     func rollbackQuietly() {
+        guard opening.isEmpty else {
+            opening = []
+            return
+        }
         guard isConnected, isInTransaction else { return }
         do {
             try query("ROLLBACK")
@@ -413,6 +513,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Session settings the decoders rely on (UTC ISO timestamps, hex bytea) plus the configured timeout.
     private func setUpSession(_ handle: OpaquePointer) throws(PostgresError) {
         savepointCounter = 0
+        opening = []
         preparedStatements.removeAll()
         var script = "SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, MDY'; SET bytea_output TO 'hex'"
         if let timeout = configuration.statementTimeout {
@@ -420,6 +521,12 @@ public final class PostgresConnection: @unchecked Sendable {
             script += "; SET statement_timeout TO \(milliseconds)"
         }
         _ = try consume(PQexec(handle, script), handle: handle, sql: script)
+    }
+
+    /// Runs a libpq call that sends and waits for the answer, counting it in ``roundTrips``.
+    private func waited<T>(_ call: () -> T) -> T {
+        roundTrips += 1
+        return call()
     }
 
     private func openHandle(for sql: String) throws(PostgresError) -> OpaquePointer {

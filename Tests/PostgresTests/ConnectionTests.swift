@@ -149,9 +149,13 @@ struct ConnectionTests {
         #expect(isolation == "repeatable read")
         #expect(try connection.query(held).first?.decode(0, as: Int.self) == 0, "the lock ends with the transaction")
 
+        // A failing prologue fails the body's first statement (they travel together).
         var ran = false
         let failure = #expect(throws: PostgresError.self) {
-            try connection.transaction(prologue: "LOCK TABLE no_such_table IN ACCESS SHARE MODE") { _ in ran = true }
+            try connection.transaction(prologue: "LOCK TABLE no_such_table IN ACCESS SHARE MODE") { tx in
+                try tx.query("SELECT 1")
+                ran = true
+            }
         }
         #expect(failure?.sqlState == "42P01")
         #expect(!ran)
@@ -164,6 +168,60 @@ struct ConnectionTests {
             }
             #expect(inner == 1)
         }
+    }
+
+    @Test func aTransactionOpensWithItsFirstStatementInOneRoundTrip() throws {
+        let connection = try ScratchDatabase.suite().connect()
+        try connection.query("CREATE TEMP TABLE opened (id int PRIMARY KEY)")
+        let held =
+            "SELECT count(*)::int FROM pg_locks WHERE relation = 'opened'::regclass AND mode = 'ShareLock' AND pid = pg_backend_pid()"
+
+        // BEGIN, the prologue and the first statement in one round trip, then one more per statement and COMMIT.
+        var before = connection.roundTrips
+        let (locks, isolation) = try connection.transaction(
+            isolation: .serializable, prologue: "LOCK TABLE opened IN SHARE MODE"
+        ) { tx in
+            (
+                try tx.query(held).first?.decode(0, as: Int.self),
+                try tx.query(prepared: "SHOW transaction_isolation").first?.decode(0, as: String.self)
+            )
+        }
+        #expect(locks == 1)
+        #expect(isolation == "serializable")
+        #expect(connection.roundTrips - before == 4, "prepare, the opening and the first statement, the second, COMMIT")
+        before = connection.roundTrips
+        try connection.transaction { tx in try tx.query(prepared: "SHOW transaction_isolation") }
+        #expect(connection.roundTrips - before == 2)
+
+        // A transaction whose body runs no statement costs none.
+        before = connection.roundTrips
+        try connection.transaction { tx in #expect(tx.isInTransaction) }
+        #expect(connection.roundTrips == before)
+        #expect(!connection.isInTransaction)
+
+        // A transaction opened inside the body, before any statement, is a savepoint in it.
+        try connection.transaction { tx in
+            try tx.transaction { inner in try inner.query("INSERT INTO opened VALUES (1)") }
+            #expect(throws: PostgresError.self) {
+                try tx.transaction { inner in
+                    try inner.query("INSERT INTO opened VALUES (2)")
+                    try inner.query("INSERT INTO opened VALUES (1)")
+                }
+            }
+        }
+        #expect(
+            try connection.query("SELECT array_agg(id)::text FROM opened").first?.decode(0, as: String.self) == "{1}")
+
+        // The first statement fails: the transaction is rolled back, the connection stays usable.
+        let failed = #expect(throws: PostgresError.self) {
+            try connection.transaction { tx in
+                try tx.query("INSERT INTO opened VALUES (1)")
+                Issue.record("the body went on after its first statement failed")
+            }
+        }
+        #expect(failed?.sqlState == "23505")
+        #expect(!connection.isInTransaction)
+        #expect(try connection.query("SELECT count(*)::int FROM opened").first?.decode(0, as: Int.self) == 1)
     }
 
     @Test func terminatedBackendIsTransientAndReconnectWorks() throws {
@@ -186,6 +244,17 @@ struct ConnectionTests {
         #expect(try connection.query("SELECT 41 + $1::int", [1])[0].decode(0, as: Int.self) == 42)
         // Session settings are re-applied after a reconnect.
         #expect(try connection.query("SHOW TimeZone")[0].decode(0, as: String.self) == "UTC")
+
+        // The same when the statement that finds the backend gone is the one that opens a transaction.
+        let second = connection.backendPID
+        _ = try admin.query("SELECT pg_terminate_backend($1, 5000)", [second])
+        let lost = #expect(throws: PostgresError.self) {
+            try connection.transaction { tx in try tx.query("SELECT 1") }
+        }
+        #expect(lost?.code == .connectionLost)
+        #expect(!connection.isInTransaction)
+        try connection.reconnect()
+        #expect(try connection.transaction { tx in try tx.query("SELECT 2")[0].decode(0, as: Int.self) } == 2)
     }
 
     @Test func closeAndReconnect() throws {

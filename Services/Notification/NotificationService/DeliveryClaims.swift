@@ -25,9 +25,8 @@ public enum DeliveryClaims {
     public static func claim(instance: String, limit: Int, duration: Duration, db: PostgresConnection) throws
         -> [CustomerNotification]
     {
-        try db.transaction { tx in
-            try tx.executeScript("SET LOCAL enable_bitmapscan = off")
-            return try claimCandidates(instance: instance, limit: limit, duration: duration, db: tx)
+        try db.transaction(prologue: "SET LOCAL enable_bitmapscan = off") { tx in
+            try claimCandidates(instance: instance, limit: limit, duration: duration, db: tx)
         }
     }
 
