@@ -6,7 +6,7 @@ import Postgres
 /// consumer offsets with their fencing generations, projection offsets, and the decision journal.
 /// One statement per table per batch, and as few round trips as that allows: the journal write is
 /// one statement, and the completing transaction ends with one statement for processed ids,
-/// journal rows and offsets (each round trip is two context switches on a busy machine). The
+/// journal rows, projection and consumer offsets (each round trip is two context switches on a busy machine). The
 /// statements every batch runs are prepared once per connection (``PostgresConnection/query(prepared:_:)``):
 /// planning the finishing statement cost more than running it on batches of a few messages.
 struct LoopStore {
@@ -160,15 +160,12 @@ struct LoopStore {
     ) throws {
         try db.transaction { tx in
             let events = batch.events
-            if !events.isEmpty {
-                try apply(events, tx)
-                try storeProjectionOffsets(
-                    batch.projectionOffsets(eventTopic: eventTopic), eventTopic: eventTopic, db: tx)
-            }
+            if !events.isEmpty { try apply(events, tx) }
             // A journaled batch wrote its parking with the journal.
             if !batch.journaled { try writeParking(batch.parking, db: tx) }
             try unpark(batch.unparked, db: tx)
-            try finishBatch(batch, generations: generations, db: tx)
+            let projected = events.isEmpty ? [:] : batch.projectionOffsets(eventTopic: eventTopic)
+            try finishBatch(batch, projected: projected, eventTopic: eventTopic, generations: generations, db: tx)
         }
     }
 
@@ -196,13 +193,20 @@ struct LoopStore {
     }
 
     /// The end of the completing transaction in one statement: the inputs are recorded as processed
-    /// (dead-lettered ones flagged), the journal rows go, and the consumer offsets move on where the
-    /// generations are still this instance's; ``FencedError`` (rolling the transaction back) where not.
+    /// (dead-lettered ones flagged), the journal rows go, the projection offsets move on to
+    /// `projected` (how far the read model has applied `eventTopic`), and the consumer offsets move
+    /// on where the generations are still this instance's; ``FencedError`` (rolling the
+    /// transaction back) where not.
     private func finishBatch<Event>(
-        _ batch: DecidedBatch<Event>, generations: [TopicPartition: Int64], db: PostgresConnection
+        _ batch: DecidedBatch<Event>, projected: [Int32: Int64], eventTopic: String,
+        generations: [TopicPartition: Int64], db: PostgresConnection
     ) throws {
         let partitions = batch.nextOffsets.keys.sorted()
-        guard !partitions.isEmpty else { return }
+        guard !partitions.isEmpty else {
+            try storeProjectionOffsets(projected, eventTopic: eventTopic, db: db)
+            return
+        }
+        let projectedPartitions = projected.keys.sorted()
         let recorded = batch.inputs.filter { $0.messageId != nil }
         let journaled = batch.journaled ? batch.inputs : []
         let rows = try db.query(
@@ -214,6 +218,11 @@ struct LoopStore {
                 ), completed AS (
                     DELETE FROM decision_journal j USING unnest($8::text[], $9::int[], $10::bigint[]) AS u(topic, partition, off)
                     WHERE j.group_id = $1 AND j.topic = u.topic AND j.partition = u.partition AND j."offset" = u.off
+                ), projected AS (
+                    INSERT INTO projection_offsets AS p (topic, partition, next_offset)
+                    SELECT $11, u.partition, u.next_offset FROM unnest($12::int[], $13::bigint[]) AS u(partition, next_offset)
+                    ON CONFLICT (topic, partition)
+                    DO UPDATE SET next_offset = GREATEST(p.next_offset, EXCLUDED.next_offset), updated_at = now()
                 ), moved AS (
                     UPDATE consumer_offsets AS c SET next_offset = GREATEST(c.next_offset, u.next_offset), updated_at = now()
                     FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS u(topic, partition, generation, next_offset)
@@ -227,13 +236,16 @@ struct LoopStore {
                 partitions.map { generations[$0] ?? -1 }, partitions.map { batch.nextOffsets[$0] ?? 0 },
                 recorded.map { $0.messageId!.lowercasedText }, recorded.map(\.deadLettered),
                 journaled.map(\.position.topic), journaled.map { Int($0.position.partition) },
-                journaled.map(\.position.offset),
+                journaled.map(\.position.offset), eventTopic, projectedPartitions.map { Int($0) },
+                projectedPartitions.map { projected[$0] ?? 0 },
             ])
         try checkFence(partitions, rows)
     }
 
     /// Records how far the read model has applied the event topic (after the apply, in the same
-    /// transaction): the replay tool rebuilds a shadow up to exactly these offsets.
+    /// transaction): the replay tool rebuilds a shadow up to exactly these offsets. On its own
+    /// only for a batch without inputs; otherwise ``finishBatch(_:projected:eventTopic:generations:db:)``
+    /// writes them.
     private func storeProjectionOffsets(_ offsets: [Int32: Int64], eventTopic: String, db: PostgresConnection) throws {
         guard !offsets.isEmpty else { return }
         let partitions = offsets.keys.sorted()
