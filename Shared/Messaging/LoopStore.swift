@@ -6,9 +6,10 @@ import Postgres
 /// consumer offsets with their fencing generations, projection offsets, and the decision journal.
 /// One statement per table per batch, and as few round trips as that allows: the journal write is
 /// one statement, and the completing transaction ends with one statement for processed ids,
-/// journal rows, projection and consumer offsets (each round trip is two context switches on a busy machine). The
-/// statements every batch runs are prepared once per connection (``PostgresConnection/query(prepared:_:)``):
-/// planning the finishing statement cost more than running it on batches of a few messages.
+/// journal rows, projection and consumer offsets (each round trip is two context switches on a
+/// busy machine). The statements every batch runs are prepared once per connection
+/// (``PostgresConnection/query(prepared:_:)``): planning the finishing statement cost more than
+/// running it on batches of a few messages.
 struct LoopStore {
     let groupId: String
 
