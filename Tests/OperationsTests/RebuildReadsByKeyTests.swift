@@ -18,16 +18,10 @@ import Testing
 /// (1,151 ms of 2.6 s of PostgreSQL time at 400,000 events, docs/benchmarks.md).
 @Suite struct RebuildReadsByKeyTests {
     @Test func theApplyOfEveryBatchLooksUpByIndex() throws {
-        var logger = Logger(label: "rebuild-by-key")
-        logger.logLevel = .warning
-        let cluster = try MockCluster(brokers: 1, logger: logger)
-        defer { cluster.close() }
-        try cluster.createTopic(Topics.ordersEvents, partitions: 2)
-        let database = try ScratchDatabase(prefix: "replay_by_key")
-        defer { database.drop() }
-        let db = try database.connect()
-        defer { db.close() }
-        _ = try Migrator(migrations: MessagingSchema.migrations + OrderSchema.migrations, logger: logger).migrate(db)
+        let bed = try ReplayBed(
+            label: "replay-by-key", topic: Topics.ordersEvents, partitions: 2, migrations: OrderSchema.migrations)
+        defer { bed.close() }
+        let db = bed.db
 
         // Every order placed first, then every order approved: each approval's batch reads the
         // order an earlier batch wrote.
@@ -48,17 +42,14 @@ import Testing
                 from: event, index: 0, key: event.key, producer: "order-service",
                 family: .approved(OrderApproved(orderId: event.key)))
         }
-        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
-        let producer = try KafkaProducer(configuration: kafka, logger: logger)
-        defer { producer.close() }
-        _ = try producer.send(
+        _ = try bed.producer.send(
             try (placed + approved).map { try OrderEvent.codec.outgoing($0, topic: Topics.ordersEvents) })
 
         let report = try Replayer(
             service: .order,
             options: ReplayOptions(
                 mode: .asOf(Date().addingTimeInterval(3600), schema: "replay_by_key"), batchSize: 50, terminal: false),
-            database: database.configuration, kafka: kafka, logger: logger
+            database: bed.database.configuration, kafka: bed.kafka, logger: bed.logger
         ).run()
         #expect(report.eventsApplied == 2 * orders, "\(report)")
         #expect(

@@ -13,20 +13,10 @@ import Testing
 /// 5 MiB per partition, so 7 MiB of incompressible records move partition 0's low watermark.
 @Suite struct TruncatedLogTests {
     @Test func aTruncatedLogIsRefusedNamingThePartition() throws {
-        var logger = Logger(label: "truncated-log")
-        logger.logLevel = .warning
-        let cluster = try MockCluster(brokers: 1, logger: logger)
-        defer { cluster.close() }
-        try cluster.createTopic("orders.events", partitions: 2)
-        let database = try ScratchDatabase(prefix: "replay_truncated")
-        defer { database.drop() }
-        let db = try database.connect()
-        defer { db.close() }
-        _ = try Migrator(migrations: MessagingSchema.migrations + OrderSchema.migrations, logger: logger).migrate(db)
-
-        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
-        let producer = try KafkaProducer(configuration: kafka, logger: logger)
-        defer { producer.close() }
+        let bed = try ReplayBed(
+            label: "replay-truncated", topic: "orders.events", partitions: 2, migrations: OrderSchema.migrations)
+        defer { bed.close() }
+        let (db, database, kafka, producer, logger) = (bed.db, bed.database, bed.kafka, bed.producer, bed.logger)
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<7 {
             let batch = (0..<1024).map { _ in

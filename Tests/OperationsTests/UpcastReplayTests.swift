@@ -16,20 +16,10 @@ import Testing
 /// its upcaster, the second as it is.
 @Suite struct UpcastReplayTests {
     @Test func aRebuildReadsVersion1AndVersion2SagaStartedEvents() throws {
-        var logger = Logger(label: "upcast-replay")
-        logger.logLevel = .warning
-        let cluster = try MockCluster(brokers: 1, logger: logger)
-        defer { cluster.close() }
-        try cluster.createTopic(Topics.sagasEvents, partitions: 2)
-        let database = try ScratchDatabase(prefix: "replay_upcast")
-        defer { database.drop() }
-        let db = try database.connect()
-        defer { db.close() }
-        _ = try Migrator(migrations: MessagingSchema.migrations + SagaSchema.migrations, logger: logger).migrate(db)
-
-        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
-        let producer = try KafkaProducer(configuration: kafka, logger: logger)
-        defer { producer.close() }
+        let bed = try ReplayBed(
+            label: "replay-upcast", topic: Topics.sagasEvents, partitions: 2, migrations: SagaSchema.migrations)
+        defer { bed.close() }
+        let (db, database, kafka, producer, logger) = (bed.db, bed.database, bed.kafka, bed.producer, bed.logger)
         let legacyId = UUID().lowercasedText
         let v1 =
             #"{"causationId":null,"correlationId":"legacy-1","data":{"currency":"EUR","customerId":"c-1","#
