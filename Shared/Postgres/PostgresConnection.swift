@@ -22,7 +22,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// The statements that open the current transaction (`BEGIN`, its prologue), not sent yet:
     /// they go with the transaction's first statement, in the same round trip.
     private var opening: [String] = []
-    /// SQL text -> server-side prepared statement name (only with `preparedStatementCacheSize > 0`).
+    /// SQL text -> server-side prepared statement name (``query(prepared:_:)``, and every statement
+    /// with `preparedStatementCacheSize > 0`).
     private var preparedStatements: [String: String] = [:]
     private var preparedStatementCounter = 0
     /// The logger used for connection events, notices and (at trace level) statements.
@@ -318,12 +319,12 @@ public final class PostgresConnection: @unchecked Sendable {
             if result == nil { break }
             while let extra = PQgetResult(handle) { PQclear(extra) }
         }
-        if failure == nil || PQstatus(handle) == CONNECTION_OK {
-            // The sync point's PGRES_PIPELINE_SYNC.
-            if let sync = PQgetResult(handle) { PQclear(sync) }
-        }
-        if PQexitPipelineMode(handle) != 1, PQstatus(handle) == CONNECTION_OK, failure == nil {
-            failure = PostgresError(code: .queryFailed, message: Self.connectionMessage(handle), query: sql)
+        if !leavePipeline(handle) {
+            failure = PostgresError(
+                code: .connectionLost,
+                message:
+                    "an unexpected answer in pipeline mode: the session was reset (\(failure?.message ?? "no error"))",
+                query: sql)
         }
         if var failure {
             // A statement whose result type changed (0A000) fails until it is prepared again.
@@ -337,6 +338,26 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(code: .queryFailed, message: "the statement returned no result", query: sql)
         }
         return rows
+    }
+
+    /// Reads the pipeline's sync point and leaves pipeline mode. Should libpq still hold results it
+    /// was not asked for (it never did in the tests), the rest is read and dropped, and if it
+    /// still refuses, the session is reset (`reconnect()`): false then, since whatever the
+    /// pipeline did in its transaction is gone. A closed connection leaves it on reconnecting.
+    private func leavePipeline(_ handle: OpaquePointer) -> Bool {
+        guard PQstatus(handle) == CONNECTION_OK else { return true }
+        for _ in 0..<64 {
+            guard let result = PQgetResult(handle) else { continue }
+            let status = PQresultStatus(result)
+            PQclear(result)
+            if status == PGRES_PIPELINE_SYNC { break }
+        }
+        if PQexitPipelineMode(handle) == 1 || PQstatus(handle) != CONNECTION_OK { return true }
+        logger.warning(
+            "could not leave pipeline mode; resetting the session",
+            metadata: ["error": "\(Self.connectionMessage(handle))"])
+        try? reconnect()
+        return false
     }
 
     /// How many statements ``query(prepared:_:)`` keeps prepared when no cache is configured.
