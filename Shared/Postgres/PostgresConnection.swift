@@ -277,11 +277,7 @@ public final class PostgresConnection: @unchecked Sendable {
         let statements = opening + [sql]
         opening = []
         roundTrips += 1
-        guard PQenterPipelineMode(handle) == 1 else {
-            throw PostgresError(
-                code: PQstatus(handle) == CONNECTION_OK ? .queryFailed : .connectionLost,
-                message: Self.connectionMessage(handle), query: statements[0])
-        }
+        guard PQenterPipelineMode(handle) == 1 else { throw Self.libpqFailure(handle, query: statements[0]) }
         var sent = 0
         for statement in statements.dropLast() {
             guard PQsendQueryParams(handle, statement, 0, nil, nil, nil, nil, 0) == 1 else { break }
@@ -302,9 +298,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         var failure: PostgresError?
         if sent < statements.count || PQpipelineSync(handle) != 1 {
-            failure = PostgresError(
-                code: PQstatus(handle) == CONNECTION_OK ? .queryFailed : .connectionLost,
-                message: Self.connectionMessage(handle), query: statements[min(sent, statements.count - 1)])
+            failure = Self.libpqFailure(handle, query: statements[min(sent, statements.count - 1)])
         }
         var rows: PostgresRows?
         for index in 0..<sent {
@@ -557,18 +551,19 @@ public final class PostgresConnection: @unchecked Sendable {
         return handle
     }
 
+    /// A call that libpq refused or that got no result: the connection's message, and
+    /// `connectionLost` when the connection is gone.
+    private static func libpqFailure(_ handle: OpaquePointer, query: String) -> PostgresError {
+        PostgresError(
+            code: PQstatus(handle) == CONNECTION_OK ? .queryFailed : .connectionLost,
+            message: connectionMessage(handle), query: query)
+    }
+
     /// Converts a `PGresult` into rows or an error, and frees it.
     private func consume(_ result: OpaquePointer?, handle: OpaquePointer, sql: String) throws(PostgresError)
         -> PostgresRows
     {
-        guard let result else {
-            let lost = PQstatus(handle) != CONNECTION_OK
-            throw PostgresError(
-                code: lost ? .connectionLost : .queryFailed,
-                message: Self.connectionMessage(handle),
-                query: sql
-            )
-        }
+        guard let result else { throw Self.libpqFailure(handle, query: sql) }
         defer { PQclear(result) }
         let status = PQresultStatus(result)
         switch status {
