@@ -165,8 +165,7 @@ struct LoopStore {
             // A journaled batch wrote its parking with the journal.
             if !batch.journaled { try writeParking(batch.parking, db: tx) }
             try unpark(batch.unparked, db: tx)
-            let projected = events.isEmpty ? [:] : batch.projectionOffsets(eventTopic: eventTopic)
-            try finishBatch(batch, projected: projected, eventTopic: eventTopic, generations: generations, db: tx)
+            try finishBatch(batch, eventTopic: eventTopic, generations: generations, db: tx)
         }
     }
 
@@ -194,19 +193,18 @@ struct LoopStore {
     }
 
     /// The end of the completing transaction in one statement: the inputs are recorded as processed
-    /// (dead-lettered ones flagged), the journal rows go, the projection offsets move on to
-    /// `projected` (how far the read model has applied `eventTopic`), and the consumer offsets move
-    /// on where the generations are still this instance's; ``FencedError`` (rolling the
-    /// transaction back) where not.
+    /// (dead-lettered ones flagged), the journal rows go, the projection offsets move on to where
+    /// the batch's events were delivered (the replay tool rebuilds a shadow up to exactly these),
+    /// and the consumer offsets move on where the generations are still this instance's;
+    /// ``FencedError`` (rolling the transaction back) where not. Events come from inputs, whose
+    /// partitions are in `nextOffsets`: a batch without partitions has nothing to write.
     private func finishBatch<Event>(
-        _ batch: DecidedBatch<Event>, projected: [Int32: Int64], eventTopic: String,
-        generations: [TopicPartition: Int64], db: PostgresConnection
+        _ batch: DecidedBatch<Event>, eventTopic: String, generations: [TopicPartition: Int64],
+        db: PostgresConnection
     ) throws {
         let partitions = batch.nextOffsets.keys.sorted()
-        guard !partitions.isEmpty else {
-            try storeProjectionOffsets(projected, eventTopic: eventTopic, db: db)
-            return
-        }
+        guard !partitions.isEmpty else { return }
+        let projected = batch.projectionOffsets(eventTopic: eventTopic)
         let projectedPartitions = projected.keys.sorted()
         let recorded = batch.inputs.filter { $0.messageId != nil }
         let journaled = batch.journaled ? batch.inputs : []
@@ -241,23 +239,6 @@ struct LoopStore {
                 projectedPartitions.map { projected[$0] ?? 0 },
             ])
         try checkFence(partitions, rows)
-    }
-
-    /// Records how far the read model has applied the event topic (after the apply, in the same
-    /// transaction): the replay tool rebuilds a shadow up to exactly these offsets. On its own
-    /// only for a batch without inputs; otherwise ``finishBatch(_:projected:eventTopic:generations:db:)``
-    /// writes them.
-    private func storeProjectionOffsets(_ offsets: [Int32: Int64], eventTopic: String, db: PostgresConnection) throws {
-        guard !offsets.isEmpty else { return }
-        let partitions = offsets.keys.sorted()
-        try db.query(
-            prepared: """
-                INSERT INTO projection_offsets AS p (topic, partition, next_offset)
-                SELECT $1, u.partition, u.next_offset FROM unnest($2::int[], $3::bigint[]) AS u(partition, next_offset)
-                ON CONFLICT (topic, partition)
-                DO UPDATE SET next_offset = GREATEST(p.next_offset, EXCLUDED.next_offset), updated_at = now()
-                """,
-            [eventTopic, partitions.map { Int($0) }, partitions.map { offsets[$0] ?? 0 }])
     }
 }
 
