@@ -66,7 +66,8 @@ public enum SagaProjection: Projection {
         guard !events.isEmpty else { return }
         let ids = Set(events.map(\.data.orderId))
         let (known, read) = handoff?.take(keys: ids, causes: events.map(\.causationId)) ?? ([:], Array(ids))
-        var sagas = known.merging(try SagaStore.load(read, db: db)) { kept, _ in kept }
+        let stored = known.merging(try SagaStore.load(read, db: db)) { kept, _ in kept }
+        var sagas = stored
         var changed: [String] = []
         for event in events {
             let id = event.data.orderId
@@ -77,7 +78,7 @@ public enum SagaProjection: Projection {
             }
         }
         var seen = Set<String>()
-        try SagaStore.save(changed.filter { seen.insert($0).inserted }.compactMap { sagas[$0] }, db: db)
+        try SagaStore.save(changed.filter { seen.insert($0).inserted }.compactMap { sagas[$0] }, stored: stored, db: db)
     }
 }
 

@@ -104,10 +104,20 @@ public enum SagaStore {
     }
 
     /// Inserts or updates whole sagas (the query columns, and the whole saga as `data`) and their
-    /// step logs (entries only ever change or grow, and only the changed ones are rewritten).
-    public static func save(_ sagas: [Saga], db: PostgresConnection) throws {
+    /// step logs. `stored` holds the sagas as the tables hold them now (a saga missing from it is
+    /// new): only the step entries that differ from those are sent, since entries only ever change
+    /// or grow. Without it every entry of every saga would be sent, about four times as many rows.
+    public static func save(_ sagas: [Saga], stored: [String: Saga], db: PostgresConnection) throws {
         try upsert.execute(sagas, on: db)
-        try upsertSteps.execute(sagas.flatMap { saga in saga.steps.map { (saga.orderId, $0) } }, on: db)
+        try upsertSteps.execute(sagas.flatMap { changedSteps(of: $0, stored: stored[$0.orderId]) }, on: db)
+    }
+
+    /// The step entries of `saga` that are not already stored as they are in `stored`.
+    static func changedSteps(of saga: Saga, stored: Saga?) -> [(orderId: String, record: SagaStepRecord)] {
+        let before = stored?.steps ?? []
+        return saga.steps.enumerated().compactMap { index, step in
+            index < before.count && before[index] == step ? nil : (saga.orderId, step)
+        }
     }
 
     static let upsert = RecordSetStatement<Saga>.upsert(
