@@ -41,16 +41,47 @@ public enum MessageJSON {
     private static func encodeOpened<Family: Sendable, P: MessagePayload>(
         _ envelope: Envelope<Family>, _ payload: P, foundationOnly: Bool = false
     ) throws -> [UInt8] {
-        let wire = EnvelopeWire(
-            messageId: envelope.messageId, type: envelope.type, schemaVersion: envelope.schemaVersion,
-            key: envelope.key, correlationId: envelope.correlationId, causationId: envelope.causationId,
-            occurredAt: envelope.occurredAt, producer: envelope.producer, data: payload)
-        if foundationOnly { return Array(try encoder().encode(wire)) }
+        let wire = { EnvelopeWire(envelope, data: payload) }
+        if foundationOnly { return Array(try encoder().encode(wire())) }
         do {
-            return try MessageJSONEncoder.encode(wire)
+            return try encodeDirectly(envelope, payload)
         } catch is MessageJSONEncoder.Unsupported {
-            return Array(try encoder().encode(wire))  // the same bytes, by the slower road
+            return Array(try encoder().encode(wire()))  // the same bytes, by the slower road
         }
+    }
+
+    /// The envelope's members written in their sorted order by hand, and its `data` by the payload
+    /// itself (``DirectlyEncodable``) or by ``MessageJSONEncoder``: the bytes of ``EnvelopeWire``
+    /// through Foundation's encoder, which the tests compare them with.
+    private static func encodeDirectly<Family: Sendable, P: MessagePayload>(
+        _ envelope: Envelope<Family>, _ payload: P
+    ) throws -> [UInt8] {
+        var writer = JSONTextWriter(capacity: 384)
+        writer.beginObject()
+        writer.key("causationId")
+        writer.nullable(envelope.causationId) { $0.string($1.lowercasedText) }
+        writer.key("correlationId")
+        writer.string(envelope.correlationId)
+        writer.key("data")
+        if let direct = payload as? any DirectlyEncodable {
+            direct.encodeDirectly(to: &writer)
+        } else {
+            writer.json(try MessageJSONEncoder.encode(payload))
+        }
+        writer.key("key")
+        writer.string(envelope.key)
+        writer.key("messageId")
+        writer.string(envelope.messageId.lowercasedText)
+        writer.key("occurredAt")
+        writer.timestamp(envelope.occurredAt)
+        writer.key("producer")
+        writer.string(envelope.producer)
+        writer.key("schemaVersion")
+        writer.int(envelope.schemaVersion)
+        writer.key("type")
+        writer.string(envelope.type)
+        writer.endObject()
+        return writer.bytes
     }
 
     /// Encodes an envelope of a single payload type.
@@ -59,7 +90,8 @@ public enum MessageJSON {
     }
 }
 
-/// The wire form of an envelope. `causationId` is always written (null when absent).
+/// The wire form of an envelope through `Encodable` (Foundation's road). `causationId` is always
+/// written (null when absent).
 private struct EnvelopeWire<P: Encodable>: Encodable {
     var messageId: UUID
     var type: String
@@ -70,6 +102,28 @@ private struct EnvelopeWire<P: Encodable>: Encodable {
     var occurredAt: Date
     var producer: String
     var data: P
+
+    init<Family: Sendable>(_ envelope: Envelope<Family>, data: P) {
+        self.init(
+            messageId: envelope.messageId, type: envelope.type, schemaVersion: envelope.schemaVersion,
+            key: envelope.key, correlationId: envelope.correlationId, causationId: envelope.causationId,
+            occurredAt: envelope.occurredAt, producer: envelope.producer, data: data)
+    }
+
+    init(
+        messageId: UUID, type: String, schemaVersion: Int, key: String, correlationId: String, causationId: UUID?,
+        occurredAt: Date, producer: String, data: P
+    ) {
+        self.messageId = messageId
+        self.type = type
+        self.schemaVersion = schemaVersion
+        self.key = key
+        self.correlationId = correlationId
+        self.causationId = causationId
+        self.occurredAt = occurredAt
+        self.producer = producer
+        self.data = data
+    }
 
     enum CodingKeys: String, CodingKey {
         case messageId, type, schemaVersion, key, correlationId, causationId, occurredAt, producer, data

@@ -140,14 +140,53 @@ struct MessageJSONEncoderTests {
         }
     }
 
-    func expectEnvelopeBytes<P: MessagePayload>(_ payload: P, causation: UUID?) throws {
+    /// Every contract message writes itself (``DirectlyEncodable``), the bytes its `Encodable` form writes.
+    @Test func everyContractMessageWritesItselfAsEncodableWould() throws {
+        for payload in ContractSamples.payloads {
+            let direct = try #require(payload as? any DirectlyEncodable, "\(type(of: payload).messageType)")
+            var writer = JSONTextWriter()
+            direct.encodeDirectly(to: &writer)
+            #expect(writer.bytes == (try foundation(payload)), "\(writer.text)")
+        }
+    }
+
+    /// A payload that does not write itself (the services' own events) goes through this encoder
+    /// inside the hand-written envelope: dates, absent optionals, nested lines.
+    struct Probe: MessagePayload {
+        static let messageType = "Probe"
+        var when: Date
+        var note: String?
+        var lines: [OrderLine]
+        var zero: Int
+    }
+
+    /// The envelope's own members, hostile text included, with payloads that write themselves and
+    /// payloads that do not.
+    @Test func theEnvelopeWithHostileTextInEveryMember() throws {
+        for (index, text) in Self.hostileText.enumerated() {
+            let line = OrderLine(sku: text, quantity: index, unitPriceCents: -index)
+            let probe = Probe(
+                when: Date(timeIntervalSince1970: 1_764_000_000.5 + Double(index)), note: index % 2 == 0 ? nil : text,
+                lines: [line, line], zero: 0)
+            try expectEnvelopeBytes(probe, causation: index % 2 == 0 ? nil : UUID(), text: text)
+            try expectEnvelopeBytes(
+                PlaceOrder(orderId: text, customerId: text, items: [line], currency: text), causation: UUID(),
+                text: text)
+        }
+    }
+
+    func expectEnvelopeBytes<P: MessagePayload>(_ payload: P, causation: UUID?, text: String = "o") throws {
         var envelope = Envelope(
-            messageId: UUID(), key: "key-1", correlationId: "o",
+            messageId: UUID(), key: "key-1" + text, correlationId: text,
             occurredAt: Date(timeIntervalSince1970: 1_764_000_000.123),
-            producer: "tests", data: payload)
+            producer: "tests" + text, data: payload)
         envelope.causationId = causation
         let bytes = try MessageJSON.encode(envelope)
-        #expect(bytes == (try foundation(FoundationWire(envelope))), "\(P.messageType)")
+        let expected = try foundation(FoundationWire(envelope))
+        #expect(
+            bytes == expected,
+            "\(P.messageType):\n\(String(decoding: bytes, as: UTF8.self))\nis not Foundation's\n\(String(decoding: expected, as: UTF8.self))"
+        )
     }
 
     /// The envelope's wire form as Foundation wrote it before this encoder existed.

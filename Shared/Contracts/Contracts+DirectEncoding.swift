@@ -1,0 +1,192 @@
+public import MessageModel
+
+// Every contract message writes itself (``DirectlyEncodable``): the commands, replies and order
+// events every saga carries. Members in the order of their names' UTF-8 bytes, as the sorted keys
+// of `Encodable` through `MessageJSON.encoder()`; MessageJSONEncoderTests compares the bytes of
+// every sample (ContractSamples) with Foundation's.
+
+extension OrderLine {
+    func encodeDirectly(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.member("quantity", quantity)
+        writer.member("sku", sku)
+        writer.member("unitPriceCents", unitPriceCents)
+        writer.endObject()
+    }
+}
+
+/// A payload of one member, `orderId`.
+private func writeOrderId(_ orderId: String, to writer: inout JSONTextWriter) {
+    writer.beginObject()
+    writer.member("orderId", orderId)
+    writer.endObject()
+}
+
+extension PlaceOrder: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.member("currency", currency)
+        writer.member("customerId", customerId)
+        writer.member("items", items) { $1.encodeDirectly(to: &$0) }
+        writer.member("orderId", orderId)
+        writer.endObject()
+    }
+}
+
+extension ApproveOrder: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) { writeOrderId(orderId, to: &writer) }
+}
+
+extension RejectOrder: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.member("orderId", orderId)
+        writer.member("reason", reason)
+        writer.endObject()
+    }
+}
+
+extension CancelOrder: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) { writeOrderId(orderId, to: &writer) }
+}
+
+extension CompleteCancellation: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) { writeOrderId(orderId, to: &writer) }
+}
+
+extension OrderPlaced: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.member("currency", currency)
+        writer.member("customerId", customerId)
+        writer.member("items", items) { $1.encodeDirectly(to: &$0) }
+        writer.member("orderId", orderId)
+        writer.member("totalCents", totalCents)
+        writer.endObject()
+    }
+}
+
+extension OrderApproved: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) { writeOrderId(orderId, to: &writer) }
+}
+
+extension OrderRejected: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.member("orderId", orderId)
+        writer.member("reason", reason)
+        writer.endObject()
+    }
+}
+
+extension OrderCancellationRequested: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.member("orderId", orderId)
+        writer.member("statusAtRequest", statusAtRequest)
+        writer.endObject()
+    }
+}
+
+extension OrderCancelled: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) { writeOrderId(orderId, to: &writer) }
+}
+
+extension AddStock: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.member("quantity", quantity)
+        writer.member("sku", sku)
+        writer.endObject()
+    }
+}
+
+extension ReserveStock: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.member("orderId", orderId)
+        writer.member("quantity", quantity)
+        writer.member("sku", sku)
+        writer.endObject()
+    }
+}
+
+extension ReleaseStock: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.member("orderId", orderId)
+        writer.member("sku", sku)
+        writer.endObject()
+    }
+}
+
+extension StockReply: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.member("orderId", orderId)
+        writer.member("outcome", outcome)
+        writer.member("quantity", quantity)
+        writer.member("sku", sku)
+        writer.endObject()
+    }
+}
+
+extension OpenAccount: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.member("creditLimitCents", creditLimitCents)
+        writer.member("customerId", customerId)
+        writer.endObject()
+    }
+}
+
+extension AuthorizePayment: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.member("amountCents", amountCents)
+        writer.member("customerId", customerId)
+        writer.member("orderId", orderId)
+        writer.endObject()
+    }
+}
+
+extension RefundPayment: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.member("customerId", customerId)
+        writer.member("orderId", orderId)
+        writer.endObject()
+    }
+}
+
+extension PaymentReply: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.member("amountCents", amountCents)
+        writer.member("customerId", customerId)
+        writer.member("orderId", orderId)
+        writer.member("outcome", outcome)
+        writer.endObject()
+    }
+}
+
+extension DeadlineExpired: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.member("attempt", attempt)
+        writer.member("orderId", orderId)
+        writer.member("step", step)
+        writer.endObject()
+    }
+}
+
+extension SendNotification: DirectlyEncodable {
+    public func encodeDirectly(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.member("customerId", customerId)
+        writer.member("kind", kind)
+        writer.member("message", message)
+        writer.member("orderId", orderId)
+        writer.endObject()
+    }
+}
