@@ -270,7 +270,7 @@ let package = Package(
             path: "Tests/PaymentDomainTests",
             swiftSettings: testSettings),
         .testTarget(
-            name: "SagaDomainTests", dependencies: ["SagaDomain"], path: "Tests/SagaDomainTests",
+            name: "SagaDomainTests", dependencies: ["SagaDomain", "DomainTestSupport"], path: "Tests/SagaDomainTests",
             swiftSettings: testSettings),
         .testTarget(
             name: "NotificationDomainTests",
