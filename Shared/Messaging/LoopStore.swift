@@ -70,8 +70,8 @@ struct LoopStore {
 
     // MARK: - The decision journal
 
-    /// Journals a decided batch: one row per input with its outputs, in one statement (its own
-    /// transaction). The statement first locks this instance's `consumer_offsets` rows of the
+    /// Journals a decided batch: one row per partition with its inputs' outputs
+    /// (``JournalPartitionRecord``), in one statement (its own transaction). The statement first locks this instance's `consumer_offsets` rows of the
     /// batch's partitions, where their generations are still this instance's; it inserts only if
     /// it locked all of them, and otherwise throws ``FencedError`` with nothing written (then
     /// nothing of the batch may be produced). A claim by another instance waits for the lock, so
@@ -88,7 +88,7 @@ struct LoopStore {
             return
         }
         let partitions = batch.partitions.sorted()
-        let inputs = batch.inputs
+        let rowsToWrite = Self.journalRows(batch, eventTopic: eventTopic)
         let rows = try db.query(
             prepared: """
                 WITH owned AS (
@@ -109,25 +109,48 @@ struct LoopStore {
                 SELECT topic, partition FROM owned
                 """,
             [
-                groupId, UUID().lowercasedText, inputs.map(\.position.topic),
-                inputs.map { Int($0.position.partition) }, inputs.map(\.position.offset),
-                inputs.map { batch.nextOffsets[$0.position.topicPartition] ?? $0.position.offset + 1 },
-                Array(inputs.indices), inputs.map { $0.messageId?.lowercasedText },
-                inputs.map(\.deadLettered),
-                PostgresByteaArray(inputs.map { $0.journalRecord(eventTopic: eventTopic).encoded() }),
+                groupId, UUID().lowercasedText, rowsToWrite.map(\.partition.topic),
+                rowsToWrite.map { Int($0.partition.partition) },
+                rowsToWrite.map(\.firstOffset), rowsToWrite.map(\.nextOffset), rowsToWrite.map { _ in 0 },
+                rowsToWrite.map { _ -> String? in nil }, rowsToWrite.map { _ in false },
+                PostgresByteaArray(rowsToWrite.map(\.record)),
                 partitions.map(\.topic), partitions.map { Int($0.partition) }, partitions.map { generations[$0] ?? -1 },
             ])
         try checkFence(partitions, rows)
     }
 
+    /// The journal's rows of `batch`: per partition with inputs, keyed by its first input's offset,
+    /// the partition's next offset and its inputs' ``JournalPartitionRecord``.
+    static func journalRows<Event>(_ batch: DecidedBatch<Event>, eventTopic: String) -> [(
+        partition: TopicPartition, firstOffset: Int64, nextOffset: Int64, record: [UInt8]
+    )] {
+        var byPartition: [TopicPartition: [JournalPartitionRecord.Input]] = [:]
+        for (seq, input) in batch.inputs.enumerated() {
+            byPartition[input.position.topicPartition, default: []].append(
+                JournalPartitionRecord.Input(
+                    offset: input.position.offset, seq: seq, messageId: input.messageId,
+                    deadLettered: input.deadLettered, record: input.journalRecord(eventTopic: eventTopic)))
+        }
+        return byPartition.keys.sorted().map { partition in
+            let inputs = byPartition[partition] ?? []
+            let first = inputs.map(\.offset).min() ?? 0
+            return (
+                partition, first, batch.nextOffsets[partition] ?? (inputs.map(\.offset).max() ?? first) + 1,
+                JournalPartitionRecord(inputs: inputs).encoded()
+            )
+        }
+    }
+
     /// The journaled inputs on `partitions` (decisions produced, or about to be, and not completed),
-    /// as one batch in decision order; nil when there are none.
+    /// as one batch in decision order; nil when there are none. Reads the rows of one partition
+    /// each (``JournalPartitionRecord``) and the rows of one input each that earlier releases wrote.
     func journaled<Event>(on partitions: [TopicPartition], db: PostgresConnection) throws -> DecidedBatch<Event>? {
         guard !partitions.isEmpty else { return nil }
         let sorted = partitions.sorted()
         let rows = try db.query(
             """
-            SELECT j.topic, j.partition, j."offset", j.next_offset, j.message_id::text, j.dead_lettered, j.outputs
+            SELECT j.topic, j.partition, j."offset", j.next_offset, j.message_id::text, j.dead_lettered, j.outputs,
+                   j.batch_id::text, j.seq
             FROM decision_journal j
             JOIN unnest($2::text[], $3::int[]) AS u(topic, partition) ON j.topic = u.topic AND j.partition = u.partition
             WHERE j.group_id = $1
@@ -136,16 +159,42 @@ struct LoopStore {
         guard !rows.isEmpty else { return nil }
         var batch = DecidedBatch<Event>(inputs: [], nextOffsets: [:])
         batch.journaled = true
+        // Decision order: the batches in the order they were journaled, each in its own order.
+        var ordered: [(batch: Int, seq: Int, input: DecidedInput<Event>)] = []
+        var batchIndex = -1
+        var lastBatchId: String?
         for row in rows {
-            let (topic, partition, offset, next, id, deadLettered, outputs) = try row.decode(
-                String.self, Int.self, Int64.self, Int64.self, String?.self, Bool.self, [UInt8].self)
-            let position = MessagePosition(topic: topic, partition: Int32(partition), offset: offset)
-            batch.inputs.append(
-                try DecidedInput(
-                    position: position, messageId: id.flatMap(UUID.init(uuidString:)), deadLettered: deadLettered,
-                    record: JournalRecord(decoding: outputs)))
-            batch.nextOffsets[position.topicPartition] = max(batch.nextOffsets[position.topicPartition] ?? 0, next)
+            let (topic, partition, offset, next, id, deadLettered, outputs, batchId, seq) = try row.decode(
+                String.self, Int.self, Int64.self, Int64.self, String?.self, Bool.self, [UInt8].self, String.self,
+                Int.self)
+            if batchId != lastBatchId {
+                batchIndex += 1
+                lastBatchId = batchId
+            }
+            let topicPartition = TopicPartition(topic: topic, partition: Int32(partition))
+            batch.nextOffsets[topicPartition] = max(batch.nextOffsets[topicPartition] ?? 0, next)
+            guard JournalPartitionRecord.isPartitionRecord(outputs) else {
+                ordered.append(
+                    (
+                        batchIndex, seq,
+                        try DecidedInput(
+                            position: MessagePosition(topic: topic, partition: Int32(partition), offset: offset),
+                            messageId: id.flatMap(UUID.init(uuidString:)), deadLettered: deadLettered,
+                            record: JournalRecord(decoding: outputs))
+                    ))
+                continue
+            }
+            for input in try JournalPartitionRecord(decoding: outputs).inputs {
+                ordered.append(
+                    (
+                        batchIndex, input.seq,
+                        try DecidedInput(
+                            position: MessagePosition(topic: topic, partition: Int32(partition), offset: input.offset),
+                            messageId: input.messageId, deadLettered: input.deadLettered, record: input.record)
+                    ))
+            }
         }
+        batch.inputs = ordered.sorted { ($0.batch, $0.seq) < ($1.batch, $1.seq) }.map(\.input)
         return batch
     }
 
@@ -193,7 +242,9 @@ struct LoopStore {
     }
 
     /// The end of the completing transaction in one statement: the inputs are recorded as processed
-    /// (dead-lettered ones flagged), the journal rows go, the projection offsets move on to where
+    /// (dead-lettered ones flagged), the journal rows of a journaled batch go (every row on its
+    /// partitions below their next offsets: the loop completes one batch at a time, so these rows
+    /// are this batch's, or those of the batches a recovery merged into it), the projection offsets move on to where
     /// the batch's events were delivered (the replay tool rebuilds a shadow up to exactly these),
     /// and the consumer offsets move on where the generations are still this instance's;
     /// ``FencedError`` (rolling the transaction back) where not. Events come from inputs, whose
@@ -207,7 +258,7 @@ struct LoopStore {
         let projected = batch.projectionOffsets(eventTopic: eventTopic)
         let projectedPartitions = projected.keys.sorted()
         let recorded = batch.inputs.filter { $0.messageId != nil }
-        let journaled = batch.journaled ? batch.inputs : []
+        let journaled = batch.journaled ? partitions : []
         let rows = try db.query(
             prepared: """
                 WITH processed AS (
@@ -215,8 +266,10 @@ struct LoopStore {
                     SELECT * FROM unnest($6::uuid[], $7::bool[])
                     ON CONFLICT (message_id) DO UPDATE SET dead_lettered = EXCLUDED.dead_lettered
                 ), completed AS (
-                    DELETE FROM decision_journal j USING unnest($8::text[], $9::int[], $10::bigint[]) AS u(topic, partition, off)
-                    WHERE j.group_id = $1 AND j.topic = u.topic AND j.partition = u.partition AND j."offset" = u.off
+                    DELETE FROM decision_journal j
+                    USING unnest($8::text[], $9::int[], $10::bigint[]) AS u(topic, partition, next_offset)
+                    WHERE j.group_id = $1 AND j.topic = u.topic AND j.partition = u.partition
+                      AND j."offset" < u.next_offset
                 ), projected AS (
                     INSERT INTO projection_offsets AS p (topic, partition, next_offset)
                     SELECT $11, u.partition, u.next_offset FROM unnest($12::int[], $13::bigint[]) AS u(partition, next_offset)
@@ -234,8 +287,8 @@ struct LoopStore {
                 groupId, partitions.map(\.topic), partitions.map { Int($0.partition) },
                 partitions.map { generations[$0] ?? -1 }, partitions.map { batch.nextOffsets[$0] ?? 0 },
                 recorded.map { $0.messageId!.lowercasedText }, recorded.map(\.deadLettered),
-                journaled.map(\.position.topic), journaled.map { Int($0.position.partition) },
-                journaled.map(\.position.offset), eventTopic, projectedPartitions.map { Int($0) },
+                journaled.map(\.topic), journaled.map { Int($0.partition) },
+                journaled.map { batch.nextOffsets[$0] ?? 0 }, eventTopic, projectedPartitions.map { Int($0) },
                 projectedPartitions.map { projected[$0] ?? 0 },
             ])
         try checkFence(partitions, rows)

@@ -42,6 +42,28 @@ struct DecisionJournalTests {
         #expect(throws: JournalRecordError.self) { try JournalRecord(decoding: otherVersion) }
     }
 
+    /// A partition row's inputs come back as written (ids present and absent, dead letters, an
+    /// input without outputs); truncated, extended and per-input records are refused.
+    @Test func partitionRecordsRoundTripAndDamageIsRefused() throws {
+        let record = JournalRecord(
+            outputs: [.init(message: OutgoingMessage(topic: "t", key: "k", value: [1, 2, 3]), isEvent: true)])
+        let partition = JournalPartitionRecord(inputs: [
+            .init(offset: 7, seq: 0, messageId: UUID(), deadLettered: false, record: record),
+            .init(offset: 9, seq: 3, messageId: nil, deadLettered: true, record: record),
+            .init(
+                offset: Int64.max, seq: 4, messageId: UUID(), deadLettered: false, record: JournalRecord(outputs: [])),
+        ])
+        let bytes = partition.encoded()
+        #expect(JournalPartitionRecord.isPartitionRecord(bytes))
+        #expect(try JournalPartitionRecord(decoding: bytes) == partition)
+        for cut in [0, 1, 5, 20, bytes.count - 1] {
+            #expect(throws: JournalRecordError.self) { try JournalPartitionRecord(decoding: Array(bytes.prefix(cut))) }
+        }
+        #expect(throws: JournalRecordError.self) { try JournalPartitionRecord(decoding: bytes + [0]) }
+        #expect(!JournalPartitionRecord.isPartitionRecord(record.encoded()))
+        #expect(throws: JournalRecordError.self) { try JournalPartitionRecord(decoding: record.encoded()) }
+    }
+
     func command(_ id: UUID, _ counter: String, _ amount: Int) -> Envelope<CounterCommand> {
         Envelope(
             messageId: id, type: Increment.messageType, schemaVersion: 1, key: counter, correlationId: counter,

@@ -63,13 +63,13 @@ struct LoopStoreTests {
             // The owner journals its batch, the stale instance cannot complete it, the owner can.
             var mine = batch(partition, offsets: 10...12)
             try store.journal(mine, eventTopic: "counter.events", generations: owned, db: db)
-            #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 3)
+            #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 1, "one row per partition")
             mine.journaled = true
             #expect(throws: FencedError.self) {
                 try store.complete(mine, eventTopic: "counter.events", generations: stale, db: db) { _, _ in }
             }
             #expect(try count("SELECT count(*)::int FROM processed_messages", db) == 0)
-            #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 3)
+            #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 1)
 
             try store.complete(mine, eventTopic: "counter.events", generations: owned, db: db) { _, _ in }
             #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 0)
@@ -81,6 +81,81 @@ struct LoopStoreTests {
             #expect(next == 13)
             let recorded = try store.processed(mine.inputs.compactMap(\.messageId), db: db)
             #expect(recorded.count == 3 && recorded.values.filter { $0 }.count == 1)
+        }
+    }
+
+    /// A batch over two partitions journals one row for each, and reads back as it was decided:
+    /// the inputs in decision order across the partitions, each with its id, its dead-letter flag
+    /// and its outputs byte for byte; completing it removes both rows.
+    @Test func aBatchJournalsOneRowPerPartitionAndReadsBackInDecisionOrder() throws {
+        try withStore { store, db in
+            let left = TopicPartition(topic: "counter.commands", partition: 0)
+            let right = TopicPartition(topic: "counter.commands", partition: 1)
+            let owned = try store.claim([left, right], instanceId: "a", db: db).mapValues(\.generation)
+            let a = batch(left, offsets: 4...6)
+            let b = batch(right, offsets: 20...21)
+            var decided = DecidedBatch<CounterEvent>(
+                inputs: [a.inputs[0], b.inputs[0], a.inputs[1], b.inputs[1], a.inputs[2]],
+                nextOffsets: [left: 7, right: 22])
+            decided.inputs[1].messageId = nil
+            decided.inputs[1].outputs.append(
+                OutgoingMessage(
+                    topic: "counter.replies", key: nil, value: [0, 255, 10],
+                    headers: [KafkaHeader(key: "h", value: nil)], partition: 3))
+            try store.journal(decided, eventTopic: "counter.events", generations: owned, db: db)
+            #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 2)
+
+            let read: DecidedBatch<CounterEvent> = try #require(try store.journaled(on: [left, right], db: db))
+            #expect(read.journaled)
+            #expect(read.nextOffsets == decided.nextOffsets)
+            #expect(read.inputs.map(\.position) == decided.inputs.map(\.position))
+            #expect(read.inputs.map(\.messageId) == decided.inputs.map(\.messageId))
+            #expect(read.inputs.map(\.deadLettered) == decided.inputs.map(\.deadLettered))
+            #expect(read.inputs.map(\.outputs) == decided.inputs.map(\.outputs))
+            #expect(
+                try store.journaled(on: [right], db: db).map { (batch: DecidedBatch<CounterEvent>) in
+                    batch.inputs.map(\.position.offset)
+                } == [20, 21])
+
+            try store.complete(read, eventTopic: "counter.events", generations: owned, db: db) { _, _ in }
+            #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 0)
+            #expect(try count("SELECT count(*)::int FROM processed_messages", db) == 4)
+        }
+    }
+
+    /// Rows of one input each, as releases before the partition rows wrote them, are still read
+    /// back (after a crash of such a release, its successor must re-produce them) and removed when
+    /// the batch completes, beside a partition row of a later batch.
+    @Test func rowsOfOneInputEachFromEarlierReleasesAreReadAndCompleted() throws {
+        try withStore { store, db in
+            let partition = TopicPartition(topic: "counter.commands", partition: 5)
+            let owned = try store.claim([partition], instanceId: "a", db: db).mapValues(\.generation)
+            let old = batch(partition, offsets: 30...31)
+            let batchId = UUID().lowercasedText
+            for (seq, input) in old.inputs.enumerated() {
+                _ = try db.execute(
+                    """
+                    INSERT INTO decision_journal
+                        (group_id, topic, partition, "offset", next_offset, batch_id, seq, message_id, dead_lettered,
+                         outputs, created_at)
+                    VALUES ('g', $1, $2, $3, 32, $4::uuid, $5, $6::uuid, $7, $8, now() - interval '1 minute')
+                    """,
+                    [
+                        partition.topic, Int(partition.partition), input.position.offset, batchId, seq,
+                        input.messageId?.lowercasedText, input.deadLettered,
+                        input.journalRecord(eventTopic: "counter.events").encoded(),
+                    ])
+            }
+            let later = batch(partition, offsets: 32...32)
+            try store.journal(later, eventTopic: "counter.events", generations: owned, db: db)
+
+            let read: DecidedBatch<CounterEvent> = try #require(try store.journaled(on: [partition], db: db))
+            #expect(read.inputs.map(\.position.offset) == [30, 31, 32])
+            #expect(read.inputs.map(\.messageId) == (old.inputs + later.inputs).map(\.messageId))
+            #expect(read.inputs.map(\.outputs) == (old.inputs + later.inputs).map(\.outputs))
+            #expect(read.nextOffsets == [partition: 33])
+            try store.complete(read, eventTopic: "counter.events", generations: owned, db: db) { _, _ in }
+            #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 0)
         }
     }
 
