@@ -6,12 +6,20 @@ public import MessageModel
 // every sample (ContractSamples) with Foundation's.
 
 extension OrderLine {
-    func encodeDirectly(to writer: inout JSONTextWriter) {
+    /// The line as one JSON object, the bytes `Encodable` writes (also the orders table's `items`).
+    public func encodeDirectly(to writer: inout JSONTextWriter) {
         writer.beginObject()
         writer.member("quantity", quantity)
         writer.member("sku", sku)
         writer.member("unitPriceCents", unitPriceCents)
         writer.endObject()
+    }
+
+    /// Lines as one JSON array of their objects.
+    public static func encodeDirectly(_ lines: [OrderLine], to writer: inout JSONTextWriter) {
+        writer.beginArray()
+        for line in lines { line.encodeDirectly(to: &writer) }
+        writer.endArray()
     }
 }
 
@@ -27,7 +35,8 @@ extension PlaceOrder: DirectlyEncodable {
         writer.beginObject()
         writer.member("currency", currency)
         writer.member("customerId", customerId)
-        writer.member("items", items) { $1.encodeDirectly(to: &$0) }
+        writer.key("items")
+        OrderLine.encodeDirectly(items, to: &writer)
         writer.member("orderId", orderId)
         writer.endObject()
     }
@@ -59,7 +68,8 @@ extension OrderPlaced: DirectlyEncodable {
         writer.beginObject()
         writer.member("currency", currency)
         writer.member("customerId", customerId)
-        writer.member("items", items) { $1.encodeDirectly(to: &$0) }
+        writer.key("items")
+        OrderLine.encodeDirectly(items, to: &writer)
         writer.member("orderId", orderId)
         writer.member("totalCents", totalCents)
         writer.endObject()

@@ -150,6 +150,17 @@ struct MessageJSONEncoderTests {
         }
     }
 
+    /// Order lines as the orders table's `items` column holds them: the bytes of `[OrderLine]`'s
+    /// `Encodable` form, hostile text included.
+    @Test func orderLinesWriteTheirArrayAsEncodableWould() throws {
+        for (index, text) in Self.hostileText.enumerated() {
+            let lines = (0..<index).map { OrderLine(sku: text + "\($0)", quantity: $0, unitPriceCents: -$0) }
+            var writer = JSONTextWriter()
+            OrderLine.encodeDirectly(lines, to: &writer)
+            #expect(writer.bytes == (try foundation(lines)), "\(writer.text)")
+        }
+    }
+
     /// A payload that does not write itself (the services' own events) goes through this encoder
     /// inside the hand-written envelope: dates, absent optionals, nested lines.
     struct Probe: MessagePayload {

@@ -58,7 +58,7 @@ public enum OrderStore {
         into: "orders",
         [
             .text("order_id") { $0.orderId }, .text("customer_id") { $0.customerId },
-            .json("items") { order, writer in writer.json(try MessageJSONEncoder.encode(order.items)) },
+            .json("items") { order, writer in OrderLine.encodeDirectly(order.items, to: &writer) },
             .bigint("total_cents") { $0.totalCents }, .text("currency") { $0.currency }, .text("status") { $0.status },
             .text("reason") { $0.reason }, .boolean("cancellation_requested") { $0.cancellationRequested },
             .timestamptz("created_at") { $0.createdAt }, .timestamptz("updated_at") { $0.updatedAt },
