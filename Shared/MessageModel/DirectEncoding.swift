@@ -72,4 +72,9 @@ extension JSONTextWriter {
     where Value.RawValue == String {
         optional(name, value) { $0.string($1.rawValue) }
     }
+
+    /// A timestamp member left out when nil.
+    public mutating func optionalMember(_ name: StaticString, _ value: Date?) {
+        optional(name, value) { $0.timestamp($1) }
+    }
 }

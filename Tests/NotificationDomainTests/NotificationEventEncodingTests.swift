@@ -1,5 +1,6 @@
 import Contracts
 import DomainTestSupport
+import Foundation
 import MessageModel
 import Testing
 
@@ -16,6 +17,19 @@ import Testing
 
     @Test func everyEventWritesTheBytesOfItsEncodableForm() throws {
         #expect(try DirectEncodingCheck.mismatches(Self.samples) == [])
+    }
+
+    /// The delivery outcome the worker records, with and without its failure members.
+    static let commands: [any DirectlyEncodable] = [
+        RecordDelivery(notificationId: text, orderId: "o", outcome: .sent, attempts: 1, detail: nil),
+        RecordDelivery(
+            notificationId: "n", orderId: text, outcome: .failed, attempts: 3, detail: text,
+            firstFailureAt: Date(timeIntervalSince1970: 1_764_000_000.001),
+            lastFailureAt: Date(timeIntervalSince1970: 1_764_000_009.999), failedBy: text),
+    ]
+
+    @Test func theDeliveryOutcomeWritesTheBytesOfItsEncodableForm() throws {
+        #expect(try DirectEncodingCheck.mismatches(Self.commands) == [])
     }
 
     @Test func theSamplesCoverEveryEventType() {
