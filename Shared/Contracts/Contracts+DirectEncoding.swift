@@ -30,6 +30,14 @@ private func writeOrderId(_ orderId: String, to writer: inout JSONTextWriter) {
     writer.endObject()
 }
 
+/// A rejection, asked for or done: the order and the reason.
+private func writeOrderReason(_ orderId: String, _ reason: OrderReason, to writer: inout JSONTextWriter) {
+    writer.beginObject()
+    writer.member("orderId", orderId)
+    writer.member("reason", reason)
+    writer.endObject()
+}
+
 extension PlaceOrder: DirectlyEncodable {
     public func encodeDirectly(to writer: inout JSONTextWriter) {
         writer.beginObject()
@@ -47,12 +55,7 @@ extension ApproveOrder: DirectlyEncodable {
 }
 
 extension RejectOrder: DirectlyEncodable {
-    public func encodeDirectly(to writer: inout JSONTextWriter) {
-        writer.beginObject()
-        writer.member("orderId", orderId)
-        writer.member("reason", reason)
-        writer.endObject()
-    }
+    public func encodeDirectly(to writer: inout JSONTextWriter) { writeOrderReason(orderId, reason, to: &writer) }
 }
 
 extension CancelOrder: DirectlyEncodable {
@@ -81,12 +84,7 @@ extension OrderApproved: DirectlyEncodable {
 }
 
 extension OrderRejected: DirectlyEncodable {
-    public func encodeDirectly(to writer: inout JSONTextWriter) {
-        writer.beginObject()
-        writer.member("orderId", orderId)
-        writer.member("reason", reason)
-        writer.endObject()
-    }
+    public func encodeDirectly(to writer: inout JSONTextWriter) { writeOrderReason(orderId, reason, to: &writer) }
 }
 
 extension OrderCancellationRequested: DirectlyEncodable {

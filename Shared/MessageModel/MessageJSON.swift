@@ -103,28 +103,6 @@ private struct EnvelopeWire<P: Encodable>: Encodable {
     var producer: String
     var data: P
 
-    init<Family: Sendable>(_ envelope: Envelope<Family>, data: P) {
-        self.init(
-            messageId: envelope.messageId, type: envelope.type, schemaVersion: envelope.schemaVersion,
-            key: envelope.key, correlationId: envelope.correlationId, causationId: envelope.causationId,
-            occurredAt: envelope.occurredAt, producer: envelope.producer, data: data)
-    }
-
-    init(
-        messageId: UUID, type: String, schemaVersion: Int, key: String, correlationId: String, causationId: UUID?,
-        occurredAt: Date, producer: String, data: P
-    ) {
-        self.messageId = messageId
-        self.type = type
-        self.schemaVersion = schemaVersion
-        self.key = key
-        self.correlationId = correlationId
-        self.causationId = causationId
-        self.occurredAt = occurredAt
-        self.producer = producer
-        self.data = data
-    }
-
     enum CodingKeys: String, CodingKey {
         case messageId, type, schemaVersion, key, correlationId, causationId, occurredAt, producer, data
     }
@@ -140,5 +118,16 @@ private struct EnvelopeWire<P: Encodable>: Encodable {
         try container.encode(occurredAt, forKey: .occurredAt)
         try container.encode(producer, forKey: .producer)
         try container.encode(data, forKey: .data)
+    }
+}
+
+extension EnvelopeWire {
+    /// The wire form of `envelope` with `data` as its payload (an extension, so that the
+    /// memberwise initializer stays).
+    init<Family: Sendable>(_ envelope: Envelope<Family>, data: P) {
+        self.init(
+            messageId: envelope.messageId, type: envelope.type, schemaVersion: envelope.schemaVersion,
+            key: envelope.key, correlationId: envelope.correlationId, causationId: envelope.causationId,
+            occurredAt: envelope.occurredAt, producer: envelope.producer, data: data)
     }
 }
