@@ -71,8 +71,9 @@ struct LoopStore {
     // MARK: - The decision journal
 
     /// Journals a decided batch: one row per partition with its inputs' outputs
-    /// (``JournalPartitionRecord``), in one statement (its own transaction). The statement first locks this instance's `consumer_offsets` rows of the
-    /// batch's partitions, where their generations are still this instance's; it inserts only if
+    /// (``JournalPartitionRecord``), in one statement (its own transaction). The statement first
+    /// locks this instance's `consumer_offsets` rows of the batch's partitions, where their
+    /// generations are still this instance's; it inserts only if
     /// it locked all of them, and otherwise throws ``FencedError`` with nothing written (then
     /// nothing of the batch may be produced). A claim by another instance waits for the lock, so
     /// it sees the journal rows once it has the partition.
@@ -244,9 +245,10 @@ struct LoopStore {
     /// The end of the completing transaction in one statement: the inputs are recorded as processed
     /// (dead-lettered ones flagged), the journal rows of a journaled batch go (every row on its
     /// partitions below their next offsets: the loop completes one batch at a time, so these rows
-    /// are this batch's, or those of the batches a recovery merged into it), the projection offsets move on to where
-    /// the batch's events were delivered (the replay tool rebuilds a shadow up to exactly these),
-    /// and the consumer offsets move on where the generations are still this instance's;
+    /// are this batch's, or those of the batches a recovery merged into it), the projection
+    /// offsets move on to where the batch's events were delivered (the replay tool rebuilds a
+    /// shadow up to exactly these), and the consumer offsets move on where the generations are
+    /// still this instance's;
     /// ``FencedError`` (rolling the transaction back) where not. Events come from inputs, whose
     /// partitions are in `nextOffsets`: a batch without partitions has nothing to write.
     private func finishBatch<Event>(

@@ -106,7 +106,8 @@ public enum SagaStore {
     /// Inserts or updates whole sagas (the query columns, and the whole saga as `data`) and their
     /// step logs. `stored` holds the sagas as the tables hold them now (a saga missing from it is
     /// new): only the step entries that differ from those are sent, since entries only ever change
-    /// or grow. Without it every entry of every saga would be sent, about four times as many rows.
+    /// or grow (before, every entry of every changed saga was sent again, and each one the upsert
+    /// found unchanged still cost a conflict check and a row lock).
     public static func save(_ sagas: [Saga], stored: [String: Saga], db: PostgresConnection) throws {
         try upsert.execute(sagas, on: db)
         try upsertSteps.execute(sagas.flatMap { changedSteps(of: $0, stored: stored[$0.orderId]) }, on: db)
