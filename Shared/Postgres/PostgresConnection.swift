@@ -22,6 +22,11 @@ public final class PostgresConnection: @unchecked Sendable {
     /// The statements that open the current transaction (`BEGIN`, its prologue), not sent yet:
     /// they go with the transaction's first statement, in the same round trip.
     private var opening: [String] = []
+    /// True while the body of a transaction this connection opened runs (not a savepoint's):
+    /// only then may a statement carry the `COMMIT` (``queryAndCommit(prepared:_:)``).
+    private var runningTransactionBody = false
+    /// Set when the body's last statement committed the transaction with it.
+    private var committedWithStatement = false
     /// SQL text -> server-side prepared statement name (``query(prepared:_:)``, and every statement
     /// with `preparedStatementCacheSize > 0`).
     private var preparedStatements: [String: String] = [:]
@@ -123,9 +128,28 @@ public final class PostgresConnection: @unchecked Sendable {
         try run(sql, parameters, prepared: true)
     }
 
-    private func run(_ sql: String, _ parameters: [(any PostgresEncodable)?], prepared: Bool) throws(PostgresError)
-        -> PostgresRows
+    /// Runs `sql` as ``query(prepared:_:)`` does, as the **last** statement of the body of
+    /// ``transaction(isolation:prologue:_:)``, and sends the transaction's `COMMIT` with it in the
+    /// same round trip (libpq's pipeline mode; with the `BEGIN` too when it is the body's first
+    /// statement). The server runs the `COMMIT` only if the statement succeeded: a statement that
+    /// fails (a check that raises, say) leaves the transaction failed, its error is thrown, and the
+    /// transaction rolls back. A failing `COMMIT` throws its error as ``query(_:_:)`` would (a
+    /// `connectionLost` leaves whether it committed unknown, as a lost `COMMIT` always does).
+    /// Inside a savepoint (a transaction opened within another) it runs like
+    /// ``query(prepared:_:)``: the outer transaction commits.
+    @discardableResult
+    public func queryAndCommit(prepared sql: String, _ parameters: [(any PostgresEncodable)?] = [])
+        throws(PostgresError) -> PostgresRows
     {
+        guard runningTransactionBody else { return try run(sql, parameters, prepared: true) }
+        let rows = try run(sql, parameters, prepared: true, commit: true)
+        committedWithStatement = true
+        return rows
+    }
+
+    private func run(
+        _ sql: String, _ parameters: [(any PostgresEncodable)?], prepared: Bool, commit: Bool = false
+    ) throws(PostgresError) -> PostgresRows {
         let handle = try openHandle(for: sql)
         guard parameters.count <= 65535 else {
             throw PostgresError(
@@ -159,8 +183,8 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         logger.trace("query", metadata: ["sql": "\(sql)", "parameters": "\(parameters.count)"])
         let values = texts.map { UnsafePointer($0) }
-        if !opening.isEmpty {
-            return try runOpeningTransaction(handle, sql: sql, values: values, binary: binary, prepared: prepared)
+        if !opening.isEmpty || commit {
+            return try runPipeline(handle, sql: sql, values: values, binary: binary, prepared: prepared, commit: commit)
         }
         guard prepared else {
             let result = values.withUnsafeBufferPointer { buffer in
@@ -264,26 +288,28 @@ public final class PostgresConnection: @unchecked Sendable {
         return name
     }
 
-    /// Sends the statements that open the transaction and its first statement in one round trip
-    /// (libpq's pipeline mode), and returns the first statement's rows. The first error among
-    /// them is thrown: the server skips what follows it, and the transaction, if its `BEGIN` ran,
-    /// is left failed for ``transaction(isolation:prologue:_:)`` to roll back. A statement that
-    /// is not prepared yet is prepared first, in a round trip of its own.
-    private func runOpeningTransaction(
+    /// Sends `sql` in one round trip (libpq's pipeline mode) with the statements that open the
+    /// transaction, if it is not open yet, before it, and with `COMMIT` after it when `commit`;
+    /// returns the rows of `sql`. The first error among them is thrown: the server skips what
+    /// follows it, and the transaction, if its `BEGIN` ran, is left failed for
+    /// ``transaction(isolation:prologue:_:)`` to roll back. A statement that is not prepared yet
+    /// is prepared first, in a round trip of its own.
+    private func runPipeline(
         _ handle: OpaquePointer, sql: String, values: [UnsafePointer<CChar>?], binary: BinaryParameters,
-        prepared: Bool
+        prepared: Bool, commit: Bool
     ) throws(PostgresError) -> PostgresRows {
         let name = prepared ? try preparedName(handle, sql: sql, parameterCount: values.count) : nil
-        let statements = opening + [sql]
+        let leading = opening
+        let statements = leading + [sql] + (commit ? ["COMMIT"] : [])
         opening = []
         roundTrips += 1
         guard PQenterPipelineMode(handle) == 1 else { throw Self.libpqFailure(handle, query: statements[0]) }
         var sent = 0
-        for statement in statements.dropLast() {
+        for statement in leading {
             guard PQsendQueryParams(handle, statement, 0, nil, nil, nil, nil, 0) == 1 else { break }
             sent += 1
         }
-        if sent == statements.count - 1 {
+        if sent == leading.count {
             let queued = values.withUnsafeBufferPointer { buffer in
                 binary.withLengthsAndFormats { lengths, formats in
                     if let name {
@@ -296,6 +322,9 @@ public final class PostgresConnection: @unchecked Sendable {
             }
             if queued == 1 { sent += 1 }
         }
+        if commit, sent == leading.count + 1, PQsendQueryParams(handle, "COMMIT", 0, nil, nil, nil, nil, 0) == 1 {
+            sent += 1
+        }
         var failure: PostgresError?
         if sent < statements.count || PQpipelineSync(handle) != 1 {
             failure = Self.libpqFailure(handle, query: statements[min(sent, statements.count - 1)])
@@ -306,7 +335,14 @@ public final class PostgresConnection: @unchecked Sendable {
             let result = PQgetResult(handle)
             do throws(PostgresError) {
                 let statementRows = try consume(result, handle: handle, sql: statements[index])
-                if index == statements.count - 1 { rows = statementRows }
+                if index == leading.count { rows = statementRows }
+                if index == leading.count + 1, statementRows.commandTag == "ROLLBACK" {
+                    failure =
+                        failure
+                        ?? PostgresError(
+                            code: .transactionAborted, message: "the transaction was rolled back by the server",
+                            query: "COMMIT")
+                }
             } catch {
                 failure = failure ?? error
             }
@@ -414,12 +450,21 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         _ = try openHandle(for: "BEGIN")
         opening = ["BEGIN ISOLATION LEVEL \(isolation.sql)"] + (prologue.map { [$0] } ?? [])
+        committedWithStatement = false
+        runningTransactionBody = true
         let value: T
         do {
+            defer { runningTransactionBody = false }
             value = try body(self)
         } catch {
+            committedWithStatement = false
             rollbackQuietly()
             throw error
+        }
+        if committedWithStatement {
+            // The body's last statement carried the COMMIT (``queryAndCommit(prepared:_:)``).
+            committedWithStatement = false
+            return value
         }
         if !opening.isEmpty {
             // The body ran no statement: nothing was opened, nothing to commit.
@@ -452,6 +497,10 @@ public final class PostgresConnection: @unchecked Sendable {
         savepointCounter += 1
         let name = "pg_savepoint_\(savepointCounter)"
         try query("SAVEPOINT \(name)")
+        // The outer transaction's body goes on after this one: no statement here may commit it.
+        let outerBody = runningTransactionBody
+        runningTransactionBody = false
+        defer { runningTransactionBody = outerBody }
         do {
             let value = try body(self)
             try query("RELEASE SAVEPOINT \(name)")

@@ -224,6 +224,58 @@ struct ConnectionTests {
         #expect(try connection.query("SELECT count(*)::int FROM opened").first?.decode(0, as: Int.self) == 1)
     }
 
+    /// A transaction's last statement carries its `COMMIT` (one round trip less); a failing one
+    /// rolls the whole transaction back; inside a savepoint it commits nothing.
+    @Test func theLastStatementCarriesTheCommit() throws {
+        let database = try ScratchDatabase.suite()
+        let connection = try database.connect()
+        let other = try database.connect()
+        let table = "committed_\(UUID().uuidString.prefix(8).lowercased())"
+        try connection.query("CREATE TABLE \(table) (id int PRIMARY KEY)")
+        let count = "SELECT count(*)::int FROM \(table)"
+        let insert = "INSERT INTO \(table) VALUES ($1)"
+        _ = try connection.query(prepared: insert, [0])  // prepared before, so that the counts are the pipeline's
+
+        // The first statement, then the last with the COMMIT: two round trips, where there were three.
+        var before = connection.roundTrips
+        try connection.transaction { tx in
+            try tx.query(prepared: insert, [1])
+            try tx.queryAndCommit(prepared: insert, [2])
+        }
+        #expect(connection.roundTrips - before == 2)
+        #expect(!connection.isInTransaction)
+        #expect(try other.query(count).first?.decode(0, as: Int.self) == 3, "committed: another session sees it")
+
+        // As the only statement: BEGIN, the statement and COMMIT in one round trip.
+        before = connection.roundTrips
+        try connection.transaction { tx in try tx.queryAndCommit(prepared: insert, [3]) }
+        #expect(connection.roundTrips - before == 1)
+        #expect(try other.query(count).first?.decode(0, as: Int.self) == 4)
+
+        // The last statement fails: nothing of the transaction stays, the connection is usable.
+        let failed = #expect(throws: PostgresError.self) {
+            try connection.transaction { tx in
+                try tx.query(prepared: insert, [5])
+                try tx.queryAndCommit(prepared: insert, [1])
+            }
+        }
+        #expect(failed?.sqlState == "23505")
+        #expect(!connection.isInTransaction)
+        #expect(try other.query(count).first?.decode(0, as: Int.self) == 4, "5 was rolled back with the failure")
+
+        // Inside a savepoint it does not commit the outer transaction, which then rolls back.
+        #expect(throws: PostgresError.self) {
+            try connection.transaction { tx in
+                try tx.query(prepared: insert, [6])
+                try tx.transaction { inner in try inner.queryAndCommit(prepared: insert, [7]) }
+                #expect(tx.isInTransaction)
+                try tx.query(prepared: insert, [6])
+            }
+        }
+        #expect(try other.query(count).first?.decode(0, as: Int.self) == 4)
+        try connection.query("DROP TABLE \(table)")
+    }
+
     @Test func terminatedBackendIsTransientAndReconnectWorks() throws {
         let database = try ScratchDatabase.suite()
         let connection = try database.connect()
