@@ -6,8 +6,8 @@ import Postgres
 /// consumer offsets with their fencing generations, projection offsets, and the decision journal.
 /// One statement per table per batch, and as few round trips as that allows: the journal write is
 /// one statement, and the completing transaction ends with one statement for processed ids,
-/// journal rows, projection and consumer offsets (each round trip is two context switches on a
-/// busy machine). The statements every batch runs are prepared once per connection
+/// journal rows, projection and consumer offsets, sent with the `COMMIT` (each round trip is two
+/// context switches on a busy machine). The statements every batch runs are prepared once per connection
 /// (``PostgresConnection/query(prepared:_:)``): planning the finishing statement cost more than
 /// running it on batches of a few messages.
 struct LoopStore {
@@ -209,14 +209,46 @@ struct LoopStore {
         _ batch: DecidedBatch<Event>, eventTopic: String, generations: [TopicPartition: Int64], db: PostgresConnection,
         apply: ([Envelope<Event>], PostgresConnection) throws -> Void
     ) throws {
-        try db.transaction { tx in
-            let events = batch.events
-            if !events.isEmpty { try apply(events, tx) }
-            // A journaled batch wrote its parking with the journal.
-            if !batch.journaled { try writeParking(batch.parking, db: tx) }
-            try unpark(batch.unparked, db: tx)
-            try finishBatch(batch, eventTopic: eventTopic, generations: generations, db: tx)
+        do {
+            try db.transaction { tx in
+                let events = batch.events
+                if !events.isEmpty { try apply(events, tx) }
+                // A journaled batch wrote its parking with the journal.
+                if !batch.journaled { try writeParking(batch.parking, db: tx) }
+                try unpark(batch.unparked, db: tx)
+                try finishBatch(batch, eventTopic: eventTopic, generations: generations, db: tx)
+            }
+        } catch let error as PostgresError where error.sqlState == Self.fencedState {
+            let partitions = batch.nextOffsets.keys.sorted()
+            let lost = try fenced(partitions, generations: generations, db: db)
+            throw FencedError(partitions: lost.isEmpty ? partitions : lost)
         }
+    }
+
+    /// The SQLSTATE `loop_fence` raises (MessagingSchema, version 8).
+    static let fencedState = "CQF01"
+
+    /// Of `partitions`, those whose generation is no longer the one in `generations`.
+    private func fenced(_ partitions: [TopicPartition], generations: [TopicPartition: Int64], db: PostgresConnection)
+        throws -> [TopicPartition]
+    {
+        let rows = try db.query(
+            """
+            SELECT c.topic, c.partition FROM consumer_offsets c
+            JOIN unnest($2::text[], $3::int[], $4::bigint[]) AS u(topic, partition, generation)
+              ON c.topic = u.topic AND c.partition = u.partition AND c.generation = u.generation
+            WHERE c.group_id = $1
+            """,
+            [
+                groupId, partitions.map(\.topic), partitions.map { Int($0.partition) },
+                partitions.map { generations[$0] ?? -1 },
+            ])
+        var held = Set<TopicPartition>()
+        for row in rows {
+            let (topic, partition) = try row.decode(String.self, Int.self)
+            held.insert(TopicPartition(topic: topic, partition: Int32(partition)))
+        }
+        return partitions.filter { !held.contains($0) }
     }
 
     /// Whether the completing transaction of `batch` committed already: after a COMMIT whose
@@ -248,9 +280,11 @@ struct LoopStore {
     /// are this batch's, or those of the batches a recovery merged into it), the projection
     /// offsets move on to where the batch's events were delivered (the replay tool rebuilds a
     /// shadow up to exactly these), and the consumer offsets move on where the generations are
-    /// still this instance's;
-    /// ``FencedError`` (rolling the transaction back) where not. Events come from inputs, whose
-    /// partitions are in `nextOffsets`: a batch without partitions has nothing to write.
+    /// still this instance's. The statement carries the transaction's `COMMIT`
+    /// (``PostgresConnection/queryAndCommit(prepared:_:)``): where a generation moved on,
+    /// `loop_fence` raises, the `COMMIT` finds the transaction failed, and `complete` throws
+    /// ``FencedError``. Events come from inputs, whose partitions are in `nextOffsets`: a
+    /// batch without partitions has nothing to write (its transaction commits on its own).
     private func finishBatch<Event>(
         _ batch: DecidedBatch<Event>, eventTopic: String, generations: [TopicPartition: Int64],
         db: PostgresConnection
@@ -261,7 +295,7 @@ struct LoopStore {
         let projectedPartitions = projected.keys.sorted()
         let recorded = batch.inputs.filter { $0.messageId != nil }
         let journaled = batch.journaled ? partitions : []
-        let rows = try db.query(
+        try db.queryAndCommit(
             prepared: """
                 WITH processed AS (
                     INSERT INTO processed_messages (message_id, dead_lettered)
@@ -283,7 +317,7 @@ struct LoopStore {
                     WHERE c.group_id = $1 AND c.topic = u.topic AND c.partition = u.partition AND c.generation = u.generation
                     RETURNING c.topic, c.partition
                 )
-                SELECT topic, partition FROM moved
+                SELECT loop_fence((SELECT count(*)::int FROM moved), $14)
                 """,
             [
                 groupId, partitions.map(\.topic), partitions.map { Int($0.partition) },
@@ -291,9 +325,8 @@ struct LoopStore {
                 recorded.map { $0.messageId!.lowercasedText }, recorded.map(\.deadLettered),
                 journaled.map(\.topic), journaled.map { Int($0.partition) },
                 journaled.map { batch.nextOffsets[$0] ?? 0 }, eventTopic, projectedPartitions.map { Int($0) },
-                projectedPartitions.map { projected[$0] ?? 0 },
+                projectedPartitions.map { projected[$0] ?? 0 }, partitions.count,
             ])
-        try checkFence(partitions, rows)
     }
 }
 

@@ -144,5 +144,23 @@ public enum MessagingSchema {
                 -- orders/s. lz4 costs a fraction of that. Rows already stored keep their pglz.
                 ALTER TABLE decision_journal ALTER COLUMN outputs SET COMPRESSION lz4;
                 """),
+        Migration(
+            version: 8, name: "processing loop: the completing statement's fence, checked by the server",
+            sql: """
+                -- The statement that completes a batch moves the consumer offsets only where this
+                -- instance's generation is current, and ends with this check: fewer partitions moved
+                -- than the batch holds raises SQLSTATE CQF01, so that the COMMIT sent with the
+                -- statement (one round trip) finds the transaction failed and rolls it back.
+                CREATE FUNCTION loop_fence(held integer, expected integer) RETURNS integer
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF held < expected THEN
+                        RAISE EXCEPTION 'fenced: % of the batch''s % partitions belong to another instance now',
+                            expected - held, expected USING ERRCODE = 'CQF01';
+                    END IF;
+                    RETURN held;
+                END
+                $$;
+                """),
     ]
 }

@@ -65,9 +65,12 @@ struct LoopStoreTests {
             try store.journal(mine, eventTopic: "counter.events", generations: owned, db: db)
             #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 1, "one row per partition")
             mine.journaled = true
-            #expect(throws: FencedError.self) {
+            // The server's fence fails the completing statement, whose COMMIT then rolls back.
+            let fenced = #expect(throws: FencedError.self) {
                 try store.complete(mine, eventTopic: "counter.events", generations: stale, db: db) { _, _ in }
             }
+            #expect(fenced?.partitions == [partition])
+            #expect(!db.isInTransaction)
             #expect(try count("SELECT count(*)::int FROM processed_messages", db) == 0)
             #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 1)
 
