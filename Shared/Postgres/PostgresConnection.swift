@@ -300,7 +300,8 @@ public final class PostgresConnection: @unchecked Sendable {
     ) throws(PostgresError) -> PostgresRows {
         let name = prepared ? try preparedName(handle, sql: sql, parameterCount: values.count) : nil
         let leading = opening
-        let statements = leading + [sql] + (commit ? ["COMMIT"] : [])
+        var statements = leading + [sql]
+        if commit { statements.append("COMMIT") }
         opening = []
         roundTrips += 1
         guard PQenterPipelineMode(handle) == 1 else { throw Self.libpqFailure(handle, query: statements[0]) }
