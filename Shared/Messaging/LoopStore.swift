@@ -59,13 +59,19 @@ struct LoopStore {
     }
 
     private func checkFence(_ partitions: [TopicPartition], _ rows: PostgresRows) throws {
+        let fenced = try Self.unheld(partitions, rows)
+        if !fenced.isEmpty { throw FencedError(partitions: fenced) }
+    }
+
+    /// Of `partitions`, those missing from `rows` (the (topic, partition) rows a fenced statement
+    /// returned for the partitions whose generation is still this instance's).
+    private static func unheld(_ partitions: [TopicPartition], _ rows: PostgresRows) throws -> [TopicPartition] {
         var held = Set<TopicPartition>()
         for row in rows {
             let (topic, partition) = try row.decode(String.self, Int.self)
             held.insert(TopicPartition(topic: topic, partition: Int32(partition)))
         }
-        let fenced = partitions.filter { !held.contains($0) }
-        if !fenced.isEmpty { throw FencedError(partitions: fenced) }
+        return partitions.filter { !held.contains($0) }
     }
 
     // MARK: - The decision journal
@@ -94,7 +100,7 @@ struct LoopStore {
             prepared: """
                 WITH owned AS (
                     SELECT c.topic, c.partition FROM consumer_offsets c
-                    JOIN unnest($11::text[], $12::int[], $13::bigint[]) AS g(topic, partition, generation)
+                    JOIN unnest($8::text[], $9::int[], $10::bigint[]) AS g(topic, partition, generation)
                       ON c.topic = g.topic AND c.partition = g.partition AND c.generation = g.generation
                     WHERE c.group_id = $1
                     ORDER BY c.topic, c.partition
@@ -102,18 +108,17 @@ struct LoopStore {
                 ), journaled AS (
                     INSERT INTO decision_journal
                         (group_id, topic, partition, "offset", next_offset, batch_id, seq, message_id, dead_lettered, outputs)
-                    SELECT $1, u.topic, u.partition, u.off, u.next_offset, $2::uuid, u.seq, u.message_id, u.dead_lettered, u.outputs
-                    FROM unnest($3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::int[], $8::uuid[], $9::bool[], $10::bytea[])
-                        AS u(topic, partition, off, next_offset, seq, message_id, dead_lettered, outputs)
-                    WHERE (SELECT count(*) FROM owned) = cardinality($11::text[])
+                    SELECT $1, u.topic, u.partition, u.off, u.next_offset, $2::uuid, 0, NULL::uuid, false, u.outputs
+                    FROM unnest($3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::bytea[])
+                        AS u(topic, partition, off, next_offset, outputs)
+                    WHERE (SELECT count(*) FROM owned) = cardinality($8::text[])
                 )
                 SELECT topic, partition FROM owned
                 """,
             [
                 groupId, UUID().lowercasedText, rowsToWrite.map(\.partition.topic),
                 rowsToWrite.map { Int($0.partition.partition) },
-                rowsToWrite.map(\.firstOffset), rowsToWrite.map(\.nextOffset), rowsToWrite.map { _ in 0 },
-                rowsToWrite.map { _ -> String? in nil }, rowsToWrite.map { _ in false },
+                rowsToWrite.map(\.firstOffset), rowsToWrite.map(\.nextOffset),
                 PostgresByteaArray(rowsToWrite.map(\.record)),
                 partitions.map(\.topic), partitions.map { Int($0.partition) }, partitions.map { generations[$0] ?? -1 },
             ])
@@ -174,18 +179,16 @@ struct LoopStore {
             }
             let topicPartition = TopicPartition(topic: topic, partition: Int32(partition))
             batch.nextOffsets[topicPartition] = max(batch.nextOffsets[topicPartition] ?? 0, next)
-            guard JournalPartitionRecord.isPartitionRecord(outputs) else {
-                ordered.append(
-                    (
-                        batchIndex, seq,
-                        try DecidedInput(
-                            position: MessagePosition(topic: topic, partition: Int32(partition), offset: offset),
-                            messageId: id.flatMap(UUID.init(uuidString:)), deadLettered: deadLettered,
-                            record: JournalRecord(decoding: outputs))
-                    ))
-                continue
-            }
-            for input in try JournalPartitionRecord(decoding: outputs).inputs {
+            // A row of an earlier release holds one input, described by its columns.
+            let inputs =
+                JournalPartitionRecord.isPartitionRecord(outputs)
+                ? try JournalPartitionRecord(decoding: outputs).inputs
+                : [
+                    JournalPartitionRecord.Input(
+                        offset: offset, seq: seq, messageId: id.flatMap(UUID.init(uuidString:)),
+                        deadLettered: deadLettered, record: try JournalRecord(decoding: outputs))
+                ]
+            for input in inputs {
                 ordered.append(
                     (
                         batchIndex, input.seq,
@@ -243,12 +246,7 @@ struct LoopStore {
                 groupId, partitions.map(\.topic), partitions.map { Int($0.partition) },
                 partitions.map { generations[$0] ?? -1 },
             ])
-        var held = Set<TopicPartition>()
-        for row in rows {
-            let (topic, partition) = try row.decode(String.self, Int.self)
-            held.insert(TopicPartition(topic: topic, partition: Int32(partition)))
-        }
-        return partitions.filter { !held.contains($0) }
+        return try Self.unheld(partitions, rows)
     }
 
     /// Whether the completing transaction of `batch` committed already: after a COMMIT whose
