@@ -337,12 +337,8 @@ public final class PostgresConnection: @unchecked Sendable {
             do throws(PostgresError) {
                 let statementRows = try consume(result, handle: handle, sql: statements[index])
                 if index == leading.count { rows = statementRows }
-                if index == leading.count + 1, statementRows.commandTag == "ROLLBACK" {
-                    failure =
-                        failure
-                        ?? PostgresError(
-                            code: .transactionAborted, message: "the transaction was rolled back by the server",
-                            query: "COMMIT")
+                if index == leading.count + 1, let rolledBack = Self.rolledBack(commit: statementRows) {
+                    failure = failure ?? rolledBack
                 }
             } catch {
                 failure = failure ?? error
@@ -487,11 +483,16 @@ public final class PostgresConnection: @unchecked Sendable {
             rollbackQuietly()
             throw error
         }
-        if commit.commandTag == "ROLLBACK" {
-            throw PostgresError(
-                code: .transactionAborted, message: "the transaction was rolled back by the server", query: "COMMIT")
-        }
+        if let rolledBack = Self.rolledBack(commit: commit) { throw rolledBack }
         return value
+    }
+
+    /// The error of a `COMMIT` the server answered with `ROLLBACK` (the transaction had failed);
+    /// nil when it committed.
+    private static func rolledBack(commit rows: PostgresRows) -> PostgresError? {
+        guard rows.commandTag == "ROLLBACK" else { return nil }
+        return PostgresError(
+            code: .transactionAborted, message: "the transaction was rolled back by the server", query: "COMMIT")
     }
 
     private func savepoint<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
