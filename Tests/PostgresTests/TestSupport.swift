@@ -15,7 +15,7 @@ enum TestEnvironment {
             throw TestSetupError(
                 description: "TEST_POSTGRES_URL is not set: these tests need a real PostgreSQL server. "
                     + "Run `make test` (which starts a private server), or set TEST_POSTGRES_URL to an admin URL "
-                    + "such as postgresql://postgres@127.0.0.1:55433/postgres and run `swift test` again."
+                    + "such as postgresql://postgres@127.0.0.1:25433/postgres and run `swift test` again."
             )
         }
         return url

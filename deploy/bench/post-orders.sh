@@ -6,7 +6,7 @@
 #   RUNS=5 DURATION=5 CONNECTIONS=128 SKIP_BUILD=1 deploy/bench/post-orders.sh
 #   BIN_DIR=/tmp/base-bin SKIP_BUILD=1 deploy/bench/post-orders.sh   # another commit's binaries
 #
-# Each run starts a fresh stack (STACK_DIR .stack-bench-post, PostgreSQL on port 55437) with
+# Each run starts a fresh stack (STACK_DIR .stack-bench-post, PostgreSQL on port 25437) with
 # ORDER_MAX_PENDING lifted to 10,000,000, so that admission control does not answer 503 (issue 11,
 # point 3: "with the backpressure bound lifted"), runs one `wrk -t2 -c$CONNECTIONS -d${DURATION}s`
 # with deploy/bench/post-orders.lua, and stops the stack. Without ALONE, the burst's orders flow
@@ -19,7 +19,7 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 export STACK_DIR=${BENCH_STACK_DIR:-$ROOT/.stack-bench-post}
-export PG_PORT=${BENCH_PG_PORT:-55437}
+export PG_PORT=${BENCH_PG_PORT:-25437}
 export CONFIG=release
 export ORDER_MAX_PENDING=10000000
 

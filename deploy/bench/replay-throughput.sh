@@ -5,7 +5,7 @@
 #   ORDERS=100000 RUNS=5 deploy/bench/replay-throughput.sh
 #   BIN_DIR=/tmp/base-bin deploy/bench/replay-throughput.sh   # another commit's binaries, no build
 #
-# Starts its own PostgreSQL (.stack-bench/, port 55434, fsync on: the defaults a user has) and a
+# Starts its own PostgreSQL (.stack-bench/, port 25434, fsync on: the defaults a user has) and a
 # development broker whose orders.events has 64 partitions (the mock keeps at most ~5 MiB of
 # lz4 batches per partition, so 1M events need that many), writes ORDERS orders (two events
 # each: OrderPlaced, OrderApproved) with `seed-events`, then times, RUNS times each:
@@ -24,7 +24,7 @@ ORDERS=${ORDERS:-500000}
 RUNS=${RUNS:-3}
 BATCH=${BATCH:-2000}
 BENCH_DIR=${BENCH_DIR:-$ROOT/.stack-bench}
-BENCH_PG_PORT=${BENCH_PG_PORT:-55434}
+BENCH_PG_PORT=${BENCH_PG_PORT:-25434}
 CONFIG=${CONFIG:-release}
 
 "$ROOT/deploy/local/deps.sh"

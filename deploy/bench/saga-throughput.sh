@@ -8,7 +8,7 @@
 #   BIN_DIR=/tmp/base-bin SKIP_BUILD=1 deploy/bench/saga-throughput.sh   # another commit's binaries
 #
 # For each run it starts a fresh local stack (STACK_DIR .stack-bench-saga, PostgreSQL on port
-# 55435, fsync on: what a user gets from `CONFIG=release make up`), runs `loadgen --json` once, reads
+# 25435, fsync on: what a user gets from `CONFIG=release make up`), runs `loadgen --json` once, reads
 # every service's /metrics (batch sizes and times) and every process's peak RSS (VmHWM), and stops
 # the stack. Modes:
 #   ramp  RAMP (default 100:100:5000) in stages of STAGE_SECONDS (10): the highest sustained rate
@@ -27,7 +27,7 @@ STAGE_SECONDS=${STAGE_SECONDS:-10}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-30}
 CONNECTIONS=${CONNECTIONS:-64}
 export STACK_DIR=${BENCH_STACK_DIR:-$ROOT/.stack-bench-saga}
-export PG_PORT=${BENCH_PG_PORT:-55435}
+export PG_PORT=${BENCH_PG_PORT:-25435}
 export CONFIG=release
 
 "$ROOT/deploy/local/deps.sh"

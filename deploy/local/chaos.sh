@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The chaos runner against a local stack of its own: starts the stack (state in .stack-chaos,
-# PostgreSQL on 55434, every service's port + 1000, so that it runs beside `make up`), runs
+# PostgreSQL on 25434, every service's port + 1000, so that it runs beside `make up`), runs
 # `chaos` with the given arguments (default: every scenario's short version, the one `make test`
 # runs), and stops the stack whatever happens. The orchestrator's step deadline is 5 s, so that
 # `pause` outlasts it in seconds.
@@ -12,7 +12,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 export STACK_DIR=${CHAOS_STACK_DIR:-$ROOT/.stack-chaos}
-export PG_PORT=${CHAOS_PG_PORT:-55434}
+export PG_PORT=${CHAOS_PG_PORT:-25434}
 export HTTP_PORT_OFFSET=${CHAOS_HTTP_PORT_OFFSET:-1000}
 export SAGA_STEP_TIMEOUT_MS=${SAGA_STEP_TIMEOUT_MS:-5000}
 export CONFIG=${CONFIG:-debug}

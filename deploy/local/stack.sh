@@ -7,7 +7,7 @@
 #   deploy/local/stack.sh start-service NAME-I   start one instance again (e.g. order-1)
 #   deploy/local/stack.sh pg-stop | pg-start     stop PostgreSQL, start it again (data kept)
 #
-# Settings (environment): STACK_DIR (.stack), PG_PORT (55432), INSTANCES (1: instances of each
+# Settings (environment): STACK_DIR (.stack), PG_PORT (25432), INSTANCES (1: instances of each
 # service; instance i>1 listens on the base port + 100*(i-1)), CONFIG (debug or release),
 # SKIP_BUILD (1: start what is built, without building first), HTTP_PORT_OFFSET (0: added to
 # every service's port, so that a second stack can run beside `make up`), SAGA_STEP_TIMEOUT_MS (the
@@ -23,7 +23,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 STACK_DIR=${STACK_DIR:-$ROOT/.stack}
-PG_PORT=${PG_PORT:-55432}
+PG_PORT=${PG_PORT:-25432}
 INSTANCES=${INSTANCES:-1}
 CONFIG=${CONFIG:-debug}
 

@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TEST_DIR=${TEST_DIR:-$ROOT/.stack-tsan}
-TEST_PG_PORT=${TEST_PG_PORT:-55436}
+TEST_PG_PORT=${TEST_PG_PORT:-25436}
 SCRATCH=${TSAN_SCRATCH_PATH:-$ROOT/.build-tsan}
 
 "$ROOT/deploy/local/deps.sh"

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite: checks the format (lint.sh), builds everything, starts a private PostgreSQL (fresh, loopback, port
-# 55433 by default), runs `swift test`, and stops the server whatever happens. Tests start their
+# 25433 by default), runs `swift test`, and stops the server whatever happens. Tests start their
 # own development brokers and service processes. Then the chaos runner's short run and the
 # fuzzers' smoke run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TEST_DIR=${TEST_DIR:-$ROOT/.stack-test}
-TEST_PG_PORT=${TEST_PG_PORT:-55433}
+TEST_PG_PORT=${TEST_PG_PORT:-25433}
 
 "$ROOT/deploy/local/deps.sh"
 cd "$ROOT"
@@ -34,7 +34,7 @@ fi
 
 # Then, side by side (the chaos run mostly waits for its faults, the fuzzers mostly compute):
 # - the chaos runner: the short version of every scenario against a stack of its own (ports +
-#   1000, PostgreSQL on 55434), every invariant and `replay --verify` after each
+#   1000, PostgreSQL on 25434), every invariant and `replay --verify` after each
 #   (deploy/local/chaos.sh);
 # - every libFuzzer target briefly (deploy/fuzz/fuzz.sh: build, the saved crash inputs, then 5 s
 #   each), its output kept in .stack-test/fuzz-smoke.log and shown when the chaos run is done.
