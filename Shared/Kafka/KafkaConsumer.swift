@@ -30,6 +30,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     private var closed = false
     /// An error met after messages were already collected: thrown by the next `poll`.
     private var deferredError: KafkaError?
+    /// Topic and header names seen by `poll`.
+    private var names = InternedNames()
 
     public let groupId: String
     public let topics: [String]
@@ -98,7 +100,7 @@ public final class KafkaConsumer: @unchecked Sendable {
                 continue
             }
             waiting = false
-            switch RDKafkaMessage.consume(raw, operation: "consume") {
+            switch RDKafkaMessage.consume(raw, operation: "consume", names: &names) {
             case .message(let message): messages.append(message)
             case .partitionEOF: break
             case .error(let error):

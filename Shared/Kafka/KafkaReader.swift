@@ -23,6 +23,8 @@ public final class KafkaReader: @unchecked Sendable {
     private let lock = NSLock()
     private var closed = false
     private let configuration: KafkaConfiguration
+    /// Topic and header names seen, used under `lock` like the handle.
+    private var names = InternedNames()
 
     public init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
         self.configuration = configuration
@@ -87,7 +89,7 @@ public final class KafkaReader: @unchecked Sendable {
                 guard let raw = rd_kafka_consumer_poll(client.handle, min(remaining.milliseconds, 100)) else {
                     continue
                 }
-                switch RDKafkaMessage.consume(raw, operation: "read") {
+                switch RDKafkaMessage.consume(raw, operation: "read", names: &names) {
                 case .message(let message):
                     guard message.topicPartition == tp, message.offset >= next else { continue }
                     next = message.offset + 1
@@ -161,7 +163,7 @@ public final class KafkaReader: @unchecked Sendable {
                 }
                 continue
             }
-            switch RDKafkaMessage.consume(raw, operation: "scan") {
+            switch RDKafkaMessage.consume(raw, operation: "scan", names: &names) {
             case .message(let message):
                 let tp = message.topicPartition
                 guard let range = pending[tp], let expected = next[tp], message.offset >= expected else { continue }
@@ -201,7 +203,7 @@ public final class KafkaReader: @unchecked Sendable {
             while batch.count < batchSize,
                 let raw = rd_kafka_consumer_poll(client.handle, batch.isEmpty ? pollMilliseconds : 0)
             {
-                switch RDKafkaMessage.consume(raw, operation: "follow") {
+                switch RDKafkaMessage.consume(raw, operation: "follow", names: &names) {
                 case .message(let message): batch.append(message)
                 case .partitionEOF: continue
                 case .error(let error) where !error.isRetriable: throw error

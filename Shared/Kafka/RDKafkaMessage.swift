@@ -10,11 +10,13 @@ enum RDKafkaMessage {
         case error(KafkaError)
     }
 
-    /// Converts and destroys `message`.
-    static func consume(_ message: UnsafeMutablePointer<rd_kafka_message_t>, operation: String) -> Outcome {
+    /// Converts and destroys `message`; topic and header names come from `names`.
+    static func consume(
+        _ message: UnsafeMutablePointer<rd_kafka_message_t>, operation: String, names: inout InternedNames
+    ) -> Outcome {
         defer { rd_kafka_message_destroy(message) }
         let m = message.pointee
-        let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) }
+        let topic = m.rkt.map { names.string(rd_kafka_topic_name($0)) }
         if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
             if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { return .partitionEOF }
             var where_ = ""
@@ -26,6 +28,7 @@ enum RDKafkaMessage {
         var headers: [KafkaHeader] = []
         var rdHeaders: OpaquePointer?
         if rd_kafka_message_headers(message, &rdHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR, let rdHeaders {
+            headers.reserveCapacity(rd_kafka_header_cnt(rdHeaders))
             var index = 0
             while true {
                 var name: UnsafePointer<CChar>?
@@ -36,7 +39,7 @@ enum RDKafkaMessage {
                     break
                 }
                 let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
-                headers.append(KafkaHeader(key: name.map { String(cString: $0) } ?? "", value: bytes))
+                headers.append(KafkaHeader(key: name.map { names.string($0) } ?? "", value: bytes))
                 index += 1
             }
         }
@@ -51,5 +54,27 @@ enum RDKafkaMessage {
             ConsumedMessage(
                 topic: topic ?? "", partition: m.partition, offset: m.offset,
                 key: key, value: value, headers: headers, timestamp: timestamp))
+    }
+}
+
+/// The Strings of C text a client reads again and again (topic names, header names), each made
+/// once: building and validating a String for every header of every message was a tenth of a
+/// replay's reading (docs/benchmarks.md). Holds at most `capacity` names; others are made each time.
+struct InternedNames {
+    static let capacity = 32
+    private var entries: [(bytes: [UInt8], string: String)] = []
+
+    /// The String of the NUL-terminated `text` (invalid UTF-8 repaired, as `String(cString:)` does).
+    mutating func string(_ text: UnsafePointer<CChar>) -> String {
+        let count = strlen(text)
+        return text.withMemoryRebound(to: UInt8.self, capacity: count) { start in
+            let bytes = UnsafeBufferPointer(start: start, count: count)
+            for entry in entries where entry.bytes.count == count && entry.bytes.elementsEqual(bytes) {
+                return entry.string
+            }
+            let string = String(decoding: bytes, as: UTF8.self)
+            if entries.count < Self.capacity { entries.append((Array(bytes), string)) }
+            return string
+        }
     }
 }
