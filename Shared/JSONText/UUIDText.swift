@@ -49,8 +49,20 @@ extension UUID {
         self = parsed
     }
 
+    /// ``init(utf8:)`` over contiguous bytes (a scanned document's): not generic, so that a caller
+    /// in another module does not read the bytes through the generic collection's witnesses.
+    public init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard let parsed = UUID(utf8Bytes: bytes) else { return nil }
+        self = parsed
+    }
+
     /// ``init(text:)`` over the text's UTF-8 bytes (a Kafka header's value, say).
     public init?(utf8: some Collection<UInt8>) {
+        guard let parsed = UUID(utf8Bytes: utf8) else { return nil }
+        self = parsed
+    }
+
+    private init?(utf8Bytes utf8: some Collection<UInt8>) {
         guard utf8.count == 36 else { return nil }
         var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         let valid = withUnsafeMutableBytes(of: &bytes) { out -> Bool in

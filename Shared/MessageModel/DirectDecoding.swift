@@ -18,7 +18,7 @@ public struct JSONObjectReader {
     let document: JSONDocument
     let index: Int
 
-    init?(_ document: JSONDocument, at index: Int) {
+    @usableFromInline init?(_ document: JSONDocument, at index: Int) {
         guard document.values[index].kind == .object else { return nil }
         self.document = document
         self.index = index
@@ -62,7 +62,13 @@ public struct JSONObjectReader {
 
     /// A UUID member (36 hex digits and hyphens, either case).
     func uuid(_ name: String) -> UUID? {
-        string(name).flatMap(UUID.init(text:))
+        member(name, .string).flatMap(uuid(at:))
+    }
+
+    /// The UUID of the string value at `member`, read from its bytes unless it has an escape.
+    private func uuid(at member: Int) -> UUID? {
+        if let uuid = document.withUnescapedBytes(at: member, { UUID(utf8: $0) }) { return uuid }
+        return UUID(text: document.string(at: member))
     }
 
     /// A member that is absent or null (`.some(nil)`), or a UUID; nil when it is anything else.
@@ -70,26 +76,26 @@ public struct JSONObjectReader {
         guard let member = document.member(of: index, named: name), document.values[member].kind != .null else {
             return .some(nil)
         }
-        guard document.values[member].kind == .string, let uuid = UUID(text: document.string(at: member)) else {
-            return nil
-        }
+        guard document.values[member].kind == .string, let uuid = uuid(at: member) else { return nil }
         return .some(uuid)
     }
 
     /// A timestamp member, as ``Timestamp/parse(_:)`` reads it.
     func date(_ name: String) -> Date? {
-        string(name).flatMap(Timestamp.parse)
+        guard let member = member(name, .string) else { return nil }
+        if let date = document.withUnescapedBytes(at: member, Timestamp.parseCanonical(utf8:)) { return date }
+        return Timestamp.parse(document.string(at: member))
     }
 
     /// The object member `name`.
-    func object(_ name: String) -> JSONObjectReader? {
+    @usableFromInline func object(_ name: String) -> JSONObjectReader? {
         member(name, .object).flatMap { JSONObjectReader(document, at: $0) }
     }
 }
 
 extension EnvelopeHead {
     /// The head read straight from the envelope object; nil where the `Decodable` head would fail.
-    init?(directly object: JSONObjectReader) {
+    @usableFromInline init?(directly object: JSONObjectReader) {
         guard let messageId = object.uuid("messageId"), let type = object.string("type"),
             let schemaVersion = object.int("schemaVersion"), let key = object.string("key"),
             let correlationId = object.string("correlationId"), let causationId = object.optionalUUID("causationId"),

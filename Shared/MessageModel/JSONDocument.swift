@@ -8,6 +8,7 @@
 // ``JSONDocument/maximumDepth`` nested arrays and objects (Foundation's limit).
 
 /// One scanned JSON text.
+@usableFromInline
 struct JSONDocument: Sendable {
     enum Kind: UInt8, Sendable {
         case null, `true`, `false`, number, string, array, object
@@ -29,18 +30,19 @@ struct JSONDocument: Sendable {
         var next: Int32
     }
 
+    @usableFromInline
     struct SyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
         var offset: Int
         var reason: String
-        var description: String { "\(reason) at byte \(offset)" }
+        @usableFromInline var description: String { "\(reason) at byte \(offset)" }
     }
 
     static let maximumDepth = 512
 
-    let bytes: [UInt8]
+    @usableFromInline let bytes: [UInt8]
     private(set) var values: [Value] = []
 
-    init(_ bytes: [UInt8]) throws(SyntaxError) {
+    @usableFromInline init(_ bytes: [UInt8]) throws(SyntaxError) {
         self.bytes = bytes
         guard bytes.count < Int(Int32.max) else { throw SyntaxError(offset: 0, reason: "text longer than 2 GiB") }
         var scanned: [Value] = []
@@ -87,6 +89,16 @@ struct JSONDocument: Sendable {
         guard length == key.count else { return false }
         return bytes.withUnsafeBufferPointer { buffer in
             length == 0 || memcmpBytes(buffer.baseAddress! + Int(value.start), key.baseAddress!, length)
+        }
+    }
+
+    /// Calls `body` with the bytes of the string value at `index` when it has no escape (they are
+    /// then its text's UTF-8); nil when it has one. Reads an id or a time without making a String.
+    func withUnescapedBytes<Result>(at index: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Result?) -> Result? {
+        let value = values[index]
+        guard !value.flag else { return nil }
+        return bytes.withUnsafeBufferPointer { buffer in
+            body(UnsafeBufferPointer(rebasing: buffer[Int(value.start)..<Int(value.end)]))
         }
     }
 

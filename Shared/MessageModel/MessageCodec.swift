@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import JSONDiagnostics
 
 /// Why a message could not be decoded; the reason's raw value goes into the dead-letter header.
@@ -37,8 +37,8 @@ public struct MessageCodec<Family: Sendable>: Sendable {
     private var decoders: [String: PayloadDecoder] = [:]
     /// The payloads that read themselves from the document (``DirectlyDecodable``): the whole
     /// message, validated, or nil to decode it through `Decodable` instead.
-    typealias DirectDecoder = @Sendable (JSONObjectReader) -> Family?
-    private var directDecoders: [String: (schemaVersion: Int, decode: DirectDecoder)] = [:]
+    @usableFromInline typealias DirectDecoder = @Sendable (JSONObjectReader) -> Family?
+    @usableFromInline var directDecoders: [String: (schemaVersion: Int, decode: DirectDecoder)] = [:]
     /// The payload types registered, in registration order (for the message schemas' checks).
     public private(set) var payloadTypes: [any MessagePayload.Type] = []
 
@@ -49,7 +49,8 @@ public struct MessageCodec<Family: Sendable>: Sendable {
         adding(type, wrap)
     }
 
-    private func adding<P: MessagePayload>(_ type: P.Type, _ wrap: @escaping @Sendable (P) -> Family) -> Self {
+    @usableFromInline func adding<P: MessagePayload>(_ type: P.Type, _ wrap: @escaping @Sendable (P) -> Family) -> Self
+    {
         var copy = self
         copy.payloadTypes.append(P.self)
         copy.decoders[P.messageType] = { head, container, bytes in
@@ -82,7 +83,9 @@ public struct MessageCodec<Family: Sendable>: Sendable {
     }
 
     /// Adds a member of the family that also reads itself straight from the document: the same
-    /// decode, without `Decodable`'s containers where the message is valid.
+    /// decode, without `Decodable`'s containers where the message is valid. Inlinable, like
+    /// ``decode(_:typeHeader:)``, so that the fast path is compiled for the family and payload types.
+    @inlinable
     public func registering<P: DirectlyDecodable>(_ type: P.Type, _ wrap: @escaping @Sendable (P) -> Family) -> Self {
         var copy = adding(type, wrap)
         copy.directDecoders[P.messageType] = (
@@ -110,21 +113,41 @@ public struct MessageCodec<Family: Sendable>: Sendable {
     ///
     /// One JSON parse (``MessageJSONDecoder``): the envelope's head is decoded first, then the checks
     /// on it (type header, known type, schema version), then the payload from the same document.
+    ///
+    /// Inlinable, with its fast path: compiled in the caller's module for the concrete family, the
+    /// envelope's generic metadata is not looked up at run time on every message (that lookup was
+    /// a tenth of a replay's instructions, docs/benchmarks.md).
+    @inlinable
     public func decode(_ bytes: [UInt8], typeHeader: String? = nil) throws(MessageDecodingError) -> Envelope<Family> {
         guard !directDecoders.isEmpty, let document = try? JSONDocument(bytes) else {
-            return try decode(bytes, typeHeader: typeHeader) { userInfo in
-                try MessageJSONDecoder.decode(EnvelopeDecoding<Family>.self, from: bytes, userInfo: userInfo)
-            }
+            return try decodeThroughDecodable(bytes, typeHeader: typeHeader)
         }
         if let envelope = decodeDirectly(document, typeHeader: typeHeader) { return envelope }
-        return try decode(bytes, typeHeader: typeHeader) { userInfo in
+        return try decodeThroughDecodable(document, typeHeader: typeHeader)
+    }
+
+    /// ``decode(_:typeHeader:)`` of a message no fast path reads: through `Decodable`, from its bytes.
+    @usableFromInline func decodeThroughDecodable(_ bytes: [UInt8], typeHeader: String?) throws(MessageDecodingError)
+        -> Envelope<Family>
+    {
+        try decode(bytes, typeHeader: typeHeader) { userInfo in
+            try MessageJSONDecoder.decode(EnvelopeDecoding<Family>.self, from: bytes, userInfo: userInfo)
+        }
+    }
+
+    /// The same from the document already scanned.
+    @usableFromInline func decodeThroughDecodable(_ document: JSONDocument, typeHeader: String?)
+        throws(MessageDecodingError) -> Envelope<Family>
+    {
+        try decode(document.bytes, typeHeader: typeHeader) { userInfo in
             try MessageJSONDecoder.decode(EnvelopeDecoding<Family>.self, from: document, userInfo: userInfo)
         }
     }
 
     /// The fast path of ``decode(_:typeHeader:)`` for a valid message of a ``DirectlyDecodable``
     /// type; nil for anything else, which the `Decodable` path then decodes or explains.
-    private func decodeDirectly(_ document: JSONDocument, typeHeader: String?) -> Envelope<Family>? {
+    @inlinable
+    func decodeDirectly(_ document: JSONDocument, typeHeader: String?) -> Envelope<Family>? {
         guard let object = JSONObjectReader(document, at: 0), let head = EnvelopeHead(directly: object),
             typeHeader == nil || typeHeader == head.type, let direct = directDecoders[head.type],
             head.schemaVersion == direct.schemaVersion, let data = object.object("data"),
@@ -188,16 +211,18 @@ extension MessageCodec where Family: MessageFamily {
 }
 
 /// The envelope without its data: what is read first to pick the payload's decoder.
+@usableFromInline
 struct EnvelopeHead: Decodable, Sendable {
-    var messageId: UUID
-    var type: String
-    var schemaVersion: Int
-    var key: String
-    var correlationId: String
-    var causationId: UUID?
-    var occurredAt: Date
-    var producer: String
+    @usableFromInline var messageId: UUID
+    @usableFromInline var type: String
+    @usableFromInline var schemaVersion: Int
+    @usableFromInline var key: String
+    @usableFromInline var correlationId: String
+    @usableFromInline var causationId: UUID?
+    @usableFromInline var occurredAt: Date
+    @usableFromInline var producer: String
 
+    @inlinable
     func envelope<T: Sendable>(with data: T) -> Envelope<T> {
         Envelope(
             messageId: messageId, type: type, schemaVersion: schemaVersion, key: key, correlationId: correlationId,

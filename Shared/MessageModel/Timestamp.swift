@@ -134,30 +134,33 @@ public enum Timestamp {
     /// may differ from it in the last binary place; both format back to the same text).
     static func parseCanonical(_ text: String) -> Date? {
         var text = text
-        return text.withUTF8 { bytes -> Date? in
-            guard bytes.count == 24, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-                bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
-                bytes[19] == UInt8(ascii: "."), bytes[23] == UInt8(ascii: "Z")
-            else { return nil }
-            func number(_ start: Int, _ width: Int) -> Int? {
-                var value = 0
-                for index in start..<(start + width) {
-                    let digit = Int(bytes[index]) - Int(UInt8(ascii: "0"))
-                    guard (0...9).contains(digit) else { return nil }
-                    value = value * 10 + digit
-                }
-                return value
+        return text.withUTF8 { parseCanonical(utf8: $0) }
+    }
+
+    /// ``parseCanonical(_:)`` over the text's UTF-8 bytes (a scanned document's, without a String).
+    static func parseCanonical(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+        guard bytes.count == 24, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+            bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+            bytes[19] == UInt8(ascii: "."), bytes[23] == UInt8(ascii: "Z")
+        else { return nil }
+        func number(_ start: Int, _ width: Int) -> Int? {
+            var value = 0
+            for index in start..<(start + width) {
+                let digit = Int(bytes[index]) - Int(UInt8(ascii: "0"))
+                guard (0...9).contains(digit) else { return nil }
+                value = value * 10 + digit
             }
-            guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
-                let minute = number(14, 2), let second = number(17, 2), let milliseconds = number(20, 3),
-                year >= 1600, (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour < 24,
-                minute < 60,
-                second < 60
-            else { return nil }
-            let days = Self.days(year: Int64(year), month: month, day: day)
-            let total = ((days * 86_400 + Int64(hour * 3600 + minute * 60 + second)) * 1000) + Int64(milliseconds)
-            return Date(timeIntervalSince1970: Double(total) / 1000)
+            return value
         }
+        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
+            let minute = number(14, 2), let second = number(17, 2), let milliseconds = number(20, 3),
+            year >= 1600, (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour < 24,
+            minute < 60,
+            second < 60
+        else { return nil }
+        let days = Self.days(year: Int64(year), month: month, day: day)
+        let total = ((days * 86_400 + Int64(hour * 3600 + minute * 60 + second)) * 1000) + Int64(milliseconds)
+        return Date(timeIntervalSince1970: Double(total) / 1000)
     }
 
     static func civil(fromDays days: Int64) -> (year: Int64, month: Int, day: Int) {

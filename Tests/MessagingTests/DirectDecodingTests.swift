@@ -97,6 +97,11 @@ struct DirectDecodingTests {
     static func compare<F: MessageFamily>(_ samples: [Envelope<F>]) throws -> Int {
         let texts = try inputs(samples)
         #expect(texts.count > 20 * samples.count)
+        return compare(texts, as: F.self)
+    }
+
+    /// Decodes every text through the codec and through the same codec without its fast paths.
+    static func compare<F: MessageFamily>(_ texts: [String], as family: F.Type) -> Int {
         var decoded = 0
         let decodable = F.codec.withoutDirectDecoding
         for text in texts {
@@ -137,6 +142,31 @@ struct DirectDecodingTests {
         #expect(try Self.compare([Self.reserveStock]) >= 1)
         #expect(try Self.compare([Self.authorizePayment]) >= 1)
         #expect(try Self.compare(Self.replies) >= Self.replies.count)
+    }
+
+    /// Ids and times are read from the document's bytes unless the string has an escape: written
+    /// with escapes (valid or not), they decode as their text does, on both paths.
+    @Test func idsAndTimesWithEscapesReadAsTheirText() throws {
+        let sample = String(decoding: try OrderEvent.codec.encode(Self.samples[1]), as: UTF8.self)
+        let id = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
+        let cause = "6ba7b811-9dad-11d1-80b4-00c04fd430c8"
+        let time = "2026-11-23T12:00:00.123Z"
+        #expect(sample.contains(id) && sample.contains(cause) && sample.contains(time))
+        let texts = [
+            sample.replacingOccurrences(of: id, with: #"\u0036ba7b810-9dad-11d1-80b4-00c04fd430c8"#),
+            sample.replacingOccurrences(of: cause, with: #"6ba7b811-9dad-11d1-80b4-00c04fd430c\u0038"#),
+            sample.replacingOccurrences(of: time, with: #"2026-11-23T12:00:00.123\u005A"#),
+            sample.replacingOccurrences(of: time, with: #"2026-11-23T12:00:00.1\u0032\u0033+00:00"#),
+            sample.replacingOccurrences(of: id, with: #"\u0078ba7b810-9dad-11d1-80b4-00c04fd430c8"#),
+            sample.replacingOccurrences(of: cause, with: #"6ba7b811-9dad-11d1-80b4-00c04fd430c\n"#),
+            sample.replacingOccurrences(of: time, with: #"2026-11-23T12:00:00.123\u0051"#),
+            sample.replacingOccurrences(of: id, with: "6BA7B810-9DAD-11D1-80B4-00C04FD430C8"),
+            sample.replacingOccurrences(of: time, with: "2026-11-23T13:00:00.123+01:00"),
+        ]
+        #expect(Set(texts).count == texts.count && !texts.contains(sample))
+        #expect(Self.compare(texts, as: OrderEvent.self) == 6)
+        let escaped = try OrderEvent.codec.decode(Array(texts[0].utf8))
+        #expect(escaped == Self.samples[1])
     }
 
     /// `payload` as its direct decoder reads it from its family's encoding of `envelope`.
