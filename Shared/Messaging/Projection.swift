@@ -23,4 +23,17 @@ public protocol Projection: Sendable {
 
     /// Applies events, in log order, to the read model reached through `db`.
     static func apply(_ events: [Envelope<Event>], to db: PostgresConnection) throws
+
+    /// The same `apply`, into a model the replay tool rebuilds alone from empty: it reads only the
+    /// states of keys `written` says an earlier batch wrote (``WrittenKeys``). By default, every
+    /// key is read, as ``apply(_:to:)`` does.
+    static func apply(_ events: [Envelope<Event>], to db: PostgresConnection, rebuilding written: WrittenKeys) throws
+}
+
+extension Projection {
+    public static func apply(_ events: [Envelope<Event>], to db: PostgresConnection, rebuilding written: WrittenKeys)
+        throws
+    {
+        try apply(events, to: db)
+    }
 }

@@ -17,17 +17,22 @@ final class Rebuild<P: Projection> {
     private var duplicates = 0
     private var later = 0
     private var undecodable: [UndecodableEvent] = []
+    /// The keys applied so far, when the model was empty at the start (not restored from a
+    /// snapshot): the apply then reads only those (``WrittenKeys``).
+    private let written: WrittenKeys?
 
-    /// Starts at `start` (a snapshot's offsets; offset 0 for a partition it does not name).
+    /// Starts at `start` (a snapshot's offsets; offset 0 for a partition it does not name), into a
+    /// model that is empty unless `restored` (from a snapshot).
     init(
         db: PostgresConnection, reader: KafkaReader, options: ReplayOptions, logger: Logger, partitions: Int,
-        start: [Int32: Int64] = [:]
+        start: [Int32: Int64] = [:], restored: Bool = false
     ) {
         self.db = db
         self.reader = reader
         self.options = options
         self.logger = logger
         positions = Dictionary(uniqueKeysWithValues: (0..<Int32(partitions)).map { ($0, start[$0] ?? 0) })
+        written = restored ? nil : WrittenKeys()
     }
 
     func remaining(to target: [Int32: Int64]) -> Int64 {
@@ -119,8 +124,14 @@ final class Rebuild<P: Projection> {
         }
         if options.mode != .dryRun {
             let count = messages.count
-            try pipeline.submit { [db, events] in
-                try db.transaction(prologue: Self.readByKey) { tx in try P.apply(events, to: tx) }
+            try pipeline.submit { [db, events, written] in
+                try db.transaction(prologue: Self.readByKey) { tx in
+                    if let written {
+                        try P.apply(events, to: tx, rebuilding: written)
+                    } else {
+                        try P.apply(events, to: tx)
+                    }
+                }
                 progress.applied(count)
             }
         }

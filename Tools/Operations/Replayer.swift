@@ -63,7 +63,8 @@ public struct Replayer: ProjectionVisitor {
         let start = snapshot?.offsets ?? [:]
         let highWatermarks = try Self.checkedHighWatermarks(of: P.eventTopic, reader: reader, from: start)
         let rebuild = Rebuild<P>(
-            db: db, reader: reader, options: options, logger: logger, partitions: highWatermarks.count, start: start)
+            db: db, reader: reader, options: options, logger: logger, partitions: highWatermarks.count, start: start,
+            restored: snapshot != nil)
 
         if options.mode == .dryRun {
             try report.time("read") { try rebuild.scan(to: highWatermarks, label: "\(service.rawValue) (dry run)") }

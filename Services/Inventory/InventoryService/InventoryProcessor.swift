@@ -65,14 +65,23 @@ public enum InventoryProjection: Projection {
         try apply(events, to: db, handoff: nil)
     }
 
+    /// A rebuild's apply: reads only the keys an earlier batch of the rebuild wrote.
+    public static func apply(
+        _ events: [Envelope<InventoryEvent>], to db: PostgresConnection, rebuilding written: WrittenKeys
+    ) throws {
+        try apply(events, to: db, handoff: nil, written: written)
+    }
+
     /// Applies `events`, starting from the stock items the batch's decide read (``StateHandoff``, with
     /// the reservations of the batch's orders) where it may, and reading the rest.
     static func apply(
-        _ events: [Envelope<InventoryEvent>], to db: PostgresConnection, handoff: StateHandoff<StockItem>?
+        _ events: [Envelope<InventoryEvent>], to db: PostgresConnection, handoff: StateHandoff<StockItem>?,
+        written: WrittenKeys? = nil
     ) throws {
         guard !events.isEmpty else { return }
         let keys = Set(events.map(\.data.sku))
-        let (known, read) = handoff?.take(keys: keys, causes: events.map(\.causationId)) ?? ([:], Array(keys))
+        let (known, read) =
+            handoff?.take(keys: keys, causes: events.map(\.causationId)) ?? ([:], written?.toRead(keys) ?? Array(keys))
         let loaded =
             read.isEmpty
             ? known

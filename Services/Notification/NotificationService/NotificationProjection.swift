@@ -16,14 +16,23 @@ public enum NotificationProjection: Projection {
         try apply(events, to: db, handoff: nil)
     }
 
+    /// A rebuild's apply: reads only the keys an earlier batch of the rebuild wrote.
+    public static func apply(
+        _ events: [Envelope<NotificationEvent>], to db: PostgresConnection, rebuilding written: WrittenKeys
+    ) throws {
+        try apply(events, to: db, handoff: nil, written: written)
+    }
+
     /// Applies `events`, starting from the notifications the batch's decide read
     /// (``StateHandoff``) where it may, and reading the rest.
     static func apply(
-        _ events: [Envelope<NotificationEvent>], to db: PostgresConnection, handoff: StateHandoff<CustomerNotification>?
+        _ events: [Envelope<NotificationEvent>], to db: PostgresConnection,
+        handoff: StateHandoff<CustomerNotification>?, written: WrittenKeys? = nil
     ) throws {
         guard !events.isEmpty else { return }
         let ids = Set(events.map(\.data.notificationId))
-        let (known, read) = handoff?.take(keys: ids, causes: events.map(\.causationId)) ?? ([:], Array(ids))
+        let (known, read) =
+            handoff?.take(keys: ids, causes: events.map(\.causationId)) ?? ([:], written?.toRead(ids) ?? Array(ids))
         let states = known.merging(try NotificationStore.load(read, db: db)) { kept, _ in kept }
         try NotificationStore.save(
             BatchFold.changedStates(

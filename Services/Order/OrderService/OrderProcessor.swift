@@ -43,13 +43,23 @@ public enum OrderProjection: Projection {
         try apply(events, to: db, handoff: nil)
     }
 
+    /// A rebuild's apply: reads only the keys an earlier batch of the rebuild wrote.
+    public static func apply(
+        _ events: [Envelope<OrderEvent>], to db: PostgresConnection, rebuilding written: WrittenKeys
+    ) throws {
+        try apply(events, to: db, handoff: nil, written: written)
+    }
+
     /// Applies `events`, starting from the orders the batch's decide read (``StateHandoff``) where
     /// it may, and reading the rest.
-    static func apply(_ events: [Envelope<OrderEvent>], to db: PostgresConnection, handoff: StateHandoff<Order>?) throws
-    {
+    static func apply(
+        _ events: [Envelope<OrderEvent>], to db: PostgresConnection, handoff: StateHandoff<Order>?,
+        written: WrittenKeys? = nil
+    ) throws {
         guard !events.isEmpty else { return }
         let ids = Set(events.map(\.data.orderId))
-        let (known, read) = handoff?.take(keys: ids, causes: events.map(\.causationId)) ?? ([:], Array(ids))
+        let (known, read) =
+            handoff?.take(keys: ids, causes: events.map(\.causationId)) ?? ([:], written?.toRead(ids) ?? Array(ids))
         let states = known.merging(try OrderStore.load(read, db: db)) { kept, _ in kept }
         try OrderStore.save(
             BatchFold.changedStates(applying: events, to: states, key: \.orderId, evolve: OrderDecider.evolve), db: db)

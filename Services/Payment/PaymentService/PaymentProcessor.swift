@@ -65,14 +65,25 @@ public enum PaymentProjection: Projection {
         try apply(events, to: db, handoff: nil)
     }
 
+    /// A rebuild's apply: reads only the keys an earlier batch of the rebuild wrote.
+    public static func apply(
+        _ events: [Envelope<PaymentEvent>], to db: PostgresConnection, rebuilding written: WrittenKeys
+    ) throws {
+        try apply(events, to: db, handoff: nil, written: written)
+    }
+
     /// Applies `events`, starting from the accounts the batch's decide read (``StateHandoff``, with
     /// the payments of the batch's orders) where it may, and reading the rest.
-    static func apply(_ events: [Envelope<PaymentEvent>], to db: PostgresConnection, handoff: StateHandoff<Account>?)
+    static func apply(
+        _ events: [Envelope<PaymentEvent>], to db: PostgresConnection, handoff: StateHandoff<Account>?,
+        written: WrittenKeys? = nil
+    )
         throws
     {
         guard !events.isEmpty else { return }
         let keys = Set(events.map(\.data.customerId))
-        let (known, read) = handoff?.take(keys: keys, causes: events.map(\.causationId)) ?? ([:], Array(keys))
+        let (known, read) =
+            handoff?.take(keys: keys, causes: events.map(\.causationId)) ?? ([:], written?.toRead(keys) ?? Array(keys))
         let loaded =
             read.isEmpty
             ? known

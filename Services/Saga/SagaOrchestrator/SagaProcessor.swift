@@ -60,12 +60,23 @@ public enum SagaProjection: Projection {
         try apply(events, to: db, handoff: nil)
     }
 
+    /// A rebuild's apply: reads only the keys an earlier batch of the rebuild wrote.
+    public static func apply(
+        _ events: [Envelope<SagaEvent>], to db: PostgresConnection, rebuilding written: WrittenKeys
+    ) throws {
+        try apply(events, to: db, handoff: nil, written: written)
+    }
+
     /// Applies `events`, starting from the sagas the batch's decide read (``StateHandoff``) where
     /// it may, and reading the rest.
-    static func apply(_ events: [Envelope<SagaEvent>], to db: PostgresConnection, handoff: StateHandoff<Saga>?) throws {
+    static func apply(
+        _ events: [Envelope<SagaEvent>], to db: PostgresConnection, handoff: StateHandoff<Saga>?,
+        written: WrittenKeys? = nil
+    ) throws {
         guard !events.isEmpty else { return }
         let ids = Set(events.map(\.data.orderId))
-        let (known, read) = handoff?.take(keys: ids, causes: events.map(\.causationId)) ?? ([:], Array(ids))
+        let (known, read) =
+            handoff?.take(keys: ids, causes: events.map(\.causationId)) ?? ([:], written?.toRead(ids) ?? Array(ids))
         let stored = known.merging(try SagaStore.load(read, db: db)) { kept, _ in kept }
         var sagas = stored
         var changed: [String] = []
