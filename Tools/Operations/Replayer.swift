@@ -31,8 +31,16 @@ public struct Replayer: ProjectionVisitor {
         let started = ContinuousClock.now
         let db = try PostgresConnection(configuration: database, logger: logger)
         defer { db.close() }
-        let reader = try KafkaReader(configuration: Self.readerConfiguration(kafka), logger: logger)
-        defer { reader.close() }
+        // One reader per core (at most four): each reads its share of the partitions on a thread
+        // of its own (``Rebuild/scan(to:label:)``); the first also asks for the watermarks.
+        let readerCount = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        var readers: [KafkaReader] = []
+        defer { for reader in readers { reader.close() } }
+        for _ in 0..<readerCount {
+            readers.append(
+                try KafkaReader(configuration: Self.readerConfiguration(kafka, readers: readerCount), logger: logger))
+        }
+        let reader = readers[0]
 
         let schema: String
         switch options.mode {
@@ -63,7 +71,7 @@ public struct Replayer: ProjectionVisitor {
         let start = snapshot?.offsets ?? [:]
         let highWatermarks = try Self.checkedHighWatermarks(of: P.eventTopic, reader: reader, from: start)
         let rebuild = Rebuild<P>(
-            db: db, reader: reader, options: options, logger: logger, partitions: highWatermarks.count, start: start,
+            db: db, readers: readers, options: options, logger: logger, partitions: highWatermarks.count, start: start,
             restored: snapshot != nil)
 
         if options.mode == .dryRun {
@@ -134,16 +142,19 @@ public struct Replayer: ProjectionVisitor {
     /// With the defaults (`queued.min.messages` 100,000 per partition, `fetch.error.backoff.ms` 500),
     /// the fetcher of a reader assigned many partitions kept backing off with its queue full: reading
     /// alone (no decoding) went at ~129,000 events/s with both processes mostly idle; with these,
-    /// ~650,000 (docs/benchmarks.md). The queue is bounded at 256 MiB (it must hold a fetch of every partition, 1 MiB each by default).
-    static let readerProperties = [
-        "queued.min.messages": "1000000",
-        "queued.max.messages.kbytes": "262144",
-        "fetch.error.backoff.ms": "10",
-    ]
+    /// ~650,000 (docs/benchmarks.md). The queue is bounded at 256 MiB in all, shared by the
+    /// readers (it must hold a fetch of each of a reader's partitions, 1 MiB each by default).
+    static func readerProperties(readers: Int) -> [String: String] {
+        [
+            "queued.min.messages": "1000000",
+            "queued.max.messages.kbytes": String(262_144 / max(1, readers)),
+            "fetch.error.backoff.ms": "10",
+        ]
+    }
 
-    static func readerConfiguration(_ kafka: KafkaConfiguration) -> KafkaConfiguration {
+    static func readerConfiguration(_ kafka: KafkaConfiguration, readers: Int = 1) -> KafkaConfiguration {
         var configuration = kafka
-        configuration.properties = readerProperties.merging(kafka.properties) { _, user in user }
+        configuration.properties = readerProperties(readers: readers).merging(kafka.properties) { _, user in user }
         return configuration
     }
 
