@@ -17,16 +17,9 @@ import Testing
 /// scanned all the rows written before it, so a rebuild's cost grew with the square of the log
 /// (1,151 ms of 2.6 s of PostgreSQL time at 400,000 events, docs/benchmarks.md).
 @Suite struct RebuildReadsByKeyTests {
-    @Test func theApplyOfEveryBatchLooksUpByIndex() throws {
-        let bed = try ReplayBed(
-            label: "replay-by-key", topic: Topics.ordersEvents, partitions: 2, migrations: OrderSchema.migrations)
-        defer { bed.close() }
-        let db = bed.db
-
-        // Every order placed first, then every order approved: each approval's batch reads the
-        // order an earlier batch wrote.
-        let orders = 600
-        let placed = (0..<orders).map { index in
+    /// `count` orders placed, one line each.
+    static func placed(_ count: Int) -> [Envelope<OrderEvent>] {
+        (0..<count).map { index in
             let id = "order-\(index)"
             return Envelope<OrderEvent>(
                 messageId: UUID(), type: OrderPlaced.messageType, schemaVersion: OrderPlaced.schemaVersion, key: id,
@@ -37,11 +30,28 @@ import Testing
                         items: [OrderLine(sku: "sku-\(index % 5)", quantity: 1, unitPriceCents: 250)], totalCents: 250,
                         currency: "EUR")))
         }
-        let approved = placed.map { event in
+    }
+
+    /// The approval of each of `placed`, derived from it.
+    static func approvals(of placed: [Envelope<OrderEvent>]) -> [Envelope<OrderEvent>] {
+        placed.map { event in
             Envelope<OrderEvent>.derived(
                 from: event, index: 0, key: event.key, producer: "order-service",
                 family: .approved(OrderApproved(orderId: event.key)))
         }
+    }
+
+    @Test func theApplyOfEveryBatchLooksUpByIndex() throws {
+        let bed = try ReplayBed(
+            label: "replay-by-key", topic: Topics.ordersEvents, partitions: 2, migrations: OrderSchema.migrations)
+        defer { bed.close() }
+        let db = bed.db
+
+        // Every order placed first, then every order approved: each approval's batch reads the
+        // order an earlier batch wrote.
+        let orders = 600
+        let placed = Self.placed(orders)
+        let approved = Self.approvals(of: placed)
         _ = try bed.producer.send(
             try (placed + approved).map { try OrderEvent.codec.outgoing($0, topic: Topics.ordersEvents) })
 
@@ -99,22 +109,8 @@ import Testing
         defer { bed.close() }
         let orders = 300
         let approvedOrders = 100
-        let placed = (0..<orders).map { index in
-            let id = "order-\(index)"
-            return Envelope<OrderEvent>(
-                messageId: UUID(), type: OrderPlaced.messageType, schemaVersion: OrderPlaced.schemaVersion, key: id,
-                correlationId: id, causationId: nil, occurredAt: Date(), producer: "order-service",
-                data: .placed(
-                    OrderPlaced(
-                        orderId: id, customerId: "c-\(index % 7)",
-                        items: [OrderLine(sku: "sku-\(index % 5)", quantity: 1, unitPriceCents: 250)], totalCents: 250,
-                        currency: "EUR")))
-        }
-        let approved = placed.prefix(approvedOrders).map { event in
-            Envelope<OrderEvent>.derived(
-                from: event, index: 0, key: event.key, producer: "order-service",
-                family: .approved(OrderApproved(orderId: event.key)))
-        }
+        let placed = Self.placed(orders)
+        let approved = Self.approvals(of: Array(placed.prefix(approvedOrders)))
         _ = try bed.producer.send(
             try (placed + approved).map { try OrderEvent.codec.outgoing($0, topic: Topics.ordersEvents) })
 
