@@ -58,8 +58,9 @@ enum RDKafkaMessage {
 }
 
 /// The Strings of C text a client reads again and again (topic names, header names), each made
-/// once: building and validating a String for every header of every message was a tenth of a
-/// replay's reading (docs/benchmarks.md). Holds at most `capacity` names; others are made each time.
+/// once: building and validating a String for every header of every message was about 2% of a
+/// replay's instructions (callgrind, docs/benchmarks.md). Holds at most `capacity` names; others
+/// are made each time.
 struct InternedNames {
     static let capacity = 32
     private var entries: [(bytes: [UInt8], string: String)] = []
