@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -74,21 +75,36 @@ public final class ServiceStack: @unchecked Sendable {
         for database in databases.values { database.drop() }
     }
 
-    /// A port that was free a moment ago (bind to 0, read it, close).
+    /// A port for a test service: below Linux's ephemeral range (32768–60999) and above the
+    /// scripts' PostgreSQL ports (25432–25437), handed out once per test process (a counter from a
+    /// random start) and bindable when picked. A port bound to 0 and closed again came from the
+    /// ephemeral range: another test's pick could get the same one, or an outgoing connection could
+    /// take it before the service bound it (errno 98, a CI run's flake).
     public static func freePort() -> Int {
+        while true {
+            let port = nextPort.withLock { next in
+                defer { next = next + 1 == portRange.upperBound ? portRange.lowerBound : next + 1 }
+                return next
+            }
+            if isBindable(port) { return port }
+        }
+    }
+
+    static let portRange = 26_000..<32_000
+    private static let nextPort = Mutex(Int.random(in: portRange))
+
+    /// Whether `port` on 127.0.0.1 can be bound right now.
+    static func isBindable(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) {
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
+        } == 0
     }
 }
