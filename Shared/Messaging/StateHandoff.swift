@@ -30,6 +30,18 @@ public final class StateHandoff<State: Sendable>: Sendable {
         kept.withLock { $0 = value }
     }
 
+    /// Where an apply's states come from: in the loop, what `handoff` kept for `keys`
+    /// (``take(keys:causes:)``); without one, nothing known, and the keys to read are all of
+    /// `keys`, or in a rebuild from empty (`written`) only those an earlier batch wrote
+    /// (``WrittenKeys``). The one rule every service's projection applies by.
+    public static func states(
+        for keys: Set<String>, causes: @autoclosure () -> [UUID?], handoff: StateHandoff?,
+        rebuilding written: WrittenKeys?
+    ) -> (known: [String: State], read: [String]) {
+        if let handoff { return handoff.take(keys: keys, causes: causes()) }
+        return ([:], written?.toRead(keys) ?? Array(keys))
+    }
+
     /// Called by apply: the states kept for `keys`, and the keys to read, when every event's cause
     /// is an input of the decide that kept them; else nothing is known and every key is read.
     /// Empties the hand-off either way.

@@ -80,8 +80,8 @@ public enum InventoryProjection: Projection {
     ) throws {
         guard !events.isEmpty else { return }
         let keys = Set(events.map(\.data.sku))
-        let (known, read) =
-            handoff?.take(keys: keys, causes: events.map(\.causationId)) ?? ([:], written?.toRead(keys) ?? Array(keys))
+        let (known, read) = StateHandoff.states(
+            for: keys, causes: events.map(\.causationId), handoff: handoff, rebuilding: written)
         let loaded =
             read.isEmpty
             ? known

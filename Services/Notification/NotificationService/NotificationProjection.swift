@@ -31,8 +31,8 @@ public enum NotificationProjection: Projection {
     ) throws {
         guard !events.isEmpty else { return }
         let ids = Set(events.map(\.data.notificationId))
-        let (known, read) =
-            handoff?.take(keys: ids, causes: events.map(\.causationId)) ?? ([:], written?.toRead(ids) ?? Array(ids))
+        let (known, read) = StateHandoff.states(
+            for: ids, causes: events.map(\.causationId), handoff: handoff, rebuilding: written)
         let states = known.merging(try NotificationStore.load(read, db: db)) { kept, _ in kept }
         try NotificationStore.save(
             BatchFold.changedStates(

@@ -75,8 +75,8 @@ public enum SagaProjection: Projection {
     ) throws {
         guard !events.isEmpty else { return }
         let ids = Set(events.map(\.data.orderId))
-        let (known, read) =
-            handoff?.take(keys: ids, causes: events.map(\.causationId)) ?? ([:], written?.toRead(ids) ?? Array(ids))
+        let (known, read) = StateHandoff.states(
+            for: ids, causes: events.map(\.causationId), handoff: handoff, rebuilding: written)
         let stored = known.merging(try SagaStore.load(read, db: db)) { kept, _ in kept }
         var sagas = stored
         var changed: [String] = []
