@@ -81,13 +81,14 @@ public final class ServiceStack: @unchecked Sendable {
     /// ephemeral range: another test's pick could get the same one, or an outgoing connection could
     /// take it before the service bound it (errno 98, a CI run's flake).
     public static func freePort() -> Int {
-        while true {
+        for _ in portRange {
             let port = nextPort.withLock { next in
                 defer { next = next + 1 == portRange.upperBound ? portRange.lowerBound : next + 1 }
                 return next
             }
             if isBindable(port) { return port }
         }
+        preconditionFailure("no port of \(portRange) can be bound on 127.0.0.1")
     }
 
     static let portRange = 26_000..<32_000

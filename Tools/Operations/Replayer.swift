@@ -152,7 +152,7 @@ public struct Replayer: ProjectionVisitor {
         ]
     }
 
-    static func readerConfiguration(_ kafka: KafkaConfiguration, readers: Int = 1) -> KafkaConfiguration {
+    static func readerConfiguration(_ kafka: KafkaConfiguration, readers: Int) -> KafkaConfiguration {
         var configuration = kafka
         configuration.properties = readerProperties(readers: readers).merging(kafka.properties) { _, user in user }
         return configuration
