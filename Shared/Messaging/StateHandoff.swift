@@ -33,13 +33,21 @@ public final class StateHandoff<State: Sendable>: Sendable {
     /// Where an apply's states come from: in the loop, what `handoff` kept for `keys`
     /// (``take(keys:causes:)``); without one, nothing known, and the keys to read are all of
     /// `keys`, or in a rebuild from empty (`written`) only those an earlier batch wrote
-    /// (``WrittenKeys``). The one rule every service's projection applies by.
+    /// (``WrittenKeys``). `absent` are the keys known to have no row, which the apply may insert
+    /// without a conflict check (`RecordSetStatement.execute(_:on:new:)`): in a rebuild from
+    /// empty, the keys no earlier batch wrote; none otherwise (the loop upserts every row). The
+    /// one rule every service's projection applies by.
     public static func states(
         for keys: Set<String>, causes: @autoclosure () -> [UUID?], handoff: StateHandoff?,
         rebuilding written: WrittenKeys?
-    ) -> (known: [String: State], read: [String]) {
-        if let handoff { return handoff.take(keys: keys, causes: causes()) }
-        return ([:], written?.toRead(keys) ?? Array(keys))
+    ) -> (known: [String: State], read: [String], absent: Set<String>) {
+        if let handoff {
+            let (known, read) = handoff.take(keys: keys, causes: causes())
+            return (known, read, [])
+        }
+        guard let written else { return ([:], Array(keys), []) }
+        let read = written.toRead(keys)
+        return ([:], read, keys.subtracting(read))
     }
 
     /// Called by apply: the states kept for `keys`, and the keys to read, when every event's cause

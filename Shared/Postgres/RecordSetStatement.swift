@@ -19,6 +19,9 @@ public import JSONText
 public struct RecordSetStatement<Row>: Sendable {
     /// The statement's text; `$1`, `$2`, … are the columns' arrays, in the columns' order.
     public let sql: String
+    /// An upsert's rows without the conflict clause: `INSERT INTO table (columns) SELECT … FROM
+    /// unnest(…)`, for rows known to have no key in the table yet.
+    public let insertSQL: String?
     private let columns: [RecordColumn<Row>]
 
     /// What an upsert does to a row whose key exists already.
@@ -37,11 +40,11 @@ public struct RecordSetStatement<Row>: Sendable {
         into table: String, _ columns: [RecordColumn<Row>], onConflict key: [String], update: ConflictAction
     ) -> Self {
         let names = columns.map(\.name).joined(separator: ", ")
-        var sql = """
+        let insert = """
             INSERT INTO \(table) (\(names))
             SELECT \(names) FROM \(recordSet(columns))
-            ON CONFLICT (\(key.joined(separator: ", ")))
             """
+        var sql = insert + "\nON CONFLICT (\(key.joined(separator: ", ")))"
         switch update {
         case .nothing:
             sql += " DO NOTHING"
@@ -53,14 +56,16 @@ public struct RecordSetStatement<Row>: Sendable {
             let excluded = updated.map { "EXCLUDED.\($0)" }.joined(separator: ", ")
             sql += "\nWHERE (\(current)) IS DISTINCT FROM (\(excluded))"
         }
-        return Self(sql: sql, columns: columns)
+        return Self(sql: sql, insertSQL: insert, columns: columns)
     }
 
     /// `DELETE FROM table USING unnest($1::type[], …) …`: the rows whose `columns` all equal one
     /// record's.
     public static func delete(from table: String, matching columns: [RecordColumn<Row>]) -> Self {
         let matches = columns.map { "t.\($0.name) = r.\($0.name)" }.joined(separator: " AND ")
-        return Self(sql: "DELETE FROM \(table) AS t USING \(recordSet(columns))\nWHERE \(matches)", columns: columns)
+        return Self(
+            sql: "DELETE FROM \(table) AS t USING \(recordSet(columns))\nWHERE \(matches)", insertSQL: nil,
+            columns: columns)
     }
 
     /// Runs the statement over `rows`, and does nothing (no round trip) when there are none.
@@ -69,6 +74,26 @@ public struct RecordSetStatement<Row>: Sendable {
     public func execute(_ rows: some Collection<Row>, on db: PostgresConnection) throws -> Int {
         guard !rows.isEmpty else { return 0 }
         return try db.execute(sql, try parameters(rows))
+    }
+
+    /// Runs an upsert over `rows`, except that the rows `isNew` picks go in a plain `INSERT`
+    /// (``insertSQL``), without the conflict clause: for rows whose key is known to be absent
+    /// from the table, such as a rebuild's keys that no earlier batch wrote (`WrittenKeys`). On
+    /// 500,000 order rows a plain `INSERT` takes about a third less of PostgreSQL's time than the
+    /// upsert, which checks the key before it inserts (docs/benchmarks.md). A row `isNew` picks
+    /// wrongly fails the statement with a unique violation; nothing is overwritten silently.
+    /// Returns the number of rows the statements changed.
+    @discardableResult
+    public func execute(_ rows: some Collection<Row>, on db: PostgresConnection, new isNew: (Row) -> Bool) throws -> Int
+    {
+        guard let insertSQL else { preconditionFailure("only an upsert has a plain INSERT: \(sql)") }
+        guard rows.contains(where: isNew) else { return try execute(rows, on: db) }
+        var new: [Row] = []
+        var existing: [Row] = []
+        for row in rows {
+            if isNew(row) { new.append(row) } else { existing.append(row) }
+        }
+        return try db.execute(insertSQL, try parameters(new)) + execute(existing, on: db)
     }
 
     /// The parameters: one array per column, an element per row.

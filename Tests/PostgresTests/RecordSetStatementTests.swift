@@ -118,6 +118,27 @@ struct RecordSetStatementTests {
         #expect(try Self.rows(db).map { $0[0] } == ["a"])
     }
 
+    /// Rows known to be new go in a plain `INSERT` (a rebuild's keys no earlier batch wrote), the
+    /// rest in the upsert; a row wrongly said to be new fails the statement instead of silently
+    /// overwriting or being dropped.
+    @Test func rowsKnownToBeNewAreInsertedWithoutTheConflictClause() throws {
+        let db = try ScratchDatabase.suite().connect()
+        try Self.table(db)
+        let upsert = RecordSetStatement<Item>.upsert(
+            into: "items", Self.columns, onConflict: ["id"], update: .columns(["count"]))
+        #expect(upsert.insertSQL.map { upsert.sql.hasPrefix($0 + "\nON CONFLICT (id)") } == true)
+        let a = Item(id: "a", colour: nil, count: 1, done: false, note: nil, tag: nil, document: "{}")
+        #expect(try upsert.execute([a], on: db) { _ in true } == 1)
+        var (a2, b) = (a, a)
+        a2.count = 2
+        (b.id, b.count) = ("b", 3)
+        #expect(try upsert.execute([a2, b], on: db) { $0.id == "b" } == 2)
+        #expect(try Self.rows(db).map { [$0[0], $0[2]] } == [["a", "2"], ["b", "3"]])
+        let wrong = #expect(throws: PostgresError.self) { try upsert.execute([a], on: db) { _ in true } }
+        #expect(wrong?.sqlState == "23505", "a unique violation: the insert has no conflict clause")
+        #expect(try Self.rows(db).map { [$0[0], $0[2]] } == [["a", "2"], ["b", "3"]])
+    }
+
     /// Every element type at its limits, as PostgreSQL reads it back in text: the binary layout of
     /// each (big-endian integers, UUID bytes, microseconds since 2000, jsonb's version byte) is
     /// what the server decodes, or the values would differ or the statement fail.

@@ -80,7 +80,7 @@ public enum InventoryProjection: Projection {
     ) throws {
         guard !events.isEmpty else { return }
         let keys = Set(events.map(\.data.sku))
-        let (known, read) = StateHandoff.states(
+        let (known, read, _) = StateHandoff.states(
             for: keys, causes: events.map(\.causationId), handoff: handoff, rebuilding: written)
         let loaded =
             read.isEmpty

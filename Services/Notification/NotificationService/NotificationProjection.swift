@@ -31,12 +31,12 @@ public enum NotificationProjection: Projection {
     ) throws {
         guard !events.isEmpty else { return }
         let ids = Set(events.map(\.data.notificationId))
-        let (known, read) = StateHandoff.states(
+        let (known, read, absent) = StateHandoff.states(
             for: ids, causes: events.map(\.causationId), handoff: handoff, rebuilding: written)
         let states = known.merging(try NotificationStore.load(read, db: db)) { kept, _ in kept }
         try NotificationStore.save(
             BatchFold.changedStates(
                 applying: events, to: states, key: \.notificationId, evolve: NotificationDecider.evolve),
-            db: db)
+            absent: absent, db: db)
     }
 }

@@ -40,8 +40,11 @@ public enum NotificationStore {
     }
 
     /// Inserts or updates whole rows in one statement.
-    public static func save(_ notifications: [CustomerNotification], db: PostgresConnection) throws {
-        try upsert.execute(notifications, on: db)
+    /// The notifications of `absent` have no row yet and go in a plain `INSERT` (a rebuild's).
+    public static func save(
+        _ notifications: [CustomerNotification], absent: Set<String> = [], db: PostgresConnection
+    ) throws {
+        try upsert.execute(notifications, on: db) { absent.contains($0.notificationId) }
     }
 
     static let upsert = RecordSetStatement<CustomerNotification>.upsert(

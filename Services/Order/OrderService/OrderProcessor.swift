@@ -58,10 +58,11 @@ public enum OrderProjection: Projection {
     ) throws {
         guard !events.isEmpty else { return }
         let ids = Set(events.map(\.data.orderId))
-        let (known, read) = StateHandoff.states(
+        let (known, read, absent) = StateHandoff.states(
             for: ids, causes: events.map(\.causationId), handoff: handoff, rebuilding: written)
         let states = known.merging(try OrderStore.load(read, db: db)) { kept, _ in kept }
         try OrderStore.save(
-            BatchFold.changedStates(applying: events, to: states, key: \.orderId, evolve: OrderDecider.evolve), db: db)
+            BatchFold.changedStates(applying: events, to: states, key: \.orderId, evolve: OrderDecider.evolve),
+            absent: absent, db: db)
     }
 }

@@ -49,9 +49,10 @@ public enum OrderStore {
         return try rows.map(decode)
     }
 
-    /// Inserts or updates whole rows in one statement.
-    public static func save(_ orders: [Order], db: PostgresConnection) throws {
-        try upsert.execute(orders, on: db)
+    /// Inserts or updates whole rows in one statement; the orders of `absent` have no row yet and
+    /// go in a plain `INSERT` (a rebuild's).
+    public static func save(_ orders: [Order], absent: Set<String> = [], db: PostgresConnection) throws {
+        try upsert.execute(orders, on: db) { absent.contains($0.orderId) }
     }
 
     static let upsert = RecordSetStatement<Order>.upsert(

@@ -82,7 +82,7 @@ public enum PaymentProjection: Projection {
     {
         guard !events.isEmpty else { return }
         let keys = Set(events.map(\.data.customerId))
-        let (known, read) = StateHandoff.states(
+        let (known, read, _) = StateHandoff.states(
             for: keys, causes: events.map(\.causationId), handoff: handoff, rebuilding: written)
         let loaded =
             read.isEmpty

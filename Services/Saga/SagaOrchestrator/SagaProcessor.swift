@@ -75,7 +75,7 @@ public enum SagaProjection: Projection {
     ) throws {
         guard !events.isEmpty else { return }
         let ids = Set(events.map(\.data.orderId))
-        let (known, read) = StateHandoff.states(
+        let (known, read, absent) = StateHandoff.states(
             for: ids, causes: events.map(\.causationId), handoff: handoff, rebuilding: written)
         let stored = known.merging(try SagaStore.load(read, db: db)) { kept, _ in kept }
         var sagas = stored
@@ -89,7 +89,9 @@ public enum SagaProjection: Projection {
             }
         }
         var seen = Set<String>()
-        try SagaStore.save(changed.filter { seen.insert($0).inserted }.compactMap { sagas[$0] }, stored: stored, db: db)
+        try SagaStore.save(
+            changed.filter { seen.insert($0).inserted }.compactMap { sagas[$0] }, stored: stored, absent: absent, db: db
+        )
     }
 }
 

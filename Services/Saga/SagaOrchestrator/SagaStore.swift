@@ -107,10 +107,15 @@ public enum SagaStore {
     /// step logs. `stored` holds the sagas as the tables hold them now (a saga missing from it is
     /// new): only the step entries that differ from those are sent, since entries only ever change
     /// or grow (before, every entry of every changed saga was sent again, and each one the upsert
-    /// found unchanged still cost a conflict check and a row lock).
-    public static func save(_ sagas: [Saga], stored: [String: Saga], db: PostgresConnection) throws {
-        try upsert.execute(sagas, on: db)
-        try upsertSteps.execute(sagas.flatMap { changedSteps(of: $0, stored: stored[$0.orderId]) }, on: db)
+    /// found unchanged still cost a conflict check and a row lock). The sagas of `absent` have no
+    /// rows yet, nor steps: theirs go in plain `INSERT`s (a rebuild's).
+    public static func save(
+        _ sagas: [Saga], stored: [String: Saga], absent: Set<String> = [], db: PostgresConnection
+    ) throws {
+        try upsert.execute(sagas, on: db) { absent.contains($0.orderId) }
+        try upsertSteps.execute(sagas.flatMap { changedSteps(of: $0, stored: stored[$0.orderId]) }, on: db) {
+            absent.contains($0.orderId)
+        }
     }
 
     /// The step entries of `saga` that are not already stored as they are in `stored`.
