@@ -34,42 +34,50 @@ public final class StateHandoff<State: Sendable>: Sendable {
     /// (``take(keys:causes:)``); without one, nothing known, and the keys to read are all of
     /// `keys`, or in a rebuild from empty (`written`) only those an earlier batch wrote
     /// (``WrittenKeys``). `absent` are the keys known to have no row, which the apply may insert
-    /// without a conflict check (`RecordSetStatement.execute(_:on:new:)`): in a rebuild from
-    /// empty, the keys no earlier batch wrote; none otherwise (the loop upserts every row). The
-    /// one rule every service's projection applies by.
+    /// without a conflict check (`RecordSetStatement.execute(_:on:new:)`): in the loop, those
+    /// decide read and found none of; in a rebuild from empty, those no earlier batch wrote; none
+    /// otherwise. The one rule every service's projection applies by.
     public static func states(
         for keys: Set<String>, causes: @autoclosure () -> [UUID?], handoff: StateHandoff?,
         rebuilding written: WrittenKeys?
     ) -> (known: [String: State], read: [String], absent: Set<String>) {
-        if let handoff {
-            let (known, read) = handoff.take(keys: keys, causes: causes())
-            return (known, read, [])
-        }
+        if let handoff { return handoff.take(keys: keys, causes: causes()) }
         guard let written else { return ([:], Array(keys), []) }
         let read = written.toRead(keys)
         return ([:], read, keys.subtracting(read))
     }
 
-    /// Called by apply: the states kept for `keys`, and the keys to read, when every event's cause
-    /// is an input of the decide that kept them; else nothing is known and every key is read.
-    /// Empties the hand-off either way.
-    public func take(keys: Set<String>, causes: some Sequence<UUID?>) -> (known: [String: State], read: [String]) {
+    /// Called by apply: the states kept for `keys`, the keys decide found no state for (`absent`:
+    /// their rows are inserted without a conflict check), and the keys to read, when every
+    /// event's cause is an input of the decide that kept them; else nothing is known and every
+    /// key is read. Empties the hand-off either way.
+    ///
+    /// A key is absent only if no row appeared between decide's read and the apply; the loop's
+    /// own apply is the only writer of new rows. Were it wrong (a row written by something else in
+    /// between), the insert fails with a unique violation, the completing transaction rolls back,
+    /// and its retry finds the hand-off empty, reads every key and upserts.
+    public func take(
+        keys: Set<String>, causes: some Sequence<UUID?>
+    ) -> (known: [String: State], read: [String], absent: Set<String>) {
         let taken = kept.withLock { value -> Kept? in
             defer { value = nil }
             return value
         }
         guard let taken, causes.allSatisfy({ $0.map(taken.causes.contains) ?? false }) else {
-            return ([:], Array(keys))
+            return ([:], Array(keys), [])
         }
         var known: [String: State] = [:]
         var read: [String] = []
+        var absent = Set<String>()
         for key in keys {
             if let state = taken.states[key] {
                 known[key] = state
-            } else if !taken.keys.contains(key) {
+            } else if taken.keys.contains(key) {
+                absent.insert(key)
+            } else {
                 read.append(key)
             }
         }
-        return (known, read)
+        return (known, read, absent)
     }
 }

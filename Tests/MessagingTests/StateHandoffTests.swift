@@ -11,10 +11,12 @@ struct StateHandoffTests {
     @Test func theApplyOfTheDecidedEventsGetsWhatDecideRead() {
         let handoff = StateHandoff<Int>()
         handoff.keep(["a": 1], keys: ["a", "b"], causes: [first, second])
-        let (known, read) = handoff.take(keys: ["a", "b", "c"], causes: [first, second, first])
+        let (known, read, absent) = handoff.take(keys: ["a", "b", "c"], causes: [first, second, first])
         #expect(known == ["a": 1])
-        // "b" was read and had no state: nothing to read again. "c" was not read.
+        // "b" was read and had no state: nothing to read again, and no row to check for. "c" was
+        // not read.
         #expect(read == ["c"])
+        #expect(absent == ["b"])
     }
 
     @Test func itHoldsForOneApplyOnly() {
@@ -22,18 +24,18 @@ struct StateHandoffTests {
         handoff.keep(["a": 1], keys: ["a"], causes: [first])
         _ = handoff.take(keys: ["a"], causes: [first])
         // A retry of the same apply (its transaction rolled back) reads again.
-        let (known, read) = handoff.take(keys: ["a"], causes: [first])
+        let (known, read, absent) = handoff.take(keys: ["a"], causes: [first])
         #expect(known.isEmpty)
-        #expect(read == ["a"])
+        #expect(read == ["a"] && absent.isEmpty)
     }
 
     @Test func eventsOfAnotherDecisionReadEverythingAndEmptyIt() {
         let handoff = StateHandoff<Int>()
         handoff.keep(["a": 1], keys: ["a"], causes: [first])
         // A batch completed from the journal: its events name causes this decide never saw.
-        let (known, read) = handoff.take(keys: ["a"], causes: [first, UUID()])
+        let (known, read, absent) = handoff.take(keys: ["a"], causes: [first, UUID()])
         #expect(known.isEmpty)
-        #expect(read == ["a"])
+        #expect(read == ["a"] && absent.isEmpty)
         #expect(handoff.take(keys: ["a"], causes: [first]).known.isEmpty)
     }
 

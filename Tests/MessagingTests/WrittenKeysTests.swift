@@ -23,7 +23,7 @@ struct ApplyStatesTests {
         _ = written.toRead(["a"])
         let fromHandoff = StateHandoff.states(
             for: ["a", "b", "c"], causes: [cause], handoff: handoff, rebuilding: written)
-        #expect(fromHandoff.known == ["a": 1] && fromHandoff.read == ["c"] && fromHandoff.absent.isEmpty)
+        #expect(fromHandoff.known == ["a": 1] && fromHandoff.read == ["c"] && fromHandoff.absent == ["b"])
         let rebuilding = StateHandoff<Int>.states(for: ["a", "d"], causes: [cause], handoff: nil, rebuilding: written)
         #expect(rebuilding.known.isEmpty && rebuilding.read == ["a"] && rebuilding.absent == ["d"])
         let plain = StateHandoff<Int>.states(for: ["a", "d"], causes: [cause], handoff: nil, rebuilding: nil)

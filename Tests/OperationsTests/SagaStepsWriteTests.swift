@@ -96,6 +96,43 @@ import Testing
         #expect(proposedInAll < entriesInAll)
     }
 
+    /// A new saga's rows go in plain INSERTs (its decide found none). Should a row appear between
+    /// decide and apply, the apply fails with a unique violation instead of overwriting it, and
+    /// its retry (the hand-off spent) reads the row and upserts: what the loop does when a
+    /// completing transaction fails.
+    @Test func aRowWrittenAfterDecideFailsTheInsertAndTheRetryUpserts() throws {
+        let database = try ScratchDatabase(prefix: "saga_absent")
+        defer { database.drop() }
+        let db = try database.connect()
+        defer { db.close() }
+        var logger = Logger(label: "saga-absent")
+        logger.logLevel = .warning
+        _ = try Migrator(migrations: MessagingSchema.migrations + SagaSchema.migrations, logger: logger).migrate(db)
+        let placed = OrderPlaced(
+            orderId: "o-9", customerId: "c-1", items: [OrderLine(sku: "a", quantity: 1, unitPriceCents: 100)],
+            totalCents: 100, currency: "EUR")
+        let batch = [
+            Envelope(
+                messageId: UUID(), type: OrderPlaced.messageType, schemaVersion: 1, key: "o-9", correlationId: "o-9",
+                causationId: nil, occurredAt: Date(), producer: "test", data: SagaInput.orderPlaced(placed))
+        ]
+        let processor = SagaProcessor()
+        let decision = try db.transaction { tx in try processor.decide(batch, reading: tx) }
+        // Another writer gets there first: the same input decided and applied elsewhere.
+        let other = SagaProcessor()
+        let otherDecision = try db.transaction { tx in try other.decide(batch, reading: tx) }
+        try db.transaction { tx in try other.apply(otherDecision.events, to: tx) }
+
+        let failure = #expect(throws: PostgresError.self) {
+            try db.transaction { tx in try processor.apply(decision.events, to: tx) }
+        }
+        #expect(failure?.sqlState == "23505")
+        try db.transaction { tx in try processor.apply(decision.events, to: tx) }
+        let saga = try #require(try SagaStore.find("o-9", db: db))
+        #expect(try SagaStore.steps(["o-9"], db: db)["o-9"] == saga.steps)
+        #expect(!saga.steps.isEmpty)
+    }
+
     private func count(_ sql: String, _ db: PostgresConnection) throws -> Int {
         try db.query(sql).first?.decode(Int.self) ?? -1
     }
