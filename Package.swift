@@ -279,8 +279,8 @@ let package = Package(
         .testTarget(
             name: "OperationsTests",
             dependencies: [
-                "Operations", "Kafka", "Messaging", "ServiceRuntime", "Postgres", "OrderService", "SagaOrchestrator",
-                "SagaDomain", "Contracts",
+                "Operations", "Kafka", "Messaging", "ServiceRuntime", "HTTPServer", "Postgres", "OrderService",
+                "SagaOrchestrator", "SagaDomain", "Contracts",
                 "TestSupport", log,
             ],
             path: "Tests/OperationsTests",
