@@ -15,11 +15,8 @@ import Testing
     @Test func aBatchSendsOnlyTheStepEntriesItChanged() throws {
         let database = try ScratchDatabase(prefix: "saga_steps")
         defer { database.drop() }
-        let db = try database.connect()
+        let db = try Self.migrated(database)
         defer { db.close() }
-        var logger = Logger(label: "saga-steps")
-        logger.logLevel = .warning
-        _ = try Migrator(migrations: MessagingSchema.migrations + SagaSchema.migrations, logger: logger).migrate(db)
         // A BEFORE INSERT row trigger fires for every row an INSERT … ON CONFLICT proposes,
         // whether it is then inserted, updated, or left alone.
         try db.executeScript(
@@ -103,11 +100,8 @@ import Testing
     @Test func aRowWrittenAfterDecideFailsTheInsertAndTheRetryUpserts() throws {
         let database = try ScratchDatabase(prefix: "saga_absent")
         defer { database.drop() }
-        let db = try database.connect()
+        let db = try Self.migrated(database)
         defer { db.close() }
-        var logger = Logger(label: "saga-absent")
-        logger.logLevel = .warning
-        _ = try Migrator(migrations: MessagingSchema.migrations + SagaSchema.migrations, logger: logger).migrate(db)
         let placed = OrderPlaced(
             orderId: "o-9", customerId: "c-1", items: [OrderLine(sku: "a", quantity: 1, unitPriceCents: 100)],
             totalCents: 100, currency: "EUR")
@@ -131,6 +125,15 @@ import Testing
         let saga = try #require(try SagaStore.find("o-9", db: db))
         #expect(try SagaStore.steps(["o-9"], db: db)["o-9"] == saga.steps)
         #expect(!saga.steps.isEmpty)
+    }
+
+    /// A connection to `database` with the loop's and the orchestrator's tables.
+    private static func migrated(_ database: ScratchDatabase) throws -> PostgresConnection {
+        let db = try database.connect()
+        var logger = Logger(label: "saga-steps")
+        logger.logLevel = .warning
+        _ = try Migrator(migrations: MessagingSchema.migrations + SagaSchema.migrations, logger: logger).migrate(db)
+        return db
     }
 
     private func count(_ sql: String, _ db: PostgresConnection) throws -> Int {
