@@ -39,8 +39,8 @@ public enum NotificationStore {
         return try rows.map(decode)
     }
 
-    /// Inserts or updates whole rows in one statement.
-    /// The notifications of `absent` have no row yet and go in a plain `INSERT` (a rebuild's).
+    /// Inserts or updates whole rows in one statement; the notifications of `absent` have no row
+    /// yet and go in a plain `INSERT` (`StateHandoff.states`).
     public static func save(
         _ notifications: [CustomerNotification], absent: Set<String> = [], db: PostgresConnection
     ) throws {

@@ -50,7 +50,7 @@ public enum OrderStore {
     }
 
     /// Inserts or updates whole rows in one statement; the orders of `absent` have no row yet and
-    /// go in a plain `INSERT` (a rebuild's).
+    /// go in a plain `INSERT` (`StateHandoff.states`).
     public static func save(_ orders: [Order], absent: Set<String> = [], db: PostgresConnection) throws {
         try upsert.execute(orders, on: db) { absent.contains($0.orderId) }
     }

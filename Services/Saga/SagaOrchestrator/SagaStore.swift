@@ -108,7 +108,7 @@ public enum SagaStore {
     /// new): only the step entries that differ from those are sent, since entries only ever change
     /// or grow (before, every entry of every changed saga was sent again, and each one the upsert
     /// found unchanged still cost a conflict check and a row lock). The sagas of `absent` have no
-    /// rows yet, nor steps: theirs go in plain `INSERT`s (a rebuild's).
+    /// rows yet, nor steps: theirs go in plain `INSERT`s (`StateHandoff.states`).
     public static func save(
         _ sagas: [Saga], stored: [String: Saga], absent: Set<String> = [], db: PostgresConnection
     ) throws {
