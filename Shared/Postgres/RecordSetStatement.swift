@@ -79,11 +79,11 @@ public struct RecordSetStatement<Row>: Sendable {
     /// Runs an upsert over `rows`, except that the rows `isNew` picks go in a plain `INSERT`
     /// (``insertSQL``), without the conflict clause: for rows whose key is known to be absent
     /// from the table, such as the keys a loop's decide found no row for, or a rebuild's keys
-    /// that no earlier batch wrote (`StateHandoff.states`). On
-    /// 500,000 order rows a plain `INSERT` takes about a third less of PostgreSQL's time than the
-    /// upsert, which checks the key before it inserts (docs/benchmarks.md). A row `isNew` picks
-    /// wrongly fails the statement with a unique violation; nothing is overwritten silently.
-    /// Returns the number of rows the statements changed.
+    /// that no earlier batch wrote (`StateHandoff.states`). On 500,000 order rows a plain `INSERT`
+    /// takes about a third less of PostgreSQL's time than the upsert, which checks the key before
+    /// it inserts (docs/benchmarks.md). A row `isNew` picks wrongly fails the statement with a
+    /// unique violation; nothing is overwritten silently. Returns the number of rows the
+    /// statements changed.
     @discardableResult
     public func execute(_ rows: some Collection<Row>, on db: PostgresConnection, new isNew: (Row) -> Bool) throws -> Int
     {
