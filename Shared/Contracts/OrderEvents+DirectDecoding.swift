@@ -4,7 +4,7 @@ public import MessageModel
 // order model reads every one of them. Each reads exactly the members of its Codable form.
 
 extension OrderLine {
-    static func decodeDirectly(_ object: JSONObjectReader) -> OrderLine? {
+    public static func decodeDirectly(_ object: JSONObjectReader) -> OrderLine? {
         guard let sku = object.string("sku"), let quantity = object.int("quantity"),
             let unitPriceCents = object.int("unitPriceCents")
         else { return nil }

@@ -14,7 +14,14 @@ extension HTTPRequest {
     /// - 422 when the JSON is well-formed but does not fit `T` (missing key, wrong type, null, invalid value),
     ///   with `errors` naming the field path, e.g. `items[0].quantity`.
     /// A `Problem` thrown by `T`'s own `init(from:)` is passed through unchanged.
-    public func decodeJSON<T: Decodable>(_ type: T.Type) throws(Problem) -> T {
+    ///
+    /// `directly` is a fast path for a hot endpoint's body: it reads the body without `Decodable`
+    /// and returns nil for anything it does not read exactly as `T`'s `Decodable` form would; the
+    /// body is then decoded as above, which says what is wrong. It must never accept a body that
+    /// `Decodable` refuses, nor read one differently.
+    public func decodeJSON<T: Decodable>(
+        _ type: T.Type, directly: ((_ body: [UInt8]) -> T?)? = nil
+    ) throws(Problem) -> T {
         guard Self.isJSONMediaType(headers["Content-Type"]) else {
             throw .unsupportedMediaType(
                 "Expected Content-Type application/json, got \(headers["Content-Type"].map { "'\($0)'" } ?? "none")."
@@ -23,6 +30,7 @@ extension HTTPRequest {
         guard body.contains(where: { !Self.isJSONWhitespace($0) }) else {
             throw .badRequest("The request body is empty; a JSON document is required.")
         }
+        if let directly, let value = directly(body) { return value }
         do {
             return try JSONCoding.decode(type, from: body)
         } catch let problem as Problem {
