@@ -1,5 +1,6 @@
 public import Foundation
 public import HTTPServer
+import JSONText
 public import Kafka
 import Logging
 public import MessageModel
@@ -8,12 +9,15 @@ import Messaging
 /// The resource a write is about, as its answers name it: the JSON member of its id and the
 /// collection its `Location` points into, e.g. `orderId` in `/orders`.
 public struct CommandResource: Sendable {
-    public var idMember: String
-    public var collection: String
+    public let idMember: String
+    public let collection: String
+    /// `idMember` quoted for the answers' JSON, once.
+    let idMemberName: JSONMemberName
 
     public init(idMember: String, collection: String) {
         self.idMember = idMember
         self.collection = collection
+        self.idMemberName = JSONMemberName(idMember)
     }
 }
 

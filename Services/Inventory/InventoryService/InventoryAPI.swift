@@ -36,10 +36,7 @@ public struct InventoryAPI: Sendable {
         var quantity: Int
     }
 
-    struct Accepted: Encodable {
-        var sku: String
-        var status: String
-    }
+    static let stockResource = CommandResource(idMember: "sku", collection: "/stock")
 
     func addStock(_ request: HTTPRequest) throws -> HTTPResponse {
         let sku = request.pathParameters["sku"] ?? ""
@@ -60,14 +57,14 @@ public struct InventoryAPI: Sendable {
         return try context.acceptCommand(
             request, scope: "POST /stock",
             fingerprint: IdempotencyStore.fingerprint(AddStockFingerprint(sku: sku, quantity: body.quantity)),
-            resource: CommandResource(idMember: "sku", collection: "/stock"), resourceId: { _ in sku },
+            resource: Self.stockResource, resourceId: { _ in sku },
             message: { sku, messageId in
                 let command = context.command(
                     AddStock(sku: sku, quantity: body.quantity), as: InventoryCommand.addStock, key: sku,
                     messageId: messageId)
                 return try InventoryCommand.codec.outgoing(command, topic: Topics.inventoryCommands)
             },
-            accepted: { sku in .accepted(Accepted(sku: sku, status: "ACCEPTED"), location: "/stock", id: sku) })
+            accepted: { sku in .accepted(Self.stockResource, id: sku, status: "ACCEPTED") })
     }
 
     struct StockView: Encodable {

@@ -52,11 +52,6 @@ public struct OrderAPI: Sendable {
         }
     }
 
-    struct Accepted: Encodable {
-        var orderId: String
-        var status: String
-    }
-
     func placeOrder(_ request: HTTPRequest) throws -> HTTPResponse {
         var decoded = try request.decodeJSON(PlaceOrderRequest.self, directly: PlaceOrderRequest.decodeDirectly)
         let currency = decoded.currency ?? "EUR"
@@ -83,10 +78,7 @@ public struct OrderAPI: Sendable {
                     as: OrderCommand.placeOrder, key: orderId, messageId: messageId)
                 return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
             },
-            accepted: { orderId in
-                .accepted(
-                    Accepted(orderId: orderId, status: OrderStatus.pending.rawValue), location: "/orders", id: orderId)
-            })
+            accepted: { orderId in .accepted(Self.orderResource, id: orderId, status: OrderStatus.pending.rawValue) })
     }
 
     /// `POST /orders/{orderId}/cancel`: 202 for a PENDING or APPROVED order (the saga compensates
@@ -109,9 +101,7 @@ public struct OrderAPI: Sendable {
                     CancelOrder(orderId: orderId), as: OrderCommand.cancelOrder, key: orderId, messageId: messageId)
                 return try OrderCommand.codec.outgoing(command, topic: Topics.ordersCommands)
             },
-            accepted: { orderId in
-                .accepted(Accepted(orderId: orderId, status: status), location: "/orders", id: orderId)
-            })
+            accepted: { orderId in .accepted(Self.orderResource, id: orderId, status: status) })
     }
 
     func getOrder(_ request: HTTPRequest) throws -> HTTPResponse {

@@ -32,10 +32,7 @@ public struct PaymentAPI: Sendable {
         var creditLimitCents: Int
     }
 
-    struct Accepted: Encodable {
-        var customerId: String
-        var status: String
-    }
+    static let accountResource = CommandResource(idMember: "customerId", collection: "/accounts")
 
     func openAccount(_ request: HTTPRequest) throws -> HTTPResponse {
         let body = try request.decodeJSON(OpenAccountRequest.self)
@@ -54,7 +51,7 @@ public struct PaymentAPI: Sendable {
 
         return try context.acceptCommand(
             request, scope: "POST /accounts", fingerprint: IdempotencyStore.fingerprint(body),
-            resource: CommandResource(idMember: "customerId", collection: "/accounts"),
+            resource: Self.accountResource,
             resourceId: { _ in body.customerId },
             message: { customerId, messageId in
                 let command = context.command(
@@ -62,9 +59,7 @@ public struct PaymentAPI: Sendable {
                     as: PaymentCommand.openAccount, key: customerId, messageId: messageId)
                 return try PaymentCommand.codec.outgoing(command, topic: Topics.paymentsCommands)
             },
-            accepted: { customerId in
-                .accepted(Accepted(customerId: customerId, status: "ACCEPTED"), location: "/accounts", id: customerId)
-            })
+            accepted: { customerId in .accepted(Self.accountResource, id: customerId, status: "ACCEPTED") })
     }
 
     struct AccountView: Encodable {
