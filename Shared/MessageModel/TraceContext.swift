@@ -48,7 +48,7 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
     /// A new trace with random ids.
     public static func start() -> TraceContext {
         // A random (version 4) UUID has a non-zero version digit in either prefix: never all zero.
-        TraceContext(traceId: UUID().hexPrefix(32), spanId: UUID().hexPrefix(16))!
+        TraceContext(traceId: UUID.random().hexPrefix(32), spanId: UUID.random().hexPrefix(16))!
     }
 
     /// The same trace, with the span of the message `messageId` (its first 16 hex digits).

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import MessageModel
 import Postgres
 
 /// The processing loop's statements on the tables of ``MessagingSchema``: processed message ids,
@@ -116,7 +117,7 @@ struct LoopStore {
                 SELECT topic, partition FROM owned
                 """,
             [
-                groupId, UUID().lowercasedText, rowsToWrite.map(\.partition.topic),
+                groupId, UUID.random().lowercasedText, rowsToWrite.map(\.partition.topic),
                 rowsToWrite.map { Int($0.partition.partition) },
                 rowsToWrite.map(\.firstOffset), rowsToWrite.map(\.nextOffset),
                 PostgresByteaArray(rowsToWrite.map(\.record)),

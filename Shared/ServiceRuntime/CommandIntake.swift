@@ -73,7 +73,7 @@ extension ServiceContext {
         accepted: @escaping @Sendable (_ resourceId: String) -> HTTPResponse
     ) throws -> HTTPResponse {
         let clientKey = request.headers["Idempotency-Key"]
-        let key = clientKey ?? Self.serverKeyPrefix + UUID().lowercasedText
+        let key = clientKey ?? Self.serverKeyPrefix + UUID.random().lowercasedText
         let derived = UUID.nameBased(namespace: Self.idempotencyNamespace, name: "\(scope)\n\(key)")
         var id = resourceId(derived.lowercasedText)
         if clientKey != nil {
