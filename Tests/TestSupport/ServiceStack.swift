@@ -91,7 +91,19 @@ public final class ServiceStack: @unchecked Sendable {
         preconditionFailure("no port of \(portRange) can be bound on 127.0.0.1")
     }
 
-    static let portRange = 26_000..<32_000
+    /// 26000–31999, or the range `TEST_PORT_RANGE` names (`first-last`): test.sh runs the end-to-end
+    /// suites in two test processes side by side, each with a range of its own, so that neither can
+    /// pick a port the other picked and has not bound yet.
+    static let portRange: Range<Int> = {
+        guard let text = ProcessInfo.processInfo.environment["TEST_PORT_RANGE"], !text.isEmpty else {
+            return 26_000..<32_000
+        }
+        let bounds = text.split(separator: "-").compactMap { Int($0) }
+        guard bounds.count == 2, 1024 <= bounds[0], bounds[0] <= bounds[1], bounds[1] < 32_768 else {
+            preconditionFailure("TEST_PORT_RANGE '\(text)' is not first-last within 1024–32767")
+        }
+        return bounds[0]..<(bounds[1] + 1)
+    }()
     private static let nextPort = Mutex(Int.random(in: portRange))
 
     /// Whether `port` on 127.0.0.1 can be bound right now.
