@@ -6,8 +6,8 @@ extension HTTPResponse {
     /// `202 Accepted` for a command on `resource`: `{"<idMember>":"<id>","status":"<status>"}` and a
     /// `Location` to poll, `<collection>/<id>`, with the id percent-encoded as one path segment (ids
     /// may contain `%`, `#` and the like). The body is written by hand, byte for byte what Foundation's
-    /// `JSONEncoder` (sorted keys, slashes unescaped) writes for those two members, which it cost
-    /// 3% of the order service's time under load to do (docs/benchmarks.md).
+    /// `JSONEncoder` (sorted keys, slashes unescaped) writes for those two members: through the encoder
+    /// it took 3% of the order service's time under load (docs/benchmarks.md).
     public static func accepted(_ resource: CommandResource, id: String, status: String) -> HTTPResponse {
         var writer = JSONTextWriter(capacity: 96)
         writer.beginObject()
