@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import HTTPServer
 import Messaging
 import SagaDomain
 
@@ -31,7 +32,8 @@ enum SagaPages {
         html += "<th>age</th><th>ended</th></tr>\n"
         for saga in sagas {
             html += "<tr class=\"saga \(saga.state.rawValue.lowercased())\(stuck ? " stuck" : "")\">"
-            html += "<td><a href=\"/ui/sagas/\(pathSegment(saga.orderId))\">\(escape(saga.orderId))</a></td>"
+            html +=
+                "<td><a href=\"/ui/sagas/\(PercentEncoding.pathSegment(saga.orderId))\">\(escape(saga.orderId))</a></td>"
             html += "<td class=\"state\">\(saga.state.rawValue)</td><td>\(saga.step?.rawValue ?? "—")</td>"
             html += "<td>\(saga.attempt)</td><td>\(Timestamp.format(saga.startedAt))</td>"
             html += "<td>\(age(from: saga.startedAt, to: saga.endedAt ?? now))</td>"
@@ -138,12 +140,5 @@ enum SagaPages {
             }
         }
         return out
-    }
-
-    /// An id as one percent-encoded path segment.
-    static func pathSegment(_ id: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id
     }
 }
