@@ -39,6 +39,23 @@ struct UUIDTextTests {
         #expect(UUID(text: text) == nil)
     }
 
+    /// Every byte at every place of an id: it parses exactly when the hyphens are where they belong
+    /// and every other character is a hex digit of either case, to the id whose text it then is.
+    @Test func everyByteAtEveryPlace() {
+        let id = UUID(uuidString: "0A1B2C3D-4E5F-5061-8273-8495A6B7C8D9")!
+        let text = Array(id.lowercasedText.utf8)
+        let hex = Set("0123456789abcdefABCDEF".utf8)
+        for place in text.indices {
+            for byte in UInt8.min...UInt8.max {
+                var changed = text
+                changed[place] = byte
+                let valid = [8, 13, 18, 23].contains(place) ? byte == UInt8(ascii: "-") : hex.contains(byte)
+                let expected = valid ? UUID(uuidString: String(decoding: changed, as: UTF8.self)) : nil
+                #expect(UUID(utf8: changed) == expected, "byte \(byte) at \(place)")
+            }
+        }
+    }
+
     /// Foundation's `sscanf` skips leading white space and reads a lone last digit; this does not.
     @Test func isStricterThanFoundationAboutWhiteSpace() {
         let text = " 0a1b2c3d-4e5f-5061-8273-8495a6b7c8d"
