@@ -137,7 +137,7 @@ public final class KafkaProducer: Sendable {
             if !message.headers.isEmpty {
                 headers = rd_kafka_headers_new(message.headers.count)
                 for header in message.headers {
-                    if let value = header.value {
+                    if let value = header.bytes {
                         _ = value.withUnsafeBytes { bytes in
                             rd_kafka_header_add(headers, header.key, -1, bytes.baseAddress, bytes.count)
                         }

@@ -28,20 +28,7 @@ enum RDKafkaMessage {
         var headers: [KafkaHeader] = []
         var rdHeaders: OpaquePointer?
         if rd_kafka_message_headers(message, &rdHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR, let rdHeaders {
-            headers.reserveCapacity(rd_kafka_header_cnt(rdHeaders))
-            var index = 0
-            while true {
-                var name: UnsafePointer<CChar>?
-                var value: UnsafeRawPointer?
-                var size = 0
-                guard rd_kafka_header_get_all(rdHeaders, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR
-                else {
-                    break
-                }
-                let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
-                headers.append(KafkaHeader(key: name.map { names.string($0) } ?? "", value: bytes))
-                index += 1
-            }
+            headers = Self.headers(rdHeaders, names: &names)
         }
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let ms = rd_kafka_message_timestamp(message, &timestampType)
@@ -54,6 +41,52 @@ enum RDKafkaMessage {
             ConsumedMessage(
                 topic: topic ?? "", partition: m.partition, offset: m.offset,
                 key: key, value: value, headers: headers, timestamp: timestamp))
+    }
+}
+
+extension RDKafkaMessage {
+    /// The headers of a message, their values in one buffer they share: the values copied into it
+    /// first, then each header made with its slice (a slice taken before the buffer is complete
+    /// would make the next append copy it).
+    static func headers(_ rdHeaders: OpaquePointer, names: inout InternedNames) -> [KafkaHeader] {
+        let count = rd_kafka_header_cnt(rdHeaders)
+        guard count > 0 else { return [] }
+        typealias Entry = (name: UnsafePointer<CChar>?, value: UnsafeRawPointer?, size: Int)
+        return withUnsafeTemporaryAllocation(of: Entry.self, capacity: count) { entries in
+            var found = 0
+            var total = 0
+            while found < count {
+                var entry: Entry = (nil, nil, 0)
+                guard
+                    rd_kafka_header_get_all(rdHeaders, found, &entry.name, &entry.value, &entry.size)
+                        == RD_KAFKA_RESP_ERR_NO_ERROR
+                else { break }
+                if entry.value == nil { entry.size = 0 }
+                entries.initializeElement(at: found, to: entry)
+                total += entry.size
+                found += 1
+            }
+            let buffer = [UInt8](unsafeUninitializedCapacity: total) { bytes, initialized in
+                var offset = 0
+                for entry in entries[..<found] where entry.size > 0 {
+                    bytes.baseAddress!.advanced(by: offset).initialize(
+                        from: entry.value!.assumingMemoryBound(to: UInt8.self), count: entry.size)
+                    offset += entry.size
+                }
+                initialized = offset
+            }
+            var headers: [KafkaHeader] = []
+            headers.reserveCapacity(found)
+            var start = 0
+            for entry in entries[..<found] {
+                let key = entry.name.map { names.string($0) } ?? ""
+                let bytes = entry.value.map { _ in buffer[start..<(start + entry.size)] }
+                headers.append(KafkaHeader(key: key, bytes: bytes))
+                start += entry.size
+            }
+            entries.baseAddress!.deinitialize(count: found)
+            return headers
+        }
     }
 }
 

@@ -39,7 +39,7 @@ public struct JournalRecord: Sendable, Equatable {
             writer.u32(message.headers.count)
             for header in message.headers {
                 writer.data(Array(header.key.utf8))
-                writer.optionalData(header.value)
+                writer.optionalData(header.bytes)
             }
         }
         return writer.bytes
@@ -166,12 +166,12 @@ private struct JournalWriter {
         for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
     }
 
-    mutating func data(_ data: [UInt8]) {
+    mutating func data(_ data: some Collection<UInt8>) {
         u32(data.count)
         bytes += data
     }
 
-    mutating func optionalData(_ data: [UInt8]?) {
+    mutating func optionalData(_ data: (some Collection<UInt8>)?) {
         guard let data else {
             i32(-1)
             return

@@ -27,7 +27,7 @@ public enum MessageHeaders {
 
     /// The first value of a header as text.
     public static func value(_ name: String, in headers: [KafkaHeader]) -> String? {
-        guard let bytes = headers.first(where: { $0.key == name })?.value else { return nil }
+        guard let bytes = headers.first(where: { $0.key == name })?.bytes else { return nil }
         return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -17,10 +17,16 @@ struct ProducerTests {
                     topic: "orders.events",
                     key: keys[index % keys.count],
                     value: Array("event \(index)".utf8),
+                    // A consumed message's header values share one buffer: null, empty, binary
+                    // and repeated headers each read back as their own.
                     headers: [
                         KafkaHeader(key: "type", value: "OrderPlaced"),
                         KafkaHeader(key: "index", value: "\(index)"),
                         KafkaHeader(key: "empty", value: nil),
+                        KafkaHeader(key: "blank", value: [UInt8]()),
+                        KafkaHeader(
+                            key: "binary", value: (0..<(index % 40)).map { UInt8(truncatingIfNeeded: $0 * 37) }),
+                        KafkaHeader(key: "index", value: "again \(index)"),
                     ])
             }
             let reports = try producer.send(messages)
@@ -47,6 +53,7 @@ struct ProducerTests {
                 #expect(consumed.key == message.key)
                 #expect(consumed.value == message.value)
                 #expect(consumed.headers == message.headers)
+                #expect(consumed.headers.map(\.value) == message.headers.map(\.value))
                 #expect(consumed.timestamp != nil)
             }
             // Per partition, the read order is the produce order.
