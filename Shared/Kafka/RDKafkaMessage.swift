@@ -103,8 +103,10 @@ struct InternedNames {
         let count = strlen(text)
         return text.withMemoryRebound(to: UInt8.self, capacity: count) { start in
             let bytes = UnsafeBufferPointer(start: start, count: count)
-            for entry in entries where entry.bytes.count == count && entry.bytes.elementsEqual(bytes) {
-                return entry.string
+            for entry in entries where entry.bytes.count == count {
+                if entry.bytes.withUnsafeBufferPointer({ count == 0 || memcmp($0.baseAddress!, start, count) == 0 }) {
+                    return entry.string
+                }
             }
             let string = String(decoding: bytes, as: UTF8.self)
             if entries.count < Self.capacity { entries.append((Array(bytes), string)) }
