@@ -22,7 +22,7 @@ public struct RecordSetStatement<Row>: Sendable {
     /// An upsert's rows without the conflict clause: `INSERT INTO table (columns) SELECT … FROM
     /// unnest(…)`, for rows known to have no key in the table yet.
     public let insertSQL: String?
-    private let columns: [RecordColumn<Row>]
+    @usableFromInline let columns: [RecordColumn<Row>]
 
     /// What an upsert does to a row whose key exists already.
     public enum ConflictAction: Sendable {
@@ -70,7 +70,7 @@ public struct RecordSetStatement<Row>: Sendable {
 
     /// Runs the statement over `rows`, and does nothing (no round trip) when there are none.
     /// Returns the number of rows the statement changed.
-    @discardableResult
+    @discardableResult @inlinable
     public func execute(_ rows: some Collection<Row>, on db: PostgresConnection) throws -> Int {
         guard !rows.isEmpty else { return 0 }
         return try db.execute(sql, try parameters(rows))
@@ -84,7 +84,7 @@ public struct RecordSetStatement<Row>: Sendable {
     /// it inserts (docs/benchmarks.md). A row `isNew` picks wrongly fails the statement with a
     /// unique violation; nothing is overwritten silently. Returns the number of rows the
     /// statements changed.
-    @discardableResult
+    @discardableResult @inlinable
     public func execute(_ rows: some Collection<Row>, on db: PostgresConnection, new isNew: (Row) -> Bool) throws -> Int
     {
         guard let insertSQL else { preconditionFailure("only an upsert has a plain INSERT: \(sql)") }
@@ -97,7 +97,11 @@ public struct RecordSetStatement<Row>: Sendable {
         return try db.execute(insertSQL, try parameters(new)) + execute(existing, on: db)
     }
 
-    /// The parameters: one array per column, an element per row.
+    /// The parameters: one array per column, an element per row. Inlinable, like the executes, so
+    /// that the loop over the rows is compiled for the store's row and collection types (generic,
+    /// its array accesses and iteration went through witness tables: callgrind over a rebuild,
+    /// docs/benchmarks.md).
+    @inlinable
     public func parameters(_ rows: some Collection<Row>) throws -> [PostgresBinaryArray] {
         var arrays = columns.map { PostgresBinaryArray(of: $0.type, capacity: rows.count * 16) }
         for row in rows {
@@ -123,7 +127,7 @@ public struct RecordSetStatement<Row>: Sendable {
 public struct RecordColumn<Row>: Sendable {
     public let name: String
     public let type: PostgresBinaryArray.ElementType
-    let write: @Sendable (Row, inout PostgresBinaryArray) throws -> Void
+    @usableFromInline let write: @Sendable (Row, inout PostgresBinaryArray) throws -> Void
 
     /// A column whose element for a row `write` appends.
     public init(
