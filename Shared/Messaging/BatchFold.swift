@@ -11,6 +11,7 @@ public enum BatchFold {
     ///
     /// `key` names the aggregate (the state's key); `partitionKey` the events' Kafka key, when it
     /// differs (notifications are aggregates of their own, keyed by their order on the topic).
+    @inlinable
     public static func decide<Input: Sendable, Event: MessageFamily, State>(
         _ batch: [Envelope<Input>], states: inout [String: State], producer: String,
         key: (Input) -> String, partitionKey: ((Input) -> String)? = nil,
@@ -32,6 +33,7 @@ public enum BatchFold {
     }
 
     /// Decides a batch whose inputs produce events and at most one reply each (to the orchestrator).
+    @inlinable
     public static func decide<Input: Sendable, Event: MessageFamily, State, Reply: MessagePayload>(
         _ batch: [Envelope<Input>], states: inout [String: State], producer: String,
         key: (Input) -> String,
@@ -60,21 +62,44 @@ public enum BatchFold {
 
     /// A projection's fold: applies events to the states loaded for them and returns the states
     /// that changed, each once, in the order they first changed.
+    ///
+    /// The folds are inlinable, so that each service's and the replay's are compiled for their
+    /// concrete states and events: compiled generic, this one took 10,900 instructions an event
+    /// of a rebuild (callgrind, docs/benchmarks.md), most of them the runtime's generic
+    /// dictionary, hashing and `Equatable` calls.
+    @inlinable
     public static func changedStates<Event: Sendable, State: Equatable>(
         applying events: [Envelope<Event>], to states: [String: State], key: (Event) -> String,
         evolve: (State?, Envelope<Event>) -> State?
     ) -> [State] {
-        var states = states
-        var changed: [String] = []
-        var seen = Set<String>()
+        // Each event's key is hashed once: it finds the key's place in `folded` (and makes it,
+        // from `states`, for the key's first event); the given dictionary is not copied to be
+        // written. Before, four lookups an event and a copy of `states` took half of the fold.
+        var places: [String: Int] = [:]
+        places.reserveCapacity(events.count)
+        var folded: [State?] = []
+        folded.reserveCapacity(events.count)
+        var changed: [Bool] = []
+        changed.reserveCapacity(events.count)
+        var changedPlaces: [Int] = []
         for event in events {
             let id = key(event.data)
-            let next = evolve(states[id], event)
-            if next != states[id] {
-                states[id] = next
-                if seen.insert(id).inserted { changed.append(id) }
+            let place = { (place: inout Int) -> Int in
+                if place < 0 {
+                    place = folded.count
+                    folded.append(states[id])
+                    changed.append(false)
+                }
+                return place
+            }(&places[id, default: -1])
+            let next = evolve(folded[place], event)
+            guard next != folded[place] else { continue }
+            folded[place] = next
+            if !changed[place] {
+                changed[place] = true
+                changedPlaces.append(place)
             }
         }
-        return changed.compactMap { states[$0] }
+        return changedPlaces.compactMap { folded[$0] }
     }
 }
