@@ -63,11 +63,10 @@ extension UUID {
     }
 
     private init?(utf8Bytes utf8: some Collection<UInt8>) {
-        guard utf8.count == 36,
-            let uuid = utf8.withContiguousStorageIfAvailable(Self.parse)
-                ?? Array(utf8).withUnsafeBufferPointer(
-                    Self.parse)
-        else { return nil }
+        guard utf8.count == 36 else { return nil }
+        let parsed =
+            utf8.withContiguousStorageIfAvailable(Self.parse) ?? Array(utf8).withUnsafeBufferPointer(Self.parse)
+        guard let uuid = parsed else { return nil }
         self.init(uuid: uuid)
     }
 
