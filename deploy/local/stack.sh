@@ -107,11 +107,31 @@ start_service() {
     return 2
 }
 
+# in_use PORT: whether something accepts connections on 127.0.0.1:PORT.
+in_use() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
 up() {
     if running; then
         echo "local stack already running; 'make down' first to restart it"
         print_urls
         return 0
+    fi
+    # A port another process holds (another stack's service, say) would answer this stack's
+    # readiness checks in place of the service that cannot bind it: refuse it before starting
+    # anything.
+    local entry name port rest i busy=()
+    for entry in "${SERVICES[@]}"; do
+        read -r name port rest <<<"$entry"
+        for ((i = 1; i <= INSTANCES; i++)); do
+            if in_use $((port + 100 * (i - 1))); then busy+=("$name-$i on $((port + 100 * (i - 1)))"); fi
+        done
+    done
+    if [ ${#busy[@]} -gt 0 ]; then
+        echo "ports in use: ${busy[*]}. Another stack may be running (stop it with its own STACK_DIR)," \
+            "or set HTTP_PORT_OFFSET to run beside it." >&2
+        return 1
     fi
     "$ROOT/deploy/local/deps.sh"
     # Whatever fails from here on, stop what was started: no half-started stack is left behind.
