@@ -84,8 +84,8 @@ extension UUID {
             var position = 0
             for index in 0..<16 {
                 if position == 8 || position == 13 || position == 18 || position == 23 { position += 1 }
-                let high = hexValue(text[position])
-                let low = hexValue(text[position + 1])
+                let high = hexDigit(text[position]) ?? 0xFF
+                let low = hexDigit(text[position + 1]) ?? 0xFF
                 invalid |= high | low
                 out[index] = high << 4 | low & 0x0F
                 position += 2
@@ -93,15 +93,6 @@ extension UUID {
         }
         return invalid & 0xF0 == 0 ? bytes : nil
     }
-}
-
-/// The value of a hex digit of either case, or 0xFF for any other byte.
-@inline(__always)
-private func hexValue(_ byte: UInt8) -> UInt8 {
-    let digit = byte &- UInt8(ascii: "0")
-    if digit < 10 { return digit }
-    let letter = (byte | 0x20) &- UInt8(ascii: "a")
-    return letter < 6 ? letter + 10 : 0xFF
 }
 
 /// The lowercase hex digit of a nibble (0–15).
