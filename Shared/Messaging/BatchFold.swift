@@ -75,6 +75,8 @@ public enum BatchFold {
         // Each event's key is hashed once: it finds the key's place in `folded` (and makes it,
         // from `states`, for the key's first event); the given dictionary is not copied to be
         // written. Before, four lookups an event and a copy of `states` took half of the fold.
+        // The states and their changed flags are two arrays: one array of (state, flag) pairs
+        // took 23% more of the fold's instructions.
         var places: [String: Int] = [:]
         places.reserveCapacity(events.count)
         var folded: [State?] = []
