@@ -44,7 +44,10 @@ public struct JSONObjectReader {
 
     /// A string member.
     public func string(_ name: String) -> String? {
-        member(name, .string).map(document.string(at:))
+        // Spelled out rather than `member(…).map(document.string(at:))`: the partially applied
+        // method captured the document, four reference-count operations a member read.
+        guard let member = member(name, .string) else { return nil }
+        return document.string(at: member)
     }
 
     /// A member that is absent or null (`.some(nil)`), or a string; nil when it is anything else
@@ -59,7 +62,8 @@ public struct JSONObjectReader {
 
     /// An integer member written as an integer (no fraction, no exponent) that fits `Int`.
     public func int(_ name: String) -> Int? {
-        member(name, .number).flatMap(document.integer(at:))
+        guard let member = member(name, .number) else { return nil }
+        return document.integer(at: member)
     }
 
     /// A string member that is one of `Value`'s raw values.
@@ -83,7 +87,8 @@ public struct JSONObjectReader {
 
     /// A UUID member (36 hex digits and hyphens, either case).
     func uuid(_ name: String) -> UUID? {
-        member(name, .string).flatMap(uuid(at:))
+        guard let member = member(name, .string) else { return nil }
+        return uuid(at: member)
     }
 
     /// The UUID of the string value at `member`, read from its bytes unless it has an escape.
@@ -110,7 +115,8 @@ public struct JSONObjectReader {
 
     /// The object member `name`.
     @usableFromInline func object(_ name: String) -> JSONObjectReader? {
-        member(name, .object).flatMap { JSONObjectReader(document, at: $0) }
+        guard let member = member(name, .object) else { return nil }
+        return JSONObjectReader(document, at: member)
     }
 }
 

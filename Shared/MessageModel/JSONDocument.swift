@@ -108,7 +108,10 @@ struct JSONDocument: Sendable {
     func string(at index: Int) -> String {
         let value = values[index]
         let range = Int(value.start)..<Int(value.end)
-        if !value.flag { return String(decoding: bytes[range], as: UTF8.self) }
+        if !value.flag {
+            // Through the buffer, not `bytes[range]`: a slice holds a reference to the array.
+            return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+        }
         var out: [UInt8] = []
         out.reserveCapacity(range.count)
         var position = range.lowerBound
