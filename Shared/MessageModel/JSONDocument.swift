@@ -110,7 +110,9 @@ struct JSONDocument: Sendable {
         let range = Int(value.start)..<Int(value.end)
         if !value.flag {
             // Through the buffer, not `bytes[range]`: a slice holds a reference to the array.
-            return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+            return bytes.withUnsafeBufferPointer {
+                String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self)
+            }
         }
         var out: [UInt8] = []
         out.reserveCapacity(range.count)
