@@ -26,7 +26,7 @@ final class LoopMetrics {
         batchDuration = Timer(
             label: "batch_duration_seconds", dimensions: [("group", group)], preferredDisplayUnit: .seconds)
         phases = Dictionary(
-            uniqueKeysWithValues: ["decide", "journal", "produce", "commit"].map {
+            uniqueKeysWithValues: ["decide", "journal", "produce", "commit", "vacuum"].map {
                 (
                     $0,
                     Timer(
@@ -43,7 +43,8 @@ final class LoopMetrics {
         }
     }
 
-    /// Time spent in one phase of a batch (`decide`, `journal`, `produce`, `commit`).
+    /// Time spent in one phase of a batch (`decide`, `journal`, `produce`, `commit`), or in a vacuum
+    /// of the decision journal after one (`vacuum`).
     func phase(_ name: String, _ duration: Duration) {
         phases[name]?.record(duration: duration)
     }

@@ -229,6 +229,13 @@ struct LoopStore {
         }
     }
 
+    /// Vacuums the decision journal (``JournalVacuum``), outside any transaction. Skips it when
+    /// another vacuum holds the table. A role that does not own the table gets a warning from the
+    /// server and nothing done: the table is then autovacuum's alone.
+    func vacuumJournal(db: PostgresConnection) throws {
+        _ = try db.execute("VACUUM (SKIP_LOCKED) decision_journal")
+    }
+
     /// The SQLSTATE `loop_fence` raises (MessagingSchema, version 8).
     static let fencedState = "CQF01"
 

@@ -56,6 +56,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
     /// True when a key is releasing and its parked messages should be processed next.
     private var releaseDue = false
     private var lastReleaseCheck = ContinuousClock.now
+    private var journalVacuum: JournalVacuum
     private let metrics: LoopMetrics
 
     /// - Parameter makeProducer: creates a producer to replace `producer` once it raised a fatal
@@ -79,6 +80,9 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
         let backoff = configuration.backoff
         self.failurePolicy = FailurePolicy(maxAttempts: configuration.maxAttempts) { backoff.delay(attempt: $0) }
         self.metrics = LoopMetrics(group: configuration.groupId, inputTopics: processor.inputTopics)
+        self.journalVacuum = JournalVacuum(
+            rowsPerVacuum: configuration.journalRowsPerVacuum, minimumInterval: configuration.journalVacuumInterval,
+            now: .now)
     }
 
     /// What `/readyz` reports about this loop.
@@ -471,6 +475,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                     produced: batch.outgoing, deadLettered: batch.deadLetterCount, duplicates: batch.duplicates,
                     duration: ContinuousClock.now - start)
                 updateStatus { $0.stalled = nil }
+                if batch.journaled { vacuumJournalIfDue(completedRows: batch.partitions.count, db: db) }
                 return
             } catch let aborted as LoopAborted {
                 throw aborted
@@ -489,6 +494,21 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                 renewSession(after: error)
                 if !produced { replaceProducerIfFatal() }
             }
+        }
+    }
+
+    /// Vacuums the decision journal when ``JournalVacuum`` says so. A failure is logged and left:
+    /// the journal is only larger until the next vacuum, the loop's or autovacuum's.
+    private func vacuumJournalIfDue(completedRows: Int, db: PostgresConnection) {
+        let now = ContinuousClock.now
+        guard journalVacuum.completed(rows: completedRows, at: now) else { return }
+        journalVacuum.vacuumed(at: now)
+        do {
+            try store.vacuumJournal(db: db)
+            metrics.phase("vacuum", ContinuousClock.now - now)
+        } catch {
+            metrics.error(kind: "vacuum")
+            logger.warning("vacuuming the decision journal failed", metadata: ["error": "\(error)"])
         }
     }
 

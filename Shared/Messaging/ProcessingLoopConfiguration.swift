@@ -31,6 +31,11 @@ public struct ProcessingLoopConfiguration: Sendable {
     /// release that changes what a message decides: the batch in flight at its stop is then
     /// completed as the old code decided it. Default: false.
     public var journalEveryBatch = false
+    /// Journal rows completed between two vacuums of the decision journal by the loop
+    /// (``JournalVacuum``); 0 leaves the table to autovacuum alone. Default: 500.
+    public var journalRowsPerVacuum = 500
+    /// Shortest time between two vacuums of the decision journal by the loop. Default: 1 s.
+    public var journalVacuumInterval: Duration = .seconds(1)
     /// Test hook: called after a batch's outputs were produced and before its transaction; a
     /// thrown error ends the loop there, as a crash would. Default: nil.
     public var afterProduce: (@Sendable (_ batchNumber: Int) throws -> Void)?

@@ -26,7 +26,7 @@ public struct ServiceConfiguration: Sendable {
     /// KAFKA_SASL_PASSWORD_FILE (a file whose content becomes `sasl.password`, for a secret).
     public var kafka: KafkaConfiguration
     /// CONSUMER_GROUP, INSTANCE_ID, LOOP_BATCH_SIZE, LOOP_POLL_TIMEOUT_MS, LOOP_MAX_ATTEMPTS, LOOP_JOURNAL_EVERY_BATCH,
-    /// LOOP_BACKOFF_INITIAL_MS, LOOP_BACKOFF_MAX_MS; and for tests FAULT_PAUSE_AFTER_PRODUCE_MS,
+    /// LOOP_JOURNAL_VACUUM_ROWS, LOOP_BACKOFF_INITIAL_MS, LOOP_BACKOFF_MAX_MS; and for tests FAULT_PAUSE_AFTER_PRODUCE_MS,
     /// FAULT_BATCH_WAIT_MS, FAULT_BATCH_TOPIC_ORDER, FAULT_PRODUCER_FATAL_AFTER_BATCH.
     public var loop: ProcessingLoopConfiguration
     /// TOPICS_FILE: the topic list checked at start-up. Default: deploy/topics.txt.
@@ -93,6 +93,8 @@ public struct ServiceConfiguration: Sendable {
         loop.pollTimeout = try env.milliseconds("LOOP_POLL_TIMEOUT_MS", default: loop.pollTimeout, in: 1...60_000)
         loop.maxAttempts = try env.int("LOOP_MAX_ATTEMPTS", default: loop.maxAttempts, in: 1...1000)
         loop.journalEveryBatch = try env.int("LOOP_JOURNAL_EVERY_BATCH", default: 0, in: 0...1) == 1
+        loop.journalRowsPerVacuum = try env.int(
+            "LOOP_JOURNAL_VACUUM_ROWS", default: loop.journalRowsPerVacuum, in: 0...10_000_000)
         loop.backoff = Backoff(
             initial: try env.milliseconds("LOOP_BACKOFF_INITIAL_MS", default: loop.backoff.initial, in: 1...600_000),
             max: try env.milliseconds("LOOP_BACKOFF_MAX_MS", default: loop.backoff.max, in: 1...3_600_000))

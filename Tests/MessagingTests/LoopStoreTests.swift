@@ -126,6 +126,28 @@ struct LoopStoreTests {
         }
     }
 
+    /// The journal is a queue: every completion leaves its rows dead in the table until a vacuum.
+    /// ``LoopStore/vacuumJournal(db:)`` removes them, and the table, empty again, gives its pages
+    /// back (so that the completion's scans read nothing but what is alive).
+    @Test func vacuumingTheJournalRemovesTheRowsCompletionsLeftDead() throws {
+        try withStore { store, db in
+            try db.execute("ALTER TABLE decision_journal SET (autovacuum_enabled = off)")
+            let partition = TopicPartition(topic: "counter.commands", partition: 0)
+            let owned = try store.claim([partition], instanceId: "a", db: db).mapValues(\.generation)
+            for first in stride(from: Int64(0), to: 150, by: 3) {
+                var decided = batch(partition, offsets: first...(first + 2))
+                try store.journal(decided, eventTopic: "counter.events", generations: owned, db: db)
+                decided.journaled = true
+                try store.complete(decided, eventTopic: "counter.events", generations: owned, db: db) { _, _ in }
+            }
+            let size = "SELECT pg_relation_size('decision_journal')::int"
+            #expect(try count("SELECT count(*)::int FROM decision_journal", db) == 0)
+            #expect(try count(size, db) > 0, "the completed rows are still in the table, dead")
+            try store.vacuumJournal(db: db)
+            #expect(try count(size, db) == 0)
+        }
+    }
+
     /// Rows of one input each, as releases before the partition rows wrote them, are still read
     /// back (after a crash of such a release, its successor must re-produce them) and removed when
     /// the batch completes, beside a partition row of a later batch.

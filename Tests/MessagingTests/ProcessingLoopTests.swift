@@ -50,7 +50,8 @@ final class LoopHarness: @unchecked Sendable {
 
     /// Starts a loop; the returned task ends when the loop does.
     func startLoop(
-        maxAttempts: Int = 5, journalEveryBatch: Bool = false, afterProduce: (@Sendable (Int) throws -> Void)? = nil
+        maxAttempts: Int = 5, journalEveryBatch: Bool = false, journalRowsPerVacuum: Int? = nil,
+        afterProduce: (@Sendable (Int) throws -> Void)? = nil
     ) -> (ProcessingLoop<CounterProcessor>, Task<Void, any Error>) {
         var configuration = ProcessingLoopConfiguration(
             groupId: "counter-service", instanceId: "i-\(UUID().uuidString.prefix(4))")
@@ -58,6 +59,10 @@ final class LoopHarness: @unchecked Sendable {
         configuration.backoff = Backoff(initial: .milliseconds(20), max: .milliseconds(200))
         configuration.afterProduce = afterProduce
         configuration.journalEveryBatch = journalEveryBatch
+        if let journalRowsPerVacuum {
+            configuration.journalRowsPerVacuum = journalRowsPerVacuum
+            configuration.journalVacuumInterval = .zero
+        }
         let loop = ProcessingLoop(
             processor: processor, configuration: configuration, kafka: kafka, producer: producer,
             database: database.configuration, logger: logger)
@@ -170,6 +175,32 @@ struct ProcessingLoopTests {
             copies[id] = event
         }
         #expect(copies.count == 40)
+    }
+
+    /// The loop vacuums its decision journal itself once enough journal rows were completed: the
+    /// table is a queue whose dead rows autovacuum leaves for a minute or more, and the completion
+    /// scanned them all (``JournalVacuum``). Autovacuum is off for the table here, so only the
+    /// loop's own vacuum counts.
+    @Test func theLoopVacuumsItsJournalAfterEnoughCompletedRows() async throws {
+        let harness = try LoopHarness()
+        let connection = try harness.database.connect()
+        defer { connection.close() }
+        try connection.execute("ALTER TABLE decision_journal SET (autovacuum_enabled = off)")
+        let (loop, task) = harness.startLoop(journalRowsPerVacuum: 3)
+        for round in 1...6 {
+            try harness.producer.send([try harness.command("a", 1)])
+            let done = eventually(timeout: .seconds(30)) { (try? harness.counter("a"))??.events == round ? true : nil }
+            #expect(done == true)
+        }
+        let vacuumed = eventually(timeout: .seconds(10)) {
+            let count = try? harness.count(
+                "SELECT vacuum_count::int FROM pg_stat_user_tables WHERE relname = 'decision_journal'")
+            return (count ?? 0) > 0 ? true : nil
+        }
+        loop.requestStop()
+        try await task.value
+        #expect(vacuumed == true, "six journaled batches, a vacuum every three rows: the loop never vacuumed")
+        #expect(try harness.count("SELECT count(*)::int FROM decision_journal") == 0)
     }
 
     @Test func undecodableMessagesGoToTheDeadLetterTopicAndTheLoopGoesOn() async throws {

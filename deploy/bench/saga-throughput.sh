@@ -63,7 +63,7 @@ def phase(name):
     return 1000 * float(parts.get("sum", 0)) / count if count else 0
 print(f"{name}: {int(batches)} batches, {consumed / batches if batches else 0:.1f} messages per batch, "
       f"{1000 * seconds / batches if batches else 0:.1f} ms per batch (produce + commit); phases (ms): "
-      + ", ".join(f"{p} {phase(p):.1f}" for p in ("decide", "journal", "produce", "commit")))
+      + ", ".join(f"{p} {phase(p):.1f}" for p in ("decide", "journal", "produce", "commit", "vacuum")))
 PY
 }
 
