@@ -50,6 +50,7 @@ final class Rebuild<P: Projection> {
         }
         let total = ranges.values.reduce(Int64(0)) { $0 + Int64($1.count) }
         guard total > 0 else { return }
+        intake.expect(Int(total))
         let progress = ReplayProgress(
             label: label, total: total, applies: options.mode != .dryRun, terminal: options.terminal,
             interval: options.progressInterval, logger: logger)
@@ -137,6 +138,12 @@ final class Intake<P: Projection>: Sendable {
         self.options = options
         self.logger = logger
         self.written = written
+    }
+
+    /// Makes room for the ids of `count` more events, so that the set of ids seen is not grown
+    /// (every element hashed again) a doubling at a time while the readers wait for its lock.
+    func expect(_ count: Int) {
+        tally.withLock { $0.seen.reserveCapacity($0.seen.count + count) }
     }
 
     /// Decodes a batch on the calling reader's thread, keeping the log order.
