@@ -123,9 +123,11 @@ public final class KafkaReader: @unchecked Sendable {
     /// interleave). Returns when every range was read. Throws `offsetOutOfRange` for a range that
     /// starts below the low watermark (a truncated log) or ends beyond the high watermark, and
     /// `timedOut` when no message arrives for `idleTimeout`; an error thrown by `body` stops the scan.
+    /// With `headers`, each message keeps only the headers of those names (in their order, repeats
+    /// included): the others are neither named nor copied (a replay reads one header of six).
     public func scan(
         _ ranges: [TopicPartition: Range<Int64>], batchSize: Int, idleTimeout: Duration = .seconds(30),
-        _ body: ([ConsumedMessage]) throws -> Void
+        headers: Set<String>? = nil, _ body: ([ConsumedMessage]) throws -> Void
     ) throws {
         lock.lock()
         defer { lock.unlock() }
@@ -146,6 +148,7 @@ public final class KafkaReader: @unchecked Sendable {
         guard !pending.isEmpty else { return }
         try assign(pending.map { ($0.key, $0.value.lowerBound) })
         defer { _ = try? assign([]) }
+        let keep = headers.map(HeaderFilter.init)
         var cursors = ScanCursors(pending)
         var batch: [ConsumedMessage] = []
         batch.reserveCapacity(batchSize)
@@ -164,7 +167,7 @@ public final class KafkaReader: @unchecked Sendable {
                 }
                 continue
             }
-            switch RDKafkaMessage.consume(raw, operation: "scan", names: &names) {
+            switch RDKafkaMessage.consume(raw, operation: "scan", names: &names, keep: keep) {
             case .message(let message):
                 guard let wanted = cursors.advance(message.topic, message.partition, past: message.offset) else {
                     continue

@@ -10,9 +10,11 @@ enum RDKafkaMessage {
         case error(KafkaError)
     }
 
-    /// Converts and destroys `message`; topic and header names come from `names`.
+    /// Converts and destroys `message`; topic and header names come from `names`. With `keep`,
+    /// only the headers it names are converted.
     static func consume(
-        _ message: UnsafeMutablePointer<rd_kafka_message_t>, operation: String, names: inout InternedNames
+        _ message: UnsafeMutablePointer<rd_kafka_message_t>, operation: String, names: inout InternedNames,
+        keep: HeaderFilter? = nil
     ) -> Outcome {
         defer { rd_kafka_message_destroy(message) }
         let m = message.pointee
@@ -28,7 +30,7 @@ enum RDKafkaMessage {
         var headers: [KafkaHeader] = []
         var rdHeaders: OpaquePointer?
         if rd_kafka_message_headers(message, &rdHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR, let rdHeaders {
-            headers = Self.headers(rdHeaders, names: &names)
+            headers = Self.headers(rdHeaders, names: &names, keep: keep)
         }
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let ms = rd_kafka_message_timestamp(message, &timestampType)
@@ -45,22 +47,25 @@ enum RDKafkaMessage {
 }
 
 extension RDKafkaMessage {
-    /// The headers of a message, their values in one buffer they share: the values copied into it
-    /// first, then each header made with its slice (a slice taken before the buffer is complete
-    /// would make the next append copy it).
-    static func headers(_ rdHeaders: OpaquePointer, names: inout InternedNames) -> [KafkaHeader] {
+    /// The headers of a message (those `keep` names, when given), their values in one buffer they
+    /// share: the values copied into it first, then each header made with its slice (a slice taken
+    /// before the buffer is complete would make the next append copy it).
+    static func headers(_ rdHeaders: OpaquePointer, names: inout InternedNames, keep: HeaderFilter? = nil)
+        -> [KafkaHeader]
+    {
         let count = rd_kafka_header_cnt(rdHeaders)
         guard count > 0 else { return [] }
         typealias Entry = (name: UnsafePointer<CChar>?, value: UnsafeRawPointer?, size: Int)
         return withUnsafeTemporaryAllocation(of: Entry.self, capacity: count) { entries in
             var found = 0
             var total = 0
-            while found < count {
+            for index in 0..<count {
                 var entry: Entry = (nil, nil, 0)
                 guard
-                    rd_kafka_header_get_all(rdHeaders, found, &entry.name, &entry.value, &entry.size)
+                    rd_kafka_header_get_all(rdHeaders, index, &entry.name, &entry.value, &entry.size)
                         == RD_KAFKA_RESP_ERR_NO_ERROR
                 else { break }
+                if let keep, !keep.keeps(entry.name) { continue }
                 if entry.value == nil { entry.size = 0 }
                 entries.initializeElement(at: found, to: entry)
                 total += entry.size
@@ -86,6 +91,25 @@ extension RDKafkaMessage {
             }
             entries.baseAddress!.deinitialize(count: found)
             return headers
+        }
+    }
+}
+
+/// The names of the headers a reader keeps (``KafkaReader/scan(_:batchSize:idleTimeout:headers:_:)``),
+/// compared as bytes with the C names, so that the headers it drops are neither named nor copied.
+struct HeaderFilter {
+    private let names: [[UInt8]]
+
+    init(_ names: Set<String>) {
+        self.names = names.map { Array($0.utf8) }
+    }
+
+    func keeps(_ name: UnsafePointer<CChar>?) -> Bool {
+        guard let name else { return false }
+        let count = strlen(name)
+        return names.contains { wanted in
+            wanted.count == count
+                && (count == 0 || wanted.withUnsafeBytes { memcmp($0.baseAddress!, name, count) == 0 })
         }
     }
 }

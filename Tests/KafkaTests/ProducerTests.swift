@@ -66,6 +66,25 @@ struct ProducerTests {
             let watermarks = try reader.watermarks(TopicPartition(topic: "orders.events", partition: 0))
             #expect(watermarks.low == 0)
             #expect(watermarks.high == Int64(read.filter { $0.partition == 0 }.count))
+
+            // A scan that keeps some headers keeps those, in their order and repeated, and no other.
+            let kept: Set<String> = ["index", "empty"]
+            var ranges: [TopicPartition: Range<Int64>] = [:]
+            for partition in Int32(0)..<4 {
+                let tp = TopicPartition(topic: "orders.events", partition: partition)
+                ranges[tp] = 0..<(try reader.watermarks(tp).high)
+            }
+            var scanned: [ConsumedMessage] = []
+            try reader.scan(ranges, batchSize: 64, headers: kept) { scanned += $0 }
+            #expect(scanned.count == messages.count)
+            let produced = Dictionary(
+                uniqueKeysWithValues: zip(messages, reports).map { ("\($1.topicPartition)@\($1.offset)", $0) })
+            for consumed in scanned {
+                let message = try #require(produced["\(consumed.topicPartition)@\(consumed.offset)"])
+                #expect(consumed.headers == message.headers.filter { kept.contains($0.key) })
+                #expect(consumed.headers.map(\.key) == ["index", "empty", "index"])
+                #expect(consumed.value == message.value)
+            }
         }
     }
 

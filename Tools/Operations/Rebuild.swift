@@ -62,7 +62,8 @@ final class Rebuild<P: Projection> {
         let batchSize = options.batchSize
         let read = { @Sendable [intake] (reader: KafkaReader, share: [TopicPartition: Range<Int64>]) throws in
             do {
-                try reader.scan(share, batchSize: batchSize) { messages in
+                // The decode reads the type header alone.
+                try reader.scan(share, batchSize: batchSize, headers: [MessageHeaders.type]) { messages in
                     if stopped.withLock({ $0 }) { throw CancellationError() }
                     try intake.take(messages, through: applying, progress: progress)
                     progress.advance(by: messages.count)
