@@ -55,13 +55,18 @@ running() {
     return 1
 }
 
+# instance_port BASE I: the port of instance I of a service whose first instance listens on BASE.
+instance_port() {
+    echo $(($1 + 100 * ($2 - 1)))
+}
+
 print_urls() {
     echo "local stack is up (state in $STACK_DIR, logs in $STACK_DIR/logs):"
     local entry name port product database role i
     for entry in "${SERVICES[@]}"; do
         read -r name port product database role <<<"$entry"
         for ((i = 1; i <= INSTANCES; i++)); do
-            printf '  %-16s http://127.0.0.1:%-6s log: %s\n' "$name-$i" "$((port + 100 * (i - 1)))" "$STACK_DIR/logs/$name-$i.log"
+            printf '  %-16s http://127.0.0.1:%-6s log: %s\n' "$name-$i" "$(instance_port "$port" "$i")" "$STACK_DIR/logs/$name-$i.log"
         done
     done
     printf '  %-16s %s (development broker; control: %s)\n' kafka "$(cat "$STACK_DIR/broker/bootstrap")" "$(cat "$STACK_DIR/broker/control")"
@@ -78,7 +83,7 @@ start_instance() {
         # shellcheck disable=SC1090
         source "$STACK_DIR/env/$name.env"
         set +a
-        export HTTP_PORT=$((port + 100 * (i - 1))) INSTANCE_ID="$name-$i"
+        export HTTP_PORT=$(instance_port "$port" "$i") INSTANCE_ID="$name-$i"
         # The service keeps no descriptor of whoever started it (a caller waiting for this script's
         # output, or for a socket of its own to close, would otherwise wait for the service's end).
         local fd
@@ -121,11 +126,12 @@ up() {
     # A port another process holds (another stack's service, say) would answer this stack's
     # readiness checks in place of the service that cannot bind it: refuse it before starting
     # anything.
-    local entry name port rest i busy=()
+    local entry name port rest i instance busy=()
     for entry in "${SERVICES[@]}"; do
         read -r name port rest <<<"$entry"
         for ((i = 1; i <= INSTANCES; i++)); do
-            if in_use $((port + 100 * (i - 1))); then busy+=("$name-$i on $((port + 100 * (i - 1)))"); fi
+            instance=$(instance_port "$port" "$i")
+            if in_use "$instance"; then busy+=("$name-$i on $instance"); fi
         done
     done
     if [ ${#busy[@]} -gt 0 ]; then
@@ -192,7 +198,7 @@ EOF
     for entry in "${SERVICES[@]}"; do
         read -r name port product database role <<<"$entry"
         for ((i = 1; i <= INSTANCES; i++)); do
-            if ! wait_ready "http://127.0.0.1:$((port + 100 * (i - 1)))/readyz" 120; then
+            if ! wait_ready "http://127.0.0.1:$(instance_port "$port" "$i")/readyz" 120; then
                 echo "$name-$i did not become ready; last lines of its log:" >&2
                 tail -n 30 "$STACK_DIR/logs/$name-$i.log" >&2
                 exit 1
