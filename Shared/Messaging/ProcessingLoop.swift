@@ -475,7 +475,7 @@ public final class ProcessingLoop<Processor: MessageProcessor>: Service, @unchec
                     produced: batch.outgoing, deadLettered: batch.deadLetterCount, duplicates: batch.duplicates,
                     duration: ContinuousClock.now - start)
                 updateStatus { $0.stalled = nil }
-                if batch.journaled { vacuumJournalIfDue(completedRows: batch.partitions.count, db: db) }
+                if batch.journaled { vacuumJournalIfDue(completedRows: batch.nextOffsets.count, db: db) }
                 return
             } catch let aborted as LoopAborted {
                 throw aborted

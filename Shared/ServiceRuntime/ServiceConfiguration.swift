@@ -26,8 +26,8 @@ public struct ServiceConfiguration: Sendable {
     /// KAFKA_SASL_PASSWORD_FILE (a file whose content becomes `sasl.password`, for a secret).
     public var kafka: KafkaConfiguration
     /// CONSUMER_GROUP, INSTANCE_ID, LOOP_BATCH_SIZE, LOOP_POLL_TIMEOUT_MS, LOOP_MAX_ATTEMPTS, LOOP_JOURNAL_EVERY_BATCH,
-    /// LOOP_JOURNAL_VACUUM_ROWS, LOOP_BACKOFF_INITIAL_MS, LOOP_BACKOFF_MAX_MS; and for tests FAULT_PAUSE_AFTER_PRODUCE_MS,
-    /// FAULT_BATCH_WAIT_MS, FAULT_BATCH_TOPIC_ORDER, FAULT_PRODUCER_FATAL_AFTER_BATCH.
+    /// LOOP_JOURNAL_VACUUM_ROWS, LOOP_BACKOFF_INITIAL_MS, LOOP_BACKOFF_MAX_MS; and for tests
+    /// FAULT_PAUSE_AFTER_PRODUCE_MS, FAULT_BATCH_WAIT_MS, FAULT_BATCH_TOPIC_ORDER, FAULT_PRODUCER_FATAL_AFTER_BATCH.
     public var loop: ProcessingLoopConfiguration
     /// TOPICS_FILE: the topic list checked at start-up. Default: deploy/topics.txt.
     public var topicsFile: String
