@@ -104,6 +104,20 @@ struct JSONDocument: Sendable {
         }
     }
 
+    /// Whether the string values at `a` and `b` are the same bytes, neither with an escape (equal
+    /// texts written differently are not told apart here: the caller then reads both).
+    func hasSameUnescapedBytes(_ a: Int, _ b: Int) -> Bool {
+        let (left, right) = (values[a], values[b])
+        guard left.kind == .string, right.kind == .string, !left.flag, !right.flag,
+            left.end &- left.start == right.end &- right.start
+        else { return false }
+        let count = Int(left.end &- left.start)
+        return count == 0
+            || bytes.withUnsafeBufferPointer {
+                memcmpBytes($0.baseAddress! + Int(left.start), $0.baseAddress! + Int(right.start), count)
+            }
+    }
+
     /// The text of the string value at `index`, escapes resolved (the scan checked them and the UTF-8).
     func string(at index: Int) -> String {
         let value = values[index]
@@ -182,7 +196,7 @@ struct JSONDocument: Sendable {
 }
 
 /// Whether `count` bytes at `a` and `b` are equal: eight at a time, then one at a time.
-private func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
     var offset = 0
     while count - offset >= 8 {
         let left = UnsafeRawPointer(a).loadUnaligned(fromByteOffset: offset, as: UInt64.self)

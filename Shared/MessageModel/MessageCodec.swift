@@ -148,10 +148,9 @@ public struct MessageCodec<Family: Sendable>: Sendable {
     /// type; nil for anything else, which the `Decodable` path then decodes or explains.
     @inlinable
     func decodeDirectly(_ document: JSONDocument, typeHeader: String?) -> Envelope<Family>? {
-        guard let object = JSONObjectReader(document, at: 0), let head = EnvelopeHead(directly: object),
+        guard let object = JSONObjectReader(document, at: 0), let (head, data) = EnvelopeHead.directly(object),
             typeHeader == nil || typeHeader == head.type, let direct = directDecoders[head.type],
-            head.schemaVersion == direct.schemaVersion, let data = object.object("data"),
-            let payload = direct.decode(data)
+            head.schemaVersion == direct.schemaVersion, let payload = direct.decode(data)
         else { return nil }
         return head.envelope(with: payload)
     }

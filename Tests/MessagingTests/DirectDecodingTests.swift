@@ -169,14 +169,43 @@ struct DirectDecodingTests {
         #expect(escaped == Self.samples[1])
     }
 
+    /// The envelope's members are read in one walk (``EnvelopeHead/directly(_:)``): a repeated
+    /// name (the first counts), a name or a value written with an escape, and a `correlationId`
+    /// spelled like the `key` or not, read as `Decodable` reads them.
+    @Test func repeatedAndEscapedEnvelopeMembersReadAsDecodableReadsThem() throws {
+        let sample = String(decoding: try OrderEvent.codec.encode(Self.samples[1]), as: UTF8.self)
+        #expect(sample.hasPrefix("{\"causationId\"") && sample.contains(#""key":"o-1""#))
+        #expect(sample.contains(#""correlationId":"o-1""#) && sample.contains(#""type":"OrderApproved""#))
+        let texts = [
+            sample.replacingOccurrences(of: #""key":"o-1""#, with: #""k\u0065y":"o-1""#),
+            "{\"type\":\"OrderCancelled\"," + sample.dropFirst(),
+            String(sample.dropLast()) + #","key":"o-2","type":"OrderCancelled"}"#,
+            sample.replacingOccurrences(of: #""correlationId":"o-1""#, with: #""correlationId":"o\u002d1""#),
+            sample.replacingOccurrences(of: #""correlationId":"o-1""#, with: #""correlationId":"o-2""#),
+            sample.replacingOccurrences(of: #""correlationId":"o-1""#, with: #""correlationId":"o-""#)
+                .replacingOccurrences(of: #""key":"o-1""#, with: #""key":"o-""#),
+            sample.replacingOccurrences(of: #""key":"o-1""#, with: #""key":7"#),
+        ]
+        #expect(Set(texts).count == texts.count && !texts.contains(sample))
+        #expect(Self.compare(texts, as: OrderEvent.self) == 6)
+        let first = try OrderEvent.codec.decode(Array(texts[1].utf8))
+        #expect(first.type == "OrderCancelled" && first.data == .cancelled(OrderCancelled(orderId: "o-1")))
+        let later = try OrderEvent.codec.decode(Array(texts[2].utf8))
+        #expect(later == Self.samples[1])
+        let spelled = try OrderEvent.codec.decode(Array(texts[3].utf8))
+        #expect(spelled == Self.samples[1])
+        let other = try OrderEvent.codec.decode(Array(texts[4].utf8))
+        #expect(other.key == "o-1" && other.correlationId == "o-2")
+    }
+
     /// `payload` as its direct decoder reads it from its family's encoding of `envelope`.
     static func readDirectly<F: MessageFamily, P: DirectlyDecodable>(_ envelope: Envelope<F>, as type: P.Type) throws
         -> P?
     {
         let document = try JSONDocument(try F.codec.encode(envelope))
         let object = try #require(JSONObjectReader(document, at: 0))
-        #expect(EnvelopeHead(directly: object) != nil)
-        return P.decodeDirectly(try #require(object.object("data")))
+        let (_, data) = try #require(EnvelopeHead.directly(object))
+        return P.decodeDirectly(data)
     }
 
     /// The fast path is taken for the valid samples (not only the `Decodable` fallback that the
@@ -185,8 +214,8 @@ struct DirectDecodingTests {
         for sample in Self.samples {
             let document = try JSONDocument(try OrderEvent.codec.encode(sample))
             let object = try #require(JSONObjectReader(document, at: 0))
-            #expect(EnvelopeHead(directly: object) != nil)
-            let data = try #require(object.object("data"))
+            let (head, data) = try #require(EnvelopeHead.directly(object))
+            #expect(head.envelope(with: sample.data) == sample)
             let read: OrderEvent? =
                 switch sample.data {
                 case .placed: OrderPlaced.decodeDirectly(data).map(OrderEvent.placed)
