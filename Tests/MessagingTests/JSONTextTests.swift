@@ -57,6 +57,26 @@ struct JSONTextTests {
         #expect(decoded?["absent"] == nil)
     }
 
+    /// Integers are formatted by the writer itself: the same digits as `String(value)`, at the
+    /// edges of every width and of `Int`, with either sign.
+    @Test func writesIntegersAsStringWritesThem() {
+        var values: [Int] = [0, 1, 9, 10, 11, 99, 100, 101, 12_345, Int.max, Int.min, Int.max - 1, Int.min + 1]
+        var power = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, power + 1]
+        }
+        values += values.filter { $0 != Int.min }.map { -$0 }
+        for value in values {
+            var writer = JSONTextWriter()
+            writer.beginArray()
+            writer.int(value)
+            writer.int(value)
+            writer.endArray()
+            #expect(writer.text == "[\(value),\(value)]")
+        }
+    }
+
     @Test func rejectsMalformedText() {
         for text in [
             "", " ", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "01", "1.", "-", "1e", "+1", "tru", "nul",
