@@ -33,7 +33,7 @@ extension ReserveStock: DirectlyDecodable {
 
 /// The members a stock or payment command and its reply share: the order, the sku or customer, and
 /// the quantity or amount.
-private func orderMembers(_ object: JSONObjectReader, _ subject: String, _ amount: String) -> (
+private func orderMembers(_ object: JSONObjectReader, _ subject: StaticString, _ amount: StaticString) -> (
     orderId: String, subject: String, amount: Int
 )? {
     guard let orderId = object.string("orderId"), let value = object.string(subject), let count = object.int(amount)

@@ -36,7 +36,7 @@ public struct JSONObjectReader {
     }
 
     /// The position of the value of the member `name` (the first if the name repeats), or nil.
-    private func member(_ name: String) -> Int? {
+    private func member(_ name: StaticString) -> Int? {
         document.member(of: index, named: name)
     }
 
@@ -55,7 +55,7 @@ public struct JSONObjectReader {
     }
 
     /// A string member.
-    public func string(_ name: String) -> String? {
+    public func string(_ name: StaticString) -> String? {
         string(at: member(name))
     }
 
@@ -74,13 +74,13 @@ public struct JSONObjectReader {
 
     /// A member that is absent or null (`.some(nil)`), or a string; nil when it is anything else
     /// (as `decodeIfPresent(String.self, …)` would fail there).
-    public func optionalString(_ name: String) -> String?? {
+    public func optionalString(_ name: StaticString) -> String?? {
         guard let member = member(name), document.values[member].kind != .null else { return .some(nil) }
         return string(at: member).map(Optional.some)
     }
 
     /// An integer member written as an integer (no fraction, no exponent) that fits `Int`.
-    public func int(_ name: String) -> Int? {
+    public func int(_ name: StaticString) -> Int? {
         int(at: member(name))
     }
 
@@ -90,12 +90,12 @@ public struct JSONObjectReader {
     }
 
     /// A string member that is one of `Value`'s raw values.
-    public func rawValue<Value: RawRepresentable>(_ name: String) -> Value? where Value.RawValue == String {
+    public func rawValue<Value: RawRepresentable>(_ name: StaticString) -> Value? where Value.RawValue == String {
         string(name).flatMap(Value.init(rawValue:))
     }
 
     /// A member that is an array of objects, each read by `element` (nil if any is not read).
-    public func array<Element>(_ name: String, _ element: (JSONObjectReader) -> Element?) -> [Element]? {
+    public func array<Element>(_ name: StaticString, _ element: (JSONObjectReader) -> Element?) -> [Element]? {
         guard let array = member(name), document.values[array].kind == .array else { return nil }
         var elements: [Element] = []
         elements.reserveCapacity(Int(document.values[array].count))
@@ -109,7 +109,7 @@ public struct JSONObjectReader {
     }
 
     /// A UUID member (36 hex digits and hyphens, either case).
-    func uuid(_ name: String) -> UUID? {
+    func uuid(_ name: StaticString) -> UUID? {
         uuid(at: member(name))
     }
 
@@ -122,7 +122,7 @@ public struct JSONObjectReader {
     }
 
     /// A member that is absent or null (`.some(nil)`), or a UUID; nil when it is anything else.
-    func optionalUUID(_ name: String) -> UUID?? {
+    func optionalUUID(_ name: StaticString) -> UUID?? {
         optionalUUID(at: member(name))
     }
 
@@ -132,7 +132,7 @@ public struct JSONObjectReader {
     }
 
     /// A timestamp member, as ``Timestamp/parse(_:)`` reads it.
-    func date(_ name: String) -> Date? {
+    func date(_ name: StaticString) -> Date? {
         date(at: member(name))
     }
 
@@ -143,7 +143,7 @@ public struct JSONObjectReader {
     }
 
     /// The object member `name`.
-    @usableFromInline func object(_ name: String) -> JSONObjectReader? {
+    @usableFromInline func object(_ name: StaticString) -> JSONObjectReader? {
         object(at: member(name))
     }
 

@@ -61,24 +61,32 @@ struct JSONDocument: Sendable {
     /// Foundation's decoder), or nil.
     func member(of object: Int, named name: String) -> Int? {
         var name = name
-        return name.withUTF8 { key in
-            values.withUnsafeBufferPointer { values in
-                bytes.withUnsafeBufferPointer { text in
-                    var index = object + 1
-                    for _ in 0..<values[object].count {
-                        let value = values[index]
-                        if value.flag {
-                            if Array(string(at: index).utf8).elementsEqual(key) { return index + 1 }
-                        } else if Int(value.end &- value.start) == key.count,
-                            key.isEmpty
-                                || memcmpBytes(text.baseAddress! + Int(value.start), key.baseAddress!, key.count)
-                        {
-                            return index + 1
-                        }
-                        index = Int(values[index + 1].next)
+        return name.withUTF8 { member(of: object, named: $0) }
+    }
+
+    /// The same for a name written in the code (the direct decoders'): its bytes are static, with
+    /// no string storage to retain and release around each lookup.
+    func member(of object: Int, named name: StaticString) -> Int? {
+        name.withUTF8Buffer { member(of: object, named: $0) }
+    }
+
+    private func member(of object: Int, named key: UnsafeBufferPointer<UInt8>) -> Int? {
+        values.withUnsafeBufferPointer { values in
+            bytes.withUnsafeBufferPointer { text in
+                var index = object + 1
+                for _ in 0..<values[object].count {
+                    let value = values[index]
+                    if value.flag {
+                        if Array(string(at: index).utf8).elementsEqual(key) { return index + 1 }
+                    } else if Int(value.end &- value.start) == key.count,
+                        key.isEmpty
+                            || memcmpBytes(text.baseAddress! + Int(value.start), key.baseAddress!, key.count)
+                    {
+                        return index + 1
                     }
-                    return nil
+                    index = Int(values[index + 1].next)
                 }
+                return nil
             }
         }
     }
