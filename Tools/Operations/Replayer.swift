@@ -96,10 +96,20 @@ public struct Replayer: ProjectionVisitor {
                 try report.time("read and apply") {
                     try rebuild.scan(to: highWatermarks, label: "\(service.rawValue) as of")
                 }
+                if rebuild.holdsFoldedStates {
+                    try report.time("write") {
+                        try rebuild.writeFolded(label: "\(service.rawValue) as of") { try connect(schema: schema) }
+                    }
+                }
                 try report.time("indexes") { try ReadModelSchema.createIndexes(indexes, db: db) }
                 report.rowCounts = try ReadModelSchema.rowCounts(tables: P.tables, in: schema, db: db)
             case .swap, .verify:
                 try report.time("read and apply") { try catchUp(rebuild, live: live, highWatermarks: highWatermarks) }
+                if rebuild.holdsFoldedStates {
+                    try report.time("write") {
+                        try rebuild.writeFolded(label: service.rawValue) { try connect(schema: schema) }
+                    }
+                }
                 try report.time("indexes") { try ReadModelSchema.createIndexes(indexes, db: db) }
                 let swap = options.mode == .swap
                 let started = ContinuousClock.now
@@ -136,6 +146,19 @@ public struct Replayer: ProjectionVisitor {
         rebuild.fill(&report)
         report.duration = ContinuousClock.now - started
         return report
+    }
+
+    /// Another connection to the rebuilt model's schema, set up as the rebuild's own.
+    private func connect(schema: String) throws -> PostgresConnection {
+        let db = try PostgresConnection(configuration: database, logger: logger)
+        do {
+            try db.executeScript("SET synchronous_commit = off")
+            try ReadModelSchema.useSchema(schema, db: db)
+        } catch {
+            db.close()
+            throw error
+        }
+        return db
     }
 
     /// librdkafka's prefetch settings for reading a whole log, under the user's own (`RDKAFKA_*` win).
