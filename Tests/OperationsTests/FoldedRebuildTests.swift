@@ -54,6 +54,18 @@ import Testing
         }
         let approvedRows = try bed.db.query("SELECT count(*)::int FROM folded.orders WHERE status = 'APPROVED'")
         #expect(try approvedRows.first?.decode(0, as: Int.self) == 100)
+
+        // Every index of the live model, the secondary ones built on two connections.
+        func indexes(_ schema: String) throws -> [String] {
+            try bed.db.query(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'orders' ORDER BY indexname",
+                [schema]
+            )
+            .map { try $0.decode(0, as: String.self) }
+        }
+        let live = try indexes("public")
+        #expect(live.count > 2)
+        for schema in ["by_batch", "folded", "spilled"] { #expect(try indexes(schema) == live, "\(schema)") }
     }
 
     @Test func foldedStatesAreWrittenInTheByteOrderOfTheirKeys() {

@@ -66,9 +66,28 @@ public enum ReadModelSchema {
         return definitions
     }
 
-    /// Builds indexes from their definitions (``dropSecondaryIndexes(in:db:)``).
-    public static func createIndexes(_ definitions: [String], db: PostgresConnection) throws {
-        for definition in definitions { try db.executeScript(definition) }
+    /// Builds indexes from their definitions (``dropSecondaryIndexes(in:db:)``). With a `helper`
+    /// connection, every other one is built through it, on a thread of its own, meanwhile: one
+    /// index build used one core and a half of two (its parallel workers; the orders model's three
+    /// took 1.87 s one after the other, 1.3 s on two connections).
+    public static func createIndexes(
+        _ definitions: [String], db: PostgresConnection, helper: PostgresConnection? = nil
+    ) throws {
+        guard let helper, definitions.count > 1 else {
+            for definition in definitions { try db.executeScript(definition) }
+            return
+        }
+        let theirs = stride(from: 1, to: definitions.count, by: 2).map { definitions[$0] }
+        let second = SerialStage("replay-indexes", depth: 1)
+        try second.submit { for definition in theirs { try helper.executeScript(definition) } }
+        var failure: (any Error)?
+        do {
+            for definition in stride(from: 0, to: definitions.count, by: 2).map({ definitions[$0] }) {
+                try db.executeScript(definition)
+            }
+        } catch { failure = error }
+        do { try second.finish() } catch  where failure == nil { failure = error }
+        if let failure { throw failure }
     }
 
     /// Makes unqualified names resolve in `schema` only.

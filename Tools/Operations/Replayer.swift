@@ -101,7 +101,7 @@ public struct Replayer: ProjectionVisitor {
                         try rebuild.writeFolded(label: "\(service.rawValue) as of") { try connect(schema: schema) }
                     }
                 }
-                try report.time("indexes") { try ReadModelSchema.createIndexes(indexes, db: db) }
+                try report.time("indexes") { try createIndexes(indexes, db: db, schema: schema) }
                 report.rowCounts = try ReadModelSchema.rowCounts(tables: P.tables, in: schema, db: db)
             case .swap, .verify:
                 try report.time("read and apply") { try catchUp(rebuild, live: live, highWatermarks: highWatermarks) }
@@ -110,7 +110,7 @@ public struct Replayer: ProjectionVisitor {
                         try rebuild.writeFolded(label: service.rawValue) { try connect(schema: schema) }
                     }
                 }
-                try report.time("indexes") { try ReadModelSchema.createIndexes(indexes, db: db) }
+                try report.time("indexes") { try createIndexes(indexes, db: db, schema: schema) }
                 let swap = options.mode == .swap
                 let started = ContinuousClock.now
                 try db.transaction { tx in
@@ -148,11 +148,19 @@ public struct Replayer: ProjectionVisitor {
         return report
     }
 
+    /// Builds the shadow's secondary indexes over `db` and a second connection.
+    private func createIndexes(_ indexes: [String], db: PostgresConnection, schema: String) throws {
+        guard indexes.count > 1 else { return try ReadModelSchema.createIndexes(indexes, db: db) }
+        let helper = try connect(schema: schema)
+        defer { helper.close() }
+        try ReadModelSchema.createIndexes(indexes, db: db, helper: helper)
+    }
+
     /// Another connection to the rebuilt model's schema, set up as the rebuild's own.
     private func connect(schema: String) throws -> PostgresConnection {
         let db = try PostgresConnection(configuration: database, logger: logger)
         do {
-            try db.executeScript("SET synchronous_commit = off")
+            try db.executeScript("SET synchronous_commit = off; SET maintenance_work_mem = '256MB'")
             try ReadModelSchema.useSchema(schema, db: db)
         } catch {
             db.close()
