@@ -28,21 +28,6 @@ public protocol Projection: Sendable {
     /// states of keys `written` says an earlier batch wrote (``WrittenKeys``). By default, every
     /// key is read, as ``apply(_:to:)`` does.
     static func apply(_ events: [Envelope<Event>], to db: PostgresConnection, rebuilding written: WrittenKeys) throws
-
-    /// What the read model holds for one key: a row, with its child rows.
-    associatedtype State: Equatable & Sendable
-    /// The key of the state `event` changes (the model's primary key).
-    static func key(of event: Event) -> String
-    /// The fold `apply` runs: the state after `event` (nil: no row).
-    static func evolve(_ state: State?, _ event: Envelope<Event>) -> State?
-    /// Writes `states`, none of which has a row yet (a rebuild's states folded in memory, written
-    /// once at the end: ``fold(_:into:)``).
-    static func insert(_ states: [State], into db: PostgresConnection) throws
-    /// Folds events, in log order, into states held in memory, by ``key(of:)`` and
-    /// ``evolve(_:_:)``: the same fold `apply` runs, without reading or writing a row. A rebuild
-    /// from empty folds the log this way and writes each state once (``insert(_:into:)``), instead
-    /// of writing every batch's changes and reading them back in the next.
-    static func fold(_ events: [Envelope<Event>], into states: inout [String: State])
 }
 
 extension Projection {
@@ -50,25 +35,5 @@ extension Projection {
         throws
     {
         try apply(events, to: db)
-    }
-
-    /// A requirement with this default, so that each projection's witness is compiled for its own
-    /// state and event types (a fold compiled generic goes through the runtime's generic
-    /// dictionary: ``BatchFold/changedStates(applying:to:key:evolve:)``).
-    @inlinable
-    public static func fold(_ events: [Envelope<Event>], into states: inout [String: State]) {
-        for event in events {
-            let id = key(of: event.data)
-            // One lookup for a key with a state; a new key is hashed again to insert it.
-            if let place = states.index(forKey: id) {
-                if let next = evolve(states.values[place], event) {
-                    states.values[place] = next
-                } else {
-                    states.remove(at: place)
-                }
-            } else if let next = evolve(nil, event) {
-                states[id] = next
-            }
-        }
     }
 }

@@ -97,16 +97,6 @@ public struct RecordSetStatement<Row>: Sendable {
         return try db.execute(insertSQL, try parameters(new)) + execute(existing, on: db)
     }
 
-    /// Runs an upsert's plain `INSERT` (``insertSQL``) over rows whose keys are all known to be
-    /// absent from the table (a rebuild's states folded in memory, written once). A row that is
-    /// not fails the statement with a unique violation. Returns the number of rows inserted.
-    @discardableResult @inlinable
-    public func insert(_ rows: some Collection<Row>, on db: PostgresConnection) throws -> Int {
-        guard let insertSQL else { preconditionFailure("only an upsert has a plain INSERT: \(sql)") }
-        guard !rows.isEmpty else { return 0 }
-        return try db.execute(insertSQL, try parameters(rows))
-    }
-
     /// The parameters: one array per column, an element per row. Inlinable, like the executes, so
     /// that the loop over the rows is compiled for the store's row and collection types (generic,
     /// its array accesses and iteration went through witness tables: callgrind over a rebuild,

@@ -79,11 +79,6 @@ import Testing
         #expect(done == "order: read 10/10 (100.0%) 20/s, done; applied 10 (100.0%) 20/s, done")
         let dry = ReplayProgress.line(label: "order (dry run)", read: 5, applied: nil, total: 10, elapsed: .seconds(1))
         #expect(dry == "order (dry run): read 5/10 (50.0%) 5/s, 1.0s left")
-        let writing = ReplayProgress.line(
-            label: "order (writing the states folded in memory)", verb: "written", read: 200_000, applied: nil,
-            total: 500_000, elapsed: .seconds(1))
-        #expect(
-            writing == "order (writing the states folded in memory): written 200000/500000 (40.0%) 200000/s, 1.5s left")
         #expect(ReplayProgress.format(seconds: 75) == "1m15s")
         #expect(ReplayProgress.format(seconds: 7_200) == "2h00m")
     }

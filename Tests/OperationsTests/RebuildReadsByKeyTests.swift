@@ -11,7 +11,6 @@ import Testing
 @testable import Operations
 
 /// A rebuild's `apply` finds the rows of earlier batches by primary key, never by scanning the shadow.
-/// (Applied batch by batch, `--states-in-memory 0`: folded in memory, nothing is read back.)
 ///
 /// The shadow is new and never analyzed, and the planner's default costs priced a few thousand
 /// key lookups above a sequential scan of a table of tens of thousands of rows: every batch
@@ -59,8 +58,7 @@ import Testing
         let report = try Replayer(
             service: .order,
             options: ReplayOptions(
-                mode: .asOf(Date().addingTimeInterval(3600), schema: "replay_by_key"), batchSize: 50,
-                statesInMemory: 0, terminal: false),
+                mode: .asOf(Date().addingTimeInterval(3600), schema: "replay_by_key"), batchSize: 50, terminal: false),
             database: bed.database.configuration, kafka: bed.kafka, logger: bed.logger
         ).run()
         #expect(report.eventsApplied == 2 * orders, "\(report)")
@@ -121,7 +119,7 @@ import Testing
             service: .order,
             options: ReplayOptions(
                 mode: .asOf(Date().addingTimeInterval(3600), schema: "replay_written"), batchSize: 50,
-                statesInMemory: 0, terminal: false),
+                terminal: false),
             database: bed.database.configuration, kafka: bed.kafka, logger: bed.logger
         ).run()
         #expect(report.eventsApplied == orders + approvedOrders, "\(report)")

@@ -15,8 +15,6 @@ final class Rebuild<P: Projection> {
     private let options: ReplayOptions
     private let logger: Logger
     private(set) var positions: [Int32: Int64]
-    /// The states folded in memory in a rebuild from empty, until ``writeFolded(label:)``.
-    private let folded: FoldedStates<P>?
 
     /// Starts at `start` (a snapshot's offsets; offset 0 for a partition it does not name), into a
     /// model that is empty unless `restored` (from a snapshot).
@@ -30,7 +28,6 @@ final class Rebuild<P: Projection> {
         self.options = options
         self.logger = logger
         intake = Intake(db: db, options: options, logger: logger, written: restored ? nil : WrittenKeys())
-        folded = intake.folded
         positions = Dictionary(uniqueKeysWithValues: (0..<Int32(partitions)).map { ($0, start[$0] ?? 0) })
     }
 
@@ -111,19 +108,6 @@ final class Rebuild<P: Projection> {
         return filled.isEmpty ? [[:]] : filled
     }
 
-    /// Whether states folded in memory wait to be written (``writeFolded(label:connect:)``).
-    var holdsFoldedStates: Bool { folded?.holdsStates ?? false }
-
-    /// Writes the states folded in memory so far, if any (``FoldedStates``); from then on the
-    /// rebuild applies batch by batch. Before anything reads the rebuilt model. `connect` opens a
-    /// second connection, set up like ``db``, to write with.
-    func writeFolded(label: String, connect: () throws -> PostgresConnection) throws {
-        guard let folded, let written = intake.written, folded.holdsStates else { return }
-        let helper = try connect()
-        defer { helper.close() }
-        try folded.write(to: db, helper: helper, written: written, label: label)
-    }
-
     func fill(_ report: inout ReplayReport) {
         intake.fill(&report)
         report.offsets = positions
@@ -139,8 +123,6 @@ final class Intake<P: Projection>: Sendable {
     /// The keys applied so far, when the model was empty at the start (not restored from a
     /// snapshot): the apply then reads only those (``WrittenKeys``).
     let written: WrittenKeys?
-    /// In a rebuild from empty (unless `--states-in-memory 0`), the states folded in memory.
-    let folded: FoldedStates<P>?
     private let tally = Mutex(Tally())
 
     private struct Tally {
@@ -157,9 +139,6 @@ final class Intake<P: Projection>: Sendable {
         self.options = options
         self.logger = logger
         self.written = written
-        folded =
-            written != nil && options.statesInMemory > 0 && options.mode != .dryRun
-            ? FoldedStates(limit: options.statesInMemory, options: options, logger: logger) : nil
     }
 
     /// Makes room for the ids of `count` more events, so that the set of ids seen is not grown
@@ -230,13 +209,7 @@ final class Intake<P: Projection>: Sendable {
         }
         guard options.mode != .dryRun else { return }
         let count = messages.count
-        try applying.submit { [db, written, folded, events] in
-            if let folded, let written,
-                try folded.fold(events, spillingInto: db, written: written, label: progress.label)
-            {
-                progress.applied(count)
-                return
-            }
+        try applying.submit { [db, written, events] in
             try db.transaction(prologue: Self.readByKey) { tx in
                 if let written {
                     try P.apply(events, to: tx, rebuilding: written)
@@ -263,7 +236,6 @@ final class Intake<P: Projection>: Sendable {
             report.duplicates = tally.duplicates
             report.later = tally.later
             report.undecodable = tally.undecodable
-            report.statesFolded = folded?.written ?? 0
         }
     }
 }

@@ -33,25 +33,18 @@ public struct ReplayOptions: Sendable {
     public var skipUndecodable: Bool
     /// How long the swap (or the final comparison) may wait for the live model's lock. Default: 30 s.
     public var lockTimeout: Duration
-    /// How many states a rebuild from empty folds in memory before it writes them: it folds the
-    /// log into states held in memory and writes each state once, as one row, at the end of its
-    /// first scan; past this many, it writes them and applies the rest batch by batch. 0 applies
-    /// batch by batch from the start. A state is a row with its child rows (an order of a few
-    /// lines held ~500 bytes, docs/benchmarks.md). Default: 1,000,000.
-    public var statesInMemory: Int
     /// Progress on a terminal (one redrawn line) or as log lines. Default: whether stderr is a terminal.
     public var terminal: Bool
     /// Log-line progress interval when not on a terminal. Default: 5 s.
     public var progressInterval: Duration
 
     public init(
-        mode: ReplayMode = .swap, batchSize: Int = 2000, statesInMemory: Int = 1_000_000,
-        skipUndecodable: Bool = false, lockTimeout: Duration = .seconds(30),
+        mode: ReplayMode = .swap, batchSize: Int = 2000, skipUndecodable: Bool = false,
+        lockTimeout: Duration = .seconds(30),
         terminal: Bool = isatty(STDERR_FILENO) == 1, progressInterval: Duration = .seconds(5)
     ) {
         self.mode = mode
         self.batchSize = batchSize
-        self.statesInMemory = statesInMemory
         self.skipUndecodable = skipUndecodable
         self.lockTimeout = lockTimeout
         self.terminal = terminal

@@ -12,8 +12,7 @@ import Synchronization
 /// threads of their own and both report here.
 public final class ReplayProgress: Sendable {
     public let total: Int64
-    let label: String
-    private let verb: String
+    private let label: String
     private let applies: Bool
     private let terminal: Bool
     private let interval: Duration
@@ -28,11 +27,10 @@ public final class ReplayProgress: Sendable {
     }
 
     public init(
-        label: String, total: Int64, verb: String = "read", applies: Bool = true,
-        terminal: Bool = isatty(STDERR_FILENO) == 1, interval: Duration = .seconds(5), logger: Logger
+        label: String, total: Int64, applies: Bool = true, terminal: Bool = isatty(STDERR_FILENO) == 1,
+        interval: Duration = .seconds(5), logger: Logger
     ) {
         self.label = label
-        self.verb = verb
         self.total = total
         self.applies = applies
         self.terminal = terminal
@@ -40,7 +38,7 @@ public final class ReplayProgress: Sendable {
         self.logger = logger
     }
 
-    /// `count` more events were read and decoded (or, for a phase with another `verb`, done).
+    /// `count` more events were read and decoded.
     public func advance(by count: Int) {
         update { $0.read += Int64(count) }
     }
@@ -69,17 +67,14 @@ public final class ReplayProgress: Sendable {
 
     private func line(_ counts: Counts) -> String {
         Self.line(
-            label: label, verb: verb, read: counts.read, applied: applies ? counts.applied : nil, total: total,
+            label: label, read: counts.read, applied: applies ? counts.applied : nil, total: total,
             elapsed: ContinuousClock.now - started)
     }
 
     /// The progress line, e.g.
-    /// `order: read 600000/1000000 (60.0%) 120000/s 3.3s left; applied 500000 (50.0%) 100000/s 5.0s left`,
-    /// or, for a phase that is not a read (`verb`), e.g. `order: written 250000/500000 (50.0%) …`.
-    public static func line(
-        label: String, verb: String = "read", read: Int64, applied: Int64?, total: Int64, elapsed: Duration
-    ) -> String {
-        var text = "\(label): \(verb) " + phase(read, of: total, elapsed: elapsed, showTotal: true)
+    /// `order: read 600000/1000000 (60.0%) 120000/s 3.3s left; applied 500000 (50.0%) 100000/s 5.0s left`.
+    public static func line(label: String, read: Int64, applied: Int64?, total: Int64, elapsed: Duration) -> String {
+        var text = "\(label): read " + phase(read, of: total, elapsed: elapsed, showTotal: true)
         if let applied { text += "; applied " + phase(applied, of: total, elapsed: elapsed, showTotal: false) }
         return text
     }

@@ -29,9 +29,6 @@ public struct ReplayReport: Sendable {
     /// Events after the as-of time (not applied).
     public var later = 0
     public var undecodable: [UndecodableEvent] = []
-    /// States a rebuild from empty folded in memory and wrote once each (``FoldedStates``); 0 when
-    /// it applied batch by batch.
-    public var statesFolded = 0
     /// Where the rebuilt model stands, per partition of the event topic (next offset).
     public var offsets: [Int32: Int64] = [:]
     public var rowCounts: [String: Int] = [:]
@@ -41,8 +38,7 @@ public struct ReplayReport: Sendable {
     public var swapped = false
     public var duration: Duration = .zero
     /// How long each phase took, in order: `restore` (from a snapshot), `read and apply` (every scan
-    /// of the log, reading and applying overlapped), `write` (the states folded in memory, written
-    /// once), `indexes` (the shadow's secondary indexes),
+    /// of the log, reading and applying overlapped), `indexes` (the shadow's secondary indexes),
     /// `final` (the locked last step: the tail, the comparison and the swap).
     public var phases: [ReplayPhase] = []
 

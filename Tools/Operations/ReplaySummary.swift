@@ -41,9 +41,6 @@ public enum ReplaySummary {
                 "  started from snapshot \(snapshot.id) (\(snapshot.events) events, made \(Timestamp.format(snapshot.createdAt)))"
             )
         }
-        if report.statesFolded > 0 {
-            lines.append("  \(report.statesFolded) states folded in memory, each written once")
-        }
         for difference in report.differences {
             lines.append("    \(difference)")
         }
@@ -95,7 +92,6 @@ public enum ReplaySummary {
             "differences": report.differenceCounts,
             "totalDifferences": report.totalDifferences,
             "swapped": report.swapped,
-            "statesFolded": report.statesFolded,
             "seconds": (seconds * 1000).rounded() / 1000,
             "eventsPerSecond": seconds > 0 ? Int(Double(report.eventsRead) / seconds) : 0,
         ]

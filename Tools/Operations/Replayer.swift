@@ -96,20 +96,10 @@ public struct Replayer: ProjectionVisitor {
                 try report.time("read and apply") {
                     try rebuild.scan(to: highWatermarks, label: "\(service.rawValue) as of")
                 }
-                if rebuild.holdsFoldedStates {
-                    try report.time("write") {
-                        try rebuild.writeFolded(label: "\(service.rawValue) as of") { try connect(schema: schema) }
-                    }
-                }
                 try report.time("indexes") { try createIndexes(indexes, db: db, schema: schema) }
                 report.rowCounts = try ReadModelSchema.rowCounts(tables: P.tables, in: schema, db: db)
             case .swap, .verify:
                 try report.time("read and apply") { try catchUp(rebuild, live: live, highWatermarks: highWatermarks) }
-                if rebuild.holdsFoldedStates {
-                    try report.time("write") {
-                        try rebuild.writeFolded(label: service.rawValue) { try connect(schema: schema) }
-                    }
-                }
                 try report.time("indexes") { try createIndexes(indexes, db: db, schema: schema) }
                 let swap = options.mode == .swap
                 let started = ContinuousClock.now

@@ -79,13 +79,6 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Events per read and per transaction.")
     var batchSize = 2000
 
-    @Option(
-        help: """
-            How many states (rows with their child rows) a rebuild from the first event folds in memory and \
-            writes once at the end; past this many it applies batch by batch. 0: batch by batch from the start.
-            """)
-    var statesInMemory = 1_000_000
-
     @Flag(help: "Report undecodable events and rebuild without them instead of stopping.")
     var skipUndecodable = false
 
@@ -113,7 +106,6 @@ struct ReplayCommand: ParsableCommand {
             throw ValidationError("--as-of \(asOf!): expected an RFC 3339 time such as 2026-12-01T18:30:00Z")
         }
         if !(1...100_000).contains(batchSize) { throw ValidationError("--batch-size must be from 1 to 100000") }
-        if statesInMemory < 0 { throw ValidationError("--states-in-memory must be 0 or more") }
         if let fromSnapshot, fromSnapshot != "newest", Int(fromSnapshot) == nil {
             throw ValidationError(
                 "--from-snapshot takes a snapshot id (replay snapshot list \(service.rawValue)), or nothing for the newest"
@@ -132,7 +124,7 @@ struct ReplayCommand: ParsableCommand {
             if let file = environment.file { logger.info("configuration from \(file) and the environment") }
             let configuration = try environment.configuration(for: service)
             var options = ReplayOptions(
-                batchSize: batchSize, statesInMemory: statesInMemory, skipUndecodable: skipUndecodable,
+                batchSize: batchSize, skipUndecodable: skipUndecodable,
                 lockTimeout: .milliseconds(lockTimeoutMs))
             if progress != .auto { options.terminal = progress == .terminal }
             if verify { options.mode = .verify }

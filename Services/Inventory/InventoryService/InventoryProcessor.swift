@@ -61,16 +61,6 @@ public enum InventoryProjection: Projection {
     public static let readModelMigrations = InventorySchema.migrations
     public static let projectionVersion = 1
 
-    public static func key(of event: InventoryEvent) -> String { event.sku }
-
-    public static func evolve(_ state: StockItem?, _ event: Envelope<InventoryEvent>) -> StockItem? {
-        InventoryDecider.evolve(state, event)
-    }
-
-    public static func insert(_ states: [StockItem], into db: PostgresConnection) throws {
-        try InventoryStore.insert(states, db: db)
-    }
-
     public static func apply(_ events: [Envelope<InventoryEvent>], to db: PostgresConnection) throws {
         try apply(events, to: db, handoff: nil)
     }
@@ -99,7 +89,7 @@ public enum InventoryProjection: Projection {
                 try InventoryStore.load(skus: read, orders: Array(Set(events.compactMap(\.data.orderId))), db: db)
             ) { kept, _ in kept }
         let changed = BatchFold.changedStates(
-            applying: events, to: loaded, key: key(of:), evolve: evolve)
+            applying: events, to: loaded, key: \.sku, evolve: InventoryDecider.evolve)
         try InventoryStore.save(changed, loaded: loaded, db: db)
     }
 }

@@ -59,13 +59,6 @@ public enum InventoryStore {
         try upsertReservations.execute(upserts, on: db)
     }
 
-    /// Inserts stock items that have no row yet, with their reservations.
-    public static func insert(_ items: [StockItem], db: PostgresConnection) throws {
-        try upsertStock.insert(items, on: db)
-        try upsertReservations.insert(
-            items.flatMap { item in item.reservations.map { ($0.key, item.sku, $0.value) } }, on: db)
-    }
-
     typealias Reservation = (orderId: String, sku: String, quantity: Int)
 
     static let upsertStock = RecordSetStatement<StockItem>.upsert(

@@ -12,16 +12,6 @@ public enum NotificationProjection: Projection {
     public static let readModelMigrations = [NotificationSchema.readModel]
     public static let projectionVersion = 1
 
-    public static func key(of event: NotificationEvent) -> String { event.notificationId }
-
-    public static func evolve(_ state: CustomerNotification?, _ event: Envelope<NotificationEvent>)
-        -> CustomerNotification?
-    { NotificationDecider.evolve(state, event) }
-
-    public static func insert(_ states: [CustomerNotification], into db: PostgresConnection) throws {
-        try NotificationStore.insert(states, db: db)
-    }
-
     public static func apply(_ events: [Envelope<NotificationEvent>], to db: PostgresConnection) throws {
         try apply(events, to: db, handoff: nil)
     }
@@ -46,7 +36,7 @@ public enum NotificationProjection: Projection {
         let states = known.merging(try NotificationStore.load(read, db: db)) { kept, _ in kept }
         try NotificationStore.save(
             BatchFold.changedStates(
-                applying: events, to: states, key: key(of:), evolve: evolve),
+                applying: events, to: states, key: \.notificationId, evolve: NotificationDecider.evolve),
             absent: absent, db: db)
     }
 }

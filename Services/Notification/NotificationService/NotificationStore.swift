@@ -47,11 +47,6 @@ public enum NotificationStore {
         try upsert.execute(notifications, on: db) { absent.contains($0.notificationId) }
     }
 
-    /// Inserts notifications that have no row yet.
-    public static func insert(_ notifications: [CustomerNotification], db: PostgresConnection) throws {
-        try upsert.insert(notifications, on: db)
-    }
-
     static let upsert = RecordSetStatement<CustomerNotification>.upsert(
         into: "notifications",
         [

@@ -1,6 +1,6 @@
 public import Contracts
 public import Messaging
-public import OrderDomain
+import OrderDomain
 public import Postgres
 
 /// The order service's part of the processing loop: `orders.commands` in, `orders.events` out.
@@ -39,16 +39,6 @@ public enum OrderProjection: Projection {
     public static let readModelMigrations = OrderSchema.migrations
     public static let projectionVersion = 1
 
-    public static func key(of event: OrderEvent) -> String { event.orderId }
-
-    public static func evolve(_ state: Order?, _ event: Envelope<OrderEvent>) -> Order? {
-        OrderDecider.evolve(state, event)
-    }
-
-    public static func insert(_ states: [Order], into db: PostgresConnection) throws {
-        try OrderStore.insert(states, db: db)
-    }
-
     public static func apply(_ events: [Envelope<OrderEvent>], to db: PostgresConnection) throws {
         try apply(events, to: db, handoff: nil)
     }
@@ -72,7 +62,7 @@ public enum OrderProjection: Projection {
             for: ids, causes: events.map(\.causationId), handoff: handoff, rebuilding: written)
         let states = known.merging(try OrderStore.load(read, db: db)) { kept, _ in kept }
         try OrderStore.save(
-            BatchFold.changedStates(applying: events, to: states, key: key(of:), evolve: evolve),
+            BatchFold.changedStates(applying: events, to: states, key: \.orderId, evolve: OrderDecider.evolve),
             absent: absent, db: db)
     }
 }

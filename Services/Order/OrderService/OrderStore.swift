@@ -55,11 +55,6 @@ public enum OrderStore {
         try upsert.execute(orders, on: db) { absent.contains($0.orderId) }
     }
 
-    /// Inserts orders that have no row yet.
-    public static func insert(_ orders: [Order], db: PostgresConnection) throws {
-        try upsert.insert(orders, on: db)
-    }
-
     static let upsert = RecordSetStatement<Order>.upsert(
         into: "orders",
         [

@@ -61,16 +61,6 @@ public enum PaymentProjection: Projection {
     public static let readModelMigrations = PaymentSchema.migrations
     public static let projectionVersion = 1
 
-    public static func key(of event: PaymentEvent) -> String { event.customerId }
-
-    public static func evolve(_ state: Account?, _ event: Envelope<PaymentEvent>) -> Account? {
-        PaymentDecider.evolve(state, event)
-    }
-
-    public static func insert(_ states: [Account], into db: PostgresConnection) throws {
-        try PaymentStore.insert(states, db: db)
-    }
-
     public static func apply(_ events: [Envelope<PaymentEvent>], to db: PostgresConnection) throws {
         try apply(events, to: db, handoff: nil)
     }
@@ -101,7 +91,7 @@ public enum PaymentProjection: Projection {
                 try PaymentStore.load(customers: read, orders: Array(Set(events.compactMap(\.data.orderId))), db: db)
             ) { kept, _ in kept }
         let changed = BatchFold.changedStates(
-            applying: events, to: loaded, key: key(of:), evolve: evolve)
+            applying: events, to: loaded, key: \.customerId, evolve: PaymentDecider.evolve)
         try PaymentStore.save(changed, loaded: loaded, db: db)
     }
 }

@@ -72,13 +72,6 @@ public enum PaymentStore {
         try upsertPayments.execute(changed, on: db)
     }
 
-    /// Inserts accounts that have no row yet, with their payments.
-    public static func insert(_ accounts: [Account], db: PostgresConnection) throws {
-        try upsertAccounts.insert(accounts, on: db)
-        try upsertPayments.insert(
-            accounts.flatMap { account in account.payments.map { (account.customerId, $0.key, $0.value) } }, on: db)
-    }
-
     static let upsertAccounts = RecordSetStatement<Account>.upsert(
         into: "accounts",
         [

@@ -56,16 +56,6 @@ public enum SagaProjection: Projection {
     public static let readModelMigrations = SagaSchema.migrations
     public static let projectionVersion = 1
 
-    public static func key(of event: SagaEvent) -> String { event.orderId }
-
-    public static func evolve(_ state: Saga?, _ event: Envelope<SagaEvent>) -> Saga? {
-        SagaDecider.evolve(state, event)
-    }
-
-    public static func insert(_ states: [Saga], into db: PostgresConnection) throws {
-        try SagaStore.insert(states, db: db)
-    }
-
     public static func apply(_ events: [Envelope<SagaEvent>], to db: PostgresConnection) throws {
         try apply(events, to: db, handoff: nil)
     }
@@ -91,8 +81,8 @@ public enum SagaProjection: Projection {
         var sagas = stored
         var changed: [String] = []
         for event in events {
-            let id = key(of: event.data)
-            let next = evolve(sagas[id], event)
+            let id = event.data.orderId
+            let next = SagaDecider.evolve(sagas[id], event)
             if next != sagas[id] {
                 sagas[id] = next
                 changed.append(id)

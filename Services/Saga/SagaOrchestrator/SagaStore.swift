@@ -126,12 +126,6 @@ public enum SagaStore {
         }
     }
 
-    /// Inserts sagas that have no rows yet, with their step logs.
-    public static func insert(_ sagas: [Saga], db: PostgresConnection) throws {
-        try upsert.insert(sagas, on: db)
-        try upsertSteps.insert(sagas.flatMap { saga in saga.steps.map { (saga.orderId, $0) } }, on: db)
-    }
-
     static let upsert = RecordSetStatement<Saga>.upsert(
         into: "sagas",
         [
