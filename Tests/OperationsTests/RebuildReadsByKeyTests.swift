@@ -55,12 +55,7 @@ import Testing
         _ = try bed.producer.send(
             try (placed + approved).map { try OrderEvent.codec.outgoing($0, topic: Topics.ordersEvents) })
 
-        let report = try Replayer(
-            service: .order,
-            options: ReplayOptions(
-                mode: .asOf(Date().addingTimeInterval(3600), schema: "replay_by_key"), batchSize: 50, terminal: false),
-            database: bed.database.configuration, kafka: bed.kafka, logger: bed.logger
-        ).run()
+        let report = try bed.rebuild(.order, into: "replay_by_key", batchSize: 50)
         #expect(report.eventsApplied == 2 * orders, "\(report)")
         #expect(
             try db.query("SELECT count(*)::int FROM replay_by_key.orders WHERE status = 'APPROVED'").first?.decode(
@@ -115,13 +110,7 @@ import Testing
         _ = try bed.producer.send(
             try (placed + approved).map { try OrderEvent.codec.outgoing($0, topic: Topics.ordersEvents) })
 
-        let report = try Replayer(
-            service: .order,
-            options: ReplayOptions(
-                mode: .asOf(Date().addingTimeInterval(3600), schema: "replay_written"), batchSize: 50,
-                terminal: false),
-            database: bed.database.configuration, kafka: bed.kafka, logger: bed.logger
-        ).run()
+        let report = try bed.rebuild(.order, into: "replay_written", batchSize: 50)
         #expect(report.eventsApplied == orders + approvedOrders, "\(report)")
         #expect(
             try bed.db.query("SELECT count(*)::int FROM replay_written.orders WHERE status = 'APPROVED'").first?

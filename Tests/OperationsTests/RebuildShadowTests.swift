@@ -26,12 +26,7 @@ import Testing
                 try OrderEvent.codec.outgoing($0, topic: Topics.ordersEvents)
             })
 
-        let report = try Replayer(
-            service: .order,
-            options: ReplayOptions(
-                mode: .asOf(Date().addingTimeInterval(3600), schema: "shadow"), batchSize: 50, terminal: false),
-            database: bed.database.configuration, kafka: bed.kafka, logger: bed.logger
-        ).run()
+        let report = try bed.rebuild(.order, into: "shadow", batchSize: 50)
         #expect(report.eventsRead == orders + 150 && report.duplicates == 50, "\(report)")
         #expect(report.eventsApplied == orders + 100, "\(report)")
         #expect(report.rowCounts == ["orders": orders], "\(report.rowCounts)")

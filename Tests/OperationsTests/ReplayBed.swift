@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Logging
 import Messaging
+import Operations
 import Postgres
 import TestSupport
 
@@ -27,6 +28,17 @@ final class ReplayBed {
         _ = try Migrator(migrations: MessagingSchema.migrations + migrations, logger: logger).migrate(db)
         kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
         producer = try KafkaProducer(configuration: kafka, logger: logger)
+    }
+
+    /// `service`'s model rebuilt from the log into `schema` (`--as-of` an hour from now: every
+    /// event), in batches of `batchSize`.
+    func rebuild(_ service: OperatedService, into schema: String, batchSize: Int) throws -> ReplayReport {
+        try Replayer(
+            service: service,
+            options: ReplayOptions(
+                mode: .asOf(Date().addingTimeInterval(3600), schema: schema), batchSize: batchSize, terminal: false),
+            database: database.configuration, kafka: kafka, logger: logger
+        ).run()
     }
 
     func close() {
